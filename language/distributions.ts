@@ -1,0 +1,100 @@
+// The one declarative table of distribution families. The checker reads it for
+// names, arity and argument types; the engine reads its capability flags to plan
+// estimators and pick automatic guides; the docs are written from it.
+
+/** What values a parameter may take; checked at compile time by type, at run time by value. */
+export type ParamConstraint =
+  | 'real'
+  | 'positive'
+  | 'unit' // 0 < p < 1
+  | 'simplex' // last dimension sums to one
+  | 'count'; // a non-negative integer (Binomial's total_count)
+
+export interface ParamSpec {
+  name: string;
+  constraint: ParamConstraint;
+  /** 1 when the parameter carries an extra trailing dimension beyond the value's (Categorical's K). */
+  extraRank: 0 | 1;
+}
+
+/** The set a family's values live in. */
+export type Support =
+  | { kind: 'real' }
+  | { kind: 'positive' }
+  | { kind: 'unit' }
+  | { kind: 'interval' } // (low, high) from Uniform's arguments
+  | { kind: 'simplex' }
+  | { kind: 'binary' } // {0, 1}
+  | { kind: 'categorical' } // {0 … K−1}, K from the parameter's last dimension
+  | { kind: 'bounded-count' } // {0 … n}, n from total_count
+  | { kind: 'count' }; // {0, 1, 2, …}
+
+export interface FamilySpec {
+  name: string;
+  /** Positional order. Parameters that appear in `oneOf` are alternatives: exactly one is given. */
+  params: ParamSpec[];
+  /** Groups of mutually exclusive parameter names (probs | logits). */
+  oneOf?: string[][];
+  support: Support;
+  discrete: boolean;
+  /** Has a reparameterised sampler z = T(θ, ε). */
+  reparam: boolean;
+  /** Discrete with a relaxation (RELAX / concrete apply). */
+  relaxable: boolean;
+  /** Discrete with support small and finite, so enumeration is possible. */
+  finite: boolean;
+  /** 1 when one draw is a vector (Dirichlet); 0 for scalar draws. */
+  eventRank: 0 | 1;
+  /** One line for docs and `:help`. */
+  doc: string;
+}
+
+const p = (name: string, constraint: ParamConstraint, extraRank: 0 | 1 = 0): ParamSpec => ({ name, constraint, extraRank });
+
+const continuous = { discrete: false, reparam: true, relaxable: false, finite: false, eventRank: 0 as const };
+// Gamma-type families have no cheap exact pathwise sampler in tfjs (their draws come from
+// rejection samplers); as guide sites they take the score-function estimator. As model
+// priors this does not matter: automatic guides live in unconstrained space.
+const continuousNoRsample = { ...continuous, reparam: false };
+
+export const FAMILIES: readonly FamilySpec[] = [
+  { name: 'Normal', params: [p('loc', 'real'), p('scale', 'positive')], support: { kind: 'real' }, ...continuous, doc: 'Gaussian with mean loc and standard deviation scale' },
+  { name: 'HalfNormal', params: [p('scale', 'positive')], support: { kind: 'positive' }, ...continuous, doc: '|x| for x ~ Normal(0, scale)' },
+  { name: 'Cauchy', params: [p('loc', 'real'), p('scale', 'positive')], support: { kind: 'real' }, ...continuous, doc: 'Cauchy with location and scale' },
+  { name: 'HalfCauchy', params: [p('scale', 'positive')], support: { kind: 'positive' }, ...continuous, doc: '|x| for x ~ Cauchy(0, scale)' },
+  { name: 'StudentT', params: [p('df', 'positive'), p('loc', 'real'), p('scale', 'positive')], support: { kind: 'real' }, ...continuous, doc: "Student's t with df degrees of freedom" },
+  { name: 'Laplace', params: [p('loc', 'real'), p('scale', 'positive')], support: { kind: 'real' }, ...continuous, doc: 'double exponential' },
+  { name: 'LogNormal', params: [p('loc', 'real'), p('scale', 'positive')], support: { kind: 'positive' }, ...continuous, doc: 'exp(x) for x ~ Normal(loc, scale)' },
+  { name: 'Exponential', params: [p('rate', 'positive')], support: { kind: 'positive' }, ...continuous, doc: 'exponential with mean 1/rate' },
+  { name: 'Gamma', params: [p('shape', 'positive'), p('rate', 'positive')], support: { kind: 'positive' }, ...continuousNoRsample, doc: 'gamma with mean shape/rate' },
+  { name: 'InverseGamma', params: [p('shape', 'positive'), p('scale', 'positive')], support: { kind: 'positive' }, ...continuousNoRsample, doc: '1/x for x ~ Gamma(shape, scale)' },
+  { name: 'Beta', params: [p('a', 'positive'), p('b', 'positive')], support: { kind: 'unit' }, ...continuousNoRsample, doc: 'beta on (0, 1)' },
+  { name: 'Uniform', params: [p('low', 'real'), p('high', 'real')], support: { kind: 'interval' }, ...continuous, doc: 'uniform on (low, high)' },
+  { name: 'Dirichlet', params: [p('concentration', 'positive')], support: { kind: 'simplex' }, ...continuousNoRsample, eventRank: 1, doc: 'distribution over the simplex; the last dimension is the event' },
+  {
+    name: 'Bernoulli', params: [p('probs', 'unit'), p('logits', 'real')], oneOf: [['probs', 'logits']],
+    support: { kind: 'binary' }, discrete: true, reparam: false, relaxable: true, finite: true, eventRank: 0, doc: '1 with probability probs (or sigmoid(logits)), else 0',
+  },
+  {
+    name: 'Categorical', params: [p('probs', 'simplex', 1), p('logits', 'real', 1)], oneOf: [['probs', 'logits']],
+    support: { kind: 'categorical' }, discrete: true, reparam: false, relaxable: true, finite: true, eventRank: 0, doc: 'an index 0 … K−1; K is the last dimension of probs or logits',
+  },
+  {
+    name: 'Binomial', params: [p('total_count', 'count'), p('probs', 'unit'), p('logits', 'real')], oneOf: [['probs', 'logits']],
+    support: { kind: 'bounded-count' }, discrete: true, reparam: false, relaxable: false, finite: true, eventRank: 0, doc: 'successes in total_count trials',
+  },
+  { name: 'Poisson', params: [p('rate', 'positive')], support: { kind: 'count' }, discrete: true, reparam: false, relaxable: false, finite: false, eventRank: 0, doc: 'counts with mean rate' },
+  { name: 'Geometric', params: [p('probs', 'unit')], support: { kind: 'count' }, discrete: true, reparam: false, relaxable: false, finite: false, eventRank: 0, doc: 'failures before the first success' },
+];
+
+const byName = new Map(FAMILIES.map((f) => [f.name, f]));
+
+export function family(name: string): FamilySpec | undefined {
+  return byName.get(name);
+}
+
+export const FAMILY_NAMES: readonly string[] = FAMILIES.map((f) => f.name);
+
+/** Estimator annotations a site may carry (`~ Bernoulli(0.5) @relax`). */
+export const ESTIMATORS = ['reparam', 'reinforce', 'relax', 'concrete', 'enumerate'] as const;
+export type EstimatorName = (typeof ESTIMATORS)[number];
