@@ -1,0 +1,83 @@
+// The abstract syntax tree. Every node carries the span of source it came from, so
+// that every later stage (checker, engine, REPL) can point back at the text.
+// Nodes are plain JSON-able objects; `kind` discriminates.
+
+import type { Span } from './span.js';
+import type { EstimatorName } from './distributions.js';
+
+export type BaseType = 'real' | 'int' | 'bool' | 'positive' | 'unit' | 'simplex';
+
+/** A dimension in a declared shape: an integer literal or the name of integer data / a plate. */
+export type DimExpr = { kind: 'dimLit'; value: number; span: Span } | { kind: 'dimName'; name: string; span: Span };
+
+export interface TypeExpr {
+  kind: 'type';
+  base: BaseType;
+  dims: DimExpr[];
+  span: Span;
+}
+
+export type UnaryOp = '-' | '+' | '!';
+export type BinaryOp = '+' | '-' | '*' | '/' | '^' | '@' | '<' | '<=' | '>' | '>=' | '==' | '!=' | '&&' | '||';
+
+/** A call or distribution argument, positional (`name` absent) or named (`scale = 1`). */
+export interface Arg {
+  name?: string;
+  nameSpan?: Span;
+  value: Expr;
+  span: Span;
+}
+
+/** One position inside `x[...]`: an expression, or a slice `lo:hi` (either side optional; `:` is the whole axis). */
+export type IndexItem =
+  | { kind: 'at'; expr: Expr; span: Span }
+  | { kind: 'slice'; lo?: Expr; hi?: Expr; span: Span };
+
+export type Expr =
+  | { kind: 'num'; value: number; /** written as an integer literal (no '.', no exponent, not inf) */ isInt: boolean; span: Span }
+  | { kind: 'bool'; value: boolean; span: Span }
+  | { kind: 'var'; name: string; span: Span }
+  | { kind: 'unary'; op: UnaryOp; arg: Expr; span: Span }
+  | { kind: 'binary'; op: BinaryOp; left: Expr; right: Expr; span: Span }
+  | { kind: 'if'; cond: Expr; then: Expr; else: Expr; span: Span }
+  | { kind: 'call'; callee: string; calleeSpan: Span; args: Arg[]; span: Span }
+  | { kind: 'index'; target: Expr; items: IndexItem[]; span: Span }
+  | { kind: 'array'; elements: Expr[]; span: Span };
+
+/** The right-hand side of `~`: a family name applied to arguments, with an optional estimator annotation. */
+export interface DistExpr {
+  kind: 'dist';
+  family: string;
+  familySpan: Span;
+  args: Arg[];
+  annotation?: { name: EstimatorName | string; span: Span };
+  span: Span;
+}
+
+/** The left-hand side of `=` or `~`: a name, optionally indexed by expressions (`x[i]`, `A[i, j]`). */
+export interface LValue {
+  name: string;
+  nameSpan: Span;
+  indices: Expr[];
+  span: Span;
+}
+
+export type Stmt =
+  | { kind: 'data'; name: string; nameSpan: Span; type: TypeExpr; default?: Expr; span: Span }
+  | { kind: 'param'; name: string; nameSpan: Span; type: TypeExpr; init?: Expr; span: Span }
+  | { kind: 'plate'; name: string; nameSpan: Span; span: Span }
+  | { kind: 'assign'; target: LValue; value: Expr; span: Span }
+  | { kind: 'sample'; target: LValue; type?: TypeExpr; dist: DistExpr; span: Span }
+  | { kind: 'for'; variable: string; variableSpan: Span; from: Expr; to: Expr; body: Stmt[]; span: Span }
+  | { kind: 'objective'; direction: 'minimize' | 'maximize'; expr: Expr; span: Span }
+  | { kind: 'guide'; body: Stmt[]; span: Span };
+
+export interface Program {
+  kind: 'program';
+  /** The file name used in diagnostics ("<repl>" for typed input). */
+  file: string;
+  body: Stmt[];
+  span: Span;
+}
+
+export type Node = Program | Stmt | Expr | DistExpr | TypeExpr | LValue | Arg | IndexItem | DimExpr;

@@ -1,0 +1,24 @@
+// Value types and symbolic shapes, as the checker infers them and the engine reads them.
+
+/** A dimension: a known integer, or the name of integer data / a plate whose value arrives with the data. */
+export type Dim = number | string;
+
+export type ElemType = 'real' | 'int' | 'bool';
+
+export interface ValueType {
+  elem: ElemType;
+  shape: Dim[];
+}
+
+/** The constraint a declared type adds on top of its element type (ADVI picks the bijector from it). */
+export type Constraint = 'none' | 'positive' | 'unit' | 'simplex';
+
+export const scalar = (elem: ElemType): ValueType => ({ elem, shape: [] });
+
+export function showDim(d: Dim): string {
+  return typeof d === 'number' ? String(d) : d;
+}
+
+export function showType(t: ValueType): string {
+  return t.shape.length ? `${t.elem}[${t.shape.map(showDim).join(', ')}]` : t.elem;
+}
