@@ -1,0 +1,128 @@
+// The only module that imports TensorFlow.js. Importing the umbrella (not
+// tfjs-core) matters: only the umbrella registers the gradient functions.
+import * as tf from '@tensorflow/tfjs';
+
+export { tf };
+
+export type BackendName = 'tensorflow' | 'wasm' | 'cpu' | 'webgl';
+
+/** Preference order for 'auto'; webgl is only used when asked for by name. */
+const AUTO_ORDER: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];
+const ALL: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu', 'webgl'];
+
+// Held in a variable so that bundlers and the type checker do not try to
+// resolve an optional dependency that is usually absent.
+const TFJS_NODE = '@tensorflow/tfjs-node';
+
+let wasmPrefix: string | undefined;
+const loadErrors = new Map<BackendName, string>();
+
+/**
+ * Browsers serve the .wasm binaries from wherever the app puts them; the
+ * prefix is applied when the wasm backend is first loaded (it cannot change
+ * after initialisation). Node finds the binaries next to the package.
+ */
+export function configureWasmPaths(prefix: string): void {
+  wasmPrefix = prefix;
+}
+
+async function loadModule(name: BackendName): Promise<boolean> {
+  try {
+    switch (name) {
+      case 'tensorflow':
+        await import(/* @vite-ignore */ TFJS_NODE);
+        break;
+      case 'wasm': {
+        const wasm = await import('@tensorflow/tfjs-backend-wasm');
+        if (wasmPrefix !== undefined && tf.findBackend('wasm') === null) wasm.setWasmPaths(wasmPrefix);
+        break;
+      }
+      case 'cpu':
+      case 'webgl':
+        break; // registered by the umbrella
+    }
+  } catch (e) {
+    loadErrors.set(name, e instanceof Error ? e.message.split('\n')[0] : String(e));
+    return false;
+  }
+  return tf.findBackendFactory(name) !== null || tf.findBackend(name) !== null;
+}
+
+/** Loads the backend's package and initialises it; false when either fails. */
+async function tryActivate(name: BackendName): Promise<boolean> {
+  if (!(await loadModule(name))) return false;
+  try {
+    // setBackend reports a failed initialisation by returning false, but some
+    // backends (webgl without a GPU context) throw instead.
+    return await tf.setBackend(name);
+  } catch (e) {
+    loadErrors.set(name, e instanceof Error ? e.message.split('\n')[0] : String(e));
+    return false;
+  }
+}
+
+function isBackendName(s: string): s is BackendName {
+  return (ALL as readonly string[]).includes(s);
+}
+
+function envRequest(): string | undefined {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+  const value = env?.TILDE_BACKEND?.trim();
+  return value === '' ? undefined : value;
+}
+
+async function availableBackends(): Promise<BackendName[]> {
+  const found: BackendName[] = [];
+  for (const name of ALL) {
+    // webgl's factory is registered everywhere but only works with a GPU context.
+    if (name === 'webgl' && (globalThis as { WebGLRenderingContext?: unknown }).WebGLRenderingContext === undefined) continue;
+    if (tf.findBackend(name) !== null || (await loadModule(name))) found.push(name);
+  }
+  return found;
+}
+
+// Backend switches are serialised: two concurrent selections must not
+// interleave their setBackend calls.
+let queue: Promise<unknown> = Promise.resolve();
+// Remembered so that a repeated 'auto' does not retry the backends that failed.
+let autoChoice: BackendName | undefined;
+
+/**
+ * Makes a backend active and returns its name. An explicit request (or
+ * TILDE_BACKEND) must succeed or this throws; 'auto' takes the first of
+ * tensorflow > wasm > cpu that initialises. Calling it again is cheap.
+ */
+export function selectBackend(request: BackendName | 'auto' = 'auto'): Promise<BackendName> {
+  const run = queue.then(() => select(request));
+  queue = run.catch(() => undefined);
+  return run;
+}
+
+async function select(request: BackendName | 'auto'): Promise<BackendName> {
+  let wanted: string = request;
+  if (request === 'auto') wanted = envRequest() ?? 'auto';
+  if (wanted === 'auto') {
+    if (autoChoice !== undefined && tf.getBackend() === autoChoice) return autoChoice;
+    for (const name of AUTO_ORDER) {
+      if (await tryActivate(name)) return (autoChoice = name);
+    }
+    throw new Error('no TensorFlow.js backend could be initialised (tried tensorflow, wasm, cpu)');
+  }
+  if (!isBackendName(wanted)) {
+    throw new Error(`unknown backend '${wanted}'${request === 'auto' ? ' in TILDE_BACKEND' : ''}; expected one of ${ALL.join(', ')} or auto`);
+  }
+  if (tf.getBackend() === wanted) return wanted;
+  if (await tryActivate(wanted)) return wanted;
+  const reason = loadErrors.get(wanted);
+  const available = (await availableBackends()).filter((b) => b !== wanted);
+  throw new Error(
+    `backend '${wanted}' is not available here${reason ? ` (${reason})` : ''}; available: ${available.join(', ') || 'none'}`,
+  );
+}
+
+/** The backend tfjs is using now; before any selection this is tfjs's own default. */
+export function activeBackend(): BackendName {
+  const name = tf.getBackend();
+  if (!isBackendName(name)) throw new Error(`tfjs is running on an unexpected backend '${name}'`);
+  return name;
+}
