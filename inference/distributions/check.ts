@@ -1,0 +1,95 @@
+// Run-time validation of parameter values, for the first step and for error
+// reports. It reads values back with dataSync, so it never runs per step.
+import { family as familySpec, type ParamConstraint } from '../../language/distributions.js';
+import type { tf } from '../backend.js';
+import type { Params } from './types.js';
+
+function indexOf(flat: number, shape: number[]): string {
+  const idx: number[] = [];
+  let rest = flat;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    idx.unshift(rest % shape[i]!);
+    rest = Math.floor(rest / shape[i]!);
+  }
+  return `[${idx.join(', ')}]`;
+}
+
+function show(v: number): string {
+  return Number.isInteger(v) ? String(v) : String(Number(v.toPrecision(6)));
+}
+
+const RULES: Record<Exclude<ParamConstraint, 'simplex'>, { ok: (v: number) => boolean; says: string }> = {
+  real: { ok: Number.isFinite, says: 'must be finite' },
+  positive: { ok: (v) => v > 0 && v < Infinity, says: 'must be > 0' },
+  unit: { ok: (v) => v > 0 && v < 1, says: 'must be in (0, 1)' },
+  count: { ok: (v) => Number.isInteger(v) && v >= 0, says: 'must be a non-negative integer' },
+};
+
+/** Sums of a simplex may drift by float32 rounding; this much is accepted. */
+const SIMPLEX_TOLERANCE = 1e-4;
+
+function checkValues(name: string, constraint: ParamConstraint, t: tf.Tensor): string | null {
+  const values = t.dataSync();
+  const shape = t.shape;
+  if (constraint === 'simplex') {
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i]!;
+      if (!(v >= 0 && v <= 1)) return `${name} must lie in [0, 1] (found ${show(v)} at index ${indexOf(i, shape)})`;
+    }
+    const k = shape[shape.length - 1] ?? 1;
+    for (let row = 0; row * k < values.length; row++) {
+      let sum = 0;
+      for (let j = 0; j < k; j++) sum += values[row * k + j]!;
+      if (Math.abs(sum - 1) > SIMPLEX_TOLERANCE * Math.max(1, k)) {
+        return `${name} must sum to 1 along its last dimension (found ${show(sum)} at index ${indexOf(row, shape.slice(0, -1))})`;
+      }
+    }
+    return null;
+  }
+  const rule = RULES[constraint];
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (!rule.ok(v)) return `${name} ${rule.says} (found ${show(v)} at index ${indexOf(i, shape)})`;
+  }
+  return null;
+}
+
+function checkOrder(low: tf.Tensor, high: tf.Tensor): string | null {
+  const lo = low.dataSync();
+  const hi = high.dataSync();
+  const n = Math.max(lo.length, hi.length);
+  const shape = lo.length >= hi.length ? low.shape : high.shape;
+  for (let i = 0; i < n; i++) {
+    // Scalars and equal shapes are the cases met in practice; other broadcasts cycle the shorter one.
+    const l = lo[i % lo.length]!;
+    const h = hi[i % hi.length]!;
+    if (!(l < h)) return `high must be > low (found low ${show(l)}, high ${show(h)} at index ${indexOf(i, shape)})`;
+  }
+  return null;
+}
+
+/** Run-time domain check, for first step / error reporting: returns null or a message naming the parameter and what was found, e.g. "scale must be > 0 (found -1 at index [2])". Uses dataSync; never called inside the training step. */
+export function checkParams(familyName: string, params: Params): string | null {
+  const spec = familySpec(familyName);
+  if (spec === undefined) return `unknown distribution family '${familyName}'`;
+  const known = new Set(spec.params.map((p) => p.name));
+  for (const name of Object.keys(params)) {
+    if (!known.has(name)) return `${familyName} has no parameter '${name}' (its parameters: ${spec.params.map((p) => p.name).join(', ')})`;
+  }
+  const alternatives = new Set((spec.oneOf ?? []).flat());
+  for (const group of spec.oneOf ?? []) {
+    const given = group.filter((n) => params[n] !== undefined);
+    if (given.length !== 1) return `${familyName} needs exactly one of ${group.join(' or ')} (found ${given.length === 0 ? 'none' : given.join(' and ')})`;
+  }
+  for (const p of spec.params) {
+    const t = params[p.name];
+    if (t === undefined) {
+      if (alternatives.has(p.name)) continue;
+      return `${familyName} needs the parameter ${p.name}`;
+    }
+    const message = checkValues(p.name, p.constraint, t);
+    if (message !== null) return message;
+  }
+  if (familyName === 'Uniform') return checkOrder(params.low!, params.high!);
+  return null;
+}

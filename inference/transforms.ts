@@ -1,0 +1,110 @@
+// Bijectors from unconstrained ℝ^d onto each continuous support, for guides
+// that live in unconstrained space. Forward maps and log-Jacobians sit inside
+// the ELBO, which RELAX differentiates twice, so they use the op table only.
+import type { Support } from '../language/distributions.js';
+import { tf } from './backend.js';
+import { exp as expOp, log, logSigmoid, sigmoid as sigmoidOp } from './ops.js';
+import { logit } from './special.js';
+
+type T = tf.Tensor;
+
+export interface Bijector {
+  readonly name: string;
+  forward(u: T): T;
+  inverse(x: T): T;
+  /** log |det J| of forward at u, reduced over the event dim for simplex; shape = batch shape */
+  logDetJacobian(u: T): T;
+  /** unconstrained size of the last dim for a constrained last dim (simplex: K → K−1; others identity) */
+  unconstrainedEventSize?(k: number): number;
+}
+
+export const identity: Bijector = {
+  name: 'identity',
+  forward: (u) => tf.clone(u),
+  inverse: (x) => tf.clone(x),
+  logDetJacobian: (u) => tf.zerosLike(u),
+};
+
+export const exp: Bijector = {
+  name: 'exp',
+  forward: (u) => expOp(u),
+  inverse: (x) => log(x),
+  logDetJacobian: (u) => tf.clone(u),
+};
+
+/** log σ'(u) = log σ(u) + log σ(−u), finite for any u although σ' underflows. */
+function logSigmoidDerivative(u: T): T {
+  return tf.add(logSigmoid(u), logSigmoid(tf.neg(u)));
+}
+
+export const sigmoid: Bijector = {
+  name: 'sigmoid',
+  forward: (u) => sigmoidOp(u),
+  inverse: (x) => logit(x),
+  logDetJacobian: logSigmoidDerivative,
+};
+
+export function affineSigmoid(low: T, high: T): Bijector {
+  return {
+    name: 'affine-sigmoid',
+    forward: (u) => tf.add(low, tf.mul(tf.sub(high, low), sigmoidOp(u))),
+    inverse: (x) => logit(tf.div(tf.sub(x, low), tf.sub(high, low))),
+    logDetJacobian: (u) => tf.add(log(tf.sub(high, low)), logSigmoidDerivative(u)),
+  };
+}
+
+/** log(K − k) for k = 1 … K−1: centres each break so that u = 0 gives the uniform simplex. */
+function stickOffsets(kMinus1: number): T {
+  return tf.tensor1d(Array.from({ length: kMinus1 }, (_, i) => Math.log(kMinus1 - i)));
+}
+
+/**
+ * Stan's stick-breaking: break k takes the fraction zₖ = σ(uₖ − log(K − k))
+ * of what is left. Computed in log space, so tiny pieces stay positive.
+ */
+export const stickBreaking: Bijector = {
+  name: 'stick-breaking',
+  forward(u) {
+    const v = tf.sub(u, stickOffsets(u.shape[u.rank - 1]!));
+    const logTaken = logSigmoid(v);
+    const logKept = logSigmoid(tf.neg(v));
+    const logLeft = tf.cumsum(logKept, -1, true);
+    const last = tf.sum(logKept, -1, true);
+    return expOp(tf.concat([tf.add(logTaken, logLeft), last], -1));
+  },
+  inverse(x) {
+    const k = x.shape[x.rank - 1]!;
+    const head = tf.slice(x, Array(x.rank).fill(0), [...x.shape.slice(0, -1), k - 1]);
+    const left = tf.sub(1, tf.cumsum(head, -1, true));
+    return tf.add(logit(tf.div(head, left)), stickOffsets(k - 1));
+  },
+  logDetJacobian(u) {
+    // The map onto the first K−1 coordinates is triangular with diagonal
+    // zₖ(1 − zₖ)·leftₖ.
+    const v = tf.sub(u, stickOffsets(u.shape[u.rank - 1]!));
+    const logKept = logSigmoid(tf.neg(v));
+    const logLeft = tf.cumsum(logKept, -1, true);
+    return tf.sum(tf.add(tf.add(logSigmoid(v), logKept), logLeft), -1);
+  },
+  unconstrainedEventSize: (k) => k - 1,
+};
+
+export function bijectorFor(support: Support, args: { low?: T; high?: T } = {}): Bijector {
+  switch (support.kind) {
+    case 'real':
+      return identity;
+    case 'positive':
+      return exp;
+    case 'unit':
+      return sigmoid;
+    case 'interval':
+      if (args.low === undefined || args.high === undefined) {
+        throw new Error('an interval support needs low and high to build its bijector');
+      }
+      return affineSigmoid(args.low, args.high);
+    case 'simplex':
+      return stickBreaking;
+    default:
+      throw new Error(`no bijector for the discrete support '${support.kind}': discrete sites are not transformed`);
+  }
+}
