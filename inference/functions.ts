@@ -1,0 +1,121 @@
+// The run-time meaning of the language's built-in functions (their static
+// signatures live in language/builtins.ts). Every function takes and returns
+// particle-batched values (see values.ts); constants fold to numbers.
+
+import { tf } from './backend.js';
+import * as ops from './ops.js';
+import { aligned, isConst, logicalRank, padRank, toTensor, type Val } from './values.js';
+
+type Unary = (x: tf.Tensor) => tf.Tensor;
+
+const unaryTable: Record<string, { t: Unary; c: (x: number) => number }> = {
+  exp: { t: ops.exp, c: Math.exp },
+  log: { t: ops.log, c: Math.log },
+  log1p: { t: ops.log1p, c: Math.log1p },
+  expm1: { t: ops.expm1, c: Math.expm1 },
+  sqrt: { t: ops.sqrt, c: Math.sqrt },
+  abs: { t: ops.abs, c: Math.abs },
+  sigmoid: { t: ops.sigmoid, c: (x) => 1 / (1 + Math.exp(-x)) },
+  logit: { t: (x) => tf.sub(ops.log(x), ops.log1p(tf.neg(x))), c: (x) => Math.log(x / (1 - x)) },
+  softplus: { t: ops.softplus, c: (x) => (x > 30 ? x : Math.log1p(Math.exp(x))) },
+  tanh: { t: ops.tanh, c: Math.tanh },
+  log_sigmoid: { t: ops.logSigmoid, c: (x) => -(x < -30 ? -x : Math.log1p(Math.exp(-x))) },
+  floor: { t: tf.floor, c: Math.floor },
+  ceil: { t: tf.ceil, c: Math.ceil },
+  round: { t: tf.round, c: Math.round },
+};
+
+/** Logical axis (possibly negative) → tensor axis (after the particle axis). */
+function tensorAxis(v: tf.Tensor, axis: number): number {
+  const r = v.rank - 1;
+  const a = axis < 0 ? r + axis : axis;
+  if (a < 0 || a >= r) throw new RangeError(`axis ${axis} is out of range for a value of rank ${r}`);
+  return a + 1;
+}
+
+function allLogicalAxes(v: tf.Tensor): number[] {
+  return Array.from({ length: v.rank - 1 }, (_, i) => i + 1);
+}
+
+type Reducer = (x: tf.Tensor, axes: number[]) => tf.Tensor;
+const reducers: Record<string, Reducer> = {
+  sum: (x, a) => tf.sum(x, a),
+  mean: (x, a) => tf.mean(x, a),
+  // prod's gradient throws in tfjs when differentiated twice; exp-sum-log would lose signs, so keep tf.prod.
+  prod: (x, a) => tf.prod(x, a),
+  min: (x, a) => tf.min(x, a),
+  max: (x, a) => tf.max(x, a),
+  logsumexp: (x, a) => ops.logSumExp(x, a),
+};
+
+function reduce(name: string, args: Val[]): Val {
+  const [x, axis] = args;
+  if (isConst(x!)) return x;
+  const t = x!;
+  if (t.rank === 1) return t;
+  const axes = axis === undefined ? allLogicalAxes(t) : [tensorAxis(t, constInt(axis, name))];
+  return reducers[name]!(t, axes);
+}
+
+function constInt(v: Val, what: string): number {
+  if (!isConst(v)) throw new TypeError(`${what}: expected a constant integer`);
+  return v;
+}
+
+/** Shape arguments of ones/zeros/fill: constants known from data. */
+function dims(args: Val[], what: string): number[] {
+  return args.map((a) => {
+    const n = constInt(a, what);
+    if (!Number.isInteger(n) || n < 0) throw new RangeError(`${what}: dimension ${n} is not a non-negative integer`);
+    return n;
+  });
+}
+
+export function callBuiltin(name: string, args: Val[]): Val {
+  const u = unaryTable[name];
+  if (u) {
+    const x = args[0]!;
+    return isConst(x) ? u.c(x) : u.t(x);
+  }
+  if (name in reducers) return reduce(name, args);
+  switch (name) {
+    case 'pow': {
+      const [a, b] = args as [Val, Val];
+      if (isConst(a) && isConst(b)) return Math.pow(a, b);
+      const [ta, tb] = aligned(a, b);
+      return ops.pow(ta, tb);
+    }
+    case 'softmax':
+    case 'log_softmax': {
+      const x = args[0]!;
+      const t = toTensor(x);
+      if (t.rank === 1) throw new TypeError(`${name} needs a vector, found a scalar`);
+      return name === 'softmax' ? ops.softmax(t, -1) : ops.logSoftmax(t, -1);
+    }
+    case 'dot': {
+      const [a, b] = aligned(args[0]!, args[1]!);
+      return tf.sum(tf.mul(a, b), -1);
+    }
+    case 'transpose': {
+      const t = toTensor(args[0]!);
+      if (t.rank !== 3) throw new TypeError(`transpose needs a matrix, found rank ${t.rank - 1}`);
+      return tf.transpose(t, [0, 2, 1]);
+    }
+    case 'ones':
+    case 'zeros':
+      return tf.fill([1, ...dims(args, name)], name === 'ones' ? 1 : 0);
+    case 'fill': {
+      const [v, ...rest] = args;
+      const shape = dims(rest, 'fill');
+      if (isConst(v!)) return tf.fill([1, ...shape], v);
+      return tf.broadcastTo(padRank(v!, shape.length), [v!.shape[0]!, ...shape]);
+    }
+    case 'length': {
+      const x = args[0]!;
+      if (logicalRank(x) === 0) throw new TypeError('length needs an array, found a scalar');
+      return (x as tf.Tensor).shape[1]!;
+    }
+    default:
+      throw new Error(`unknown function '${name}'`);
+  }
+}

@@ -1,0 +1,151 @@
+// One flat parameter vector per fit (DESIGN.md: one Variable, slice views per
+// site): where each param and each automatic guide's parameters live in it, and
+// its initial values. A plain value: it can be printed and saved with a fit.
+
+import type { Constraint } from '../language/types.js';
+import type { Rng } from './rng.js';
+import type { LatentVar, ParamVar, Setup } from './setup.js';
+
+export type GuideKind = 'meanfield' | 'fullrank';
+
+export interface Block {
+  key: string;
+  offset: number;
+  size: number;
+  shape: number[];
+}
+
+/** Where one automatically guided continuous latent lives in the unconstrained vector u. */
+export interface AutoSlot {
+  name: string;
+  /** Offset into u (not into the flat parameter vector). */
+  offset: number;
+  size: number;
+  /** Unconstrained shape (a simplex's last dimension is one shorter). */
+  ushape: number[];
+  /** Constrained shape. */
+  shape: number[];
+}
+
+export interface Layout {
+  size: number;
+  blocks: Map<string, Block>;
+  guide: GuideKind;
+  /** Total unconstrained dimension of the automatically guided continuous latents. */
+  autoDim: number;
+  slots: Map<string, AutoSlot>;
+}
+
+const prod = (s: number[]) => s.reduce((a, b) => a * b, 1);
+
+function unconstrainedShape(v: LatentVar): number[] {
+  const simplex = v.sites[0]!.family.support.kind === 'simplex';
+  if (!simplex) return v.shape;
+  const k = v.shape[v.shape.length - 1]!;
+  return [...v.shape.slice(0, -1), k - 1];
+}
+
+export function paramKey(p: { scope: string; name: string }): string {
+  return `param:${p.scope}:${p.name}`;
+}
+
+export function buildLayout(s: Setup, guide: GuideKind): Layout {
+  const blocks = new Map<string, Block>();
+  let size = 0;
+  const add = (key: string, shape: number[]) => {
+    const n = prod(shape);
+    blocks.set(key, { key, offset: size, size: n, shape });
+    size += n;
+  };
+  for (const p of s.params) add(paramKey(p), p.shape);
+
+  const slots = new Map<string, AutoSlot>();
+  let autoDim = 0;
+  for (const v of s.latents) {
+    if (v.explicit || v.discrete) continue;
+    const ushape = unconstrainedShape(v);
+    const n = prod(ushape);
+    slots.set(v.name, { name: v.name, offset: autoDim, size: n, ushape, shape: v.shape });
+    autoDim += n;
+  }
+  if (autoDim > 0) {
+    add('q:loc', [autoDim]);
+    if (guide === 'meanfield') add('q:logscale', [autoDim]);
+    else add('q:tril', [(autoDim * (autoDim + 1)) / 2]);
+  }
+  for (const v of s.latents) {
+    if (v.explicit || !v.discrete) continue;
+    const fam = v.sites[0]!.family.name;
+    // Automatic guides for discrete latents have the model's family with free logits.
+    if (fam === 'Categorical') {
+      add(`q:logits:${v.name}`, [...v.shape, categoricalK(s, v)]);
+    } else {
+      add(`q:logits:${v.name}`, v.shape);
+    }
+  }
+  return { size, blocks, guide, autoDim, slots };
+}
+
+/** K of a Categorical latent: the last dimension of its probs/logits argument. */
+function categoricalK(s: Setup, v: LatentVar): number {
+  const site = v.sites[0]!;
+  const arg = site.args['probs'] ?? site.args['logits'];
+  const t = arg ? s.program.exprTypes.get(arg) : undefined;
+  const last = t?.shape[t.shape.length - 1];
+  if (last === undefined) throw new Error(`cannot tell how many categories '${v.name}' has`);
+  const k = typeof last === 'number' ? last : s.sizes.get(last);
+  if (k === undefined) throw new Error(`cannot tell how many categories '${v.name}' has`);
+  return k;
+}
+
+/** Initial unconstrained value of a param whose declaration gives no init. */
+function defaultInit(p: ParamVar, rng: Rng, out: Float32Array, offset: number): void {
+  if (p.shape.length >= 2) {
+    // Matrices start small and random so that units differ (Glorot-uniform scale).
+    const fanIn = p.shape[p.shape.length - 2]!;
+    const fanOut = p.shape[p.shape.length - 1]!;
+    const a = Math.sqrt(6 / (fanIn + fanOut));
+    for (let i = 0; i < prod(p.shape); i++) out[offset + i] = (2 * rng.uniform() - 1) * a;
+  }
+  // Scalars and vectors start at unconstrained 0: 0 for real, 1 for positive, 0.5 for unit.
+}
+
+export function unconstrain(c: Constraint, x: number): number {
+  switch (c) {
+    case 'positive':
+      return Math.log(x);
+    case 'unit':
+      return Math.log(x / (1 - x));
+    default:
+      return x;
+  }
+}
+
+export interface InitOptions {
+  rng: Rng;
+  /** Constant initial values of params that declare one (already evaluated), row-major. */
+  paramInits: Map<string, Float32Array>;
+  /** Initial scale of automatic Normal guides (Pyro's AutoNormal uses 0.1). */
+  initScale: number;
+}
+
+export function initialValues(layout: Layout, s: Setup, o: InitOptions): Float32Array {
+  const out = new Float32Array(layout.size);
+  for (const p of s.params) {
+    const b = layout.blocks.get(paramKey(p))!;
+    const given = o.paramInits.get(paramKey(p));
+    if (given) {
+      for (let i = 0; i < b.size; i++) out[b.offset + i] = unconstrain(p.constraint, given.length === 1 ? given[0]! : given[i]!);
+    } else defaultInit(p, o.rng, out, b.offset);
+  }
+  const logscale = layout.blocks.get('q:logscale');
+  if (logscale) out.fill(Math.log(o.initScale), logscale.offset, logscale.offset + logscale.size);
+  const tril = layout.blocks.get('q:tril');
+  if (tril) {
+    const D = layout.autoDim;
+    // Packed row-major lower triangle; the diagonal holds log-scales.
+    let k = tril.offset;
+    for (let i = 0; i < D; i++) for (let j = 0; j <= i; j++) out[k++] = i === j ? Math.log(o.initScale) : 0;
+  }
+  return out;
+}

@@ -1,0 +1,347 @@
+// The engine's public face: compile(source) → Model, model.fit(options) → Fit.
+// Pipeline: front end (language/) → bind data → layout → fit loop → posterior.
+
+import type { Expr } from '../language/ast.js';
+import type { CheckedProgram } from '../language/checked.js';
+import { bindData, type BoundData } from '../language/data.js';
+import { ModelError, type Diagnostic } from '../language/diagnostics.js';
+import { frontEnd } from '../language/index.js';
+import { parseExpression } from '../language/parse.js';
+import { selectBackend, tf, type BackendName } from './backend.js';
+import { EvalError, Interpreter } from './evaluate.js';
+import { runLoop, type OptimizerName, type Progress } from './fit.js';
+import { evaluateJoint } from './joint.js';
+import { buildLayout, initialValues, paramKey, type GuideKind, type Layout } from './layout.js';
+import { particleValue, sumAfterFirst } from './objective.js';
+import { Posterior, summarise, elementNames, type DrawArray, type QueryResult, type SummaryRow } from './posterior.js';
+import { paretoKhat } from './psis.js';
+import { Rng } from './rng.js';
+import { setup, type Setup } from './setup.js';
+
+export interface FitOptions {
+  data?: Record<string, unknown>;
+  /** Named in data diagnostics. */
+  dataFile?: string;
+  /** Maximum optimisation steps (the fit stops earlier when the ELBO converges). */
+  steps?: number;
+  /** Monte Carlo particles per step. */
+  particles?: number;
+  lr?: number;
+  seed?: number;
+  guide?: GuideKind;
+  optimizer?: OptimizerName;
+  backend?: BackendName | 'auto';
+  /** Relative ELBO change below which the fit counts as converged (Stan's tol_rel_obj). */
+  tolRelObj?: number;
+  /** Steps between ELBO read-backs, progress events and convergence checks. */
+  evalEvery?: number;
+  /** Posterior draws kept for summaries and queries. */
+  draws?: number;
+  onProgress?: (p: Progress) => void;
+  signal?: AbortSignal;
+}
+
+export const FIT_DEFAULTS = {
+  steps: 10_000,
+  particles: 8,
+  lr: 0.05,
+  seed: 1,
+  guide: 'meanfield' as GuideKind,
+  optimizer: 'adam' as OptimizerName,
+  tolRelObj: 0.001,
+  evalEvery: 100,
+  draws: 1000,
+};
+
+const KNOWN_OPTIONS = new Set([...Object.keys(FIT_DEFAULTS), 'data', 'dataFile', 'backend', 'onProgress', 'signal']);
+
+export interface FitDiagnostics {
+  backend: BackendName;
+  steps: number;
+  seconds: number;
+  converged: boolean;
+  stopped: 'converged' | 'max-steps' | 'aborted';
+  /** Final ELBO: mean of the last window of per-step estimates. */
+  elbo: number;
+  khat: number;
+  khatReading: 'good' | 'ok' | 'unreliable' | 'unavailable';
+  particles: number;
+  seed: number;
+  guide: GuideKind;
+  warnings: string[];
+}
+
+export function khatReading(k: number): FitDiagnostics['khatReading'] {
+  if (!Number.isFinite(k)) return 'unavailable';
+  return k < 0.5 ? 'good' : k < 0.7 ? 'ok' : 'unreliable';
+}
+
+export interface CompileOptions {
+  file?: string;
+}
+
+export function compile(source: string, options: CompileOptions = {}): Model {
+  const { checked, diagnostics } = frontEnd(source, options.file ?? '<input>');
+  if (!checked) throw new ModelError(diagnostics, source);
+  return new Model(checked, diagnostics);
+}
+
+function parseQuery(text: string): Expr {
+  const { expr, diagnostics } = parseExpression(text, '<query>');
+  if (!expr || diagnostics.some((d) => d.severity === 'error')) throw new ModelError(diagnostics, text);
+  return expr;
+}
+
+export class Model {
+  constructor(
+    readonly program: CheckedProgram,
+    readonly warnings: Diagnostic[] = [],
+  ) {}
+
+  get source(): string {
+    return this.program.source;
+  }
+
+  /** Validate data against the declarations (throws ModelError naming every problem). */
+  bind(data: Record<string, unknown> = {}, dataFile?: string): BoundData {
+    return bindData(this.program, data, dataFile);
+  }
+
+  async fit(options: FitOptions = {}): Promise<Fit> {
+    const unknown = Object.keys(options).filter((k) => !KNOWN_OPTIONS.has(k));
+    if (unknown.length) throw new TypeError(`unknown fit option${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')} (known: ${[...KNOWN_OPTIONS].join(', ')})`);
+    const o = { ...FIT_DEFAULTS, ...stripUndefined(options) };
+    validateOptions(o);
+    const backend = await selectBackend(options.backend ?? 'auto');
+    const bound = this.bind(options.data ?? {}, options.dataFile);
+    const s = setup(this.program, bound);
+    try {
+      const layout = buildLayout(s, o.guide);
+      const rng = new Rng(o.seed);
+      const init = initialValues(layout, s, { rng: rng.split('init'), paramInits: evaluateInits(s), initScale: 0.1 });
+      const mode = this.program.mode === 'optimisation' ? 'optimisation' : 'inference';
+      const loop = await runLoop({ setup: s, layout, S: o.particles, rng: rng.split('steps'), mode }, init, {
+        steps: o.steps,
+        lr: o.lr,
+        optimizer: o.optimizer,
+        evalEvery: o.evalEvery,
+        tolRelObj: o.tolRelObj,
+        averageFraction: 0.25,
+        onProgress: options.onProgress,
+        signal: options.signal,
+      });
+      const lastWindow = loop.trace.slice(-o.evalEvery);
+      const state: FitState = {
+        source: this.program.source,
+        file: this.program.file,
+        data: options.data ?? {},
+        options: { steps: o.steps, particles: o.particles, lr: o.lr, seed: o.seed, guide: o.guide, optimizer: o.optimizer, draws: o.draws },
+        flat: Array.from(loop.flat),
+        trace: loop.trace,
+        diagnostics: {
+          backend,
+          steps: loop.steps,
+          seconds: loop.seconds,
+          converged: loop.converged,
+          stopped: loop.stopped,
+          elbo: lastWindow.reduce((a, b) => a + b, 0) / Math.max(1, lastWindow.length),
+          khat: NaN,
+          khatReading: 'unavailable',
+          particles: o.particles,
+          seed: o.seed,
+          guide: o.guide,
+          warnings: bound.warnings.map((w) => w.message),
+        },
+      };
+      return Fit.create(this, s, layout, state);
+    } finally {
+      s.dispose();
+    }
+  }
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function validateOptions(o: typeof FIT_DEFAULTS): void {
+  const posInt = (k: keyof typeof FIT_DEFAULTS) => {
+    const v = o[k] as number;
+    if (!Number.isInteger(v) || v < 1) throw new RangeError(`fit option ${k} must be a positive integer, found ${v}`);
+  };
+  posInt('steps');
+  posInt('particles');
+  posInt('evalEvery');
+  posInt('draws');
+  if (!(o.lr > 0)) throw new RangeError(`fit option lr must be > 0, found ${o.lr}`);
+  if (!Number.isInteger(o.seed)) throw new RangeError(`fit option seed must be an integer, found ${o.seed}`);
+  if (o.guide !== 'meanfield' && o.guide !== 'fullrank') throw new RangeError(`fit option guide must be 'meanfield' or 'fullrank', found '${o.guide}'`);
+  if (!['adam', 'sgd', 'rmsprop'].includes(o.optimizer)) throw new RangeError(`fit option optimizer must be adam, sgd or rmsprop, found '${o.optimizer}'`);
+}
+
+/** Constant initial values of params that declare one. */
+function evaluateInits(s: Setup): Map<string, Float32Array> {
+  const out = new Map<string, Float32Array>();
+  for (const p of s.params) {
+    const init = p.symbol.init;
+    if (!init) continue;
+    const v = tf.tidy(() => {
+      const interp = new Interpreter(s.modelRun, noHandlers(), s.dataEnv);
+      const val = interp.eval(init);
+      return typeof val === 'number' ? new Float32Array([val]) : (val.dataSync() as Float32Array).slice();
+    });
+    out.set(paramKey(p), v);
+  }
+  return out;
+}
+
+function noHandlers() {
+  const fail = (): never => {
+    throw new Error('an initial value must be a constant');
+  };
+  return { sample: fail, observe: fail, param: fail };
+}
+
+/** Everything needed to rebuild a fit: JSON-safe. */
+export interface FitState {
+  source: string;
+  file: string;
+  data: Record<string, unknown>;
+  options: { steps: number; particles: number; lr: number; seed: number; guide: GuideKind; optimizer: OptimizerName; draws: number };
+  flat: number[];
+  trace: number[];
+  diagnostics: FitDiagnostics;
+}
+
+export class Fit {
+  private constructor(
+    readonly model: Model,
+    readonly posterior: Posterior,
+    private readonly state: FitState,
+    private readonly predictive: Map<string, DrawArray>,
+  ) {}
+
+  /** Draw the posterior from fitted parameters (deterministic in the seed). */
+  static create(model: Model, s: Setup, layout: Layout, state: FitState): Fit {
+    const nDraws = state.options.draws;
+    const draws = new Map<string, DrawArray>();
+    const predictive = new Map<string, DrawArray>();
+    const order: string[] = [];
+    let logw: Float32Array = new Float32Array(0);
+    tf.tidy(() => {
+      const flat = tf.tensor1d(state.flat);
+      const mode = model.program.mode === 'optimisation' ? 'optimisation' : 'inference';
+      const rng = new Rng(state.options.seed).split('draws');
+      const replicated = new Map<string, tf.Tensor[]>();
+      const j = evaluateJoint(
+        {
+          setup: s,
+          layout,
+          S: nDraws,
+          rng,
+          mode,
+          replicate: (ev, d) => {
+            const list = replicated.get(ev.site.name) ?? [];
+            list.push(d);
+            replicated.set(ev.site.name, list);
+          },
+        },
+        flat,
+      );
+      for (const sym of model.program.symbols.values()) {
+        if (sym.kind !== 'latent' && sym.kind !== 'deterministic' && sym.kind !== 'param') continue;
+        const v = j.env.get(sym.name);
+        if (v === undefined) continue;
+        const t = typeof v === 'number' ? tf.fill([1], v) : v;
+        const full = t.shape[0] === nDraws ? t : tf.broadcastTo(t, [nDraws, ...t.shape.slice(1)]);
+        draws.set(sym.name, { shape: full.shape.slice(1), values: full.dataSync() as Float32Array });
+        order.push(sym.name);
+      }
+      for (const [name, list] of replicated) {
+        // Element sites replicate one element at a time; stack them back into the array.
+        const t = list.length === 1 ? list[0]! : tf.stack(list, 1);
+        predictive.set(name, { shape: t.shape.slice(1), values: t.dataSync() as Float32Array });
+      }
+      if (mode === 'inference') {
+        // log p(x, z) − log q(z) at each draw, for PSIS k̂.
+        let lw = tf.sub(tf.add(j.logp, j.logdet), tf.add(j.logqAuto, j.logqExplicit));
+        for (const d of j.discrete) lw = tf.sub(lw, sumAfterFirst(d.logq));
+        logw = lw.dataSync() as Float32Array;
+      }
+      void particleValue;
+    });
+    const khat = logw.length ? paretoKhat(logw) : NaN;
+    state.diagnostics.khat = khat;
+    state.diagnostics.khatReading = khatReading(khat);
+    const posterior = new Posterior(draws, nDraws, order, parseQuery);
+    return new Fit(model, posterior, state, predictive);
+  }
+
+  get diagnostics(): FitDiagnostics {
+    return this.state.diagnostics;
+  }
+
+  /** Per-step ELBO estimates (inference) or negative costs (optimisation). */
+  get elboTrace(): readonly number[] {
+    return this.state.trace;
+  }
+
+  summary(): Record<string, SummaryRow> {
+    return this.posterior.summary();
+  }
+
+  samples(name: string, n?: number): unknown[] {
+    return this.posterior.samples(name, n);
+  }
+
+  query(text: string): QueryResult {
+    try {
+      return this.posterior.query(text);
+    } catch (e) {
+      if (e instanceof EvalError) {
+        throw new ModelError([{ severity: 'error', code: 'query', message: e.message, file: '<query>', span: e.span }], text);
+      }
+      throw e;
+    }
+  }
+
+  /** Posterior predictive summary of an observed variable. */
+  predict(name: string): Record<string, SummaryRow> {
+    const d = this.predictive.get(name);
+    if (!d) throw new Error(`'${name}' is not an observed variable (observed: ${[...this.predictive.keys()].join(', ') || 'none'})`);
+    const n = this.posterior.nDraws;
+    const size = d.values.length / n;
+    const rows: Record<string, SummaryRow> = {};
+    elementNames(name, d.shape).forEach((el, k) => {
+      const col = new Float32Array(n);
+      for (let i = 0; i < n; i++) col[i] = d.values[i * size + k]!;
+      rows[el] = summarise(col);
+    });
+    return rows;
+  }
+
+  /** Fitted parameter values by name (params and automatic-guide parameters), unconstrained. */
+  get parameters(): number[] {
+    return this.state.flat;
+  }
+
+  toJSON(): FitState & { format: 'tilde-fit'; version: 1 } {
+    return { format: 'tilde-fit', version: 1, ...this.state };
+  }
+
+  static async fromJSON(json: unknown): Promise<Fit> {
+    const st = json as FitState & { format?: string };
+    if (!st || typeof st !== 'object' || st.format !== 'tilde-fit') throw new TypeError('not a saved tilde fit (format "tilde-fit" expected)');
+    await selectBackend(st.diagnostics.backend);
+    const model = compile(st.source, { file: st.file });
+    const bound = model.bind(st.data);
+    const s = setup(model.program, bound);
+    try {
+      const layout = buildLayout(s, st.options.guide);
+      if (layout.size !== st.flat.length) throw new TypeError(`saved fit has ${st.flat.length} parameters, the model needs ${layout.size}`);
+      return Fit.create(model, s, layout, { ...st, diagnostics: { ...st.diagnostics } });
+    } finally {
+      s.dispose();
+    }
+  }
+}

@@ -1,0 +1,60 @@
+// How the engine represents a value while it runs a program.
+//
+// A value is either a JS number (a constant known before inference: literals,
+// loop variables, scalar data; folding them keeps loop bounds and indices out of
+// tfjs) or a tensor whose FIRST axis is the particle axis, of size S (it varies
+// between Monte Carlo particles) or 1 (it does not: data, params). The remaining
+// axes are the value's logical shape as the checker sees it. Broadcasting aligns
+// logical shapes from the right, never mixing the particle axis into them.
+
+import { tf } from './backend.js';
+
+export type Val = number | tf.Tensor;
+
+export function isConst(v: Val): v is number {
+  return typeof v === 'number';
+}
+
+/** A number becomes a tensor of shape [1] (one particle, logical scalar). */
+export function toTensor(v: Val): tf.Tensor {
+  return typeof v === 'number' ? tf.tensor1d([v], 'float32') : v;
+}
+
+export function logicalShape(v: Val): number[] {
+  return typeof v === 'number' ? [] : v.shape.slice(1);
+}
+
+export function logicalRank(v: Val): number {
+  return typeof v === 'number' ? 0 : v.rank - 1;
+}
+
+export function particles(v: Val): number {
+  return typeof v === 'number' ? 1 : v.shape[0]!;
+}
+
+/** Insert unit axes after the particle axis so `t` has logical rank `rank`. */
+export function padRank(t: tf.Tensor, rank: number): tf.Tensor {
+  const have = t.rank - 1;
+  if (have >= rank) return t;
+  return t.reshape([t.shape[0]!, ...new Array<number>(rank - have).fill(1), ...t.shape.slice(1)]);
+}
+
+/** Both operands as tensors with equal logical rank, ready for tfjs broadcasting. */
+export function aligned(a: Val, b: Val): [tf.Tensor, tf.Tensor] {
+  const ta = toTensor(a);
+  const tb = toTensor(b);
+  const r = Math.max(ta.rank, tb.rank) - 1;
+  return [padRank(ta, r), padRank(tb, r)];
+}
+
+/** Sum over every logical axis: one number per particle, shape [P]. */
+export function sumLogical(t: tf.Tensor): tf.Tensor {
+  return t.rank <= 1 ? t : t.sum(Array.from({ length: t.rank - 1 }, (_, i) => i + 1));
+}
+
+/** The value as a plain JS number when it is a constant or a one-element tensor. */
+export function scalarOf(v: Val): number {
+  if (typeof v === 'number') return v;
+  if (v.size !== 1) throw new Error(`expected a scalar, found shape [${v.shape.slice(1).join(', ')}]`);
+  return v.dataSync()[0]!;
+}

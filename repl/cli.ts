@@ -1,0 +1,171 @@
+// The `tilde` command line. Commander parses; each command reads files, calls the
+// engine and prints. Heavy modules (tfjs) load lazily so `tilde check` starts fast.
+// Exit codes: 0 ok, 1 model/data/fit errors, 2 usage.
+
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { ModelError, renderDiagnostics } from '../language/diagnostics.js';
+import { frontEnd } from '../language/index.js';
+import { defaultDataFile, readDataFile, readText } from './files.js';
+import { fmt, seconds, summaryTable } from './format.js';
+
+export interface Io {
+  out: (s: string) => void;
+  err: (s: string) => void;
+  isTTY: boolean;
+}
+
+const defaultIo: Io = {
+  out: (s) => process.stdout.write(s),
+  err: (s) => process.stderr.write(s),
+  isTTY: Boolean(process.stderr.isTTY),
+};
+
+function intArg(name: string) {
+  return (v: string) => {
+    const n = Number(v);
+    if (!Number.isInteger(n)) throw new InvalidArgumentError(`${name} must be an integer`);
+    return n;
+  };
+}
+
+function numArg(name: string) {
+  return (v: string) => {
+    const n = Number(v);
+    if (!Number.isFinite(n)) throw new InvalidArgumentError(`${name} must be a number`);
+    return n;
+  };
+}
+
+class ExitCode extends Error {
+  constructor(readonly code: number) {
+    super(`exit ${code}`);
+  }
+}
+
+function loadModel(file: string, io: Io) {
+  const source = readText(file, 'model');
+  const { checked, diagnostics } = frontEnd(source, file);
+  if (!checked) {
+    io.err(renderDiagnostics(diagnostics, source) + '\n');
+    throw new ExitCode(1);
+  }
+  const warnings = diagnostics.filter((d) => d.severity === 'warning');
+  return { source, checked, warnings };
+}
+
+function loadData(modelFile: string, dataFile: string | undefined) {
+  const file = dataFile ?? defaultDataFile(modelFile);
+  return { file, data: file ? readDataFile(file) : {} };
+}
+
+function progressBar(io: Io) {
+  let last = 0;
+  return (p: { step: number; maxSteps: number; smoothedElbo: number; stepsPerSecond: number; phase: string }) => {
+    const now = Date.now();
+    if (now - last < 100) return;
+    last = now;
+    const width = 30;
+    const filled = Math.round((p.step / p.maxSteps) * width);
+    io.err(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] step ${p.step}  ELBO ${fmt(p.smoothedElbo)}  ${Math.round(p.stepsPerSecond)} steps/s  ${p.phase}   `);
+  };
+}
+
+export function buildProgram(io: Io): Command {
+  const program = new Command('tilde')
+    .description('tilde: probabilistic programs with discrete and continuous latents, fitted by variational inference')
+    .version('0.1.0')
+    .exitOverride()
+    .configureOutput({ writeOut: io.out, writeErr: io.err });
+
+  program
+    .command('check')
+    .description('check a model (and its data) and describe it')
+    .argument('<model>', 'a .tilde file')
+    .option('--data <file>', 'data (JSON or CSV); defaults to MODEL.json beside the model')
+    .option('--json', 'machine-readable output')
+    .action(async (modelFile: string, opts: { data?: string; json?: boolean }) => {
+      const { checked, warnings, source } = loadModel(modelFile, io);
+      const { describeProgram } = await import('./describe.js');
+      if (opts.data) {
+        const { bindData } = await import('../language/data.js');
+        const bound = bindData(checked, readDataFile(opts.data), opts.data);
+        warnings.push(...bound.warnings);
+      }
+      const d = describeProgram(checked);
+      if (opts.json) io.out(JSON.stringify(d.json, null, 2) + '\n');
+      else {
+        if (warnings.length) io.err(renderDiagnostics(warnings, source) + '\n');
+        io.out(d.text + '\n');
+      }
+    });
+
+  program
+    .command('fit')
+    .description('fit a model by variational inference and print its posterior')
+    .argument('<model>', 'a .tilde file')
+    .option('--data <file>', 'data (JSON or CSV); defaults to MODEL.json beside the model')
+    .option('--steps <n>', 'maximum optimisation steps', intArg('--steps'))
+    .option('--particles <s>', 'Monte Carlo particles per step', intArg('--particles'))
+    .option('--lr <x>', 'learning rate', numArg('--lr'))
+    .option('--seed <n>', 'random seed', intArg('--seed'))
+    .addOption(new Option('--guide <kind>', 'automatic guide').choices(['meanfield', 'fullrank']))
+    .addOption(new Option('--optimizer <name>', 'optimiser').choices(['adam', 'sgd', 'rmsprop']))
+    .addOption(new Option('--backend <name>', 'tfjs backend (default: fastest available; env TILDE_BACKEND)').choices(['auto', 'tensorflow', 'wasm', 'cpu', 'webgl']))
+    .option('--draws <n>', 'posterior draws for the summary', intArg('--draws'))
+    .option('--json', 'machine-readable output')
+    .action(async (modelFile: string, opts: Record<string, unknown>) => {
+      const { source, checked, warnings } = loadModel(modelFile, io);
+      const { file: dataFile, data } = loadData(modelFile, opts['data'] as string | undefined);
+      if (!opts['json'] && warnings.length) io.err(renderDiagnostics(warnings, source) + '\n');
+      const { Model } = await import('../inference/model.js');
+      const model = new Model(checked, warnings);
+      const showProgress = io.isTTY && !opts['json'];
+      const fit = await model.fit({
+        data,
+        dataFile,
+        steps: opts['steps'] as number | undefined,
+        particles: opts['particles'] as number | undefined,
+        lr: opts['lr'] as number | undefined,
+        seed: opts['seed'] as number | undefined,
+        guide: opts['guide'] as 'meanfield' | 'fullrank' | undefined,
+        optimizer: opts['optimizer'] as 'adam' | undefined,
+        backend: opts['backend'] as 'cpu' | undefined,
+        draws: opts['draws'] as number | undefined,
+        onProgress: showProgress ? progressBar(io) : undefined,
+      });
+      if (showProgress) io.err('\r' + ' '.repeat(100) + '\r');
+      const d = fit.diagnostics;
+      if (opts['json']) {
+        io.out(JSON.stringify({ summary: fit.summary(), elbo: d.elbo, khat: Number.isFinite(d.khat) ? d.khat : null, backend: d.backend, steps: d.steps, seconds: d.seconds, converged: d.converged }, null, 2) + '\n');
+        return;
+      }
+      io.out(summaryTable(fit.summary()) + '\n\n');
+      const mode = checked.mode === 'optimisation' ? 'expected cost' : 'ELBO';
+      const value = checked.mode === 'optimisation' ? -d.elbo : d.elbo;
+      io.out(`${mode} ${fmt(value)}   k-hat ${Number.isFinite(d.khat) ? fmt(d.khat, 2) + ` (${d.khatReading})` : 'n/a'}   ${d.steps} steps (${d.converged ? 'converged' : d.stopped})   backend ${d.backend}   ${seconds(d.seconds)}\n`);
+    });
+
+  return program;
+}
+
+export async function main(argv: string[], io: Io = defaultIo): Promise<number> {
+  const program = buildProgram(io);
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (e) {
+    if (e instanceof ExitCode) return e.code;
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
+    if (e instanceof ModelError) {
+      io.err(e.message + '\n');
+      return 1;
+    }
+    const err = e as Error;
+    if (err.name === 'FitError' || err.name === 'RangeError' || err.name === 'TypeError') {
+      io.err(`error: ${err.message}\n`);
+      return err.name === 'FitError' ? 1 : 2;
+    }
+    io.err(`internal error (a bug in tilde, please report it): ${err.stack ?? err.message}\n`);
+    return 1;
+  }
+}

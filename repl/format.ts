@@ -1,0 +1,27 @@
+// Plain-text renderings shared by the CLI and the REPL: summary tables in the
+// ArviZ/Stan convention, numbers with sensible precision, durations.
+
+import type { SummaryRow } from '../inference/posterior.js';
+
+export function fmt(x: number, digits = 3): string {
+  if (!Number.isFinite(x)) return String(x);
+  if (x === 0) return '0';
+  const a = Math.abs(x);
+  if (a >= 1e5 || a < 1e-3) return x.toExponential(2);
+  return x.toFixed(Math.max(0, digits - Math.max(0, Math.floor(Math.log10(a)))));
+}
+
+export function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  return [line(header), ...rows.map(line)].join('\n');
+}
+
+export function summaryTable(summary: Record<string, SummaryRow>): string {
+  const rows = Object.entries(summary).map(([name, r]) => [name, fmt(r.mean), fmt(r.sd), fmt(r.q5), fmt(r.q50), fmt(r.q95)]);
+  return table(['name', 'mean', 'sd', '5%', '50%', '95%'], rows);
+}
+
+export function seconds(s: number): string {
+  return s < 1 ? `${Math.round(s * 1000)} ms` : `${s.toFixed(2)} s`;
+}
