@@ -68,14 +68,15 @@ export const stickBreaking: Bijector = {
     const v = tf.sub(u, stickOffsets(u.shape[u.rank - 1]!));
     const logTaken = logSigmoid(v);
     const logKept = logSigmoid(tf.neg(v));
-    const logLeft = tf.cumsum(logKept, -1, true);
+    // tfjs's cumsum mishandles negative axes, hence rank − 1.
+    const logLeft = tf.cumsum(logKept, u.rank - 1, true);
     const last = tf.sum(logKept, -1, true);
     return expOp(tf.concat([tf.add(logTaken, logLeft), last], -1));
   },
   inverse(x) {
     const k = x.shape[x.rank - 1]!;
     const head = tf.slice(x, Array(x.rank).fill(0), [...x.shape.slice(0, -1), k - 1]);
-    const left = tf.sub(1, tf.cumsum(head, -1, true));
+    const left = tf.sub(1, tf.cumsum(head, x.rank - 1, true));
     return tf.add(logit(tf.div(head, left)), stickOffsets(k - 1));
   },
   logDetJacobian(u) {
@@ -83,7 +84,7 @@ export const stickBreaking: Bijector = {
     // zₖ(1 − zₖ)·leftₖ.
     const v = tf.sub(u, stickOffsets(u.shape[u.rank - 1]!));
     const logKept = logSigmoid(tf.neg(v));
-    const logLeft = tf.cumsum(logKept, -1, true);
+    const logLeft = tf.cumsum(logKept, u.rank - 1, true);
     return tf.sum(tf.add(tf.add(logSigmoid(v), logKept), logLeft), -1);
   },
   unconstrainedEventSize: (k) => k - 1,

@@ -1,0 +1,159 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { tf } from '../../inference/backend.js';
+import { affineSigmoid, bijectorFor, exp, identity, sigmoid, stickBreaking, type Bijector } from '../../inference/transforms.js';
+
+type T = tf.Tensor;
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+const arr = (t: T): number[] => Array.from(t.dataSync());
+
+const scalarBijectors: Array<[string, () => Bijector, number[]]> = [
+  ['identity', () => identity, [-3, 0, 2]],
+  ['exp', () => exp, [-3, 0, 2]],
+  ['sigmoid', () => sigmoid, [-6, 0, 2.5]],
+  ['affineSigmoid(-1, 4)', () => affineSigmoid(tf.scalar(-1), tf.scalar(4)), [-4, 0, 1.5]],
+];
+
+describe('scalar bijectors', () => {
+  for (const [name, make, us] of scalarBijectors) {
+    it(`${name}: round trip and log-Jacobian = log |dx/du|`, () => {
+      tf.tidy(() => {
+        const b = make();
+        const u = tf.tensor1d(us);
+        const back = arr(b.inverse(b.forward(u)));
+        us.forEach((v, i) => expect(back[i]).toBeCloseTo(v, 3));
+        // d forward / du by autodiff is exact here; FD cross-checks it.
+        const dxdu = arr(tf.grad((t: T) => tf.sum(b.forward(t)))(u));
+        const ldj = arr(b.logDetJacobian(u));
+        const h = 1e-3;
+        us.forEach((v, i) => {
+          const fd = (arr(b.forward(tf.scalar(v + h)))[0]! - arr(b.forward(tf.scalar(v - h)))[0]!) / (2 * h);
+          expect(ldj[i]).toBeCloseTo(Math.log(Math.abs(dxdu[i]!)), 4);
+          expect(Math.abs(fd - dxdu[i]!)).toBeLessThan(2e-3 * Math.max(1, Math.abs(fd)));
+        });
+      });
+    });
+  }
+
+  it('sigmoid log-Jacobian stays finite far in the tails', () => {
+    tf.tidy(() => {
+      const ldj = arr(sigmoid.logDetJacobian(tf.tensor1d([-200, 200])));
+      expect(ldj[0]).toBeCloseTo(-200, 3);
+      expect(ldj[1]).toBeCloseTo(-200, 3);
+    });
+  });
+});
+
+/** Stick-breaking forward in float64, for the numerical Jacobian. */
+function stick64(u: number[]): number[] {
+  const k = u.length + 1;
+  let left = 1;
+  const x: number[] = [];
+  u.forEach((v, i) => {
+    const z = 1 / (1 + Math.exp(-(v - Math.log(k - 1 - i))));
+    x.push(left * z);
+    left -= left * z;
+  });
+  x.push(left);
+  return x;
+}
+
+function logAbsDet(m: number[][]): number {
+  const a = m.map((r) => [...r]);
+  const n = a.length;
+  let logDet = 0;
+  for (let c = 0; c < n; c++) {
+    let p = c;
+    for (let r = c + 1; r < n; r++) if (Math.abs(a[r]![c]!) > Math.abs(a[p]![c]!)) p = r;
+    [a[c], a[p]] = [a[p]!, a[c]!];
+    logDet += Math.log(Math.abs(a[c]![c]!));
+    for (let r = c + 1; r < n; r++) {
+      const f = a[r]![c]! / a[c]![c]!;
+      for (let j = c; j < n; j++) a[r]![j]! -= f * a[c]![j]!;
+    }
+  }
+  return logDet;
+}
+
+describe('stick-breaking', () => {
+  it('maps u = 0 to the uniform simplex', () => {
+    tf.tidy(() => {
+      arr(stickBreaking.forward(tf.zeros([4]))).forEach((v) => expect(v).toBeCloseTo(0.2, 6));
+    });
+  });
+
+  it('round-trips and stays on the simplex for a batch', () => {
+    tf.tidy(() => {
+      const u = tf.tensor2d([[0.3, -1, 2], [4, -3, 0.1]]);
+      const x = stickBreaking.forward(u);
+      expect(x.shape).toEqual([2, 4]);
+      arr(tf.sum(x, -1)).forEach((s) => expect(s).toBeCloseTo(1, 5));
+      const back = arr(stickBreaking.inverse(x));
+      arr(u).forEach((v, i) => expect(back[i]).toBeCloseTo(v, 3));
+      expect(stickBreaking.unconstrainedEventSize!(4)).toBe(3);
+    });
+  });
+
+  it('log-Jacobian matches a float64 numerical Jacobian of the first K−1 coordinates', () => {
+    const cases = [[0.3, -1, 2], [0, 0, 0], [-2.5, 1.5, 0.7], [3, 3, -3]];
+    tf.tidy(() => {
+      const ldj = arr(stickBreaking.logDetJacobian(tf.tensor2d(cases)));
+      expect(ldj.length).toBe(cases.length);
+      cases.forEach((u, c) => {
+        const h = 1e-6;
+        const jac = u.map((_, i) => {
+          const up = [...u]; up[i]! += h;
+          const down = [...u]; down[i]! -= h;
+          const a = stick64(up), b = stick64(down);
+          return a.slice(0, -1).map((v, r) => (v - b[r]!) / (2 * h));
+        });
+        // jac[i][r] = ∂x_r/∂u_i; the determinant of its transpose is the same.
+        expect(ldj[c]).toBeCloseTo(logAbsDet(jac), 4);
+      });
+    });
+  });
+});
+
+describe('second-order safety of the forward maps', () => {
+  // d²/du² of sin(u)·Σ forward(u) against FD of the autodiff gradient.
+  const maps: Array<[string, (u: T) => T]> = [
+    ['exp', (u) => exp.forward(u)],
+    ['sigmoid', (u) => sigmoid.forward(u)],
+    ['affineSigmoid', (u) => affineSigmoid(tf.scalar(-1), tf.scalar(4)).forward(u)],
+    ['stickBreaking', (u) => stickBreaking.forward(tf.stack([u, tf.mul(u, 0.5), tf.scalar(0.2)]))],
+    ['stickBreaking logDetJacobian', (u) => stickBreaking.logDetJacobian(tf.stack([u, tf.mul(u, 0.5), tf.scalar(0.2)]))],
+    ['sigmoid logDetJacobian', (u) => sigmoid.logDetJacobian(u)],
+  ];
+  for (const [name, f] of maps) {
+    it(name, () => {
+      tf.tidy(() => {
+        const g = (u: T): T => tf.sum(tf.mul(tf.sin(u), f(u)));
+        const g1 = tf.grad(g);
+        const g2 = tf.grad((u: T) => g1(u));
+        for (const u0 of [-1.2, 0.4, 1.5]) {
+          const h = 1e-2;
+          const fd = (arr(g1(tf.scalar(u0 + h)))[0]! - arr(g1(tf.scalar(u0 - h)))[0]!) / (2 * h);
+          const d2 = arr(g2(tf.scalar(u0)))[0]!;
+          expect(Math.abs(d2 - fd), `${d2} vs ${fd}`).toBeLessThan(2e-3 * Math.max(1, Math.abs(fd)));
+        }
+      });
+    });
+  }
+});
+
+describe('bijectorFor', () => {
+  it('picks the bijector of each continuous support and refuses discrete ones', () => {
+    expect(bijectorFor({ kind: 'real' }).name).toBe('identity');
+    expect(bijectorFor({ kind: 'positive' }).name).toBe('exp');
+    expect(bijectorFor({ kind: 'unit' }).name).toBe('sigmoid');
+    expect(bijectorFor({ kind: 'simplex' }).name).toBe('stick-breaking');
+    tf.tidy(() => {
+      expect(bijectorFor({ kind: 'interval' }, { low: tf.scalar(0), high: tf.scalar(1) }).name).toBe('affine-sigmoid');
+    });
+    expect(() => bijectorFor({ kind: 'interval' })).toThrow(/needs low and high/);
+    expect(() => bijectorFor({ kind: 'binary' })).toThrow(/discrete/);
+  });
+});
