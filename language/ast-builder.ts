@@ -1,0 +1,418 @@
+// The CST visitor that turns Chevrotain's concrete syntax tree into the AST of ast.ts,
+// with a span on every node. It also reports the syntax errors the grammar deliberately
+// lets through so the message can be precise: chained comparisons, misspelt type names,
+// non-integer dimensions, and lines that are not statements.
+
+import type { CstNode, IToken } from 'chevrotain';
+import type { Arg, BaseType, DimExpr, DistExpr, Expr, IndexItem, LValue, Program, Stmt, TypeExpr, BinaryOp, UnaryOp } from './ast.js';
+import type { Diagnostic } from './diagnostics.js';
+import { tildeParser } from './parser.js';
+import { printExpr } from './printer.js';
+import { spanCover, type Span } from './span.js';
+import * as E from './syntax-errors.js';
+import { TYPE_NAMES } from './tokens.js';
+
+type CstChildren = Record<string, (CstNode | IToken)[] | undefined>;
+
+/** Thrown when a CST node is missing parts because the parser recovered from an error inside it. */
+class Incomplete {}
+const INCOMPLETE = new Incomplete();
+
+function tokenAt(ctx: CstChildren, key: string, i = 0): IToken | undefined {
+  const t = ctx[key]?.[i];
+  return t !== undefined && !('children' in t) && !t.isInsertedInRecovery ? t : undefined;
+}
+
+function nodeAt(ctx: CstChildren, key: string, i = 0): CstNode | undefined {
+  const n = ctx[key]?.[i];
+  return n !== undefined && 'children' in n ? n : undefined;
+}
+
+function need<X>(x: X | undefined): X {
+  if (x === undefined) throw INCOMPLETE;
+  return x;
+}
+
+function nodes(ctx: CstChildren, key: string): CstNode[] {
+  return (ctx[key] ?? []).filter((n): n is CstNode => 'children' in n);
+}
+
+function tokens(ctx: CstChildren, key: string): IToken[] {
+  return (ctx[key] ?? []).filter((t): t is IToken => !('children' in t));
+}
+
+function span(t: IToken): Span {
+  if (t.isInsertedInRecovery || !Number.isFinite(t.startOffset)) throw INCOMPLETE;
+  return E.tokenSpan(t);
+}
+
+const BaseVisitor = tildeParser().getBaseCstVisitorConstructor();
+
+export class AstBuilder extends BaseVisitor {
+  diagnostics: Diagnostic[] = [];
+  /** Statements left out because the parser recovered from an error inside them. */
+  dropped = 0;
+
+  constructor() {
+    super();
+    this.validateVisitor();
+  }
+
+  private sub<X>(n: CstNode | undefined): X {
+    return this.visit(need(n)) as X;
+  }
+
+  private statementsOf(ctx: CstChildren): Stmt[] {
+    const out: Stmt[] = [];
+    for (const line of nodes(ctx, 'statementLine')) {
+      const s = this.statementLine(line.children);
+      if (s !== undefined) out.push(s);
+    }
+    for (const junk of nodes(ctx, 'junkLine')) this.junkLine(junk.children);
+    for (const brace of tokens(ctx, 'strayBrace')) this.diagnostics.push(E.unmatchedCloser(span(brace), '}'));
+    return out;
+  }
+
+  program(ctx: CstChildren): Stmt[] {
+    return this.statementsOf(ctx);
+  }
+
+  block(ctx: CstChildren): { body: Stmt[]; close: IToken } {
+    const body = this.statementsOf(ctx);
+    return { body, close: need(tokenAt(ctx, 'RBrace')) };
+  }
+
+  statementLine(ctx: CstChildren): Stmt | undefined {
+    try {
+      return this.sub<Stmt>(nodeAt(ctx, 'statement'));
+    } catch (e) {
+      if (e !== INCOMPLETE) throw e;
+      this.dropped++;
+      return undefined;
+    }
+  }
+
+  junkLine(ctx: CstChildren): void {
+    const first = tokenAt(ctx, 'Junk');
+    if (first === undefined) return;
+    if (first.image === ')' || first.image === ']') this.diagnostics.push(E.unmatchedCloser(span(first), first.image));
+    else this.diagnostics.push(E.expectedStatement(span(first), E.describeFound(first)));
+  }
+
+  statement(ctx: CstChildren): Stmt {
+    const child = Object.values(ctx)[0]?.[0];
+    if (child === undefined || !('children' in child)) throw INCOMPLETE;
+    return this.visit(child) as Stmt;
+  }
+
+  private declaration(ctx: CstChildren, keyword: string): { name: string; nameSpan: Span; type: TypeExpr; value?: Expr; span: Span } {
+    const kw = need(tokenAt(ctx, keyword));
+    const name = need(tokenAt(ctx, 'Identifier'));
+    const type = this.sub<TypeExpr>(nodeAt(ctx, 'typeExpr'));
+    const valueNode = nodeAt(ctx, 'expression');
+    if (tokenAt(ctx, 'Equals') !== undefined || ctx.Equals?.length) need(valueNode);
+    const value = valueNode ? this.sub<Expr>(valueNode) : undefined;
+    return { name: name.image, nameSpan: span(name), type, value, span: spanCover(span(kw), (value ?? type).span) };
+  }
+
+  dataDecl(ctx: CstChildren): Stmt {
+    const d = this.declaration(ctx, 'Data');
+    const s: Stmt = { kind: 'data', name: d.name, nameSpan: d.nameSpan, type: d.type, span: d.span };
+    if (d.value !== undefined) s.default = d.value;
+    return s;
+  }
+
+  paramDecl(ctx: CstChildren): Stmt {
+    const d = this.declaration(ctx, 'Param');
+    const s: Stmt = { kind: 'param', name: d.name, nameSpan: d.nameSpan, type: d.type, span: d.span };
+    if (d.value !== undefined) s.init = d.value;
+    return s;
+  }
+
+  plateDecl(ctx: CstChildren): Stmt {
+    const kw = need(tokenAt(ctx, 'Plate'));
+    const name = need(tokenAt(ctx, 'Identifier'));
+    return { kind: 'plate', name: name.image, nameSpan: span(name), span: spanCover(span(kw), span(name)) };
+  }
+
+  forStmt(ctx: CstChildren): Stmt {
+    const kw = need(tokenAt(ctx, 'For'));
+    const v = need(tokenAt(ctx, 'Identifier'));
+    const from = this.sub<Expr>(nodeAt(ctx, 'from'));
+    const to = this.sub<Expr>(nodeAt(ctx, 'to'));
+    const block = this.sub<{ body: Stmt[]; close: IToken }>(nodeAt(ctx, 'block'));
+    return { kind: 'for', variable: v.image, variableSpan: span(v), from, to, body: block.body, span: spanCover(span(kw), span(block.close)) };
+  }
+
+  objective(ctx: CstChildren): Stmt {
+    const kw = need(tokenAt(ctx, 'Minimize') ?? tokenAt(ctx, 'Maximize'));
+    const expr = this.sub<Expr>(nodeAt(ctx, 'expression'));
+    return { kind: 'objective', direction: kw.image === 'minimize' ? 'minimize' : 'maximize', expr, span: spanCover(span(kw), expr.span) };
+  }
+
+  guideBlock(ctx: CstChildren): Stmt {
+    const kw = need(tokenAt(ctx, 'Guide'));
+    const block = this.sub<{ body: Stmt[]; close: IToken }>(nodeAt(ctx, 'block'));
+    return { kind: 'guide', body: block.body, span: spanCover(span(kw), span(block.close)) };
+  }
+
+  definition(ctx: CstChildren): Stmt {
+    const target = this.sub<LValue>(nodeAt(ctx, 'lvalue'));
+    if (ctx.Equals?.length) {
+      const value = this.sub<Expr>(nodeAt(ctx, 'expression'));
+      return { kind: 'assign', target, value, span: spanCover(target.span, value.span) };
+    }
+    const typeNode = nodeAt(ctx, 'typeExpr');
+    const type = typeNode ? this.sub<TypeExpr>(typeNode) : undefined;
+    const dist = this.sub<DistExpr>(nodeAt(ctx, 'distribution'));
+    const s: Stmt = { kind: 'sample', target, dist, span: spanCover(target.span, dist.span) };
+    if (type !== undefined) s.type = type;
+    return s;
+  }
+
+  lvalue(ctx: CstChildren): LValue {
+    const name = need(tokenAt(ctx, 'Identifier'));
+    const indices = nodes(ctx, 'expression').map((n) => this.sub<Expr>(n));
+    let s = span(name);
+    if (ctx.LBracket?.length) {
+      if (indices.length === 0 || indices.length !== (ctx.Comma?.length ?? 0) + 1) throw INCOMPLETE;
+      s = spanCover(s, span(need(tokenAt(ctx, 'RBracket'))));
+    }
+    return { name: name.image, nameSpan: span(name), indices, span: s };
+  }
+
+  typeExpr(ctx: CstChildren): TypeExpr {
+    const baseTok = need(tokenAt(ctx, 'TypeName') ?? tokenAt(ctx, 'Identifier'));
+    if (!(TYPE_NAMES as readonly string[]).includes(baseTok.image)) {
+      this.diagnostics.push(E.expectedType(span(baseTok), `'${baseTok.image}'`, E.suggest(baseTok.image, TYPE_NAMES)));
+      throw INCOMPLETE;
+    }
+    const dims = nodes(ctx, 'dim').map((n) => this.sub<DimExpr>(n));
+    let s = span(baseTok);
+    if (ctx.LBracket?.length) {
+      if (dims.length === 0 || dims.length !== (ctx.Comma?.length ?? 0) + 1) throw INCOMPLETE;
+      s = spanCover(s, span(need(tokenAt(ctx, 'RBracket'))));
+    }
+    return { kind: 'type', base: baseTok.image as BaseType, dims, span: s };
+  }
+
+  dim(ctx: CstChildren): DimExpr {
+    const name = tokenAt(ctx, 'Identifier');
+    if (name !== undefined) return { kind: 'dimName', name: name.image, span: span(name) };
+    const num = need(tokenAt(ctx, 'Num'));
+    if (!/^\d+$/.test(num.image)) {
+      this.diagnostics.push(E.expectedDimension(span(num), `'${num.image}'`));
+      throw INCOMPLETE;
+    }
+    return { kind: 'dimLit', value: Number(num.image), span: span(num) };
+  }
+
+  distribution(ctx: CstChildren): DistExpr {
+    const family = need(tokenAt(ctx, 'family'));
+    const argsNode = nodeAt(ctx, 'argList');
+    const args = argsNode ? this.sub<Arg[]>(argsNode) : [];
+    const close = need(tokenAt(ctx, 'RParen'));
+    const d: DistExpr = { kind: 'dist', family: family.image, familySpan: span(family), args, span: spanCover(span(family), span(close)) };
+    if (ctx.At?.length) {
+      const est = need(tokenAt(ctx, 'estimator'));
+      d.annotation = { name: est.image, span: spanCover(span(need(tokenAt(ctx, 'At'))), span(est)) };
+      d.span = spanCover(d.span, span(est));
+    }
+    return d;
+  }
+
+  argList(ctx: CstChildren): Arg[] {
+    const args = nodes(ctx, 'arg').map((n) => this.sub<Arg>(n));
+    if (args.length !== (ctx.Comma?.length ?? 0) + 1) throw INCOMPLETE;
+    return args;
+  }
+
+  arg(ctx: CstChildren): Arg {
+    const value = this.sub<Expr>(nodeAt(ctx, 'expression'));
+    const name = tokenAt(ctx, 'argName');
+    if (ctx.argName?.length && name === undefined) throw INCOMPLETE;
+    if (name === undefined) return { value, span: value.span };
+    return { name: name.image, nameSpan: span(name), value, span: spanCover(span(name), value.span) };
+  }
+
+  expression(ctx: CstChildren): Expr {
+    return this.sub<Expr>(nodeAt(ctx, 'ifExpr') ?? nodeAt(ctx, 'orExpr'));
+  }
+
+  ifExpr(ctx: CstChildren): Expr {
+    const kw = need(tokenAt(ctx, 'If'));
+    const cond = this.sub<Expr>(nodeAt(ctx, 'cond'));
+    const then = this.sub<Expr>(nodeAt(ctx, 'then'));
+    const otherwise = this.sub<Expr>(nodeAt(ctx, 'else'));
+    return { kind: 'if', cond, then, else: otherwise, span: spanCover(span(kw), otherwise.span) };
+  }
+
+  private chain(ctx: CstChildren): { operands: Expr[]; ops: IToken[] } {
+    const operands = nodes(ctx, 'operands').map((n) => this.sub<Expr>(n));
+    const ops = tokens(ctx, 'ops');
+    if (operands.length === 0 || operands.length !== ops.length + 1) throw INCOMPLETE;
+    return { operands, ops };
+  }
+
+  private leftFold(ctx: CstChildren): Expr {
+    const { operands, ops } = this.chain(ctx);
+    let acc = operands[0]!;
+    for (let i = 0; i < ops.length; i++) {
+      const right = operands[i + 1]!;
+      acc = { kind: 'binary', op: ops[i]!.image as BinaryOp, left: acc, right, span: spanCover(acc.span, right.span) };
+    }
+    return acc;
+  }
+
+  orExpr(ctx: CstChildren): Expr {
+    return this.leftFold(ctx);
+  }
+
+  andExpr(ctx: CstChildren): Expr {
+    return this.leftFold(ctx);
+  }
+
+  cmpExpr(ctx: CstChildren): Expr {
+    const { operands, ops } = this.chain(ctx);
+    if (ops.length > 1) {
+      const texts = operands.map(printExpr);
+      const names = texts.some((t) => t.length > 16) ? operands.map((_, i) => String.fromCharCode(97 + i)) : texts;
+      const suggestion = ops.map((op, i) => `(${names[i]} ${op.image} ${names[i + 1]})`).join(' && ');
+      this.diagnostics.push(E.chainedComparison(span(ops[1]!), ops[1]!.image, suggestion));
+    }
+    return this.leftFold(ctx);
+  }
+
+  addExpr(ctx: CstChildren): Expr {
+    return this.leftFold(ctx);
+  }
+
+  mulExpr(ctx: CstChildren): Expr {
+    return this.leftFold(ctx);
+  }
+
+  unaryExpr(ctx: CstChildren): Expr {
+    const op = tokenAt(ctx, 'UnaryOp');
+    if (op === undefined) {
+      if (ctx.UnaryOp?.length) throw INCOMPLETE;
+      return this.sub<Expr>(nodeAt(ctx, 'powExpr'));
+    }
+    const arg = this.sub<Expr>(nodeAt(ctx, 'unaryExpr'));
+    return { kind: 'unary', op: op.image as UnaryOp, arg, span: spanCover(span(op), arg.span) };
+  }
+
+  powExpr(ctx: CstChildren): Expr {
+    const base = this.sub<Expr>(nodeAt(ctx, 'postfixExpr'));
+    if (!ctx.Caret?.length) return base;
+    const op = need(tokenAt(ctx, 'Caret'));
+    const exponent = this.sub<Expr>(nodeAt(ctx, 'unaryExpr'));
+    return { kind: 'binary', op: op.image as BinaryOp, left: base, right: exponent, span: spanCover(base.span, exponent.span) };
+  }
+
+  postfixExpr(ctx: CstChildren): Expr {
+    let acc = this.sub<Expr>(nodeAt(ctx, 'primary'));
+    for (const suffix of nodes(ctx, 'indexSuffix')) {
+      const { items, close } = this.indexSuffix(suffix.children);
+      acc = { kind: 'index', target: acc, items, span: spanCover(acc.span, span(close)) };
+    }
+    return acc;
+  }
+
+  indexSuffix(ctx: CstChildren): { items: IndexItem[]; close: IToken } {
+    const items = nodes(ctx, 'indexItem').map((n) => this.sub<IndexItem>(n));
+    if (items.length === 0 || items.length !== (ctx.Comma?.length ?? 0) + 1) throw INCOMPLETE;
+    return { items, close: need(tokenAt(ctx, 'RBracket')) };
+  }
+
+  indexItem(ctx: CstChildren): IndexItem {
+    const loNode = nodeAt(ctx, 'lo');
+    const hiNode = nodeAt(ctx, 'hi');
+    const lo = loNode ? this.sub<Expr>(loNode) : undefined;
+    const hi = hiNode ? this.sub<Expr>(hiNode) : undefined;
+    const colon = tokenAt(ctx, 'Colon');
+    if (colon === undefined) {
+      if (ctx.Colon?.length) throw INCOMPLETE;
+      return { kind: 'at', expr: need(lo), span: need(lo).span };
+    }
+    let s = span(colon);
+    if (lo) s = spanCover(s, lo.span);
+    if (hi) s = spanCover(s, hi.span);
+    const item: IndexItem = { kind: 'slice', span: s };
+    if (lo) item.lo = lo;
+    if (hi) item.hi = hi;
+    return item;
+  }
+
+  primary(ctx: CstChildren): Expr {
+    const num = tokenAt(ctx, 'NumberLit');
+    if (num !== undefined) {
+      const isInt = /^\d+$/.test(num.image);
+      return { kind: 'num', value: num.image === 'inf' ? Infinity : Number(num.image), isInt, span: span(num) };
+    }
+    const b = tokenAt(ctx, 'BoolLit');
+    if (b !== undefined) return { kind: 'bool', value: b.image === 'true', span: span(b) };
+    const child = nodeAt(ctx, 'callOrVar') ?? nodeAt(ctx, 'parenExpr') ?? nodeAt(ctx, 'arrayLit');
+    return this.sub<Expr>(child);
+  }
+
+  callOrVar(ctx: CstChildren): Expr {
+    const name = need(tokenAt(ctx, 'Identifier'));
+    if (!ctx.LParen?.length) return { kind: 'var', name: name.image, span: span(name) };
+    const argsNode = nodeAt(ctx, 'argList');
+    const args = argsNode ? this.sub<Arg[]>(argsNode) : [];
+    const close = need(tokenAt(ctx, 'RParen'));
+    return { kind: 'call', callee: name.image, calleeSpan: span(name), args, span: spanCover(span(name), span(close)) };
+  }
+
+  /** The inner expression, its span widened to include the parentheses (so carets show them). */
+  parenExpr(ctx: CstChildren): Expr {
+    const open = need(tokenAt(ctx, 'LParen'));
+    const inner = this.sub<Expr>(nodeAt(ctx, 'expression'));
+    const close = need(tokenAt(ctx, 'RParen'));
+    return { ...inner, span: spanCover(span(open), span(close)) };
+  }
+
+  arrayLit(ctx: CstChildren): Expr {
+    const open = need(tokenAt(ctx, 'LBracket'));
+    const elements = nodes(ctx, 'elements').map((n) => this.sub<Expr>(n));
+    const commas = (ctx.Comma?.length ?? 0) + (ctx.trailingComma?.length ?? 0);
+    if (elements.length > 0 && commas !== elements.length - 1 + (ctx.trailingComma?.length ?? 0)) throw INCOMPLETE;
+    const close = need(tokenAt(ctx, 'RBracket'));
+    return { kind: 'array', elements, span: spanCover(span(open), span(close)) };
+  }
+
+  expressionLine(ctx: CstChildren): Expr {
+    return this.sub<Expr>(nodeAt(ctx, 'expression'));
+  }
+}
+
+let shared: AstBuilder | undefined;
+
+function builder(): AstBuilder {
+  const b = (shared ??= new AstBuilder());
+  b.diagnostics = [];
+  b.dropped = 0;
+  return b;
+}
+
+export interface Built<X> {
+  value: X;
+  diagnostics: Diagnostic[];
+  dropped: number;
+}
+
+export function buildProgram(cst: CstNode, file: string, whole: Span): Built<Program> {
+  const b = builder();
+  const body = b.visit(cst) as Stmt[];
+  return { value: { kind: 'program', file, body, span: whole }, diagnostics: b.diagnostics, dropped: b.dropped };
+}
+
+export function buildExpression(cst: CstNode): Built<Expr | undefined> {
+  const b = builder();
+  try {
+    return { value: b.visit(cst) as Expr, diagnostics: b.diagnostics, dropped: 0 };
+  } catch (e) {
+    if (e !== INCOMPLETE) throw e;
+    return { value: undefined, diagnostics: b.diagnostics, dropped: 1 };
+  }
+}

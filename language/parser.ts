@@ -1,0 +1,354 @@
+// The grammar of tilde as a Chevrotain CST parser. Pure grammar: no semantics, no AST.
+// Precedence, lowest to highest: if-then-else, ||, &&, comparisons (non-associative: a
+// chain is parsed and rejected by the AST builder with a clear message), + -, * / @,
+// unary - + !, ^ (right-associative; its right operand may be unary), postfix [ ] and calls.
+
+import { CstParser, type CstNode } from 'chevrotain';
+import * as T from './tokens.js';
+import { structuredErrorMessages } from './syntax-errors.js';
+
+export class TildeParser extends CstParser {
+  constructor() {
+    super(T.ALL_TOKENS, { recoveryEnabled: true, maxLookahead: 3, errorMessageProvider: structuredErrorMessages });
+    this.performSelfAnalysis();
+  }
+
+  program = this.RULE('program', () => {
+    this.MANY(() => {
+      this.OR([
+        { ALT: () => this.CONSUME(T.Terminator) },
+        { ALT: () => this.SUBRULE(this.statementLine) },
+        { ALT: () => this.SUBRULE(this.junkLine) },
+        // A '}' with no block to close; the builder reports it and parsing goes on.
+        { ALT: () => this.CONSUME(T.RBrace, { LABEL: 'strayBrace' }) },
+      ]);
+    });
+  });
+
+  block = this.RULE('block', () => {
+    this.CONSUME(T.LBrace);
+    this.MANY(() => {
+      this.OR([
+        { ALT: () => this.CONSUME(T.Terminator) },
+        { ALT: () => this.SUBRULE(this.statementLine) },
+        { ALT: () => this.SUBRULE(this.junkLine) },
+      ]);
+    });
+    this.CONSUME(T.RBrace);
+  });
+
+  /** One statement and its terminator (the layout pass guarantees every statement has one). */
+  statementLine = this.RULE('statementLine', () => {
+    this.SUBRULE(this.statement);
+    this.CONSUME(T.Terminator);
+  });
+
+  /** A line that cannot start a statement, kept whole so it yields one diagnostic, not one per token. */
+  junkLine = this.RULE('junkLine', () => {
+    this.CONSUME(T.Junk);
+    this.MANY(() => this.CONSUME(T.LineRest));
+  });
+
+  statement = this.RULE('statement', () => {
+    this.OR([
+      { ALT: () => this.SUBRULE(this.dataDecl) },
+      { ALT: () => this.SUBRULE(this.paramDecl) },
+      { ALT: () => this.SUBRULE(this.plateDecl) },
+      { ALT: () => this.SUBRULE(this.forStmt) },
+      { ALT: () => this.SUBRULE(this.objective) },
+      { ALT: () => this.SUBRULE(this.guideBlock) },
+      { ALT: () => this.SUBRULE(this.definition) },
+    ]);
+  });
+
+  dataDecl = this.RULE('dataDecl', () => {
+    this.CONSUME(T.Data);
+    this.CONSUME(T.Identifier);
+    this.CONSUME(T.Colon);
+    this.SUBRULE(this.typeExpr);
+    this.OPTION(() => {
+      this.CONSUME(T.Equals);
+      this.SUBRULE(this.expression);
+    });
+  });
+
+  paramDecl = this.RULE('paramDecl', () => {
+    this.CONSUME(T.Param);
+    this.CONSUME(T.Identifier);
+    this.CONSUME(T.Colon);
+    this.SUBRULE(this.typeExpr);
+    this.OPTION(() => {
+      this.CONSUME(T.Equals);
+      this.SUBRULE(this.expression);
+    });
+  });
+
+  plateDecl = this.RULE('plateDecl', () => {
+    this.CONSUME(T.Plate);
+    this.CONSUME(T.Identifier);
+  });
+
+  forStmt = this.RULE('forStmt', () => {
+    this.CONSUME(T.For);
+    this.CONSUME(T.Identifier);
+    this.CONSUME(T.In);
+    this.SUBRULE(this.expression, { LABEL: 'from' });
+    this.CONSUME(T.Range);
+    this.SUBRULE2(this.expression, { LABEL: 'to' });
+    this.SUBRULE(this.block);
+  });
+
+  objective = this.RULE('objective', () => {
+    this.OR([{ ALT: () => this.CONSUME(T.Minimize) }, { ALT: () => this.CONSUME(T.Maximize) }]);
+    this.SUBRULE(this.expression);
+  });
+
+  guideBlock = this.RULE('guideBlock', () => {
+    this.CONSUME(T.Guide);
+    this.SUBRULE(this.block);
+  });
+
+  /** `x = e`, `x ~ D`, `x: T ~ D`, and their indexed forms. */
+  definition = this.RULE('definition', () => {
+    this.SUBRULE(this.lvalue);
+    this.OR([
+      {
+        ALT: () => {
+          this.CONSUME(T.Equals);
+          this.SUBRULE(this.expression);
+        },
+      },
+      {
+        ALT: () => {
+          this.CONSUME(T.Colon);
+          this.SUBRULE(this.typeExpr);
+          this.CONSUME(T.Tilde);
+          this.SUBRULE(this.distribution);
+        },
+      },
+      {
+        ALT: () => {
+          this.CONSUME2(T.Tilde);
+          this.SUBRULE2(this.distribution);
+        },
+      },
+    ]);
+  });
+
+  lvalue = this.RULE('lvalue', () => {
+    this.CONSUME(T.Identifier);
+    this.OPTION(() => {
+      this.CONSUME(T.LBracket);
+      this.AT_LEAST_ONE_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.expression) });
+      this.CONSUME(T.RBracket);
+    });
+  });
+
+  /** A base type with an optional shape. Any name is accepted here so a misspelt type gets a did-you-mean. */
+  typeExpr = this.RULE('typeExpr', () => {
+    this.OR([{ ALT: () => this.CONSUME(T.TypeName) }, { ALT: () => this.CONSUME(T.Identifier) }]);
+    this.OPTION(() => {
+      this.CONSUME(T.LBracket);
+      this.AT_LEAST_ONE_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.dim) });
+      this.CONSUME(T.RBracket);
+    });
+  });
+
+  dim = this.RULE('dim', () => {
+    this.OR([{ ALT: () => this.CONSUME(T.Num) }, { ALT: () => this.CONSUME(T.Identifier) }]);
+  });
+
+  distribution = this.RULE('distribution', () => {
+    this.CONSUME(T.Identifier, { LABEL: 'family' });
+    this.CONSUME(T.LParen);
+    this.OPTION(() => this.SUBRULE(this.argList));
+    this.CONSUME(T.RParen);
+    this.OPTION2(() => {
+      this.CONSUME(T.At);
+      this.CONSUME2(T.Identifier, { LABEL: 'estimator' });
+    });
+  });
+
+  /** Arguments of a call or distribution; a trailing comma is allowed (multi-line argument lists). */
+  argList = this.RULE('argList', () => {
+    this.SUBRULE(this.arg);
+    this.MANY({
+      GATE: () => this.LA(2).tokenType !== T.RParen,
+      DEF: () => {
+        this.CONSUME(T.Comma);
+        this.SUBRULE2(this.arg);
+      },
+    });
+    this.OPTION(() => this.CONSUME2(T.Comma, { LABEL: 'trailingComma' }));
+  });
+
+  arg = this.RULE('arg', () => {
+    this.OPTION(() => {
+      this.CONSUME(T.Identifier, { LABEL: 'argName' });
+      this.CONSUME(T.Equals);
+    });
+    this.SUBRULE(this.expression);
+  });
+
+  expression = this.RULE('expression', () => {
+    this.OR([{ ALT: () => this.SUBRULE(this.ifExpr) }, { ALT: () => this.SUBRULE(this.orExpr) }]);
+  });
+
+  ifExpr = this.RULE('ifExpr', () => {
+    this.CONSUME(T.If);
+    this.SUBRULE(this.expression, { LABEL: 'cond' });
+    this.CONSUME(T.Then);
+    this.SUBRULE2(this.expression, { LABEL: 'then' });
+    this.CONSUME(T.Else);
+    this.SUBRULE3(this.expression, { LABEL: 'else' });
+  });
+
+  orExpr = this.RULE('orExpr', () => {
+    this.SUBRULE(this.andExpr, { LABEL: 'operands' });
+    this.MANY(() => {
+      this.CONSUME(T.OrOr, { LABEL: 'ops' });
+      this.SUBRULE2(this.andExpr, { LABEL: 'operands' });
+    });
+  });
+
+  andExpr = this.RULE('andExpr', () => {
+    this.SUBRULE(this.cmpExpr, { LABEL: 'operands' });
+    this.MANY(() => {
+      this.CONSUME(T.AndAnd, { LABEL: 'ops' });
+      this.SUBRULE2(this.cmpExpr, { LABEL: 'operands' });
+    });
+  });
+
+  cmpExpr = this.RULE('cmpExpr', () => {
+    this.SUBRULE(this.addExpr, { LABEL: 'operands' });
+    this.MANY(() => {
+      this.CONSUME(T.CmpOp, { LABEL: 'ops' });
+      this.SUBRULE2(this.addExpr, { LABEL: 'operands' });
+    });
+  });
+
+  addExpr = this.RULE('addExpr', () => {
+    this.SUBRULE(this.mulExpr, { LABEL: 'operands' });
+    this.MANY(() => {
+      this.CONSUME(T.AddOp, { LABEL: 'ops' });
+      this.SUBRULE2(this.mulExpr, { LABEL: 'operands' });
+    });
+  });
+
+  mulExpr = this.RULE('mulExpr', () => {
+    this.SUBRULE(this.unaryExpr, { LABEL: 'operands' });
+    this.MANY(() => {
+      this.CONSUME(T.MulOp, { LABEL: 'ops' });
+      this.SUBRULE2(this.unaryExpr, { LABEL: 'operands' });
+    });
+  });
+
+  unaryExpr = this.RULE('unaryExpr', () => {
+    this.OR([
+      {
+        ALT: () => {
+          this.CONSUME(T.UnaryOp);
+          this.SUBRULE(this.unaryExpr);
+        },
+      },
+      { ALT: () => this.SUBRULE(this.powExpr) },
+    ]);
+  });
+
+  /** `a ^ b`: the right operand is a unary expression, which makes ^ right-associative and allows `2^-1`. */
+  powExpr = this.RULE('powExpr', () => {
+    this.SUBRULE(this.postfixExpr);
+    this.OPTION(() => {
+      this.CONSUME(T.Caret);
+      this.SUBRULE(this.unaryExpr);
+    });
+  });
+
+  postfixExpr = this.RULE('postfixExpr', () => {
+    this.SUBRULE(this.primary);
+    this.MANY(() => this.SUBRULE(this.indexSuffix));
+  });
+
+  indexSuffix = this.RULE('indexSuffix', () => {
+    this.CONSUME(T.LBracket);
+    this.AT_LEAST_ONE_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.indexItem) });
+    this.CONSUME(T.RBracket);
+  });
+
+  /** `e`, `lo:hi`, `lo:`, `:hi`, `:`. */
+  indexItem = this.RULE('indexItem', () => {
+    this.OR([
+      {
+        ALT: () => {
+          this.CONSUME(T.Colon);
+          this.OPTION(() => this.SUBRULE(this.expression, { LABEL: 'hi' }));
+        },
+      },
+      {
+        ALT: () => {
+          this.SUBRULE2(this.expression, { LABEL: 'lo' });
+          this.OPTION2(() => {
+            this.CONSUME2(T.Colon);
+            this.OPTION3(() => this.SUBRULE3(this.expression, { LABEL: 'hi' }));
+          });
+        },
+      },
+    ]);
+  });
+
+  primary = this.RULE('primary', () => {
+    this.OR([
+      { ALT: () => this.CONSUME(T.NumberLit) },
+      { ALT: () => this.CONSUME(T.BoolLit) },
+      { ALT: () => this.SUBRULE(this.callOrVar) },
+      { ALT: () => this.SUBRULE(this.parenExpr) },
+      { ALT: () => this.SUBRULE(this.arrayLit) },
+    ]);
+  });
+
+  callOrVar = this.RULE('callOrVar', () => {
+    this.CONSUME(T.Identifier);
+    this.OPTION(() => {
+      this.CONSUME(T.LParen);
+      this.OPTION2(() => this.SUBRULE(this.argList));
+      this.CONSUME(T.RParen);
+    });
+  });
+
+  parenExpr = this.RULE('parenExpr', () => {
+    this.CONSUME(T.LParen);
+    this.SUBRULE(this.expression);
+    this.CONSUME(T.RParen);
+  });
+
+  arrayLit = this.RULE('arrayLit', () => {
+    this.CONSUME(T.LBracket);
+    this.OPTION(() => {
+      this.SUBRULE(this.expression, { LABEL: 'elements' });
+      this.MANY({
+        GATE: () => this.LA(2).tokenType !== T.RBracket,
+        DEF: () => {
+          this.CONSUME(T.Comma);
+          this.SUBRULE2(this.expression, { LABEL: 'elements' });
+        },
+      });
+      this.OPTION2(() => this.CONSUME2(T.Comma, { LABEL: 'trailingComma' }));
+    });
+    this.CONSUME(T.RBracket);
+  });
+
+  /** Entry for a lone expression (REPL, tests): the expression and its terminator. */
+  expressionLine = this.RULE('expressionLine', () => {
+    this.SUBRULE(this.expression);
+    this.MANY(() => this.CONSUME(T.Terminator));
+  });
+}
+
+let shared: TildeParser | undefined;
+
+/** The one parser instance: building a Chevrotain parser runs a grammar analysis, too slow to repeat. */
+export function tildeParser(): TildeParser {
+  return (shared ??= new TildeParser());
+}
+
+export type { CstNode };

@@ -1,0 +1,215 @@
+// The lexical layer: Chevrotain token types, the lexer, and the layout pass that
+// decides which line breaks end statements. No grammar lives here.
+
+import { createToken, createTokenInstance, Lexer, type ILexingError, type IToken, type TokenType } from 'chevrotain';
+
+// Category tokens group operators by precedence level, so each grammar rule
+// consumes one category instead of listing every operator.
+export const AddOp = createToken({ name: 'AddOp', pattern: Lexer.NA });
+export const MulOp = createToken({ name: 'MulOp', pattern: Lexer.NA });
+export const CmpOp = createToken({ name: 'CmpOp', pattern: Lexer.NA });
+export const UnaryOp = createToken({ name: 'UnaryOp', pattern: Lexer.NA });
+export const TypeName = createToken({ name: 'TypeName', pattern: Lexer.NA });
+export const NumberLit = createToken({ name: 'NumberLit', pattern: Lexer.NA });
+export const BoolLit = createToken({ name: 'BoolLit', pattern: Lexer.NA });
+/** A line break or ';'. */
+export const Terminator = createToken({ name: 'Terminator', pattern: Lexer.NA });
+/** Tokens that can never begin a statement: a line starting with one is skipped as a whole. */
+export const Junk = createToken({ name: 'Junk', pattern: Lexer.NA });
+/** Everything except a statement terminator and '}': the rest of a skipped line. */
+export const LineRest = createToken({ name: 'LineRest', pattern: Lexer.NA });
+
+export const Identifier = createToken({ name: 'Identifier', pattern: /[A-Za-z_][A-Za-z0-9_]*/, categories: [LineRest] });
+
+const junk = [Junk, LineRest];
+
+function keyword(word: string, categories: TokenType[] = junk): TokenType {
+  return createToken({ name: word[0]!.toUpperCase() + word.slice(1), pattern: new RegExp(word), longer_alt: Identifier, categories });
+}
+
+// Statement keywords start a statement, so they are not Junk.
+export const Data = keyword('data', [LineRest]);
+export const Param = keyword('param', [LineRest]);
+export const Plate = keyword('plate', [LineRest]);
+export const Guide = keyword('guide', [LineRest]);
+export const For = keyword('for', [LineRest]);
+export const Minimize = keyword('minimize', [LineRest]);
+export const Maximize = keyword('maximize', [LineRest]);
+export const In = keyword('in');
+export const If = keyword('if');
+export const Then = keyword('then');
+export const Else = keyword('else');
+export const True = keyword('true', [BoolLit, ...junk]);
+export const False = keyword('false', [BoolLit, ...junk]);
+export const Inf = keyword('inf', [NumberLit, ...junk]);
+export const Real = keyword('real', [TypeName, ...junk]);
+export const Int = keyword('int', [TypeName, ...junk]);
+export const Bool = keyword('bool', [TypeName, ...junk]);
+export const Positive = keyword('positive', [TypeName, ...junk]);
+export const Unit = keyword('unit', [TypeName, ...junk]);
+export const Simplex = keyword('simplex', [TypeName, ...junk]);
+
+export const TYPE_NAMES = ['real', 'int', 'bool', 'positive', 'unit', 'simplex'] as const;
+export const KEYWORDS = ['data', 'param', 'plate', 'guide', 'for', 'in', 'minimize', 'maximize', 'if', 'then', 'else', 'true', 'false', 'inf', ...TYPE_NAMES];
+
+// `3.` is a number but `0..N` is `0`, `..`, `N`: a '.' directly followed by another '.' is never part of a number.
+export const Num = createToken({
+  name: 'Num',
+  pattern: /(?:\d+(?:\.(?!\.)\d*)?|\.\d+)(?:[eE][+-]?\d+)?/,
+  start_chars_hint: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9', '.'],
+  categories: [NumberLit, ...junk],
+});
+
+export const WhiteSpace = createToken({ name: 'WhiteSpace', pattern: /[ \t\r\f\v]+/, group: Lexer.SKIPPED });
+export const Comment = createToken({ name: 'Comment', pattern: /(?:#|\/\/)[^\n]*/, group: Lexer.SKIPPED });
+export const Newline = createToken({ name: 'Newline', pattern: /\n/, line_breaks: true, categories: [Terminator] });
+export const Semicolon = createToken({ name: 'Semicolon', pattern: /;/, categories: [Terminator] });
+
+const op = (name: string, pattern: RegExp, categories: TokenType[] = []): TokenType =>
+  createToken({ name, pattern, categories: [...categories, ...junk] });
+
+export const Range = op('Range', /\.\./);
+export const LessEq = op('LessEq', /<=/, [CmpOp]);
+export const GreaterEq = op('GreaterEq', />=/, [CmpOp]);
+export const EqEq = op('EqEq', /==/, [CmpOp]);
+export const NotEq = op('NotEq', /!=/, [CmpOp]);
+export const Less = op('Less', /</, [CmpOp]);
+export const Greater = op('Greater', />/, [CmpOp]);
+export const AndAnd = op('AndAnd', /&&/);
+export const OrOr = op('OrOr', /\|\|/);
+export const Equals = op('Equals', /=/);
+export const Bang = op('Bang', /!/, [UnaryOp]);
+export const Plus = op('Plus', /\+/, [AddOp, UnaryOp]);
+export const Minus = op('Minus', /-/, [AddOp, UnaryOp]);
+export const Star = op('Star', /\*/, [MulOp]);
+export const Slash = op('Slash', /\//, [MulOp]);
+export const At = op('At', /@/, [MulOp]);
+export const Caret = op('Caret', /\^/);
+export const Tilde = op('Tilde', /~/);
+export const Colon = op('Colon', /:/);
+export const Comma = op('Comma', /,/);
+export const LParen = op('LParen', /\(/);
+export const RParen = op('RParen', /\)/);
+export const LBracket = op('LBracket', /\[/);
+export const RBracket = op('RBracket', /]/);
+export const LBrace = op('LBrace', /{/);
+// '}' ends a block, so it is neither Junk nor LineRest.
+export const RBrace = createToken({ name: 'RBrace', pattern: /}/ });
+
+// Order matters: Chevrotain takes the first pattern that matches, so longer keywords come
+// before their prefixes (`inf`/`int` before `in`) and two-character operators before one.
+export const ALL_TOKENS: TokenType[] = [
+  WhiteSpace, Comment, Newline, Semicolon,
+  Minimize, Maximize, Positive, Simplex, Param, Plate, Guide, False, Data, Then, Else, True, Real, Bool, Unit, For, Inf, Int, In, If,
+  Identifier, Num,
+  Range, LessEq, GreaterEq, EqEq, NotEq, Less, Greater, AndAnd, OrOr, Equals, Bang,
+  Plus, Minus, Star, Slash, At, Caret, Tilde, Colon, Comma, LParen, RParen, LBracket, RBracket, LBrace, RBrace,
+  AddOp, MulOp, CmpOp, UnaryOp, TypeName, NumberLit, BoolLit, Terminator, Junk, LineRest,
+];
+
+const lexer = new Lexer(ALL_TOKENS, {
+  positionTracking: 'full',
+  // Only '\n' breaks lines, as in the diagnostic renderer; a lone '\r' is whitespace.
+  lineTerminatorsPattern: /\n/g,
+  lineTerminatorCharacters: ['\n'],
+  ensureOptimizations: false,
+});
+
+/** A token with the innermost bracket still open where it stands, for "opened at" messages. */
+export interface TildeToken extends IToken {
+  opener?: IToken;
+  /** A terminator the layout pass made up, before a '}' or at the end of input. */
+  synthetic?: 'brace' | 'end';
+}
+
+export interface LexResult {
+  tokens: TildeToken[];
+  errors: ILexingError[];
+  /** The innermost bracket left open at the end of input. */
+  openAtEnd?: IToken;
+  /** The last token of the input continues the line (an operator, ',', an open bracket). */
+  endsWithContinuation: boolean;
+}
+
+const OPENERS = new Set<TokenType>([LParen, LBracket, LBrace]);
+const CLOSER_OF = new Map<TokenType, TokenType>([[RParen, LParen], [RBracket, LBracket], [RBrace, LBrace]]);
+
+/** A line ending in one of these continues on the next line. */
+export const CONTINUATION = new Set<TokenType>([
+  Plus, Minus, Star, Slash, Caret, At, Less, LessEq, Greater, GreaterEq, EqEq, NotEq, AndAnd, OrOr, Bang,
+  Comma, Tilde, Equals, Colon, Range, LParen, LBracket, LBrace, If, Then, Else, In,
+]);
+
+// A statement never starts with these, so a line break right before one only continued the line
+// (`else` on its own line, a '{' under its `for`).
+const LEADING_CONTINUATION = new Set<TokenType>([Then, Else, LBrace]);
+
+function isTerminator(t: IToken | undefined): boolean {
+  return t !== undefined && (t.tokenType === Newline || t.tokenType === Semicolon);
+}
+
+function syntheticTerminator(after: IToken | undefined, kind: 'brace' | 'end'): TildeToken {
+  const offset = after ? (after.endOffset ?? after.startOffset) + 1 : 0;
+  const line = after?.endLine ?? 1;
+  const column = after ? (after.endColumn ?? 0) + 1 : 1;
+  const t = createTokenInstance(Newline, '', offset, offset - 1, line, line, column, column - 1) as TildeToken;
+  t.synthetic = kind;
+  return t;
+}
+
+/**
+ * Tokenise and apply the layout rules in one linear pass: line breaks inside ( ) and [ ] or after a
+ * continuation token are dropped, runs of terminators collapse, and every statement — including the
+ * last one in a block or file — ends in a terminator, so the grammar needs no special cases.
+ */
+export function lex(source: string): LexResult {
+  const raw = lexer.tokenize(source);
+  const out: TildeToken[] = [];
+  const stack: IToken[] = [];
+  let lastReal: IToken | undefined;
+  for (const tok of raw.tokens as TildeToken[]) {
+    const type = tok.tokenType;
+    const top = stack[stack.length - 1];
+    const last = out[out.length - 1];
+    if (type === Newline) {
+      if (top !== undefined && top.tokenType !== LBrace) continue;
+      if (last === undefined || isTerminator(last) || CONTINUATION.has(last.tokenType)) continue;
+      out.push(tok);
+      continue;
+    }
+    lastReal = tok;
+    if (LEADING_CONTINUATION.has(type) && last !== undefined && last.tokenType === Newline && !last.synthetic) out.pop();
+    if (type === RBrace) {
+      const prev = out[out.length - 1];
+      if (prev !== undefined && !isTerminator(prev) && prev.tokenType !== LBrace) out.push(syntheticTerminator(prev, 'brace'));
+    }
+    if (top !== undefined) tok.opener = top;
+    out.push(tok);
+    if (OPENERS.has(type)) {
+      stack.push(tok);
+    } else {
+      const opener = CLOSER_OF.get(type);
+      if (opener !== undefined) {
+        // A mismatched closer closes up to the nearest bracket of its kind, if any is open.
+        for (let i = stack.length - 1; i >= 0; i--) {
+          if (stack[i]!.tokenType === opener) {
+            stack.length = i;
+            break;
+          }
+        }
+      }
+    }
+  }
+  const last = out[out.length - 1];
+  if (last !== undefined && !isTerminator(last)) {
+    const t = syntheticTerminator(last, 'end');
+    if (stack.length) t.opener = stack[stack.length - 1];
+    out.push(t);
+  }
+  return {
+    tokens: out,
+    errors: raw.errors,
+    openAtEnd: stack[stack.length - 1],
+    endsWithContinuation: lastReal !== undefined && CONTINUATION.has(lastReal.tokenType),
+  };
+}
