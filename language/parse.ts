@@ -47,9 +47,26 @@ function parserDiagnostics(errors: IRecognitionException[], lexed: LexResult): D
   return out;
 }
 
+/**
+ * Sorted by position, at most one per line: after an error, recovery skips to the end of the
+ * line, and whatever else it reports there is a consequence of the first error, not news.
+ */
 function finish(diagnostics: Diagnostic[], file: string): Diagnostic[] {
-  for (const d of diagnostics) d.file = file;
-  return diagnostics.sort((a, b) => (a.span?.start.offset ?? 0) - (b.span?.start.offset ?? 0));
+  const sorted = diagnostics.sort((a, b) => (a.span?.start.offset ?? 0) - (b.span?.start.offset ?? 0));
+  // A rejected character explains its line better than the parse error it causes.
+  const characterLines = new Set(sorted.filter((d) => d.code === 'syntax-character').map((d) => d.span?.start.line));
+  const lines = new Set<number>();
+  const out: Diagnostic[] = [];
+  for (const d of sorted) {
+    d.file = file;
+    const line = d.span?.start.line;
+    if (line !== undefined) {
+      if (lines.has(line) || (characterLines.has(line) && d.code !== 'syntax-character')) continue;
+      lines.add(line);
+    }
+    out.push(d);
+  }
+  return out;
 }
 
 function run<X>(source: string, file: string, entry: 'program' | 'expressionLine', build: (cst: CstNode) => { value: X; diagnostics: Diagnostic[]; dropped: number }): {

@@ -262,15 +262,23 @@ export function translateParserError(e: IRecognitionException & { previousToken?
       }
       if (ex === 'In') return expectedToken(span, `'in' after the loop variable (for i in 0..N { … })`, what);
       if (ex === 'Range') return expectedToken(span, `'..' in the loop range (for i in 0..N { … })`, what);
-      if (ex === 'LBrace') return expectedToken(span, `'{' to start the ${rule === 'forStmt' ? 'loop body' : 'block'}`, what);
+      if (ex === 'LBrace') {
+        const owner = e.context?.ruleStack?.includes('forStmt') ? 'the loop body' : e.context?.ruleStack?.includes('guideBlock') ? "the block after 'guide'" : 'the block';
+        return expectedToken(span, `'{' to start ${owner}`, what);
+      }
       if (ex === 'Then') return expectedToken(span, `'then' after the condition of 'if'`, what);
       if (ex === 'Else') return expectedToken(span, `'else': 'if' needs both branches (if c then a else b)`, what);
-      if (ex === 'Tilde') return expectedToken(span, `'~' and a distribution after the type`, what);
+      if (ex === 'Tilde') {
+        const d = expectedToken(span, `'~' and a distribution after the type`, what);
+        if (found.image === '=') d.hint = "a typed statement samples (x: real ~ Normal(0, 1)); to give a value, declare it: param x: real = 0";
+        return d;
+      }
       return expectedToken(span, describeExpected(ex), what);
     }
     case 'noViable':
     case 'earlyExit': {
       if (rule === 'definition') return expectedDefinition(span, prevImage ?? '', what);
+      if (rule === 'typeExpr' && info.kind === 'earlyExit') return expectedDimension(span, what);
       if (rule === 'typeExpr') {
         return expectedType(span, what, found.tokenType.name === 'Identifier' ? suggest(found.image, TYPE_NAMES) : undefined);
       }

@@ -167,16 +167,26 @@ export function lex(source: string): LexResult {
   const out: TildeToken[] = [];
   const stack: IToken[] = [];
   let lastReal: IToken | undefined;
+  // Characters the lexer rejected still end a line's content: `b = $` must not continue onto the next line.
+  const errors = raw.errors;
+  let nextError = 0;
+  let rejectedSinceLast = false;
   for (const tok of raw.tokens as TildeToken[]) {
     const type = tok.tokenType;
     const top = stack[stack.length - 1];
     const last = out[out.length - 1];
+    while (nextError < errors.length && errors[nextError]!.offset < tok.startOffset) {
+      rejectedSinceLast = true;
+      nextError++;
+    }
     if (type === Newline) {
       if (top !== undefined && top.tokenType !== LBrace) continue;
-      if (last === undefined || isTerminator(last) || CONTINUATION.has(last.tokenType)) continue;
+      if (last === undefined || isTerminator(last) || (CONTINUATION.has(last.tokenType) && !rejectedSinceLast)) continue;
       out.push(tok);
+      rejectedSinceLast = false;
       continue;
     }
+    rejectedSinceLast = false;
     lastReal = tok;
     if (LEADING_CONTINUATION.has(type) && last !== undefined && last.tokenType === Newline && !last.synthetic) out.pop();
     if (type === RBrace) {
