@@ -7,6 +7,7 @@ import type { Diagnostic } from './diagnostics.js';
 import type { EstimatorName, FamilySpec } from './distributions.js';
 import type { Span } from './span.js';
 import type { Constraint, ValueType } from './types.js';
+import type { DeferredCheck } from './shapes.js';
 
 export type SymbolKind =
   | 'data' // supplied by the user; `observed` when it is the target of `~`
@@ -78,4 +79,9 @@ export interface CheckedProgram {
   /** The inferred type of every expression node in the program. */
   exprTypes: Map<Expr, ValueType>;
   warnings: Diagnostic[];
+  /**
+   * Shape and coverage checks that depend on data sizes (two different dim names that must
+   * agree, element definitions with data-valued bounds, gather indices); `bindData` re-runs them.
+   */
+  deferred?: DeferredCheck[];
 }
