@@ -1,0 +1,526 @@
+// Data binding: the user's JSON object (or CSV columns) checked against the model's data
+// declarations, turned into flat row-major arrays, with every plate size resolved. Then the
+// shape questions the checker left open (DeferredCheck) are answered with the real sizes.
+// All problems are collected and thrown together in one ModelError.
+
+import type { Expr } from './ast.js';
+import type { CheckedProgram, SymbolInfo } from './checked.js';
+import { ModelError, type Diagnostic } from './diagnostics.js';
+import { affineOf, analyseCoverage, resolveDim, showDims, substituteSizes, type Affine, type DeferredCheck } from './shapes.js';
+import type { Span } from './span.js';
+import { didYouMean } from './suggest.js';
+import type { Dim, ElemType, ValueType } from './types.js';
+
+export interface DataArray {
+  name: string;
+  elem: ElemType;
+  shape: number[];
+  /** Row-major. Booleans are stored as 0 / 1. */
+  values: Float64Array;
+}
+
+export interface BoundData {
+  /** Every data declaration and every plate (plates as int scalars). */
+  arrays: Map<string, DataArray>;
+  /**
+   * Every int scalar and plate size, for shapes; also every derived dimension the program's
+   * types mention ("T-1" from a slice or an element loop), so a lookup by the Dim string works.
+   */
+  sizes: Map<string, number>;
+  warnings: Diagnostic[];
+}
+
+/** A value read from JSON: its shape and flat values, or why it is not a regular numeric array. */
+type Parsed = { ok: true; shape: number[]; values: number[]; bools: boolean } | { ok: false; found: string };
+
+function describeValue(v: unknown): string {
+  if (typeof v === 'string') return `the string '${v.length > 20 ? v.slice(0, 20) + '…' : v}'`;
+  if (v === null) return 'null';
+  if (typeof v === 'object') return 'an object';
+  return `${typeof v}`;
+}
+
+const NON_FINITE_STRINGS = new Map<string, number>([
+  ['NaN', NaN],
+  ['nan', NaN],
+  ['NA', NaN],
+  ['Infinity', Infinity],
+  ['inf', Infinity],
+  ['-Infinity', -Infinity],
+  ['-inf', -Infinity],
+]);
+
+function leaf(v: unknown): number | undefined {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  // JSON has no NaN: exporters write null or "NaN"; both are reported as not finite, with the index.
+  if (v === null) return NaN;
+  if (typeof v === 'string' && NON_FINITE_STRINGS.has(v)) return NON_FINITE_STRINGS.get(v)!;
+  return undefined;
+}
+
+function parseValue(v: unknown): Parsed {
+  if (!Array.isArray(v)) {
+    const x = leaf(v);
+    if (x === undefined) return { ok: false, found: describeValue(v) };
+    return { ok: true, shape: [], values: [x], bools: typeof v === 'boolean' };
+  }
+  if (v.length === 0) return { ok: true, shape: [0], values: [], bools: false };
+  const parts = v.map(parseValue);
+  const bad = parts.findIndex((p) => !p.ok);
+  if (bad >= 0) {
+    const p = parts[bad] as { ok: false; found: string };
+    return { ok: false, found: p.found.startsWith('a ragged') || p.found.startsWith('an array containing') ? p.found : `an array containing ${p.found} at index ${bad}` };
+  }
+  const ok = parts as Extract<Parsed, { ok: true }>[];
+  const first = ok[0]!;
+  for (let i = 1; i < ok.length; i++) {
+    const p = ok[i]!;
+    if (p.shape.length !== first.shape.length || p.shape.some((d, j) => d !== first.shape[j])) {
+      return { ok: false, found: `a ragged array (entry 0 has ${showFound(first.shape)}, entry ${i} has ${showFound(p.shape)})` };
+    }
+  }
+  return { ok: true, shape: [v.length, ...first.shape], values: ok.flatMap((p) => p.values), bools: ok.some((p) => p.bools) };
+}
+
+function showFound(shape: number[]): string {
+  if (shape.length === 0) return 'a number';
+  if (shape.length === 1) return `${shape[0]} number${shape[0] === 1 ? '' : 's'}`;
+  return `shape [${shape.join(', ')}]`;
+}
+
+function foundText(p: Extract<Parsed, { ok: true }>): string {
+  if (p.shape.length === 0) return `the number ${p.values[0]}`;
+  if (p.shape.length === 1) return `an array of ${p.shape[0]} number${p.shape[0] === 1 ? '' : 's'}`;
+  return `an array of shape [${p.shape.join(', ')}]`;
+}
+
+/** "y[3]" or "X[1, 2]" for a flat index into `shape`. */
+function indexName(name: string, shape: number[], flat: number): string {
+  if (shape.length === 0) return name;
+  const idx: number[] = [];
+  let r = flat;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    idx.unshift(r % shape[i]!);
+    r = Math.floor(r / shape[i]!);
+  }
+  return `${name}[${idx.join(', ')}]`;
+}
+
+function typeText(t: ValueType, base: string): string {
+  return t.shape.length ? `${base}${showDims(t.shape)}` : base;
+}
+
+export function bindData(program: CheckedProgram, data: Record<string, unknown>, dataFile?: string): BoundData {
+  const file = program.file;
+  const where = dataFile ? ` (in ${dataFile})` : '';
+  const diags: Diagnostic[] = [];
+  const warnings: Diagnostic[] = [];
+  const error = (span: Span | undefined, code: string, message: string): void => {
+    diags.push(span ? { severity: 'error', code, message: message + where, file, span } : { severity: 'error', code, message: message + where, file });
+  };
+  const decls = [...program.symbols.values()].filter((s) => s.kind === 'data' || s.kind === 'plate');
+  const declared = new Set(decls.map((d) => d.name));
+  for (const key of Object.keys(data)) {
+    if (!declared.has(key)) {
+      warnings.push({ severity: 'warning', code: 'data-extra', message: `${dataFile ?? 'the data'} supplies '${key}', which the model does not declare${didYouMean(key, declared)}`, file: dataFile ?? file });
+    }
+  }
+  const sizes = new Map<string, number>();
+  const arrays = new Map<string, DataArray>();
+  const pendingPlates = new Set<string>();
+
+  for (const sym of decls) {
+    const declType = declaredBase(program, sym);
+    let raw: unknown = Object.prototype.hasOwnProperty.call(data, sym.name) ? data[sym.name] : undefined;
+    let fromDefault = false;
+    if (raw === undefined && sym.defaultValue) {
+      const v = evaluate(sym.defaultValue, arrays, sizes);
+      if (typeof v === 'string') {
+        error(sym.span, 'data-default', `the default of '${sym.name}' ${v}`);
+        continue;
+      }
+      raw = v;
+      fromDefault = true;
+    }
+    if (raw === undefined) {
+      if (sym.kind === 'plate') {
+        pendingPlates.add(sym.name);
+        continue;
+      }
+      error(sym.span, 'data-missing', `missing data '${sym.name}': expected ${expectedText(sym.type, declType, sizes)}`);
+      continue;
+    }
+    const parsed = fromDefault ? (raw as Parsed) : parseValue(raw);
+    const expected = () => expectedText(sym.type, declType, sizes);
+    if (!parsed.ok) {
+      error(sym.span, 'data-shape', `${sym.name}: expected ${expected()}, found ${parsed.found}`);
+      continue;
+    }
+    // Resolve the declared shape, taking unknown plate sizes from this array.
+    const want: number[] = [];
+    let shapeOk = parsed.shape.length === sym.type.shape.length;
+    if (shapeOk) {
+      sym.type.shape.forEach((d, i) => {
+        let n = resolveDim(d, sizes);
+        const a = affineOf(d);
+        if (n === undefined && a.name !== undefined && pendingPlates.has(a.name)) {
+          sizes.set(a.name, parsed.shape[i]! - a.k);
+          pendingPlates.delete(a.name);
+          n = parsed.shape[i]!;
+        }
+        if (n === undefined || n !== parsed.shape[i]) shapeOk = false;
+        want.push(n ?? -1);
+      });
+    }
+    if (!shapeOk) {
+      error(sym.span, 'data-shape', `${sym.name}: expected ${expected()}, found ${foundText(parsed)}`);
+      continue;
+    }
+    const elem = sym.type.elem;
+    let bad = false;
+    for (let i = 0; i < parsed.values.length && !bad; i++) {
+      const v = parsed.values[i]!;
+      const at = indexName(sym.name, parsed.shape, i);
+      if (!Number.isFinite(v)) {
+        error(sym.span, 'data-nonfinite', `${at} is not a finite number`);
+        bad = true;
+      } else if (elem === 'int' && !Number.isInteger(v)) {
+        error(sym.span, 'data-type', `${at}: expected an int, found ${v}`);
+        bad = true;
+      } else if (elem === 'bool' && v !== 0 && v !== 1) {
+        error(sym.span, 'data-type', `${at}: expected a bool (true / false or 0 / 1), found ${v}`);
+        bad = true;
+      } else if (sym.constraint === 'positive' && !(v > 0)) {
+        error(sym.span, 'data-constraint', `${at} must be positive, found ${v}`);
+        bad = true;
+      } else if (sym.constraint === 'unit' && !(v > 0 && v < 1)) {
+        error(sym.span, 'data-constraint', `${at} must be strictly between 0 and 1, found ${v}`);
+        bad = true;
+      } else if (sym.constraint === 'simplex' && v < 0) {
+        error(sym.span, 'data-constraint', `${at} must be non-negative (it is part of a simplex), found ${v}`);
+        bad = true;
+      }
+    }
+    if (!bad && sym.constraint === 'simplex' && parsed.shape.length) {
+      const k = parsed.shape[parsed.shape.length - 1]!;
+      for (let r = 0; r * k < parsed.values.length && !bad; r++) {
+        const s = parsed.values.slice(r * k, r * k + k).reduce((a, b) => a + b, 0);
+        if (Math.abs(s - 1) > 1e-6) {
+          const row = indexName(sym.name, parsed.shape.slice(0, -1), r);
+          error(sym.span, 'data-constraint', `${parsed.shape.length > 1 ? row : sym.name} must sum to one along its last dimension, but sums to ${round(s)}`);
+          bad = true;
+        }
+      }
+    }
+    if (bad) continue;
+    if (elem === 'int' && parsed.shape.length === 0) {
+      const n = parsed.values[0]!;
+      if (n < 0 && isUsedAsDim(program, sym.name)) {
+        error(sym.span, 'data-size', `${sym.name}: a size must be a non-negative int, found ${n}`);
+        continue;
+      }
+      sizes.set(sym.name, n);
+    }
+    arrays.set(sym.name, { name: sym.name, elem, shape: want, values: Float64Array.from(parsed.values) });
+  }
+  for (const p of pendingPlates) {
+    const sym = program.symbols.get(p)!;
+    error(sym.span, 'data-missing', `no size for plate '${p}': supply '${p}' in the data, or an array declared with dimension ${p}`);
+  }
+  for (const sym of decls) {
+    if (sym.kind !== 'plate' || arrays.has(sym.name)) continue;
+    const n = sizes.get(sym.name);
+    if (n !== undefined) arrays.set(sym.name, { name: sym.name, elem: 'int', shape: [], values: Float64Array.of(n) });
+  }
+  if (!diags.length) {
+    for (const c of program.deferred ?? []) {
+      const problem = recheck(c, sizes, arrays);
+      if (problem) error(c.span, 'data-shape', problem);
+    }
+  }
+  if (diags.length) throw new ModelError([...diags, ...warnings], program.source);
+  addDerivedSizes(program, sizes);
+  return { arrays, sizes, warnings };
+}
+
+function round(x: number): number {
+  return Math.round(x * 1e6) / 1e6;
+}
+
+function declaredBase(program: CheckedProgram, sym: SymbolInfo): string {
+  const stmt = program.ast.body.find((s) => s.kind === 'data' && s.name === sym.name);
+  if (stmt && stmt.kind === 'data') return stmt.type.base;
+  return sym.type.elem;
+}
+
+function expectedText(t: ValueType, base: string, sizes: Map<string, number>): string {
+  const names = [...new Set(t.shape.filter((d): d is string => typeof d === 'string'))];
+  const known = names.map((d) => {
+    const v = resolveDim(d, sizes);
+    return `${showDims([d]).slice(1, -1)} = ${v === undefined ? 'unknown' : v}`;
+  });
+  const core = t.shape.length ? typeText(t, base) : base === 'int' || base === 'bool' ? `an ${base === 'int' ? 'int' : 'bool'}` : base === 'real' ? 'a real number' : `a ${base} number`;
+  return known.length ? `${core} (${known.join(', ')})` : core;
+}
+
+function isUsedAsDim(program: CheckedProgram, name: string): boolean {
+  for (const s of program.symbols.values()) if (s.type.shape.some((d) => affineOf(d).name === name)) return true;
+  return program.symbols.get(name)?.kind === 'plate';
+}
+
+/** The answer to one deferred shape question, or undefined when the data satisfies it. */
+function recheck(c: DeferredCheck, sizes: Map<string, number>, arrays: Map<string, DataArray>): string | undefined {
+  switch (c.kind) {
+    case 'dims': {
+      const a = resolveDim(c.pair.a, sizes);
+      const b = resolveDim(c.pair.b, sizes);
+      if (a === undefined || b === undefined || a === b) return undefined;
+      if (c.pair.allowOne && (a === 1 || b === 1)) return undefined;
+      return `sizes do not agree in ${c.what}: ${c.pair.a} = ${a}, but ${c.pair.b} = ${b}`;
+    }
+    case 'coverage': {
+      const sub = (a: Affine): Affine => substituteSizes(a, sizes) ?? a;
+      const shape = c.shape.map((d) => sub(affineOf(d)));
+      const boxes = c.boxes.map((b) => ({ ...b, intervals: b.intervals.map((iv) => ({ lo: sub(iv.lo), hi: sub(iv.hi) })) }));
+      const res = analyseCoverage(c.name, shape, boxes, c.requireFull);
+      return res.problems.length ? `with these sizes, ${res.problems.map((p) => p.message).join('; ')}` : undefined;
+    }
+    case 'gather': {
+      const idx = arrays.get(c.index);
+      const bound = resolveDim(c.bound, sizes);
+      if (!idx || bound === undefined) return undefined;
+      for (let i = 0; i < idx.values.length; i++) {
+        const v = idx.values[i]!;
+        if (v < 0 || v >= bound) {
+          const b = typeof c.bound === 'string' ? `${c.bound} = ${bound}` : String(bound);
+          return `${indexName(c.index, idx.shape, i)} = ${v} is out of range as an index into ${c.target} (axis of size ${b})`;
+        }
+      }
+      return undefined;
+    }
+  }
+}
+
+/** Adds "T-1"-style dims (from slices and element loops) to the size table under their own spelling. */
+function addDerivedSizes(program: CheckedProgram, sizes: Map<string, number>): void {
+  const add = (d: Dim): void => {
+    if (typeof d !== 'string' || sizes.has(d)) return;
+    const v = resolveDim(d, sizes);
+    if (v !== undefined) sizes.set(d, v);
+  };
+  for (const t of program.exprTypes.values()) t.shape.forEach(add);
+  for (const s of program.symbols.values()) s.type.shape.forEach(add);
+  for (const s of program.sites) s.type.shape.forEach(add);
+  if (program.guide) {
+    for (const s of program.guide.symbols.values()) s.type.shape.forEach(add);
+    for (const s of program.guide.sites) s.type.shape.forEach(add);
+  }
+}
+
+// ---------------------------------------------------------------- default values
+
+type Val = Extract<Parsed, { ok: true }>;
+
+const scalarVal = (x: number): Val => ({ ok: true, shape: [], values: [x], bools: false });
+
+/** Evaluates a constant default expression, or says why it cannot be. */
+function evaluate(e: Expr, arrays: Map<string, DataArray>, sizes: Map<string, number>): Val | string {
+  const go = (x: Expr): Val | string => {
+    switch (x.kind) {
+      case 'num':
+        return scalarVal(x.value);
+      case 'bool':
+        return { ok: true, shape: [], values: [x.value ? 1 : 0], bools: true };
+      case 'var': {
+        const a = arrays.get(x.name);
+        if (a) return { ok: true, shape: [...a.shape], values: [...a.values], bools: false };
+        const n = sizes.get(x.name);
+        if (n !== undefined) return scalarVal(n);
+        return `uses '${x.name}', which has no value`;
+      }
+      case 'unary': {
+        const v = go(x.arg);
+        if (typeof v === 'string') return v;
+        return { ...v, values: v.values.map((y) => (x.op === '-' ? -y : x.op === '!' ? (y ? 0 : 1) : y)) };
+      }
+      case 'binary': {
+        const l = go(x.left);
+        if (typeof l === 'string') return l;
+        const r = go(x.right);
+        if (typeof r === 'string') return r;
+        const f = BINARY[x.op];
+        if (!f) return `uses '${x.op}', which defaults cannot use`;
+        return broadcast2(l, r, f) ?? `combines values of shapes [${l.shape.join(', ')}] and [${r.shape.join(', ')}]`;
+      }
+      case 'array': {
+        const parts = x.elements.map(go);
+        const bad = parts.find((p) => typeof p === 'string');
+        if (bad) return bad;
+        const vs = parts as Val[];
+        if (vs.length === 0) return { ok: true, shape: [0], values: [], bools: false };
+        if (vs.some((v) => v.shape.join() !== vs[0]!.shape.join())) return 'is a ragged array';
+        return { ok: true, shape: [vs.length, ...vs[0]!.shape], values: vs.flatMap((v) => v.values), bools: false };
+      }
+      case 'call': {
+        const args = x.args.map((a) => go(a.value));
+        const bad = args.find((p) => typeof p === 'string');
+        if (bad) return bad;
+        const vs = args as Val[];
+        const dims = (from: number): number[] => vs.slice(from).map((v) => v.values[0]!);
+        const filled = (shape: number[], v: number): Val => ({ ok: true, shape, values: new Array(shape.reduce((p, d) => p * d, 1)).fill(v), bools: false });
+        const unary = UNARY[x.callee];
+        if (unary && vs.length === 1) return { ...vs[0]!, values: vs[0]!.values.map(unary) };
+        if (x.callee === 'ones') return filled(dims(0), 1);
+        if (x.callee === 'zeros') return filled(dims(0), 0);
+        if (x.callee === 'fill') return filled(dims(1), vs[0]!.values[0]!);
+        if (x.callee === 'length') return scalarVal(vs[0]!.shape[0] ?? 1);
+        if (x.callee === 'sum') return scalarVal(vs[0]!.values.reduce((a, b) => a + b, 0));
+        return `calls '${x.callee}', which defaults cannot use`;
+      }
+      default:
+        return 'cannot be computed before inference';
+    }
+  };
+  return go(e);
+}
+
+const BINARY: Record<string, ((a: number, b: number) => number) | undefined> = {
+  '+': (a, b) => a + b,
+  '-': (a, b) => a - b,
+  '*': (a, b) => a * b,
+  '/': (a, b) => a / b,
+  '^': (a, b) => a ** b,
+  '<': (a, b) => +(a < b),
+  '<=': (a, b) => +(a <= b),
+  '>': (a, b) => +(a > b),
+  '>=': (a, b) => +(a >= b),
+  '==': (a, b) => +(a === b),
+  '!=': (a, b) => +(a !== b),
+  '&&': (a, b) => +(a !== 0 && b !== 0),
+  '||': (a, b) => +(a !== 0 || b !== 0),
+};
+
+const UNARY: Record<string, ((a: number) => number) | undefined> = {
+  exp: Math.exp,
+  log: Math.log,
+  sqrt: Math.sqrt,
+  abs: Math.abs,
+  floor: Math.floor,
+  ceil: Math.ceil,
+  round: Math.round,
+  log1p: Math.log1p,
+  expm1: Math.expm1,
+  tanh: Math.tanh,
+  sigmoid: (a) => 1 / (1 + Math.exp(-a)),
+};
+
+function broadcast2(a: Val, b: Val, f: (x: number, y: number) => number): Val | undefined {
+  const n = Math.max(a.shape.length, b.shape.length);
+  const sa = [...new Array(n - a.shape.length).fill(1), ...a.shape];
+  const sb = [...new Array(n - b.shape.length).fill(1), ...b.shape];
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    if (sa[i] === sb[i] || sb[i] === 1) out.push(sa[i]);
+    else if (sa[i] === 1) out.push(sb[i]);
+    else return undefined;
+  }
+  const total = out.reduce((p, d) => p * d, 1);
+  const values: number[] = new Array(total);
+  const at = (shape: number[], idx: number[]): number => idx.reduce((flat, x, i) => flat * shape[i]! + (shape[i] === 1 ? 0 : x), 0);
+  for (let flat = 0; flat < total; flat++) {
+    const idx: number[] = [];
+    let r = flat;
+    for (let i = n - 1; i >= 0; i--) {
+      idx.unshift(r % out[i]!);
+      r = Math.floor(r / out[i]!);
+    }
+    values[flat] = f(a.values[at(sa, idx)]!, b.values[at(sb, idx)]!);
+  }
+  return { ok: true, shape: out, values, bools: false };
+}
+
+// ---------------------------------------------------------------- CSV
+
+/**
+ * One column per name, named by the header row. Cells are numbers, true / false (1 / 0), or
+ * NaN / NA / inf spellings (kept, so binding reports them with their index). Errors name the
+ * row (1-based line of the file, the header being row 1) and the column.
+ */
+export function parseCsv(text: string, file = '<csv>'): Record<string, number[]> {
+  const diags: Diagnostic[] = [];
+  const lines = text.split(/\r?\n/);
+  let offset = 0;
+  const rows: { cells: { text: string; col: number }[]; line: number; start: number }[] = [];
+  lines.forEach((line, i) => {
+    if (line.trim() !== '') rows.push({ cells: splitCsvLine(line), line: i + 1, start: offset });
+    offset += line.length + (text[offset + line.length] === '\r' ? 2 : 1);
+  });
+  const spanOf = (row: { line: number; start: number }, col: number, len: number): Span => ({
+    start: { offset: row.start + col, line: row.line, column: col + 1 },
+    end: { offset: row.start + col + Math.max(1, len), line: row.line, column: col + 1 + Math.max(1, len) },
+  });
+  const fail = (span: Span | undefined, message: string): void => {
+    diags.push(span ? { severity: 'error', code: 'csv', message, file, span } : { severity: 'error', code: 'csv', message, file });
+  };
+  const out: Record<string, number[]> = {};
+  const header = rows[0];
+  if (!header) {
+    fail(undefined, 'the CSV file is empty; it needs a header row naming the columns');
+    throw new ModelError(diags, text);
+  }
+  const names = header.cells.map((c) => c.text.trim());
+  names.forEach((n, i) => {
+    const cell = header.cells[i]!;
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(n)) fail(spanOf(header, cell.col, cell.text.length), `column ${i + 1} of the header is '${n}', which is not a name`);
+    else if (names.indexOf(n) !== i) fail(spanOf(header, cell.col, cell.text.length), `column '${n}' appears twice in the header`);
+    out[n] = [];
+  });
+  for (const row of rows.slice(1)) {
+    if (row.cells.length !== names.length) {
+      fail(spanOf(row, 0, lines[row.line - 1]!.length), `row ${row.line} has ${row.cells.length} cells, but the header names ${names.length} columns`);
+      continue;
+    }
+    row.cells.forEach((cell, i) => {
+      const t = cell.text.trim();
+      const name = names[i]!;
+      const span = spanOf(row, cell.col, cell.text.length);
+      let v: number | undefined;
+      if (t === '') fail(span, `row ${row.line}, column '${name}' is empty`);
+      else if (t === 'true' || t === 'TRUE') v = 1;
+      else if (t === 'false' || t === 'FALSE') v = 0;
+      else if (NON_FINITE_STRINGS.has(t)) v = NON_FINITE_STRINGS.get(t)!;
+      else if (/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(t)) v = Number(t);
+      else fail(span, `row ${row.line}, column '${name}': '${t}' is not a number`);
+      if (v !== undefined) out[name]!.push(v);
+    });
+  }
+  if (diags.length) throw new ModelError(diags, text);
+  return out;
+}
+
+/** Splits one line on commas, honouring double quotes; keeps each cell's column for carets. */
+function splitCsvLine(line: string): { text: string; col: number }[] {
+  const cells: { text: string; col: number }[] = [];
+  let i = 0;
+  let start = 0;
+  let cur = '';
+  let quoted = false;
+  for (; i < line.length; i++) {
+    const ch = line[i]!;
+    if (quoted) {
+      if (ch === '"' && line[i + 1] === '"') {
+        cur += '"';
+        i++;
+      } else if (ch === '"') quoted = false;
+      else cur += ch;
+    } else if (ch === '"') quoted = true;
+    else if (ch === ',') {
+      cells.push({ text: cur, col: start });
+      cur = '';
+      start = i + 1;
+    } else cur += ch;
+  }
+  cells.push({ text: cur, col: start });
+  return cells;
+}
