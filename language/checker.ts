@@ -191,6 +191,8 @@ class Checker {
   private readonly objectives: Extract<Stmt, { kind: 'objective' }>[] = [];
   private readonly costDeps: Set<string>[] = [];
   private readonly badLoops = new Set<ForStmt>();
+  /** Arrays whose element definitions already produced an error: no coverage errors on top. */
+  private readonly quietElements = new Set<string>();
 
   constructor(
     private readonly program: Program,
@@ -405,12 +407,12 @@ class Checker {
     const inLoop = this.loops.length > 0;
     switch (s.kind) {
       case 'data':
-        if (inGuide) return this.report(E.misplaced(s.span, 'data declarations', 'belong in the model, not in the guide'));
-        if (inLoop) return this.report(E.misplaced(s.span, 'data declarations', 'must be at the top level, not inside a for loop'));
+        if (inGuide) return this.misplacedDecl(s, E.misplaced(s.span, 'data declarations', 'belong in the model, not in the guide'));
+        if (inLoop) return this.misplacedDecl(s, E.misplaced(s.span, 'data declarations', 'must be at the top level, not inside a for loop'));
         return this.dataDecl(s);
       case 'plate':
-        if (inGuide) return this.report(E.misplaced(s.span, 'plates', 'are declared in the model, not in the guide'));
-        if (inLoop) return this.report(E.misplaced(s.span, 'plates', 'must be declared at the top level, not inside a for loop'));
+        if (inGuide) return this.misplacedDecl(s, E.misplaced(s.span, 'plates', 'are declared in the model, not in the guide'));
+        if (inLoop) return this.misplacedDecl(s, E.misplaced(s.span, 'plates', 'must be declared at the top level, not inside a for loop'));
         return this.plateDecl(s);
       case 'param':
         if (inLoop) return this.report(E.misplaced(s.span, 'params', 'must be declared at the top level, not inside a for loop'));
@@ -428,6 +430,12 @@ class Checker {
       case 'sample':
         return s.target.indices.length ? this.element(s, s.target) : this.sample(s);
     }
+  }
+
+  /** Reports a declaration in the wrong place, and defines its name with an unknown type so its uses stay quiet. */
+  private misplacedDecl(s: Extract<Stmt, { kind: 'data' | 'plate' }>, e: SemanticError): void {
+    this.report(e);
+    if (!this.scope.symbols.has(s.name)) this.addSymbol(s.name, s.kind, undefined, 'none', s.nameSpan, { constant: true, used: true });
   }
 
   private dataDecl(s: Extract<Stmt, { kind: 'data' }>): void {
@@ -502,9 +510,11 @@ class Checker {
   private forLoop(s: ForStmt): void {
     const bound = (e: Expr): Affine | undefined => {
       const cx: ExprCtx = { refs: new Set() };
+      const before = this.diags.length;
       const t = this.expr(e, cx);
       if (t && (t.shape.length || t.elem === 'real')) this.report(E.loopBoundType(e.span, showTyped(t.elem, t.shape)));
       this.requireConstant(cx.refs, e.span, 'loop');
+      if (!t || this.diags.length > before) this.badLoops.add(s);
       return affineSyntax(e);
     };
     const from = bound(s.from);
@@ -721,7 +731,9 @@ class Checker {
     const formOk = this.checkElementIndices(target);
     const defs = scope.elements.get(name) ?? [];
     const me = defs.find((d) => d.stmt === s);
-    if (formOk && !me?.box) this.report(E.elementLoopBound(target.span));
+    const quiet = this.loops.some((l) => this.badLoops.has(l.stmt));
+    if (formOk && !me?.box && !quiet) this.report(E.elementLoopBound(target.span));
+    if (!formOk || quiet) this.quietElements.add(name);
     const rank = target.indices.length;
     const cx: ExprCtx = { refs: new Set(), defining: { name, indices: target.indices } };
 
@@ -872,7 +884,7 @@ class Checker {
   private finishElements(scope: Scope): void {
     for (const [name, defs] of scope.elements) {
       const sym = scope.kind === 'model' ? this.model.symbols.get(name) : scope.symbols.get(name);
-      if (!sym || !sym.elementwise || !sym.type) continue;
+      if (!sym || !sym.elementwise || !sym.type || this.quietElements.has(name)) continue;
       const boxes = defs.map((d) => d.box).filter((b): b is ElementBox => b !== undefined);
       if (boxes.length !== defs.length) continue;
       // Element boxes must use sizes the data binder knows: data and plates only.
@@ -893,7 +905,7 @@ class Checker {
       const rank = sym.indexRank ?? boxes[0]!.intervals.length;
       const shape = sym.type.shape.slice(0, rank);
       const requireFull = !(sym.kind === 'data');
-      const res = analyseCoverage(name, shape.map(affineOf), boxes, requireFull);
+      const res = analyseCoverage(name, shape.map(affineOf), boxes, requireFull, true);
       for (const p of res.problems) this.report(E.elementCoverage(p.span, p.message));
       const symbolic = shape.some((d) => typeof d === 'string') || boxes.some((b) => b.intervals.some((iv) => iv.lo.name !== undefined || iv.hi.name !== undefined));
       if (!res.problems.length && (res.undecided || symbolic)) {
@@ -978,12 +990,13 @@ class Checker {
         batch = undefined;
         continue;
       }
-      if (spec.constraint === 'count' && t.elem === 'real') {
+      const typeBad = spec.constraint === 'count' && t.elem === 'real';
+      if (typeBad) {
         this.report(E.argumentType(a.value.span, fam.name, pname, 'an int', showTyped(t.elem, t.shape)));
         ok = false;
       }
       const v = literalValue(a.value);
-      if (v !== undefined) {
+      if (v !== undefined && !typeBad) {
         const bad =
           (spec.constraint === 'positive' && !(v > 0) && `positive`) ||
           (spec.constraint === 'unit' && !(v >= 0 && v <= 1) && 'between 0 and 1') ||
@@ -1257,7 +1270,7 @@ class Checker {
         }
         const rank = x.shape.length;
         if (axis < -rank || axis >= rank) {
-          this.report(E.shapeRequirement(argv[1]!.span, `${e.callee}: axis ${axis} is out of range for ${this.describe(argv[0]!, x, 'its argument')}`));
+          this.report(E.shapeRequirement(argv[1]!.span, `${e.callee}: axis ${axis} is out of range; ${this.describe(argv[0]!, x, 'its argument')}`));
           return undefined;
         }
         const a = axis < 0 ? axis + rank : axis;
@@ -1413,6 +1426,8 @@ class Checker {
   }
 
   private warnUnused(mode: Mode): void {
+    // After an error, "never used" is usually an echo of it (an unknown name hid the use).
+    if (this.diags.some((d) => d.severity === 'error')) return;
     for (const s of this.model.symbols.values()) {
       if (s.kind === 'data' && !s.used) this.report(E.unusedData(s.span, s.name));
     }

@@ -42,6 +42,8 @@ export function resolveDim(d: Dim, sizes: ReadonlyMap<string, number>): number |
   return v === undefined ? undefined : v + a.k;
 }
 
+const compareExact = (a: Affine, b: Affine): number | undefined => compareAffine(a, b);
+
 /** Sign of a − b when it does not depend on the data, else undefined. */
 export function compareAffine(a: Affine, b: Affine): number | undefined {
   if (a.name !== b.name) return undefined;
@@ -183,8 +185,18 @@ export function analyseCoverage(
   shape: readonly Affine[],
   boxes: readonly ElementBox[],
   requireFull: boolean,
+  assumeLarge = false,
 ): { problems: CoverageProblem[]; undecided: boolean } {
   const problems: CoverageProblem[] = [];
+  // Statically, a data size is taken to exceed any literal (a loop `1..T` is not empty); the
+  // data binder re-runs the analysis with the real sizes, where this assumption is not needed.
+  const compareAffine = (a: Affine, b: Affine): number | undefined => {
+    const c = compareExact(a, b);
+    if (c !== undefined || !assumeLarge) return c;
+    if (a.name !== undefined && b.name === undefined) return 1;
+    if (a.name === undefined && b.name !== undefined) return -1;
+    return undefined;
+  };
   let undecided = false;
   const nonEmpty = (iv: Interval): boolean | undefined => {
     const c = compareAffine(iv.lo, iv.hi);
