@@ -77,7 +77,11 @@ export async function runLoop(
   init: Float32Array,
   o: LoopOptions,
 ): Promise<LoopResult> {
-  const flat = tf.variable(tf.tensor1d(init), true, 'tilde/flat');
+  const initT = tf.tensor1d(init);
+  const flat = tf.variable(initT, true, 'tilde/flat');
+  initT.dispose();
+  // Parameters at the last window whose ELBO was finite, to say what went wrong if one is not.
+  let lastGood = flat.clone();
   const optimizer = makeOptimizer(o.optimizer, o.lr);
   const objective = o.objective ?? ((j: Joint) => basicObjective(j, joint.mode));
   const trace: number[] = [];
@@ -126,8 +130,10 @@ export async function runLoop(
       }
       const window = sum / values.length;
       if (!Number.isFinite(window)) {
-        throw new FitError(describeNonFinite(joint, flat, step));
+        throw new FitError(describeNonFinite(joint, lastGood, flat, step));
       }
+      lastGood.dispose();
+      lastGood = flat.clone();
       smoothed = smoothed === undefined ? window : 0.7 * smoothed + 0.3 * window;
       const now = performance.now();
       o.onProgress?.({ step, elbo: window, smoothedElbo: smoothed, stepsPerSecond: (values.length * 1000) / Math.max(1e-9, now - tLast), phase, maxSteps: o.steps });
@@ -149,7 +155,9 @@ export async function runLoop(
           phase = 'average';
           stopped = 'converged';
           averageUntil = Math.min(o.steps, step + Math.max(o.evalEvery, Math.round(step * o.averageFraction)));
-          avg = tf.variable(flat.clone(), false);
+          const start = flat.clone();
+          avg = tf.variable(start, false);
+          start.dispose();
           avgCount = 0;
         }
       }
@@ -168,33 +176,40 @@ export async function runLoop(
     };
   } finally {
     pending.forEach((t) => t.dispose());
+    lastGood.dispose();
     flat.dispose();
     avg?.dispose();
     optimizer.dispose();
   }
 }
 
-/** Which term went non-finite, for the error message. */
-function describeNonFinite(joint: Omit<JointOptions, 'rng'> & { rng: Rng }, flat: tf.Variable, step: number): string {
-  const params = flat.dataSync();
-  const badParam = [...joint.layout.blocks.values()].find((b) => params.subarray(b.offset, b.offset + b.size).some((x) => !Number.isFinite(x)));
+/** Which term or parameter went non-finite, for the error message. */
+function describeNonFinite(joint: Omit<JointOptions, 'rng'> & { rng: Rng }, lastGood: tf.Tensor, now: tf.Tensor, step: number): string {
+  const file = joint.setup.program.file;
   const where = tf.tidy(() => {
-    if (badParam) return `parameters of ${describeBlock(badParam.key)} are not finite`;
-    const j = evaluateJoint(joint, flat);
+    // A term that is already non-finite at the last good parameters is the model's fault, not the optimiser's.
+    const j = evaluateJoint({ ...joint, S: 1 }, lastGood);
     for (const t of j.terms) {
       const v = sumLogical(t.value).dataSync();
-      if (v.some((x) => !Number.isFinite(x))) {
-        return `the log-density of '${t.name}' (${joint.setup.program.file}:${t.span.start.line}:${t.span.start.column}) is ${v.find((x) => !Number.isFinite(x))}`;
-      }
+      const bad = v.find((x) => !Number.isFinite(x));
+      if (bad !== undefined) return `the log-density of '${t.name}' (${file}:${t.span.start.line}:${t.span.start.column}) is ${bad}`;
+    }
+    const params = now.dataSync();
+    for (const b of joint.layout.blocks.values()) {
+      const i = params.subarray(b.offset, b.offset + b.size).findIndex((x) => !Number.isFinite(x));
+      if (i >= 0) return `the parameters of ${describeBlock(b.key, i, joint.layout)} became non-finite`;
     }
     return 'the objective is not finite';
   });
-  return `the ELBO became non-finite at step ${step}: ${where}. Try a smaller learning rate (--lr).`;
+  return `the ELBO became non-finite at step ${step}: ${where}. Try a smaller learning rate (--lr) or check the priors' scales.`;
 }
 
-function describeBlock(key: string): string {
+function describeBlock(key: string, index: number, layout: Layout): string {
   const [kind, a, b] = key.split(':');
   if (kind === 'param') return `param '${b}'${a === 'guide' ? ' (guide)' : ''}`;
   if (kind === 'q' && a === 'logits') return `the guide of '${b}'`;
-  return 'the automatic guide';
+  // loc/logscale are indexed like u; the packed Cholesky factor by rows, so name the row's latent.
+  const row = a === 'tril' ? Math.floor((Math.sqrt(8 * index + 1) - 1) / 2) : index;
+  const slot = [...layout.slots.values()].find((sl) => row >= sl.offset && row < sl.offset + sl.size);
+  return slot ? `the automatic guide of '${slot.name}'` : 'the automatic guide';
 }
