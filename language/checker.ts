@@ -495,9 +495,10 @@ class Checker {
       this.report(E.typeMismatch(e.span, `${what} must be ${want.elem}, but this is ${showTyped(t.elem, t.shape)}`));
       return;
     }
+    // Sizes that only the data can decide are checked when the default is evaluated, and
+    // only if it is used at all (supplied data overrides it).
     const fit = fitsInto(t.shape, want.shape, true);
     if (!fit.ok) this.report(E.typeMismatch(e.span, `${what} must have shape ${showDims(want.shape)}, but this is ${showTyped(t.elem, t.shape)}`));
-    else this.defer(fit.deferred, what, e.span);
   }
 
   private objective(s: Extract<Stmt, { kind: 'objective' }>): void {

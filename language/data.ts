@@ -234,7 +234,19 @@ export function bindData(program: CheckedProgram, data: Record<string, unknown>,
     if (n !== undefined) arrays.set(sym.name, { name: sym.name, elem: 'int', shape: [], values: Float64Array.of(n) });
   }
   if (!diags.length) {
+    // One pair of sizes that disagree is reported once, at its first use.
+    const seenPairs = new Set<string>();
     for (const c of program.deferred ?? []) {
+      if (c.kind === 'dims') {
+        const key = [String(c.pair.a), String(c.pair.b)].sort().join('|');
+        if (seenPairs.has(key)) continue;
+        const problem = recheck(c, sizes, arrays);
+        if (problem) {
+          seenPairs.add(key);
+          error(c.span, 'data-shape', problem);
+        }
+        continue;
+      }
       const problem = recheck(c, sizes, arrays);
       if (problem) error(c.span, 'data-shape', problem);
     }
@@ -277,7 +289,8 @@ function recheck(c: DeferredCheck, sizes: Map<string, number>, arrays: Map<strin
       const b = resolveDim(c.pair.b, sizes);
       if (a === undefined || b === undefined || a === b) return undefined;
       if (c.pair.allowOne && (a === 1 || b === 1)) return undefined;
-      return `sizes do not agree in ${c.what}: ${c.pair.a} = ${a}, but ${c.pair.b} = ${b}`;
+      const show = (d: Dim, v: number): string => (typeof d === 'string' ? `${d} = ${v}` : String(v));
+      return `sizes do not agree in ${c.what}: ${show(c.pair.a, a)}, but ${show(c.pair.b, b)}`;
     }
     case 'coverage': {
       const sub = (a: Affine): Affine => substituteSizes(a, sizes) ?? a;

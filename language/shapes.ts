@@ -116,7 +116,7 @@ export function fitsInto(inner: readonly Dim[], outer: readonly Dim[], lenient =
     // A default `[-1, 1]` for `real[K]` is checked once K is known.
     if (lenient && r === 'different' && (typeof x === 'number') !== (typeof y === 'number')) r = 'unknown';
     if (r === 'different') return { ok: false };
-    if (r === 'unknown') deferred.push({ a: x, b: y, allowOne: false });
+    if (r === 'unknown') deferred.push({ a: x, b: y, allowOne: true });
   }
   return { ok: true, deferred };
 }
