@@ -1,0 +1,58 @@
+// What a session holds: the program as the chunks it was built from (a loaded
+// file, then typed statements), its checked form, the data, fit settings and the
+// last fit. The program is always valid: a change that does not check is refused.
+
+import type { CheckedProgram } from '../../language/checked.js';
+import type { Diagnostic } from '../../language/diagnostics.js';
+import type { Fit } from '../../inference/model.js';
+
+export interface Chunk {
+  text: string;
+  /** Where the text came from: a model file, or '<repl>' for typed input. */
+  origin: string;
+}
+
+export type GuideKind = 'meanfield' | 'fullrank';
+export type BackendChoice = 'auto' | 'tensorflow' | 'wasm' | 'cpu' | 'webgl';
+
+export interface Settings {
+  steps?: number;
+  particles?: number;
+  seed?: number;
+  lr?: number;
+  draws?: number;
+  guide?: GuideKind;
+  backend?: BackendChoice;
+}
+
+export class SessionState {
+  chunks: Chunk[] = [];
+  checked?: CheckedProgram;
+  /** Warnings of the current program (shown when they arise, kept for the fit). */
+  warnings: Diagnostic[] = [];
+  modelFile?: string;
+  data: Record<string, unknown> = {};
+  dataFile?: string;
+  settings: Settings = {};
+  fit?: Fit;
+  /** The program text the fit was made from, to tell the user when the model moved on. */
+  fitSource?: string;
+  constructor(readonly version = '0.1.0') {}
+
+  get source(): string {
+    return joinChunks(this.chunks);
+  }
+
+  /** The file name diagnostics of the whole program carry. */
+  get file(): string {
+    return this.modelFile ?? '<repl>';
+  }
+
+  get fitIsStale(): boolean {
+    return this.fit !== undefined && this.fitSource !== this.source;
+  }
+}
+
+export function joinChunks(chunks: readonly Chunk[]): string {
+  return chunks.map((c) => c.text).join('\n');
+}
