@@ -218,12 +218,12 @@ class Analysis {
     this.distArgs(s.dist, site, (param, t, e) => {
       if (param === 'total_count') return this.nonSmooth(`used as a Binomial total_count`, e.span, t);
       if (observed) return; // log p(data | θ) is smooth in θ
-      const what = isSelf ? `other elements of '${name}'` : `'${name}'`;
-      if (scope === 'guide') return this.nonSmooth(`its value decides how ${what} is drawn in the guide`, e.span, t);
-      if (mode === 'optimisation') return this.nonSmooth(`its value decides how ${what} is drawn`, e.span, t);
+      const what = isSelf ? `other elements of '${name}' are` : `'${name}' is`;
+      if (scope === 'guide') return this.nonSmooth(`its value decides how ${what} drawn in the guide`, e.span, t);
+      if (mode === 'optimisation') return this.nonSmooth(`its value decides how ${what} drawn`, e.span, t);
       // Inference: the latent's value comes from the guide; only its density depends on z,
       // smoothly — unless z moves its support.
-      if (s.dist.family === 'Uniform') return this.nonSmooth(`sets the support of ${what} (Uniform ${param ?? 'bound'})`, e.span, t);
+      if (s.dist.family === 'Uniform') return this.nonSmooth(`sets the support of ${isSelf ? `other elements of '${name}'` : `'${name}'`} (Uniform ${param ?? 'bound'})`, e.span, t);
     });
     if (scope === 'guide' && isSelf) this.tainted.guide.add(name);
   }

@@ -205,6 +205,14 @@ x ~ Normal(c, 1)`);
     expect(verdict(p, 'z')).toMatchObject({ smooth: true, smoothPath: { text: 'z * 3' } });
   });
 
+  it("inference mode: moving another latent's support (Uniform bounds) is non-smooth", () => {
+    const p = front(`data x: real
+z ~ Bernoulli(0.5)
+c ~ Uniform(z, 2)
+x ~ Normal(c, 1)`);
+    expect(verdict(p, 'z').firstNonSmooth).toMatchObject({ why: "sets the support of 'c' (Uniform low)" });
+  });
+
   it('optimisation mode: setting the parameters of another sampled site is non-smooth', () => {
     const p = front(`param phi: real
 b ~ Bernoulli(logits = phi)
@@ -216,6 +224,16 @@ minimize (c - 0.3) ^ 2`);
     expect(b.firstNonSmooth).toMatchObject({ why: "its value decides how 'c' is drawn" });
     expect(under(p, b.firstNonSmooth!.span)).toBe('2 * b - 1');
     expect(verdict(p, 'c')).toMatchObject({ smooth: true, smoothPath: { text: 'c - 0.3' } });
+  });
+
+  it('optimisation mode: a chain of draws from earlier elements is non-smooth', () => {
+    const p = front(`param phi: real
+z[0] ~ Bernoulli(logits = phi)
+for t in 1..4 {
+  z[t] ~ Bernoulli(logits = 2 * z[t - 1] - 1)
+}
+minimize sum(z)`);
+    expect(verdict(p, 'z').firstNonSmooth).toMatchObject({ why: "its value decides how other elements of 'z' are drawn" });
   });
 
   it('optimisation mode: a downstream draw that reaches no cost does not count', () => {
