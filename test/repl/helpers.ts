@@ -65,6 +65,6 @@ export function newSession(files: Record<string, string> = {}, inspectors?: Insp
 /** A session with the tiny model typed in, its data loaded and quick fit settings. */
 export async function tinySession(extra: Record<string, string> = {}): Promise<{ s: Session; fake: Fake }> {
   const r = newSession({ 'tiny.tilde': TINY, 'tiny.json': TINY_DATA, ...extra });
-  await feed(r.s, [':load tiny.tilde', ':set steps=200 seed=1 draws=400']);
+  await feed(r.s, [':load tiny.tilde', ':set steps=200 seed=1 draws=400 backend=cpu']);
   return r;
 }
