@@ -86,6 +86,8 @@ async function availableBackends(): Promise<BackendName[]> {
 let queue: Promise<unknown> = Promise.resolve();
 // Remembered so that a repeated 'auto' does not retry the backends that failed.
 let autoChoice: BackendName | undefined;
+// The last backend asked for by name: a later fit without a backend option keeps it.
+let chosen: BackendName | undefined;
 
 /**
  * Makes a backend active and returns its name. An explicit request (or
@@ -111,13 +113,34 @@ async function select(request: BackendName | 'auto'): Promise<BackendName> {
   if (!isBackendName(wanted)) {
     throw new Error(`unknown backend '${wanted}'${request === 'auto' ? ' in TILDE_BACKEND' : ''}; expected one of ${ALL.join(', ')} or auto`);
   }
-  if (tf.getBackend() === wanted) return wanted;
-  if (await tryActivate(wanted)) return wanted;
+  if (tf.getBackend() === wanted) return (chosen = wanted);
+  if (await tryActivate(wanted)) return (chosen = wanted);
   const reason = loadErrors.get(wanted);
   const available = (await availableBackends()).filter((b) => b !== wanted);
   throw new Error(
     `backend '${wanted}' is not available here${reason ? ` (${reason})` : ''}; available: ${available.join(', ') || 'none'}`,
   );
+}
+
+/**
+ * The backend for a fit: the one requested; else the one last chosen by name (or
+ * TILDE_BACKEND) while it is still active; else `preferred` (the engine's choice for
+ * the model's size) when it loads; else 'auto'.
+ */
+export async function useBackend(request?: BackendName | 'auto', preferred?: BackendName): Promise<BackendName> {
+  if (request !== undefined) return selectBackend(request);
+  if (chosen !== undefined && tf.getBackend() === chosen) return chosen;
+  if (envRequest() !== undefined) return selectBackend('auto');
+  if (preferred !== undefined) {
+    try {
+      const got = await selectBackend(preferred);
+      chosen = undefined; // an engine preference is not the user's choice
+      return got;
+    } catch {
+      // fall through to the automatic order
+    }
+  }
+  return selectBackend('auto');
 }
 
 /** The backend tfjs is using now; before any selection this is tfjs's own default. */

@@ -7,12 +7,13 @@ import { bindData, type BoundData } from '../language/data.js';
 import { ModelError, type Diagnostic } from '../language/diagnostics.js';
 import { frontEnd } from '../language/index.js';
 import { parseExpression } from '../language/parse.js';
-import { selectBackend, tf, type BackendName } from './backend.js';
+import { selectBackend, tf, useBackend, type BackendName } from './backend.js';
 import { EvalError, Interpreter } from './evaluate.js';
 import { runLoop, type OptimizerName, type Progress } from './fit.js';
 import { evaluateJoint } from './joint.js';
 import { buildLayout, initialValues, paramKey, type GuideKind, type Layout } from './layout.js';
-import { particleValue, sumAfterFirst } from './objective.js';
+import { sumAfterFirst } from './objective.js';
+import { makePlan, planToJSON, type EstimatorKind, type Plan } from './plan.js';
 import { Posterior, summarise, elementNames, type DrawArray, type QueryResult, type SummaryRow } from './posterior.js';
 import { paretoKhat } from './psis.js';
 import { Rng } from './rng.js';
@@ -37,6 +38,8 @@ export interface FitOptions {
   evalEvery?: number;
   /** Posterior draws kept for summaries and queries. */
   draws?: number;
+  /** Force an estimator for every discrete site, or per site (`{ z: 'reinforce' }`). */
+  estimator?: EstimatorKind | Record<string, EstimatorKind>;
   onProgress?: (p: Progress) => void;
   signal?: AbortSignal;
 }
@@ -48,12 +51,12 @@ export const FIT_DEFAULTS = {
   seed: 1,
   guide: 'meanfield' as GuideKind,
   optimizer: 'adam' as OptimizerName,
-  tolRelObj: 0.001,
+  tolRelObj: 0.01,
   evalEvery: 100,
   draws: 1000,
 };
 
-const KNOWN_OPTIONS = new Set([...Object.keys(FIT_DEFAULTS), 'data', 'dataFile', 'backend', 'onProgress', 'signal']);
+const KNOWN_OPTIONS = new Set([...Object.keys(FIT_DEFAULTS), 'data', 'dataFile', 'backend', 'estimator', 'onProgress', 'signal']);
 
 export interface FitDiagnostics {
   backend: BackendName;
@@ -86,6 +89,13 @@ export function compile(source: string, options: CompileOptions = {}): Model {
   return new Model(checked, diagnostics);
 }
 
+/** The estimator plan for a program and options; a plan that cannot be made is a ModelError. */
+export function planFor(program: CheckedProgram, options: { guide?: GuideKind; estimator?: FitOptions['estimator'] } = {}): Plan {
+  const { plan, diagnostics } = makePlan(program, options);
+  if (!plan) throw new ModelError(diagnostics, program.source);
+  return plan;
+}
+
 function parseQuery(text: string): Expr {
   const { expr, diagnostics } = parseExpression(text, '<query>');
   if (!expr || diagnostics.some((d) => d.severity === 'error')) throw new ModelError(diagnostics, text);
@@ -93,10 +103,15 @@ function parseQuery(text: string): Expr {
 }
 
 export class Model {
+  /** The estimator per stochastic node under default options, with the reason for each. */
+  readonly plan: Plan;
+
   constructor(
     readonly program: CheckedProgram,
     readonly warnings: Diagnostic[] = [],
-  ) {}
+  ) {
+    this.plan = planFor(program);
+  }
 
   get source(): string {
     return this.program.source;
@@ -112,7 +127,8 @@ export class Model {
     if (unknown.length) throw new TypeError(`unknown fit option${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')} (known: ${[...KNOWN_OPTIONS].join(', ')})`);
     const o = { ...FIT_DEFAULTS, ...stripUndefined(options) };
     validateOptions(o);
-    const backend = await selectBackend(options.backend ?? 'auto');
+    const plan = options.estimator || o.guide !== 'meanfield' ? planFor(this.program, { guide: o.guide, estimator: options.estimator }) : this.plan;
+    const backend = await useBackend(options.backend);
     const bound = this.bind(options.data ?? {}, options.dataFile);
     const s = setup(this.program, bound);
     try {
@@ -135,7 +151,7 @@ export class Model {
         source: this.program.source,
         file: this.program.file,
         data: options.data ?? {},
-        options: { steps: o.steps, particles: o.particles, lr: o.lr, seed: o.seed, guide: o.guide, optimizer: o.optimizer, draws: o.draws },
+        options: { steps: o.steps, particles: o.particles, lr: o.lr, seed: o.seed, guide: o.guide, optimizer: o.optimizer, draws: o.draws, estimator: options.estimator },
         flat: Array.from(loop.flat),
         trace: loop.trace,
         diagnostics: {
@@ -153,7 +169,7 @@ export class Model {
           warnings: bound.warnings.map((w) => w.message),
         },
       };
-      return Fit.create(this, s, layout, state);
+      return Fit.create(this, s, layout, state, plan);
     } finally {
       s.dispose();
     }
@@ -207,7 +223,7 @@ export interface FitState {
   source: string;
   file: string;
   data: Record<string, unknown>;
-  options: { steps: number; particles: number; lr: number; seed: number; guide: GuideKind; optimizer: OptimizerName; draws: number };
+  options: { steps: number; particles: number; lr: number; seed: number; guide: GuideKind; optimizer: OptimizerName; draws: number; estimator?: FitOptions['estimator'] };
   flat: number[];
   trace: number[];
   diagnostics: FitDiagnostics;
@@ -219,10 +235,12 @@ export class Fit {
     readonly posterior: Posterior,
     private readonly state: FitState,
     private readonly predictive: Map<string, DrawArray>,
+    /** The estimator used for each stochastic node, and why. */
+    readonly plan: Plan,
   ) {}
 
   /** Draw the posterior from fitted parameters (deterministic in the seed). */
-  static create(model: Model, s: Setup, layout: Layout, state: FitState): Fit {
+  static create(model: Model, s: Setup, layout: Layout, state: FitState, plan: Plan): Fit {
     const nDraws = state.options.draws;
     const draws = new Map<string, DrawArray>();
     const predictive = new Map<string, DrawArray>();
@@ -268,13 +286,12 @@ export class Fit {
         for (const d of j.discrete) lw = tf.sub(lw, sumAfterFirst(d.logq));
         logw = lw.dataSync() as Float32Array;
       }
-      void particleValue;
     });
     const khat = logw.length ? paretoKhat(logw) : NaN;
     state.diagnostics.khat = khat;
     state.diagnostics.khatReading = khatReading(khat);
     const posterior = new Posterior(draws, nDraws, order, parseQuery);
-    return new Fit(model, posterior, state, predictive);
+    return new Fit(model, posterior, state, predictive, plan);
   }
 
   get diagnostics(): FitDiagnostics {
@@ -303,6 +320,11 @@ export class Fit {
       }
       throw e;
     }
+  }
+
+  /** The plan as JSON: { SITE: { estimator, reason } }. */
+  planJSON(): Record<string, { estimator: string; reason: string }> {
+    return planToJSON(this.plan);
   }
 
   /** Posterior predictive summary of an observed variable. */
@@ -339,7 +361,7 @@ export class Fit {
     try {
       const layout = buildLayout(s, st.options.guide);
       if (layout.size !== st.flat.length) throw new TypeError(`saved fit has ${st.flat.length} parameters, the model needs ${layout.size}`);
-      return Fit.create(model, s, layout, { ...st, diagnostics: { ...st.diagnostics } });
+      return Fit.create(model, s, layout, { ...st, diagnostics: { ...st.diagnostics } }, planFor(model.program, { guide: st.options.guide, estimator: st.options.estimator }));
     } finally {
       s.dispose();
     }

@@ -92,10 +92,17 @@ export function buildProgram(io: Io): Command {
         warnings.push(...bound.warnings);
       }
       const d = describeProgram(checked);
-      if (opts.json) io.out(JSON.stringify(d.json, null, 2) + '\n');
+      const { makePlan, formatPlan, planToJSON } = await import('../inference/plan.js');
+      const { plan, diagnostics } = makePlan(checked);
+      if (!plan) {
+        io.err(renderDiagnostics(diagnostics, source) + '\n');
+        throw new ExitCode(1);
+      }
+      if (opts.json) io.out(JSON.stringify({ ...d.json, plan: planToJSON(plan) }, null, 2) + '\n');
       else {
         if (warnings.length) io.err(renderDiagnostics(warnings, source) + '\n');
         io.out(d.text + '\n');
+        if (plan.entries.length) io.out('\nestimator plan:\n' + formatPlan(plan) + '\n');
       }
     });
 
@@ -136,7 +143,7 @@ export function buildProgram(io: Io): Command {
       if (showProgress) io.err('\r' + ' '.repeat(100) + '\r');
       const d = fit.diagnostics;
       if (opts['json']) {
-        io.out(JSON.stringify({ summary: fit.summary(), elbo: d.elbo, khat: Number.isFinite(d.khat) ? d.khat : null, backend: d.backend, steps: d.steps, seconds: d.seconds, converged: d.converged }, null, 2) + '\n');
+        io.out(JSON.stringify({ summary: fit.summary(), plan: fit.planJSON(), elbo: d.elbo, khat: Number.isFinite(d.khat) ? d.khat : null, backend: d.backend, steps: d.steps, seconds: d.seconds, converged: d.converged }, null, 2) + '\n');
         return;
       }
       io.out(summaryTable(fit.summary()) + '\n\n');
