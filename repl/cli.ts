@@ -152,6 +152,18 @@ export function buildProgram(io: Io): Command {
       io.out(`${mode} ${fmt(value)}   k-hat ${Number.isFinite(d.khat) ? fmt(d.khat, 2) + ` (${d.khatReading})` : 'n/a'}   ${d.steps} steps (${d.converged ? 'converged' : d.stopped})   backend ${d.backend}   ${seconds(d.seconds)}\n`);
     });
 
+  program
+    .command('repl')
+    .description('explore models and posteriors interactively (reads commands line by line when stdin is not a terminal)')
+    .argument('[model]', 'a .tilde file to start from')
+    .option('--data <file>', 'data (JSON or CSV); defaults to MODEL.json beside the model')
+    .addOption(new Option('--backend <name>', 'tfjs backend (default: chosen per model; env TILDE_BACKEND)').choices(['auto', 'tensorflow', 'wasm', 'cpu', 'webgl']))
+    .action(async (modelFile: string | undefined, opts: { data?: string; backend?: 'auto' | 'tensorflow' | 'wasm' | 'cpu' | 'webgl' }) => {
+      const { runRepl } = await import('./start.js');
+      const code = await runRepl({ model: modelFile, data: opts.data, backend: opts.backend, version: program.version() });
+      if (code !== 0) throw new ExitCode(code);
+    });
+
   return program;
 }
 

@@ -80,6 +80,12 @@ export function checkNames(state: SessionState, expr: Expr, text: string, offset
   return [];
 }
 
+/** Two significant digits: a standard error is itself only that precise. */
+export function sig2(x: number): string {
+  if (!Number.isFinite(x) || x === 0) return String(x);
+  return Number(x.toPrecision(2)).toString();
+}
+
 export const NO_FIT = 'no fit yet: run :fit first';
 
 function staleNote(state: SessionState): Block[] {
@@ -97,7 +103,7 @@ export function runQuery(state: SessionState, text: string): Block[] {
   switch (r.kind) {
     case 'probability':
     case 'expectation':
-      out.push({ kind: 'text', text: `${text.trim()} = ${fmt(r.value)} ± ${fmt(r.se, 2)}` }, { kind: 'note', text: `(± one Monte Carlo standard error over ${r.draws} draws)` });
+      out.push({ kind: 'text', text: `${text.trim()} = ${fmt(r.value)} ± ${sig2(r.se)}` }, { kind: 'note', text: `(± one Monte Carlo standard error over ${r.draws} draws)` });
       break;
     case 'quantile':
       out.push({ kind: 'text', text: `${text.trim()} = ${fmt(r.value)}` }, { kind: 'note', text: `(${r.draws} draws)` });

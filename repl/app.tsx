@@ -1,0 +1,142 @@
+// The interactive REPL: finished output goes to the transcript (Ink's <Static>,
+// printed once and never redrawn), the running fit to a live region under it,
+// and the prompt last. Input lines queue, so a pasted block runs line by line.
+
+import { Box, Static, Text, useApp, useInput, useStdout } from 'ink';
+import { useRef, useState } from 'react';
+import { complete } from './complete.js';
+import { BlockView } from './components/BlockView.js';
+import { FitProgress, type FitView } from './components/FitProgress.js';
+import { Prompt } from './components/Prompt.js';
+import { ColourContext, useTone } from './components/theme.js';
+import { useLineEditor } from './components/useLineEditor.js';
+import type { Session } from './session/session.js';
+import type { Block } from './session/types.js';
+
+export type Item = { id: number; kind: 'input'; prompt: string; text: string } | { id: number; kind: 'block'; block: Block };
+
+export const PROMPT = 'tilde> ';
+export const CONTINUE = '   ...> ';
+
+export interface AppProps {
+  session: Session;
+  /** Earlier input, oldest first, for Up/Down. */
+  history: readonly string[];
+  /** Remembers a submitted line (the history file). */
+  remember?: (line: string) => void;
+  /** Shown first: the banner and what loading the command-line model said. */
+  initial: Block[];
+  /** Names of directory entries for Tab after :load and friends. */
+  listDir?: (dir: string) => string[];
+}
+
+function TranscriptItem({ item, width }: { item: Item; width: number }) {
+  const tone = useTone();
+  if (item.kind === 'input') {
+    return (
+      <Text>
+        <Text {...tone('prompt')}>{item.prompt}</Text>
+        {item.text}
+      </Text>
+    );
+  }
+  return <BlockView block={item.block} width={width} />;
+}
+
+export function App({ session, history, remember, initial, listDir }: AppProps) {
+  const { exit } = useApp();
+  const { stdout } = useStdout();
+  const width = stdout?.columns ?? 80;
+  const nextId = useRef(0);
+  const toItems = (blocks: Block[]): Item[] => blocks.map((block) => ({ id: nextId.current++, kind: 'block', block }));
+  const [items, setItems] = useState<Item[]>(() => toItems(initial));
+  const [busy, setBusy] = useState(false);
+  const [fit, setFit] = useState<{ view?: FitView } | undefined>();
+  const [continuing, setContinuing] = useState(false);
+  const queue = useRef<string[]>([]);
+  const running = useRef(false);
+  const abort = useRef<AbortController | undefined>(undefined);
+
+  const push = (more: Item[]) => setItems((xs) => [...xs, ...more]);
+  const note = (text: string) => push(toItems([{ kind: 'note', text }]));
+
+  const pump = async () => {
+    if (running.current) return;
+    running.current = true;
+    setBusy(true);
+    while (queue.current.length) {
+      const line = queue.current.shift()!;
+      push([{ id: nextId.current++, kind: 'input', prompt: session.continuing ? CONTINUE : PROMPT, text: line }]);
+      remember?.(line);
+      const ac = new AbortController();
+      abort.current = ac;
+      const r = await session.submit(line, {
+        signal: ac.signal,
+        onFitStart: () => setFit({}),
+        onProgress: (p) =>
+          setFit((f) => ({ view: { step: p.step, maxSteps: p.maxSteps, stepsPerSecond: p.stepsPerSecond, phase: p.phase, history: [...(f?.view?.history ?? []), p.smoothedElbo] } })),
+      });
+      abort.current = undefined;
+      setFit(undefined);
+      push(toItems(r.blocks));
+      setContinuing(Boolean(r.more));
+      if (r.quit) {
+        queue.current = [];
+        exit();
+        break;
+      }
+    }
+    running.current = false;
+    setBusy(false);
+  };
+
+  const editor = useLineEditor({
+    history,
+    isActive: !busy,
+    onSubmit: (line) => {
+      queue.current.push(line);
+      void pump();
+    },
+    onInterrupt: (line) => {
+      if (session.cancelPending()) {
+        setContinuing(false);
+        note('(block dropped)');
+      } else if (line === '') note('(:quit or Ctrl-D to leave)');
+    },
+    onEof: () => exit(),
+    complete: (line, cursor) => {
+      const names = new Set<string>(session.state.checked?.symbols.keys() ?? []);
+      for (const n of session.state.fit?.posterior.draws.keys() ?? []) names.add(n);
+      return complete(line, cursor, { names: [...names], listDir });
+    },
+  });
+
+  // While a command runs the prompt is gone; Ctrl-C then stops a fit (the engine notices at its next progress event).
+  useInput(
+    (input, key) => {
+      if (!(key.ctrl && input === 'c')) return;
+      if (abort.current && !abort.current.signal.aborted) {
+        abort.current.abort();
+        queue.current = [];
+        note('stopping the fit…');
+      }
+    },
+    { isActive: busy },
+  );
+
+  return (
+    <Box flexDirection="column">
+      <Static items={items}>{(item) => <TranscriptItem key={item.id} item={item} width={width} />}</Static>
+      {fit && <FitProgress view={fit.view} />}
+      {!busy && <Prompt prompt={continuing ? CONTINUE : PROMPT} value={editor.state.value} cursor={editor.state.cursor} candidates={editor.candidates} width={width} />}
+    </Box>
+  );
+}
+
+export function ColourApp({ colour, ...props }: AppProps & { colour: boolean }) {
+  return (
+    <ColourContext.Provider value={colour}>
+      <App {...props} />
+    </ColourContext.Provider>
+  );
+}
