@@ -20,6 +20,7 @@ import {
   fitsInto,
   matmulShape,
   relateDims,
+  showAffine,
   showDims,
   showTyped,
   type Affine,
@@ -1347,7 +1348,7 @@ class Checker {
         if (lit !== undefined && (lit < 0 || (typeof dim === 'number' && lit >= dim))) {
           this.report(E.indexOutOfRange(it.expr.span, lit, `${this.text(e.target.span)}`, String(dim)));
           ok = false;
-        }
+        } else if (!this.indexRange(it.expr, dim, e)) ok = false;
         return;
       }
       if (!gather) {
@@ -1373,6 +1374,52 @@ class Checker {
     }
     shape.push(...t.shape.slice(e.items.length));
     return { elem: t.elem, shape };
+  }
+
+  /**
+   * An index of the form loop variable ± literal (or a literal against a symbolic axis) must
+   * stay inside the axis for every iteration; what needs the sizes is deferred.
+   */
+  private indexRange(x: Expr, dim: Dim, e: Extract<Expr, { kind: 'index' }>): boolean {
+    const a = affineSyntax(x);
+    if (!a) return true;
+    let lo: Affine;
+    let hi: Affine;
+    let loopVar: string | undefined;
+    if (a.name === undefined) {
+      lo = { k: a.k };
+      hi = { k: a.k + 1 };
+    } else {
+      const loop = this.loopVar(a.name);
+      if (!loop || !loop.from || !loop.to) return true;
+      // An empty loop reads nothing. As in the coverage analysis, a data size is taken to
+      // exceed a literal (`0..T` runs); anything else waits for the sizes.
+      let c = compareAffine(loop.from, loop.to);
+      if (c === undefined && loop.from.name === undefined && loop.to.name !== undefined) c = -1;
+      lo = addAffine(loop.from, a.k);
+      hi = addAffine(loop.to, a.k);
+      loopVar = a.name;
+      if (c === undefined || c >= 0) {
+        if (c === undefined) this.deferred.push({ kind: 'index-range', target: this.text(e.target.span), index: this.text(x.span), lo, hi, dim, span: x.span });
+        return true;
+      }
+    }
+    const D = affineOf(dim);
+    const below = compareAffine(lo, { k: 0 });
+    const above = compareAffine(hi, D);
+    const target = this.text(e.target.span);
+    const when = (v: Affine): string => (loopVar ? ` when ${loopVar} = ${showAffine(addAffine(v, -a.k))}` : '');
+    if (below !== undefined && below < 0) {
+      this.report(E.indexRange(x.span, target, this.text(x.span), showAffine(lo), when(lo), showDims([dim])));
+      return false;
+    }
+    if (above !== undefined && above > 0) {
+      const last = addAffine(hi, -1);
+      this.report(E.indexRange(x.span, target, this.text(x.span), showAffine(last), when(last), showDims([dim])));
+      return false;
+    }
+    if (below === undefined || above === undefined) this.deferred.push({ kind: 'index-range', target, index: this.text(x.span), lo, hi, dim, span: x.span });
+    return true;
   }
 
   private indexItem(it: IndexItem, cx: ExprCtx): ValueType | undefined {

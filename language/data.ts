@@ -299,6 +299,16 @@ function recheck(c: DeferredCheck, sizes: Map<string, number>, arrays: Map<strin
       const res = analyseCoverage(c.name, shape, boxes, c.requireFull);
       return res.problems.length ? `with these sizes, ${res.problems.map((p) => p.message).join('; ')}` : undefined;
     }
+    case 'index-range': {
+      const lo = substituteSizes(c.lo, sizes);
+      const hi = substituteSizes(c.hi, sizes);
+      const dim = resolveDim(c.dim, sizes);
+      if (!lo || !hi || dim === undefined || lo.k >= hi.k) return undefined;
+      const bad = lo.k < 0 ? lo.k : hi.k > dim ? hi.k - 1 : undefined;
+      if (bad === undefined) return undefined;
+      const size = typeof c.dim === 'string' ? `${showDims([c.dim]).slice(1, -1)} = ${dim}` : String(dim);
+      return `${c.target}[${c.index}] reads index ${bad}, outside its axis of size ${size}`;
+    }
     case 'gather': {
       const idx = arrays.get(c.index);
       const bound = resolveDim(c.bound, sizes);

@@ -45,6 +45,8 @@ export const tooManyIndices = (span: Span, what: string, type: string, n: number
 export const badIndexType = (span: Span, type: string): SemanticError => err('index-type', span, `indices must be int, but this is ${type}`);
 export const indexOutOfRange = (span: Span, index: number, what: string, dim: string): SemanticError =>
   err('index-range', span, `index ${index} is out of range for ${what} (axis of size ${dim})`);
+export const indexRange = (span: Span, target: string, index: string, value: string, when: string, axis: string): SemanticError =>
+  err('index-range', span, `${target}[${index}] reads index ${value}${when}, outside the axis ${axis}`);
 export const typeMismatch = (span: Span, message: string): SemanticError => err('type-mismatch', span, message);
 export const badDimension = (span: Span, name: string, why: string): SemanticError => err('bad-dimension', span, `dimension '${name}' ${why}`);
 export const loopBoundRandom = (span: Span, name: string, why: string): SemanticError =>

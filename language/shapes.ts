@@ -164,7 +164,9 @@ export interface ElementBox {
 export type DeferredCheck =
   | { kind: 'dims'; pair: DimPair; what: string; span: Span }
   | { kind: 'coverage'; name: string; shape: Dim[]; boxes: ElementBox[]; requireFull: boolean; span: Span }
-  | { kind: 'gather'; index: string; target: string; bound: Dim; span: Span };
+  | { kind: 'gather'; index: string; target: string; bound: Dim; span: Span }
+  /** `target[index]` reads indices lo … hi − 1 (over a loop, or one literal) of an axis of size dim. */
+  | { kind: 'index-range'; target: string; index: string; lo: Affine; hi: Affine; dim: Dim; span: Span };
 
 export interface CoverageProblem {
   span: Span;
