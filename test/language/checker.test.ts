@@ -319,3 +319,40 @@ describe('params and data declarations', () => {
     expect(r.warnings).toEqual(["data 'N' is declared but never used", "latent 'm' does not affect any observation; its posterior is its prior", "latent 'u' does not affect any observation; its posterior is its prior"]);
   });
 });
+
+describe('element sites in guides, and reads by loop variables', () => {
+  it('lets a guide define a model latent element by element', () => {
+    const c = clean(`data N: int
+data y: real[N]
+z: int[N] ~ Bernoulli(0.5)
+y ~ Normal(z, 1)
+guide {
+  param q: real[N]
+  for n in 0..N {
+    z[n] ~ Bernoulli(logits = q[n])
+  }
+}
+`);
+    expect(c.guide!.sites[0]).toMatchObject({ name: 'z', loopVars: ['n'], type: { elem: 'int', shape: ['N'] } });
+  });
+  it('rejects a guide element array of the wrong shape', () => {
+    expect(
+      errorsOf(`data N: int
+data y: real[N]
+z: int[N] ~ Bernoulli(0.5)
+y ~ Normal(z, 1)
+guide {
+  for n in 0..3 {
+    z[n] ~ Bernoulli(0.5)
+  }
+}
+`),
+    ).toEqual(["guide for 'z' has type int[3], but the model's 'z' is int[N]"]);
+  });
+  it('checks the indices that loop variables read', () => {
+    expect(errorsOf('data T: int\ndata y: real[T]\nfor t in 0..T {\n  y[t] ~ Normal(y[t - 1], 1)\n}\n')).toEqual(['y[t - 1] reads index -1 when t = 0, outside the axis [T]']);
+    expect(errorsOf('data T: int\ndata y: real[T]\nfor t in 1..T {\n  y[t] ~ Normal(y[t - 1], 1)\n}\n')).toEqual([]);
+    const c = clean('data T: int\ndata S: int\ndata y: real[T]\ndata w: real[S]\nfor t in 0..T {\n  y[t] ~ Normal(w[t], 1)\n}\n');
+    expect(c.deferred).toContainEqual(expect.objectContaining({ kind: 'index-range', target: 'w', index: 't' }));
+  });
+});

@@ -156,3 +156,11 @@ describe('parseCsv', () => {
     expect(b.sizes.get('N')).toBe(3);
   });
 });
+
+describe('deferred index ranges', () => {
+  it('are re-checked with the sizes', () => {
+    const src = 'data T: int\ndata S: int\ndata y: real[T]\ndata w: real[S]\nfor t in 0..T {\n  y[t] ~ Normal(w[t], 1)\n}\n';
+    expect(problems(src, { T: 2, S: 3, y: [0, 0], w: [1, 2, 3] })).toEqual([]);
+    expect(problems(src, { T: 3, S: 2, y: [0, 0, 0], w: [1, 2] })).toEqual(['w[t] reads index 2, outside its axis of size S = 2 (in data.json)']);
+  });
+});
