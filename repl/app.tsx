@@ -2,8 +2,8 @@
 // printed once and never redrawn), the running fit to a live region under it,
 // and the prompt last. Input lines queue, so a pasted block runs line by line.
 
-import { Box, Static, Text, useApp, useInput, useStdout } from 'ink';
-import { useRef, useState } from 'react';
+import { Box, Static, Text, useApp, useStdout } from 'ink';
+import { useEffect, useRef, useState } from 'react';
 import { complete } from './complete.js';
 import { BlockView } from './components/BlockView.js';
 import { FitProgress, type FitView } from './components/FitProgress.js';
@@ -56,6 +56,11 @@ export function App({ session, history, remember, initial, listDir }: AppProps) 
   const queue = useRef<string[]>([]);
   const running = useRef(false);
   const abort = useRef<AbortController | undefined>(undefined);
+  const fitting = useRef(false);
+  const [quitting, setQuitting] = useState(false);
+  useEffect(() => {
+    if (quitting) exit();
+  }, [quitting, exit]);
 
   const push = (more: Item[]) => setItems((xs) => [...xs, ...more]);
   const note = (text: string) => push(toItems([{ kind: 'note', text }]));
@@ -72,17 +77,22 @@ export function App({ session, history, remember, initial, listDir }: AppProps) 
       abort.current = ac;
       const r = await session.submit(line, {
         signal: ac.signal,
-        onFitStart: () => setFit({}),
+        onFitStart: () => {
+          fitting.current = true;
+          setFit({});
+        },
         onProgress: (p) =>
           setFit((f) => ({ view: { step: p.step, maxSteps: p.maxSteps, stepsPerSecond: p.stepsPerSecond, phase: p.phase, history: [...(f?.view?.history ?? []), p.smoothedElbo] } })),
       });
       abort.current = undefined;
+      fitting.current = false;
       setFit(undefined);
       push(toItems(r.blocks));
       setContinuing(Boolean(r.more));
       if (r.quit) {
         queue.current = [];
-        exit();
+        // Exit once the last output is on screen, not while it is still a pending state update.
+        setQuitting(true);
         break;
       }
     }
@@ -92,18 +102,27 @@ export function App({ session, history, remember, initial, listDir }: AppProps) 
 
   const editor = useLineEditor({
     history,
-    isActive: !busy,
+    // Keys typed while a command runs are kept (type-ahead), and Enter queues the line.
+    isActive: true,
     onSubmit: (line) => {
       queue.current.push(line);
       void pump();
     },
     onInterrupt: (line) => {
-      if (session.cancelPending()) {
+      if (abort.current) {
+        // A command is running: stop it if it is a fit (the engine notices at its next progress
+        // event; a fit still loading the engine stops at its first) and drop the typed-ahead lines.
+        if (!abort.current.signal.aborted) {
+          abort.current.abort();
+          queue.current = [];
+          note(fitting.current ? 'stopping the fit…' : '(interrupted)');
+        }
+      } else if (session.cancelPending()) {
         setContinuing(false);
         note('(block dropped)');
       } else if (line === '') note('(:quit or Ctrl-D to leave)');
     },
-    onEof: () => exit(),
+    onEof: () => setQuitting(true),
     complete: (line, cursor) => {
       const names = new Set<string>(session.state.checked?.symbols.keys() ?? []);
       for (const n of session.state.fit?.posterior.draws.keys() ?? []) names.add(n);
@@ -111,24 +130,11 @@ export function App({ session, history, remember, initial, listDir }: AppProps) 
     },
   });
 
-  // While a command runs the prompt is gone; Ctrl-C then stops a fit (the engine notices at its next progress event).
-  useInput(
-    (input, key) => {
-      if (!(key.ctrl && input === 'c')) return;
-      if (abort.current && !abort.current.signal.aborted) {
-        abort.current.abort();
-        queue.current = [];
-        note('stopping the fit…');
-      }
-    },
-    { isActive: busy },
-  );
-
   return (
     <Box flexDirection="column">
       <Static items={items}>{(item) => <TranscriptItem key={item.id} item={item} width={width} />}</Static>
       {fit && <FitProgress view={fit.view} />}
-      {!busy && <Prompt prompt={continuing ? CONTINUE : PROMPT} value={editor.state.value} cursor={editor.state.cursor} candidates={editor.candidates} width={width} />}
+      {!quitting && (!busy || editor.state.value !== '') && <Prompt prompt={continuing ? CONTINUE : PROMPT} value={editor.state.value} cursor={editor.state.cursor} candidates={editor.candidates} width={width} />}
     </Box>
   );
 }

@@ -59,8 +59,10 @@ export function complete(line: string, cursor: number, src: CompletionSources): 
   const word = /[A-Za-z_][A-Za-z0-9_]*$/.exec(before);
   if (!word) return { start: cursor, candidates: [] };
   const prefix = word[0];
-  const pool = [...src.names, ...FAMILY_NAMES, ...BUILTIN_NAMES, ...QUERY_FUNCTIONS, ...KEYWORDS];
-  return { start: cursor - prefix.length, candidates: unique(pool).filter((n) => n.startsWith(prefix)) };
+  // The model's own names first: they are what people type most.
+  const own = unique(src.names).filter((n) => n.startsWith(prefix));
+  const rest = unique([...FAMILY_NAMES, ...BUILTIN_NAMES, ...QUERY_FUNCTIONS, ...KEYWORDS]).filter((n) => n.startsWith(prefix) && !own.includes(n));
+  return { start: cursor - prefix.length, candidates: [...own, ...rest] };
 }
 
 /** What Tab does: the single candidate, or the longest common prefix; the list to show when ambiguous. */

@@ -58,8 +58,6 @@ export async function runRepl(o: ReplOptions): Promise<number> {
     });
     return failedAtStart ? 1 : code;
   }
-  // Load the engine while the user reads the banner, so the first :fit starts at once.
-  void loadEngine().catch(() => undefined);
   const history = new History(defaultHistoryFile());
   const backend = o.backend ?? process.env['TILDE_BACKEND'] ?? 'auto (chosen per model at :fit)';
   const [{ render }, { createElement }, { ColourApp }] = await Promise.all([import('ink'), import('react'), import('./app.js')]);
@@ -75,6 +73,10 @@ export async function runRepl(o: ReplOptions): Promise<number> {
     }),
     { exitOnCtrlC: false },
   );
+  // Load the engine while the user reads the banner, so the first :fit starts at once; after the
+  // first frame, since importing tfjs holds the event loop for a moment.
+  const warm = setTimeout(() => void loadEngine().catch(() => undefined), 300);
   await app.waitUntilExit();
+  clearTimeout(warm);
   return 0;
 }

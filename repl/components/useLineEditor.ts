@@ -28,15 +28,45 @@ export function useLineEditor(o: LineEditorOptions): { state: EditorState; candi
     ref.current = editorReducer(ref.current, a);
   };
 
+  const submit = () => {
+    const line = ref.current.value;
+    apply({ type: 'submit' });
+    o.onSubmit(line);
+  };
+
+  /**
+   * Text that arrives as one chunk: a paste, or keys typed while the event loop was busy with a
+   * fit step. Its control characters still act (Enter submits, Ctrl-C interrupts), in order.
+   */
+  const feed = (chunk: string) => {
+    let text = '';
+    const flush = () => {
+      if (text) apply({ type: 'insert', text });
+      text = '';
+    };
+    for (const ch of chunk) {
+      if (ch === '\r' || ch === '\n') {
+        flush();
+        submit();
+      } else if (ch === '\x03') {
+        flush();
+        const line = ref.current.value;
+        apply({ type: 'clear' });
+        o.onInterrupt(line);
+      } else if (ch === '\x7f' || ch === '\b') {
+        flush();
+        apply({ type: 'backspace' });
+      } else text += ch;
+    }
+    flush();
+  };
+
   useInput(
     (input, key) => {
       const s = ref.current;
       let shown: string[] = [];
-      if (key.return) {
-        const line = s.value;
-        apply({ type: 'submit' });
-        o.onSubmit(line);
-      } else if (key.ctrl && input === 'c') {
+      if (key.return) submit();
+      else if (key.ctrl && input === 'c') {
         const line = s.value;
         apply({ type: 'clear' });
         o.onInterrupt(line);
@@ -64,18 +94,7 @@ export function useLineEditor(o: LineEditorOptions): { state: EditorState; candi
       else if (key.ctrl && input === 'f') apply({ type: 'right' });
       else if (key.meta && input === 'b') apply({ type: 'wordLeft' });
       else if (key.meta && input === 'f') apply({ type: 'wordRight' });
-      else if (!key.ctrl && !key.meta && input) {
-        // A paste arrives as one chunk; each line break in it submits a line.
-        const parts = input.split(/\r\n|\r|\n/);
-        parts.forEach((part, i) => {
-          apply({ type: 'insert', text: part });
-          if (i < parts.length - 1) {
-            const line = ref.current.value;
-            apply({ type: 'submit' });
-            o.onSubmit(line);
-          }
-        });
-      }
+      else if (!key.ctrl && !key.meta && input) feed(input);
       setCandidates(shown);
       rerender((n) => n + 1);
     },
