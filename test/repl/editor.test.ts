@@ -69,9 +69,8 @@ describe('completion', () => {
 
   test('model names, distributions and functions', () => {
     expect(complete('P(th', 4, src).candidates).toEqual(['theta', 'theta_raw', 'then']); // the model's names first
-    const c = applyCompletion('P(th', 4, complete('P(th', 4, src))!;
-    expect(c.text).toBe('th');
-    expect(applyCompletion('P(the', 5, complete('P(the', 5, src))).toMatchObject({ text: 'the', show: ['theta', 'theta_raw', 'then'] });
+    expect(applyCompletion('P(th', 4, complete('P(th', 4, src))).toEqual({ text: 'the', start: 2, show: ['theta', 'theta_raw', 'then'] });
+    expect(applyCompletion('P(thet', 6, complete('P(thet', 6, src))).toMatchObject({ text: 'theta', show: ['theta', 'theta_raw'] });
     expect(complete('x ~ Norm', 8, src).candidates).toEqual(['Normal']);
     expect(complete('y = sig', 7, src).candidates).toContain('sigmoid');
     expect(complete('quan', 4, src).candidates).toEqual(['quantile']);
