@@ -28,6 +28,8 @@ export interface AppProps {
   initial: Block[];
   /** Names of directory entries for Tab after :load and friends. */
   listDir?: (dir: string) => string[];
+  /** Told when the session ends (:quit, Ctrl-D), before Ink exits. */
+  onQuit?: () => void;
 }
 
 function TranscriptItem({ item, width }: { item: Item; width: number }) {
@@ -43,7 +45,7 @@ function TranscriptItem({ item, width }: { item: Item; width: number }) {
   return <BlockView block={item.block} width={width} />;
 }
 
-export function App({ session, history, remember, initial, listDir }: AppProps) {
+export function App({ session, history, remember, initial, listDir, onQuit }: AppProps) {
   const { exit } = useApp();
   const { stdout } = useStdout();
   const width = stdout?.columns ?? 80;
@@ -59,8 +61,10 @@ export function App({ session, history, remember, initial, listDir }: AppProps) 
   const fitting = useRef(false);
   const [quitting, setQuitting] = useState(false);
   useEffect(() => {
-    if (quitting) exit();
-  }, [quitting, exit]);
+    if (!quitting) return;
+    onQuit?.();
+    exit();
+  }, [quitting, exit, onQuit]);
 
   const push = (more: Item[]) => setItems((xs) => [...xs, ...more]);
   const note = (text: string) => push(toItems([{ kind: 'note', text }]));
