@@ -4,6 +4,10 @@ import * as tf from '@tensorflow/tfjs';
 
 export { tf };
 
+// Production mode: no debug-only checks, and no console banner urging tfjs-node
+// (which cannot install on many machines) every time the cpu backend starts.
+tf.enableProdMode();
+
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu' | 'webgl';
 
 /** Preference order for 'auto'; webgl is only used when asked for by name. */

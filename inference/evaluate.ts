@@ -11,7 +11,7 @@ import { tf } from './backend.js';
 import { makeDistribution, type Distribution, type Params } from './distributions/index.js';
 import { callBuiltin } from './functions.js';
 import * as ops from './ops.js';
-import { aligned, isConst, logicalRank, padRank, toTensor, type Val } from './values.js';
+import { aligned, hard, isConst, logicalRank, padRank, Soft, toTensor, type Val } from './values.js';
 
 /** A run-time problem in the user's program, with the place it happened. */
 export class EvalError extends Error {
@@ -32,8 +32,8 @@ export interface SiteEvent {
 }
 
 export interface Handlers {
-  /** A latent site: returns its value, shape [P, ...shape]. */
-  sample(ev: SiteEvent): tf.Tensor;
+  /** A latent site: returns its value, shape [P, ...shape] (or a relaxed value). */
+  sample(ev: SiteEvent): tf.Tensor | Soft;
   /** An observed site with its data value. */
   observe(ev: SiteEvent, value: tf.Tensor): void;
   /** `minimize` (sign 1) / `maximize` (sign −1) term. */
@@ -47,8 +47,8 @@ interface ElementArray {
   shape: number[];
   /** How many leading axes the element statements index; the rest of the shape lives inside each item. */
   depth: number;
-  items: Map<number, tf.Tensor>;
-  assembled?: tf.Tensor;
+  items: Map<number, tf.Tensor | Soft>;
+  assembled?: tf.Tensor | Soft;
 }
 
 export interface RunOptions {
@@ -165,6 +165,13 @@ export class Interpreter {
       this.env.set(target.name, v);
       return;
     }
+    if (v instanceof Soft) {
+      const arr = this.elementArray(target.name, target.span, target.indices.length);
+      const flat = this.flatIndex(arr, this.indicesOf(target), target.name, target.span);
+      arr.items.set(flat, v);
+      arr.assembled = undefined;
+      return;
+    }
     const arr = this.elementArray(target.name, target.span, target.indices.length);
     const flat = this.flatIndex(arr, this.indicesOf(target), target.name, target.span);
     if (arr.items.has(flat)) throw new EvalError(`element ${target.name}[${this.indicesOf(target).join(', ')}] is defined twice`, target.span);
@@ -185,14 +192,25 @@ export class Interpreter {
     }
   }
 
-  private assemble(name: string, arr: ElementArray, span: Span): tf.Tensor {
+  private assemble(name: string, arr: ElementArray, span: Span): tf.Tensor | Soft {
     if (arr.assembled) return arr.assembled;
     const total = leadingCount(arr);
     if (arr.items.size !== total) {
       const missing = firstMissing(arr);
       throw new EvalError(`'${name}' is used as a whole before all its elements are defined (${name}[${missing.join(', ')}] has no value yet)`, span);
     }
-    const items = [...Array(total).keys()].map((k) => arr.items.get(k)!);
+    const all = [...Array(total).keys()].map((k) => arr.items.get(k)!);
+    if (all.some((t) => t instanceof Soft)) {
+      // Relaxed elements (RELAX's relaxed passes) stack their weights; hard ones become one-hot.
+      const ws = all.map((t) => (t instanceof Soft ? t.weights : null));
+      const K = (all.find((t) => t instanceof Soft) as Soft).k;
+      const full = all.map((t, i) => ws[i] ?? tf.oneHot(tf.cast(t as tf.Tensor, 'int32'), K).toFloat());
+      const P = Math.max(...full.map((t) => t.shape[0]!));
+      const stacked = tf.stack(full.map((t) => (t.shape[0] === P ? t : tf.broadcastTo(t, [P, ...t.shape.slice(1)]))), 1);
+      arr.assembled = new Soft(stacked.reshape([P, ...arr.shape, K]));
+      return arr.assembled;
+    }
+    const items = all as tf.Tensor[];
     const P = Math.max(...items.map((t) => t.shape[0]!));
     const full = items.map((t) => (t.shape[0] === P ? t : tf.broadcastTo(t, [P, ...t.shape.slice(1)])));
     const stacked = tf.stack(full, 1).reshape([P, ...arr.shape]);
@@ -242,7 +260,7 @@ export class Interpreter {
     for (const i of idx) {
       const n = out.shape[1]!;
       if (i < 0 || i >= n) throw new EvalError(`index ${i} is out of bounds for '${name}' of length ${n}`, span);
-      out = tf.gather(out, i, 1);
+      out = sliceAt(out, i);
     }
     return out;
   }
@@ -258,8 +276,8 @@ export class Interpreter {
       case 'unary': {
         const x = this.eval(e.arg);
         if (e.op === '+') return x;
-        if (e.op === '-') return isConst(x) ? -x : tf.neg(x);
-        return isConst(x) ? Number(x === 0) : tf.cast(tf.equal(x, 0), 'float32');
+        if (e.op === '-') return isConst(x) ? -x : tf.neg(toTensor(x));
+        return isConst(x) ? Number(x === 0) : tf.cast(tf.equal(toTensor(x), 0), 'float32');
       }
       case 'binary':
         return this.binary(e.op, e.left, e.right, e.span);
@@ -274,7 +292,7 @@ export class Interpreter {
         return tf.where(tf.broadcastTo(tf.notEqual(tc, 0), shape), tf.broadcastTo(ta, shape), tf.broadcastTo(tb, shape));
       }
       case 'call': {
-        const args = e.args.map((a) => this.eval(a.value));
+        const args = e.args.map((a) => hard(this.eval(a.value)));
         try {
           return callBuiltin(e.callee, args);
         } catch (err) {
@@ -333,7 +351,7 @@ export class Interpreter {
         const flat = this.flatIndex(arr, idx, targetExpr.name, span);
         const item = arr.items.get(flat);
         if (!item) throw new EvalError(`${targetExpr.name}[${idx.join(', ')}] is used before it is defined`, span);
-        return items.length > depth ? this.applyIndex(item, items.slice(depth), span) : item;
+        return items.length > depth ? this.applyIndex(toTensor(item), items.slice(depth), span) : item;
       }
     }
     const t = toTensor(this.eval(targetExpr));
@@ -357,9 +375,25 @@ export class Interpreter {
         continue;
       }
       const iv = this.eval(it.expr);
+      if (iv instanceof Soft) {
+        t = softGather(t, iv, axis, n, it.span);
+        axis += iv.weights.rank - 2;
+        continue;
+      }
       if (isConst(iv)) {
         if (!Number.isInteger(iv) || iv < 0 || iv >= n) throw new EvalError(`index ${iv} is out of bounds for a dimension of size ${n}`, it.span);
-        t = tf.gather(t, iv, axis);
+        // slice, not gather: gather's gradient needs UnsortedSegmentSum, which the wasm backend lacks.
+        const begin = t.shape.map((_, k) => (k === axis ? iv : 0));
+        const size = t.shape.map((d, k) => (k === axis ? 1 : d));
+        t = tf.squeeze(tf.slice(t, begin, size), [axis]);
+        continue;
+      }
+      if (axis === 1) {
+        // Gather by an integer array as a one-hot product: differentiable in the target on every
+        // backend, and the indices (often sampled from differentiated logits) get no gradient.
+        const idx = tf.cast(iv, 'int32');
+        t = softGather(t, new Soft(tf.oneHot(idx, n).toFloat()), axis, n, it.span);
+        axis += idx.rank - 1;
         continue;
       }
       const idx = tf.cast(iv, 'int32');
@@ -369,11 +403,8 @@ export class Interpreter {
       } else if (t.shape[0] === 1) {
         // Per-particle indices into a shared value: gather from the value without its particle axis, then move particles first.
         const g = tf.gather(t.reshape(t.shape.slice(1)), idx, axis - 1);
-        if (axis === 1) t = g;
-        else {
-          const perm = [axis - 1, ...Array.from({ length: g.rank }, (_, k) => k).filter((k) => k !== axis - 1)];
-          t = tf.transpose(g, perm);
-        }
+        const perm = [axis - 1, ...Array.from({ length: g.rank }, (_, k) => k).filter((k) => k !== axis - 1)];
+        t = tf.transpose(g, perm);
       } else {
         t = tf.gather(t, idx, axis, 1);
       }
@@ -385,6 +416,26 @@ export class Interpreter {
 
 function leadingCount(arr: ElementArray): number {
   return arr.shape.slice(0, arr.depth).reduce((a, b) => a * b, 1);
+}
+
+/** Element i of the first logical axis (slice + squeeze: differentiable on every backend). */
+export function sliceAt(t: tf.Tensor, i: number): tf.Tensor {
+  const begin = t.shape.map((_, k) => (k === 1 ? i : 0));
+  const size = t.shape.map((d, k) => (k === 1 ? 1 : d));
+  return tf.squeeze(tf.slice(t, begin, size), [1]);
+}
+
+/** Indexing by a relaxed value: the one-hot product Σₖ wₖ·t[k], differentiable in the weights. */
+function softGather(t: tf.Tensor, w: Soft, axis: number, n: number, span: Span): tf.Tensor {
+  if (axis !== 1) throw new EvalError('a relaxed discrete value can only index the first axis', span);
+  if (w.k !== n) throw new EvalError(`a relaxed index over ${w.k} categories cannot index a dimension of size ${n}`, span);
+  const ws = w.weights.shape.slice(1, -1);
+  const rest = t.shape.slice(2);
+  const restSize = rest.reduce((a, b) => a * b, 1);
+  const tt = t.reshape([t.shape[0]!, ...ws.map(() => 1), n, restSize]);
+  const ww = w.weights.reshape([w.weights.shape[0]!, ...ws, n, 1]);
+  const out = tf.sum(tf.mul(tt, ww), ws.length + 1);
+  return out.reshape([out.shape[0]!, ...ws, ...rest]);
 }
 
 function firstMissing(arr: ElementArray): number[] {

@@ -4,7 +4,10 @@
 
 import { tf } from './backend.js';
 import * as ops from './ops.js';
-import { aligned, isConst, logicalRank, padRank, toTensor, type Val } from './values.js';
+import { aligned, isConst, logicalRank, padRank, toTensor } from './values.js';
+
+/** Built-ins see hard values: relaxed ones arrive as their expectations. */
+type Val = number | tf.Tensor;
 
 type Unary = (x: tf.Tensor) => tf.Tensor;
 

@@ -7,14 +7,14 @@
 import type { SiteInfo } from '../language/checked.js';
 import type { Span } from '../language/span.js';
 import { tf } from './backend.js';
-import { makeDistribution, type Params } from './distributions/index.js';
-import { EvalError, Interpreter, type Handlers, type SiteEvent } from './evaluate.js';
+import { makeDistribution, type Distribution, type Params } from './distributions/index.js';
+import { EvalError, Interpreter, sliceAt, type Handlers, type SiteEvent } from './evaluate.js';
 import { paramKey, type Layout } from './layout.js';
 import * as ops from './ops.js';
 import type { Rng } from './rng.js';
 import type { Setup } from './setup.js';
 import { bijectorFor } from './transforms.js';
-import { padRank, sumLogical, toTensor, type Val } from './values.js';
+import { padRank, Soft, sumLogical, toTensor, type Val } from './values.js';
 
 const LOG_2PI = Math.log(2 * Math.PI);
 
@@ -22,11 +22,53 @@ const LOG_2PI = Math.log(2 * Math.PI);
 export interface DiscreteDraw {
   name: string;
   site: SiteInfo;
-  value: tf.Tensor;
+  /** Element indices for element sites (`z[t]`), else []. */
+  element: number[];
+  value: tf.Tensor | Soft;
   /** log q(value), shape [S, ...batch], differentiable in the guide's parameters. */
   logq: tf.Tensor;
-  /** The guide's logits (Bernoulli: same shape as value; Categorical: plus K). */
-  logits: tf.Tensor;
+  /** The drawing distribution's logits (Bernoulli: value's shape; Categorical: plus K); null for count families. */
+  logits: tf.Tensor | null;
+  /** The value carries a pathwise gradient (concrete): log q stays differentiable inside the objective's value. */
+  pathwise?: boolean;
+}
+
+/** What an estimator sees when a discrete latent is drawn. */
+export interface DiscreteEvent {
+  ev: SiteEvent;
+  /** The distribution the value is drawn from: the guide's (inference) or the model's (optimisation). */
+  q: Distribution;
+  logits: tf.Tensor | null;
+  S: number;
+  rng: Rng;
+}
+
+/** Estimators decide how a discrete latent is drawn (RELAX needs its own noise, concrete a relaxed value). */
+export type DiscreteHook = (d: DiscreteEvent) => { value: tf.Tensor | Soft; logq: tf.Tensor; pathwise?: boolean };
+
+/** The default: an exact draw from q, scored by its log-probability. */
+export const plainDraw: DiscreteHook = ({ ev, q, S, rng }) => {
+  const value = q.sample([S, ...ev.shape], rng.int());
+  return { value, logq: q.logProb(value) };
+};
+
+/** log p at a hard or relaxed value (the Bernoulli and Categorical formulas extend to relaxed ones). */
+export function logProbAt(dist: Distribution, value: tf.Tensor | Soft): tf.Tensor {
+  if (!(value instanceof Soft)) return dist.logProb(value);
+  if (value.k === 2 && dist.family === 'Bernoulli') return dist.logProb(value.expected());
+  const cat = dist as Distribution & { logProbOneHot?: (w: tf.Tensor) => tf.Tensor };
+  if (!cat.logProbOneHot) throw new Error(`${dist.family} has no density at relaxed values`);
+  return cat.logProbOneHot(value.weights);
+}
+
+/** Logits of a Bernoulli/Categorical distribution's parameters (probs are converted). */
+export function logitsOf(family: string, params: Params): tf.Tensor | null {
+  if (params['logits']) return params['logits'];
+  const p = params['probs'];
+  if (!p) return null;
+  if (family === 'Bernoulli') return tf.sub(ops.log(p), ops.log1p(tf.neg(p)));
+  if (family === 'Categorical') return ops.log(p);
+  return null;
 }
 
 /** A model log-density term, kept with where it came from (for Rao-Blackwellised signals). */
@@ -53,6 +95,8 @@ export interface Joint {
   /** Σ minimize terms − Σ maximize terms per particle, [S] (optimisation mode). */
   cost: tf.Tensor;
   terms: CostTerm[];
+  /** Each minimize (+) / maximize (−) term, summed over its own shape, [S or 1]. */
+  objectives: { value: tf.Tensor; span: Span }[];
   discrete: DiscreteDraw[];
   /** The model's values after the run (latents, deterministics, data, params). */
   env: Map<string, Val>;
@@ -70,7 +114,8 @@ export interface JointOptions {
   /** Hook for discrete latents: estimators may replace how a discrete site is drawn (RELAX needs its noise). */
   /** Posterior predictive: called with a fresh draw of every observed site. */
   replicate?: (ev: SiteEvent, draw: tf.Tensor) => void;
-  drawDiscrete?: (ev: SiteEvent, guideLogits: tf.Tensor | null, S: number, rng: Rng) => { value: tf.Tensor; logq: tf.Tensor; logits: tf.Tensor };
+  /** How discrete latents are drawn (default: exact draws). */
+  drawDiscrete?: DiscreteHook;
 }
 
 function view(flat: tf.Tensor, layout: Layout, key: string): tf.Tensor {
@@ -105,13 +150,23 @@ function choleskyFactor(packed: tf.Tensor, D: number): { L: tf.Tensor; sumLogDia
     diag.push(rowStart[i]! + i);
   }
   const withZero = tf.concat([packed, tf.zeros([1])]);
-  const strict = tf.gather(withZero, tf.tensor1d(index, 'int32')).reshape([D, D]);
-  const logDiag = tf.gather(packed, tf.tensor1d(diag, 'int32'));
+  const strict = constantGather(withZero, index).reshape([D, D]);
+  const logDiag = constantGather(packed, diag);
   return { L: tf.add(strict, tf.mul(tf.eye(D), ops.exp(logDiag).reshape([1, D]))), sumLogDiag: tf.sum(logDiag) };
+}
+
+/**
+ * x[index] for constant indices. tf.gather's gradient needs UnsortedSegmentSum, which the
+ * wasm backend lacks; there a one-hot product does the same job.
+ */
+function constantGather(x: tf.Tensor, index: number[]): tf.Tensor {
+  if (tf.getKernel('UnsortedSegmentSum', tf.getBackend())) return tf.gather(x, tf.tensor1d(index, 'int32'));
+  return tf.matMul(tf.oneHot(tf.tensor1d(index, 'int32'), x.shape[0]!).toFloat(), x.reshape([-1, 1])).reshape([index.length]);
 }
 
 export function evaluateJoint(o: JointOptions, flat: tf.Tensor): Joint {
   const { setup, layout, S, rng } = o;
+  const draw = o.drawDiscrete ?? plainDraw;
   const zeroS = () => tf.zeros([S]);
   let logp = zeroS();
   let logdet = zeroS();
@@ -150,9 +205,12 @@ export function evaluateJoint(o: JointOptions, flat: tf.Tensor): Joint {
     }
   }
 
-  const addObjective = (v: Val, sign: 1 | -1) => {
+  const objectives: { value: tf.Tensor; span: Span }[] = [];
+  const addObjective = (v: Val, sign: 1 | -1, span: Span) => {
     const t = sumLogical(toTensor(v));
-    cost = tf.add(cost, sign === 1 ? t : tf.neg(t));
+    const signed = sign === 1 ? t : tf.neg(t);
+    objectives.push({ value: signed, span });
+    cost = tf.add(cost, signed);
   };
 
   // The explicit guide block runs first; the model replays its draws.
@@ -163,10 +221,9 @@ export function evaluateJoint(o: JointOptions, flat: tf.Tensor): Joint {
       sample(ev) {
         const fam = ev.site.family;
         if (fam.discrete) {
-          const d = o.drawDiscrete
-            ? o.drawDiscrete(ev, null, S, rng)
-            : defaultDiscreteDraw(ev, S, rng);
-          discrete.push({ name: ev.site.name, site: ev.site, value: d.value, logq: d.logq, logits: d.logits });
+          const logits = logitsOf(fam.name, ev.params);
+          const d = draw({ ev, q: ev.dist, logits, S, rng });
+          discrete.push({ name: ev.site.name, site: ev.site, element: ev.element, value: d.value, logq: d.logq, logits, pathwise: d.pathwise });
           return d.value;
         }
         const dist = ev.dist;
@@ -174,7 +231,7 @@ export function evaluateJoint(o: JointOptions, flat: tf.Tensor): Joint {
         const value = fam.reparam && dist.rsample ? dist.rsample(shape, rng.int()) : ops.detach(dist.sample(shape, rng.int()));
         const lq = sumLogical(dist.logProb(value));
         logqExplicit = tf.add(logqExplicit, lq);
-        if (!fam.reparam) discrete.push({ name: ev.site.name, site: ev.site, value, logq: dist.logProb(value), logits: value });
+        if (!fam.reparam) discrete.push({ name: ev.site.name, site: ev.site, element: ev.element, value, logq: dist.logProb(value), logits: null });
         return value;
       },
       observe(ev) {
@@ -192,31 +249,36 @@ export function evaluateJoint(o: JointOptions, flat: tf.Tensor): Joint {
     sample(ev) {
       const name = ev.site.name;
       const latent = setup.latents.find((l) => l.name === name)!;
-      let value: tf.Tensor;
+      let value: tf.Tensor | Soft;
       if (latent.explicit) {
-        value = toTensor(guideEnv!.get(name)!);
-        for (const i of ev.element) value = tf.gather(value, i, 1);
+        const g = guideEnv!.get(name)!;
+        value = g instanceof Soft ? g : toTensor(g);
+        for (const i of ev.element) value = value instanceof Soft ? new Soft(sliceAt(value.weights, i)) : sliceAt(value, i);
       } else if (!latent.discrete) {
         const slot = layout.slots.get(name)!;
         let us = tf.slice(u!, [0, slot.offset], [S, slot.size]).reshape([S, ...slot.ushape]);
-        for (const i of ev.element) us = tf.gather(us, i, 1);
+        for (const i of ev.element) us = sliceAt(us, i);
         const bij = bijectorFor(ev.site.family.support, { low: ev.params['low'], high: ev.params['high'] });
         value = bij.forward(us);
         logdet = tf.add(logdet, sumLogical(padRank(bij.logDetJacobian(us), 0)));
       } else if (o.mode === 'optimisation') {
-        const d = o.drawDiscrete ? o.drawDiscrete(ev, null, S, rng) : defaultDiscreteDraw(ev, S, rng);
-        discrete.push({ name, site: ev.site, value: d.value, logq: d.logq, logits: d.logits });
+        const logits = logitsOf(ev.site.family.name, ev.params);
+        const d = draw({ ev, q: ev.dist, logits, S, rng });
+        discrete.push({ name, site: ev.site, element: ev.element, value: d.value, logq: d.logq, logits, pathwise: d.pathwise });
         value = d.value;
       } else {
-        let logits = view(flat, layout, `q:logits:${name}`);
-        logits = logits.reshape([1, ...logits.shape]);
-        for (const i of ev.element) logits = tf.gather(logits, i, 1);
-        const d = o.drawDiscrete ? o.drawDiscrete(ev, logits, S, rng) : guideDiscreteDraw(ev, logits, S, rng);
-        discrete.push({ name, site: ev.site, value: d.value, logq: d.logq, logits: d.logits });
+        let raw = view(flat, layout, `q:logits:${name}`);
+        raw = raw.reshape([1, ...raw.shape]);
+        for (const i of ev.element) raw = sliceAt(raw, i);
+        const params = guideParams(ev, raw);
+        const q = makeDistribution(ev.site.family.name, params);
+        const logits = logitsOf(ev.site.family.name, params);
+        const d = draw({ ev, q, logits, S, rng });
+        discrete.push({ name, site: ev.site, element: ev.element, value: d.value, logq: d.logq, logits, pathwise: d.pathwise });
         value = d.value;
       }
       if (o.mode === 'inference') {
-        const lp = ev.dist.logProb(value);
+        const lp = logProbAt(ev.dist, value);
         terms.push({ name, observed: false, value: lp, span: ev.site.stmt.span });
         logp = tf.add(logp, sumLogical(lp));
       }
@@ -228,30 +290,17 @@ export function evaluateJoint(o: JointOptions, flat: tf.Tensor): Joint {
       terms.push({ name: ev.site.name, observed: true, value: lp, span: ev.site.stmt.span });
       logp = tf.add(logp, sumLogical(lp));
     },
-    objective: (v, sign) => addObjective(v, sign),
+    objective: (v, sign, span) => addObjective(v, sign, span),
   };
   const m = new Interpreter(setup.modelRun, handlers, setup.dataEnv);
   m.run(setup.program.ast.body);
 
-  return { S, logp, logdet, logqExplicit, logqAuto, entropy, cost, terms, discrete, env: m.env, u };
+  return { S, logp, logdet, logqExplicit, logqAuto, entropy, cost, terms, objectives, discrete, env: m.env, u };
 }
 
 function guideBody(setup: Setup) {
   const g = setup.program.ast.body.find((s) => s.kind === 'guide');
   return g && g.kind === 'guide' ? g.body : [];
-}
-
-/** A discrete site drawn from its own distribution (optimisation mode), scored by its log-probability. */
-function defaultDiscreteDraw(ev: SiteEvent, S: number, rng: Rng) {
-  const value = ev.dist.sample([S, ...ev.shape], rng.int());
-  return { value, logq: ev.dist.logProb(value), logits: value };
-}
-
-/** A discrete latent drawn from the automatic guide: the model's family with free logits. */
-function guideDiscreteDraw(ev: SiteEvent, logits: tf.Tensor, S: number, rng: Rng) {
-  const q = makeDistribution(ev.site.family.name, guideParams(ev, logits));
-  const value = q.sample([S, ...ev.shape], rng.int());
-  return { value, logq: q.logProb(value), logits };
 }
 
 export function guideParams(ev: SiteEvent, logits: tf.Tensor): Params {

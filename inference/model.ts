@@ -18,6 +18,7 @@ import { Posterior, summarise, elementNames, type DrawArray, type QueryResult, t
 import { paretoKhat } from './psis.js';
 import { Rng } from './rng.js';
 import { setup, type Setup } from './setup.js';
+import { hard } from './values.js';
 
 export interface FitOptions {
   data?: Record<string, unknown>;
@@ -203,7 +204,7 @@ function evaluateInits(s: Setup): Map<string, Float32Array> {
     if (!init) continue;
     const v = tf.tidy(() => {
       const interp = new Interpreter(s.modelRun, noHandlers(), s.dataEnv);
-      const val = interp.eval(init);
+      const val = hard(interp.eval(init));
       return typeof val === 'number' ? new Float32Array([val]) : (val.dataSync() as Float32Array).slice();
     });
     out.set(paramKey(p), v);
@@ -268,8 +269,9 @@ export class Fit {
       );
       for (const sym of model.program.symbols.values()) {
         if (sym.kind !== 'latent' && sym.kind !== 'deterministic' && sym.kind !== 'param') continue;
-        const v = j.env.get(sym.name);
-        if (v === undefined) continue;
+        const v0 = j.env.get(sym.name);
+        if (v0 === undefined) continue;
+        const v = hard(v0);
         const t = typeof v === 'number' ? tf.fill([1], v) : v;
         const full = t.shape[0] === nDraws ? t : tf.broadcastTo(t, [nDraws, ...t.shape.slice(1)]);
         draws.set(sym.name, { shape: full.shape.slice(1), values: full.dataSync() as Float32Array });

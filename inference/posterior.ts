@@ -5,7 +5,7 @@
 import type { Expr } from '../language/ast.js';
 import { tf } from './backend.js';
 import { EvalError, Interpreter } from './evaluate.js';
-import type { Val } from './values.js';
+import { hard, type Val } from './values.js';
 
 export interface DrawArray {
   /** Logical shape of one draw. */
@@ -116,7 +116,7 @@ export class Posterior {
         if (a) env.set(name, tf.tensor(a.values, [this.nDraws, ...a.shape]));
       }
       const interp = new Interpreter({ sizes: new Map(), siteOf: new Map(), elementShapes: new Map() }, noHandlers, env);
-      const v = interp.eval(expr);
+      const v = hard(interp.eval(expr));
       if (typeof v === 'number') return { shape: [], values: new Float32Array(this.nDraws).fill(v) };
       const full = v.shape[0] === this.nDraws ? v : tf.broadcastTo(v, [this.nDraws, ...v.shape.slice(1)]);
       return { shape: full.shape.slice(1), values: full.dataSync() as Float32Array };

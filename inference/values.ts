@@ -9,27 +9,53 @@
 
 import { tf } from './backend.js';
 
-export type Val = number | tf.Tensor;
+/**
+ * A relaxed discrete value (RELAX's and concrete's σ(z/λ) or softmax(z/λ)): weights
+ * over the K categories in a trailing axis (Bernoulli has K = 2). Used as an index it
+ * gathers by a weighted sum, the one-hot product of DESIGN.md, so a relaxed index
+ * stays differentiable; anywhere else it stands for its expected value Σₖ k·wₖ.
+ */
+export class Soft {
+  constructor(readonly weights: tf.Tensor) {}
+  get k(): number {
+    return this.weights.shape[this.weights.rank - 1]!;
+  }
+  /** Σₖ k·wₖ, shape [P, ...shape]. */
+  expected(): tf.Tensor {
+    if (this.k === 2) return tf.squeeze(tf.slice(this.weights, Array(this.weights.rank).fill(0).map((_, i) => (i === this.weights.rank - 1 ? 1 : 0)), [...this.weights.shape.slice(0, -1), 1]), [this.weights.rank - 1]);
+    return tf.sum(tf.mul(this.weights, tf.range(0, this.k, 1, 'float32')), -1);
+  }
+}
+
+export type Val = number | tf.Tensor | Soft;
 
 export function isConst(v: Val): v is number {
   return typeof v === 'number';
 }
 
-/** A number becomes a tensor of shape [1] (one particle, logical scalar). */
+/** A number becomes a tensor of shape [1] (one particle, logical scalar); a relaxed value its expectation. */
 export function toTensor(v: Val): tf.Tensor {
-  return typeof v === 'number' ? tf.tensor1d([v], 'float32') : v;
+  if (typeof v === 'number') return tf.tensor1d([v], 'float32');
+  return v instanceof Soft ? v.expected() : v;
+}
+
+/** Numbers stay constants (they fold); relaxed values become tensors. */
+export function hard(v: Val): number | tf.Tensor {
+  return v instanceof Soft ? v.expected() : v;
 }
 
 export function logicalShape(v: Val): number[] {
-  return typeof v === 'number' ? [] : v.shape.slice(1);
+  if (typeof v === 'number') return [];
+  return v instanceof Soft ? v.weights.shape.slice(1, -1) : v.shape.slice(1);
 }
 
 export function logicalRank(v: Val): number {
-  return typeof v === 'number' ? 0 : v.rank - 1;
+  return logicalShape(v).length;
 }
 
 export function particles(v: Val): number {
-  return typeof v === 'number' ? 1 : v.shape[0]!;
+  if (typeof v === 'number') return 1;
+  return v instanceof Soft ? v.weights.shape[0]! : v.shape[0]!;
 }
 
 /** Insert unit axes after the particle axis so `t` has logical rank `rank`. */
@@ -53,7 +79,8 @@ export function sumLogical(t: tf.Tensor): tf.Tensor {
 }
 
 /** The value as a plain JS number when it is a constant or a one-element tensor. */
-export function scalarOf(v: Val): number {
+export function scalarOf(v0: Val): number {
+  const v = hard(v0);
   if (typeof v === 'number') return v;
   if (v.size !== 1) throw new Error(`expected a scalar, found shape [${v.shape.slice(1).join(', ')}]`);
   return v.dataSync()[0]!;
