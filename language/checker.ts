@@ -228,7 +228,7 @@ class Checker {
     if (this.scope.reported.has(name)) return;
     this.scope.reported.add(name);
     if (this.scope.kind === 'guide') {
-      const m = this.model.symbols.get(name) ?? (this.model.later.has(name) ? undefined : undefined);
+      const m = this.model.symbols.get(name);
       if (m) {
         if (m.kind === 'latent') {
           const why = this.scope.later.has(name) ? 'it is a model latent, and the guide samples it only further down' : 'it is a model latent, and the guide does not sample it';
@@ -393,7 +393,7 @@ class Checker {
     }
     if (!ok) return;
     const { constraint } = baseOf(s.type);
-    this.addSymbol(s.name, 'data', type, constraint, s.nameSpan, { constant: true, defaultValue: s.default });
+    this.addSymbol(s.name, 'data', type, constraint, s.nameSpan, { constant: true, defaultValue: s.default, declaredBase: s.type.base });
   }
 
   private plateDecl(s: Extract<Stmt, { kind: 'plate' }>): void {
@@ -505,6 +505,11 @@ class Checker {
         return;
       }
     }
+    if (scope.kind === 'model' && this.model.laterData.has(name) && !this.model.symbols.has(name)) {
+      this.report(E.usedBeforeDefined(span, name, this.model.laterData.get(name)!));
+      this.model.reported.add(name);
+      return;
+    }
     let type: Ty = d.value;
     if (s.type) {
       const declared = this.declType(s.type);
@@ -514,7 +519,7 @@ class Checker {
     }
     if (d.family && type) type = { elem: d.family.discrete ? 'int' : 'real', shape: type.shape };
     if (scope.kind === 'guide') {
-      if (!this.guideTarget(name, span, s)) return;
+      if (!this.guideTarget(name, span)) return;
       if (d.family && type) this.compareWithModel(name, span, type, d.family);
     } else if (!this.defineCheck(name, span)) return;
     if (d.family) this.annotation(s.dist, name, d.family, false);
@@ -524,7 +529,7 @@ class Checker {
   }
 
   /** Guide sites must name a model latent, once. */
-  private guideTarget(name: string, span: Span, s: SampleStmt): boolean {
+  private guideTarget(name: string, span: Span): boolean {
     const m = this.model.symbols.get(name);
     const own = this.scope.symbols.get(name);
     if (!m) {
@@ -541,7 +546,6 @@ class Checker {
       this.report(E.redefinition(span, name, own.line, own.kind === 'latent' ? ' in the guide; a guide samples each latent once' : ''));
       return false;
     }
-    void s;
     return true;
   }
 
@@ -601,7 +605,8 @@ class Checker {
   /** Observed data (or an element of it) against the family's values. */
   private checkValueAgainst(name: string, span: Span, dataType: ValueType, fam: FamilySpec, value: ValueType): void {
     if (fam.discrete && dataType.elem === 'real') {
-      this.report(E.declaredSupport(span, name, 'real', fam.name, 'int'));
+      const base = this.model.symbols.get(name.replace(/\[.*$/, ''))?.declaredBase ?? 'real';
+      this.report(E.declaredSupport(span, name, base, fam.name, 'int'));
       return;
     }
     this.checkShapeFits(name, span, dataType, fam, value, 'declared');
@@ -702,7 +707,7 @@ class Checker {
       this.report(E.wholeAndElements(span, name, sym.wholeLine ?? sym.line));
       return;
     }
-    if (scope.kind === 'guide' && !sym && !this.guideTarget(name, span, s as SampleStmt)) {
+    if (scope.kind === 'guide' && !sym && !this.guideTarget(name, span)) {
       if (isSample) this.dist((s as SampleStmt).dist, cx);
       else this.expr((s as AssignStmt).value, cx);
       return;
@@ -941,6 +946,14 @@ class Checker {
           (spec.constraint === 'count' && !(v >= 0 && Number.isInteger(v)) && 'a non-negative int');
         if (bad) {
           this.report(E.argumentDomain(a.value.span, fam.name, pname, bad, v));
+          ok = false;
+        }
+      }
+      if (spec.constraint === 'simplex' && a.value.kind === 'array') {
+        const vs = a.value.elements.map(literalValue);
+        const total = vs.reduce<number>((p, v) => p + (v ?? NaN), 0);
+        if (vs.every((v) => v !== undefined) && Math.abs(total - 1) > 1e-6) {
+          this.report(E.argumentDomain(a.value.span, fam.name, pname, 'a simplex (summing to one)', Math.round(total * 1e6) / 1e6));
           ok = false;
         }
       }

@@ -30,6 +30,8 @@ export interface Sym extends Omit<SymbolInfo, 'type'> {
   indexRank?: number;
   firstElementLine?: number;
   wholeLine?: number;
+  /** data only: the base type as written (for messages: "y is declared positive, …"). */
+  declaredBase?: string;
   observedLine?: number;
 }
 
@@ -44,6 +46,8 @@ export interface Scope {
   symbols: Map<string, Sym>;
   /** Every name the scope defines somewhere, with its first line, for "used before it is defined". */
   later: Map<string, number>;
+  /** Names declared `data` somewhere in the scope, so `y ~ …` above `data y` is not taken for a latent. */
+  laterData: Map<string, number>;
   elements: Map<string, ElementDef[]>;
   reported: Set<string>;
   sites: SiteInfo[];
@@ -97,7 +101,7 @@ export function sameAffine(a: Affine | undefined, b: Affine | undefined): boolea
 
 
 export function newScope(kind: ScopeKind): Scope {
-  return { kind, symbols: new Map(), later: new Map(), elements: new Map(), reported: new Set(), sites: [] };
+  return { kind, symbols: new Map(), later: new Map(), laterData: new Map(), elements: new Map(), reported: new Set(), sites: [] };
 }
 
 export function toInfo(s: Sym): SymbolInfo {
@@ -124,6 +128,7 @@ export function prepass(scope: Scope, body: Stmt[], loops: ForStmt[]): void {
       case 'param':
       case 'plate':
         note(s.name, s.span.start.line);
+        if (s.kind !== 'param' && !scope.laterData.has(s.name)) scope.laterData.set(s.name, s.span.start.line);
         break;
       case 'assign':
       case 'sample': {

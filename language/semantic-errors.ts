@@ -32,7 +32,7 @@ export const missingArgument = (span: Span, family: string, what: string): Seman
 export const argumentType = (span: Span, family: string, arg: string, want: string, got: string): SemanticError =>
   err('argument-type', span, `${arg} of ${family} must be ${want}, but this is ${got}`);
 export const argumentDomain = (span: Span, family: string, arg: string, want: string, value: number): SemanticError =>
-  err('argument-domain', span, `${arg} of ${family} must be ${want}, got ${value}`);
+  err('argument-domain', span, want.startsWith('a simplex') ? `${arg} of ${family} must be ${want}, but it sums to ${value}` : `${arg} of ${family} must be ${want}, got ${value}`);
 export const argumentRank = (span: Span, family: string, arg: string, got: string): SemanticError =>
   err('argument-rank', span, `${arg} of ${family} must have a last dimension (K), but this is ${got}`);
 export const broadcastMismatch = (span: Span, what: string, a: string, b: string): SemanticError =>

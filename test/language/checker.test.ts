@@ -356,3 +356,16 @@ guide {
     expect(c.deferred).toContainEqual(expect.objectContaining({ kind: 'index-range', target: 'w', index: 't' }));
   });
 });
+
+describe('smaller rules', () => {
+  it('says an observation above its data declaration is used before it is defined', () => {
+    expect(errorsOf('y ~ Normal(0, 1)\ndata y: real\n')).toEqual(["'y' is used before it is defined (line 2)"]);
+  });
+  it('names the declared base type of observed data', () => {
+    expect(errorsOf('data y: positive\ny ~ Poisson(2)\n')).toEqual(['y is declared positive, but Poisson gives int values']);
+  });
+  it('checks literal simplex arguments', () => {
+    expect(errorsOf('data y: int\ny ~ Categorical([0.2, 0.3])\n')).toEqual(['probs of Categorical must be a simplex (summing to one), but it sums to 0.5']);
+    expect(errorsOf('data y: int\ny ~ Categorical([0.2, 0.8])\n')).toEqual([]);
+  });
+});
