@@ -392,6 +392,9 @@ function evaluate(e: Expr, arrays: Map<string, DataArray>, sizes: Map<string, nu
         const vs = args as Val[];
         const dims = (from: number): number[] => vs.slice(from).map((v) => v.values[0]!);
         const filled = (shape: number[], v: number): Val => ({ ok: true, shape, values: new Array(shape.reduce((p, d) => p * d, 1)).fill(v), bools: false });
+        if (['ones', 'zeros', 'fill'].includes(x.callee) && dims(x.callee === 'fill' ? 1 : 0).some((d) => !(Number.isInteger(d) && d >= 0))) {
+          return `calls '${x.callee}' with a dimension that is not a non-negative int`;
+        }
         const unary = UNARY[x.callee];
         if (unary && vs.length === 1) return { ...vs[0]!, values: vs[0]!.values.map(unary) };
         if (x.callee === 'ones') return filled(dims(0), 1);
