@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from '../../language/parse.js';
 import { check } from '../../language/checker.js';
-import { bindData } from '../../language/data.js';
+import { bindData, parseCsv } from '../../language/data.js';
 import { renderDiagnostics } from '../../language/diagnostics.js';
 import type { Expr } from '../../language/ast.js';
 
@@ -23,6 +23,11 @@ describe('example models', () => {
     if (existsSync(dataFile)) {
       const bound = bindData(checked!, JSON.parse(readFileSync(dataFile, 'utf8')), f.replace(/\.tilde$/, '.json'));
       for (const sym of checked!.symbols.values()) if (sym.kind === 'data') expect(bound.arrays.has(sym.name)).toBe(true);
+    }
+    const csvFile = join(dir, f.replace(/\.tilde$/, '.csv'));
+    if (existsSync(csvFile)) {
+      const bound = bindData(checked!, parseCsv(readFileSync(csvFile, 'utf8'), 'data.csv'), 'data.csv');
+      expect(bound.warnings).toEqual([]);
     }
   });
 });
