@@ -5,10 +5,18 @@ import { table } from './format.js';
 import { lineChart, renderHistogram } from './plots.js';
 import type { Block } from './session/types.js';
 
+/** Columns padded to a common width; the first left-aligned, the rest right-aligned unless `leftAll`. */
+export function formatTable(header: string[], rows: string[][], leftAll = false): string {
+  if (!leftAll) return table(header, rows);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ');
+  return [line(header), ...rows.map(line)].join('\n');
+}
+
 export function blockText(b: Block, width = 80): string {
   switch (b.kind) {
     case 'table':
-      return table(b.header, b.rows).replace(/ +$/gm, '');
+      return formatTable(b.header, b.rows, b.text).replace(/ +$/gm, '');
     case 'histogram':
       return [b.title, ...renderHistogram(b.bins, b.total, Math.max(10, Math.min(50, width - 30)))].join('\n');
     case 'chart':

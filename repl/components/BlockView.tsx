@@ -11,7 +11,7 @@ export function BlockView({ block, width = 80 }: { block: Block; width?: number 
   const tone = useTone();
   switch (block.kind) {
     case 'table':
-      return <Table header={block.header} rows={block.rows} />;
+      return <Table header={block.header} rows={block.rows} text={block.text} />;
     case 'histogram':
       return <Histogram title={block.title} bins={block.bins} total={block.total} width={Math.max(10, Math.min(50, width - 30))} />;
     case 'chart':

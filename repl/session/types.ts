@@ -23,7 +23,8 @@ export type Block =
   | { kind: 'warning'; text: string }
   /** A rendered diagnostic: `file:line:col: message`, the line and the caret. */
   | { kind: 'error'; text: string }
-  | { kind: 'table'; header: string[]; rows: string[][] }
+  /** Numeric tables right-align every column after the first; `text` ones align left. */
+  | { kind: 'table'; header: string[]; rows: string[][]; text?: boolean }
   | { kind: 'histogram'; title: string; bins: Bin[]; total: number }
   | { kind: 'chart'; title: string; values: number[]; xLabel: string };
 

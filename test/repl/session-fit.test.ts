@@ -103,7 +103,7 @@ describe('with a fit', () => {
 
   test(':diag shows k-hat with its reading, steps and convergence', async () => {
     const t = text(await s.submit(':diag'));
-    expect(t).toMatch(/k-hat\s+[\d.]+ \((good|ok|unreliable)\)/);
+    expect(t).toMatch(/k-hat\s+-?[\d.]+ \((good|ok|unreliable)\)\s+\w/);
     expect(t).toMatch(/steps\s+200\s+reached the step limit/);
     expect(t).toContain('backend');
   });

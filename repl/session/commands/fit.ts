@@ -52,7 +52,7 @@ async function showSettings(env: CommandEnv): Promise<Block[]> {
     const value = set ?? defaults[k] ?? 'auto';
     return [k, String(value), set === undefined ? 'default' : 'set', SETTINGS[k].doc];
   });
-  return [{ kind: 'table', header: ['setting', 'value', '', 'meaning'], rows }];
+  return [{ kind: 'table', header: ['setting', 'value', '', 'meaning'], rows, text: true }];
 }
 
 export function diagLine(fit: Fit): string {

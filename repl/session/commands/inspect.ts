@@ -99,7 +99,7 @@ export const inspectCommands: Command[] = [
         ['backend', d.backend, ''],
         ['settings', `particles=${d.particles} seed=${d.seed} guide=${d.guide}`, ''],
       ];
-      const blocks: Block[] = [{ kind: 'table', header: ['', 'value', 'reading'], rows }];
+      const blocks: Block[] = [{ kind: 'table', header: ['', 'value', 'reading'], rows, text: true }];
       for (const w of d.warnings) blocks.push({ kind: 'warning', text: `warning: ${w}` });
       return { blocks: [...blocks, ...staleNote(state)] };
     },

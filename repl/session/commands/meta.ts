@@ -23,7 +23,7 @@ export function helpCommands(all: () => readonly Command[]): Command[] {
         const commands = all();
         if (!name) {
           const rows = commands.map((c) => [`:${c.name}${c.usage ? ' ' + c.usage : ''}`, c.summary]);
-          const blocks: Block[] = [{ kind: 'text', text: INTRO }, { kind: 'table', header: ['command', 'what it does'], rows }];
+          const blocks: Block[] = [{ kind: 'text', text: INTRO }, { kind: 'table', header: ['command', 'what it does'], rows, text: true }];
           return { blocks };
         }
         const c = commands.find((x) => x.name === name);
