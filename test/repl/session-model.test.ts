@@ -257,6 +257,12 @@ describe('commands', () => {
     expect(text(await without.submit(':graph'))).toContain('not available');
   });
 
+  test(':plan with the real planner', async () => {
+    const { s } = newSession({ 'm.tilde': TINY });
+    await s.submit(':load m.tilde');
+    expect(text(await s.submit(':plan'))).toMatch(/^mu: reparam — Normal/);
+  });
+
   test(':graph with the real graph builder', async () => {
     const { s } = newSession({ 'm.tilde': TINY });
     await s.submit(':load m.tilde');
