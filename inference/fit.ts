@@ -37,8 +37,8 @@ export interface LoopOptions {
   signal?: AbortSignal;
   /** Builds the step's objective from one joint evaluation (engine II supplies estimator-aware ones). */
   objective?: (j: Joint) => Objective;
-  /** Called after each optimiser step inside the step's tidy (estimator state updates). */
-  afterStep?: () => void;
+  /** One optimisation step (estimator-aware); returns the step's loss = −ELBO. Default: plain minimise. */
+  step?: (flat: tf.Variable, optimizer: tf.Optimizer) => tf.Tensor;
 }
 
 export interface LoopResult {
@@ -102,11 +102,9 @@ export async function runLoop(
   try {
     while (step < o.steps) {
       step++;
-      const loss = tf.tidy(() => {
-        const l = optimizer.minimize(() => objective(evaluateJoint(joint, flat)).loss as tf.Scalar, true, [flat])!;
-        o.afterStep?.();
-        return l;
-      });
+      const loss = tf.tidy(() =>
+        o.step ? o.step(flat, optimizer) : optimizer.minimize(() => objective(evaluateJoint(joint, flat)).loss as tf.Scalar, true, [flat])!,
+      );
       pending.push(loss);
       if (phase === 'average') {
         tf.tidy(() => {

@@ -254,6 +254,10 @@ export function evaluateJoint(o: JointOptions, flat: tf.Tensor): Joint {
         const g = guideEnv!.get(name)!;
         value = g instanceof Soft ? g : toTensor(g);
         for (const i of ev.element) value = value instanceof Soft ? new Soft(sliceAt(value.weights, i)) : sliceAt(value, i);
+      } else if (!latent.discrete && o.mode === 'optimisation') {
+        // Drawn from its own distribution: pathwise when the family allows it.
+        const shape = [S, ...ev.shape];
+        value = ev.site.family.reparam && ev.dist.rsample ? ev.dist.rsample(shape, rng.int()) : ops.detach(ev.dist.sample(shape, rng.int()));
       } else if (!latent.discrete) {
         const slot = layout.slots.get(name)!;
         let us = tf.slice(u!, [0, slot.offset], [S, slot.size]).reshape([S, ...slot.ushape]);

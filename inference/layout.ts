@@ -61,8 +61,10 @@ export function buildLayout(s: Setup, guide: GuideKind): Layout {
 
   const slots = new Map<string, AutoSlot>();
   let autoDim = 0;
+  // In optimisation mode latents are drawn from the program's own distributions: no guides.
+  const guided = s.program.mode !== 'optimisation';
   for (const v of s.latents) {
-    if (v.explicit || v.discrete) continue;
+    if (!guided || v.explicit || v.discrete) continue;
     const ushape = unconstrainedShape(v);
     const n = prod(ushape);
     slots.set(v.name, { name: v.name, offset: autoDim, size: n, ushape, shape: v.shape });
@@ -74,7 +76,7 @@ export function buildLayout(s: Setup, guide: GuideKind): Layout {
     else add('q:tril', [(autoDim * (autoDim + 1)) / 2]);
   }
   for (const v of s.latents) {
-    if (v.explicit || !v.discrete) continue;
+    if (!guided || v.explicit || !v.discrete) continue;
     const fam = v.sites[0]!.family.name;
     // Automatic guides for discrete latents have the model's family with free logits.
     if (fam === 'Categorical') {
@@ -138,6 +140,10 @@ export function initialValues(layout: Layout, s: Setup, o: InitOptions): Float32
       for (let i = 0; i < b.size; i++) out[b.offset + i] = unconstrain(p.constraint, given.length === 1 ? given[0]! : given[i]!);
     } else defaultInit(p, o.rng, out, b.offset);
   }
+  // Automatic Gaussian guides start at Stan's default inits, uniform on (−2, 2) in unconstrained
+  // space: a deterministic 0 leaves exchangeable latents (mixture locations) tied forever.
+  const loc = layout.blocks.get('q:loc');
+  if (loc) for (let i = 0; i < loc.size; i++) out[loc.offset + i] = 4 * o.rng.uniform() - 2;
   const logscale = layout.blocks.get('q:logscale');
   if (logscale) out.fill(Math.log(o.initScale), logscale.offset, logscale.offset + logscale.size);
   const tril = layout.blocks.get('q:tril');

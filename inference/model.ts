@@ -17,6 +17,8 @@ import { makePlan, planToJSON, type EstimatorKind, type Plan } from './plan.js';
 import { Posterior, summarise, elementNames, type DrawArray, type QueryResult, type SummaryRow } from './posterior.js';
 import { paretoKhat } from './psis.js';
 import { Rng } from './rng.js';
+import { ESTIMATOR_DEFAULTS, Estimators, type EstimatorOptions } from './estimators/step.js';
+import type { BaselineKind } from './estimators/baselines.js';
 import { setup, type Setup } from './setup.js';
 import { hard } from './values.js';
 
@@ -39,8 +41,18 @@ export interface FitOptions {
   evalEvery?: number;
   /** Posterior draws kept for summaries and queries. */
   draws?: number;
-  /** Force an estimator for every discrete site, or per site (`{ z: 'reinforce' }`). */
-  estimator?: EstimatorKind | Record<string, EstimatorKind>;
+  /** Force an estimator for every discrete site, or per site (`{ z: 'reinforce' }`); 'rebar' is RELAX without its learned network. */
+  estimator?: EstimatorKind | 'rebar' | Record<string, EstimatorKind | 'rebar'>;
+  /** REINFORCE baseline: leave-one-out (needs particles ≥ 2), moving average, or none; default picks by particles. */
+  baseline?: BaselineKind | 'auto';
+  /** Scale REINFORCE signals by a running estimate of their sd. */
+  normalise?: boolean;
+  /** Temperature of the concrete relaxation (default 0.5). */
+  concreteTemperature?: number;
+  /** Concrete with hard values forward and relaxed gradients. */
+  straightThrough?: boolean;
+  /** Learning rate of RELAX's surrogate parameters (default 0.01, the paper's). */
+  surrogateLr?: number;
   onProgress?: (p: Progress) => void;
   signal?: AbortSignal;
 }
@@ -57,7 +69,30 @@ export const FIT_DEFAULTS = {
   draws: 1000,
 };
 
-const KNOWN_OPTIONS = new Set([...Object.keys(FIT_DEFAULTS), 'data', 'dataFile', 'backend', 'estimator', 'onProgress', 'signal']);
+const ESTIMATOR_OPTIONS = ['baseline', 'normalise', 'concreteTemperature', 'straightThrough', 'surrogateLr'] as const;
+const KNOWN_OPTIONS = new Set([...Object.keys(FIT_DEFAULTS), ...ESTIMATOR_OPTIONS, 'data', 'dataFile', 'backend', 'estimator', 'onProgress', 'signal']);
+
+/** 'rebar' is RELAX with the network switched off: split it out of the estimator option. */
+function splitRebar(e: FitOptions['estimator']): { estimator?: EstimatorKind | Record<string, EstimatorKind>; rebar: boolean } {
+  if (e === undefined) return { rebar: false };
+  if (typeof e === 'string') return e === 'rebar' ? { estimator: 'relax', rebar: true } : { estimator: e, rebar: false };
+  let rebar = false;
+  const out: Record<string, EstimatorKind> = {};
+  for (const [k, v] of Object.entries(e)) {
+    if (v === 'rebar') rebar = true;
+    out[k] = v === 'rebar' ? 'relax' : v;
+  }
+  return { estimator: out, rebar };
+}
+
+export function estimatorOptions(o: FitOptions): EstimatorOptions {
+  const { rebar } = splitRebar(o.estimator);
+  return {
+    ...ESTIMATOR_DEFAULTS,
+    ...stripUndefined({ baseline: o.baseline, normalise: o.normalise, concreteTemperature: o.concreteTemperature, straightThrough: o.straightThrough, surrogateLr: o.surrogateLr }),
+    rebar,
+  };
+}
 
 export interface FitDiagnostics {
   backend: BackendName;
@@ -92,7 +127,7 @@ export function compile(source: string, options: CompileOptions = {}): Model {
 
 /** The estimator plan for a program and options; a plan that cannot be made is a ModelError. */
 export function planFor(program: CheckedProgram, options: { guide?: GuideKind; estimator?: FitOptions['estimator'] } = {}): Plan {
-  const { plan, diagnostics } = makePlan(program, options);
+  const { plan, diagnostics } = makePlan(program, { guide: options.guide, estimator: splitRebar(options.estimator).estimator });
   if (!plan) throw new ModelError(diagnostics, program.source);
   return plan;
 }
@@ -126,7 +161,10 @@ export class Model {
   async fit(options: FitOptions = {}): Promise<Fit> {
     const unknown = Object.keys(options).filter((k) => !KNOWN_OPTIONS.has(k));
     if (unknown.length) throw new TypeError(`unknown fit option${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')} (known: ${[...KNOWN_OPTIONS].join(', ')})`);
-    const o = { ...FIT_DEFAULTS, ...stripUndefined(options) };
+    // A stochastic objective can move very little in relative terms while its gradient is still
+    // informative (the RELAX toy changes by 1%), so optimisation mode runs every step unless asked.
+    const modeDefaults = this.program.mode === 'optimisation' ? { tolRelObj: 0 } : {};
+    const o = { ...FIT_DEFAULTS, ...modeDefaults, ...stripUndefined(options) };
     validateOptions(o);
     const plan = options.estimator || o.guide !== 'meanfield' ? planFor(this.program, { guide: o.guide, estimator: options.estimator }) : this.plan;
     const backend = await useBackend(options.backend);
@@ -137,7 +175,10 @@ export class Model {
       const rng = new Rng(o.seed);
       const init = initialValues(layout, s, { rng: rng.split('init'), paramInits: evaluateInits(s), initScale: 0.1 });
       const mode = this.program.mode === 'optimisation' ? 'optimisation' : 'inference';
-      const loop = await runLoop({ setup: s, layout, S: o.particles, rng: rng.split('steps'), mode }, init, {
+      const jo = { setup: s, layout, S: o.particles, rng: rng.split('steps'), mode } as const;
+      const est = new Estimators(this.program, plan, mode, o.particles, rng.split('estimators'), estimatorOptions(options));
+      const loop = await runLoop(jo, init, {
+        step: (flat, optimizer) => est.step(jo, flat, optimizer),
         steps: o.steps,
         lr: o.lr,
         optimizer: o.optimizer,
@@ -146,7 +187,7 @@ export class Model {
         averageFraction: 0.25,
         onProgress: options.onProgress,
         signal: options.signal,
-      });
+      }).finally(() => est.dispose());
       const lastWindow = loop.trace.slice(-o.evalEvery);
       const state: FitState = {
         source: this.program.source,
@@ -197,7 +238,7 @@ function validateOptions(o: typeof FIT_DEFAULTS): void {
 }
 
 /** Constant initial values of params that declare one. */
-function evaluateInits(s: Setup): Map<string, Float32Array> {
+export function evaluateInits(s: Setup): Map<string, Float32Array> {
   const out = new Map<string, Float32Array>();
   for (const p of s.params) {
     const init = p.symbol.init;

@@ -6,7 +6,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { ModelError, renderDiagnostics } from '../language/diagnostics.js';
 import { frontEnd } from '../language/index.js';
 import { defaultDataFile, readDataFile, readText } from './files.js';
-import { fmt, seconds, summaryTable } from './format.js';
+import { fmt, seconds, summaryTable, table } from './format.js';
 
 export interface Io {
   out: (s: string) => void;
@@ -162,6 +162,47 @@ export function buildProgram(io: Io): Command {
       const { runRepl } = await import('./start.js');
       const code = await runRepl({ model: modelFile, data: opts.data, backend: opts.backend, version: program.version() });
       if (code !== 0) throw new ExitCode(code);
+    });
+
+  program
+    .command('grad')
+    .description('mean and variance of gradient estimates at the initial parameters, per estimator')
+    .argument('<model>', 'a .tilde file')
+    .option('--data <file>', 'data (JSON or CSV); defaults to MODEL.json beside the model')
+    .addOption(new Option('--estimator <name>', 'force an estimator on every discrete site').choices(['reparam', 'reinforce', 'relax', 'rebar', 'concrete']))
+    .addOption(new Option('--baseline <kind>', 'REINFORCE baseline').choices(['auto', 'loo', 'ema', 'none']))
+    .option('--draws <m>', 'number of gradient estimates', intArg('--draws'), 1000)
+    .option('--particles <s>', 'particles averaged in each estimate', intArg('--particles'), 1)
+    .option('--surrogate-steps <k>', 'RELAX/REBAR: train the surrogate this many steps first', intArg('--surrogate-steps'))
+    .option('--seed <n>', 'random seed', intArg('--seed'))
+    .addOption(new Option('--backend <name>', 'tfjs backend').choices(['auto', 'tensorflow', 'wasm', 'cpu', 'webgl']))
+    .option('--json', 'machine-readable output')
+    .action(async (modelFile: string, opts: Record<string, unknown>) => {
+      const { checked, warnings } = loadModel(modelFile, io);
+      const { file: dataFile, data } = loadData(modelFile, opts['data'] as string | undefined);
+      const { Model } = await import('../inference/model.js');
+      const { estimateGradients } = await import('../inference/gradients.js');
+      const r = await estimateGradients(new Model(checked, warnings), {
+        data,
+        dataFile,
+        draws: opts['draws'] as number,
+        particles: opts['particles'] as number,
+        seed: opts['seed'] as number | undefined,
+        estimator: opts['estimator'] as 'relax' | undefined,
+        baseline: opts['baseline'] as 'loo' | undefined,
+        surrogateSteps: opts['surrogateSteps'] as number | undefined,
+        backend: opts['backend'] as 'cpu' | undefined,
+      });
+      if (opts['json']) {
+        io.out(JSON.stringify({ params: r.params, plan: r.plan, backend: r.backend }, null, 2) + '\n');
+        return;
+      }
+      const rows: string[][] = [];
+      for (const [name, st] of Object.entries(r.params)) {
+        st.mean.forEach((m, i) => rows.push([st.mean.length > 1 ? `${name}[${i}]` : name, fmt(m), fmt(st.variance[i]!), fmt(Math.sqrt(st.variance[i]! / st.draws))]));
+      }
+      io.out(table(['parameter', 'mean', 'variance', 'se of mean'], rows) + '\n');
+      io.out(`\n${Object.entries(r.plan).map(([k, v]) => `${k}: ${v}`).join(', ') || 'no stochastic nodes'}   ${opts['draws']} estimates × ${opts['particles']} particles   backend ${r.backend}\n`);
     });
 
   return program;

@@ -1,0 +1,347 @@
+// One optimisation step with the planned estimator at every stochastic node.
+// Continuous sites are reparameterised (their gradient flows through the ELBO's
+// value); discrete sites add a score-function term (REINFORCE with baselines), a
+// RELAX term, or draw a relaxed value (concrete). The loss's value stays the
+// negative ELBO (or the expected cost) so progress and convergence read it directly.
+
+import type { CheckedProgram } from '../../language/checked.js';
+import { tf } from '../backend.js';
+import { evaluateJoint, plainDraw, logProbAt, type DiscreteEvent, type DiscreteHook, type Joint, type JointOptions } from '../joint.js';
+import { makeDistribution } from '../distributions/index.js';
+import { particleValue, sumAfterFirst } from '../objective.js';
+import * as ops from '../ops.js';
+import type { Plan } from '../plan.js';
+import { Rng } from '../rng.js';
+import { Soft } from '../values.js';
+import { EmaBaseline, leaveOneOut, type BaselineKind } from './baselines.js';
+import { conditionalSample, hardValue, relax, relaxedSample, score, Surrogate, uniformNoise, type RelaxFamily } from './relax.js';
+import { broadcastSignal, planSignals, siteSignal, type SignalPlan } from './signals.js';
+
+export interface EstimatorOptions {
+  /** Baseline for REINFORCE sites: leave-one-out needs S ≥ 2; 'auto' picks it then, else EMA. */
+  baseline: BaselineKind | 'auto';
+  /** Divide REINFORCE signals by a running estimate of their sd. */
+  normalise: boolean;
+  /** Temperature of the concrete relaxation. */
+  concreteTemperature: number;
+  /** Concrete with a hard forward value and the relaxed gradient. */
+  straightThrough: boolean;
+  /** RELAX without the learned network r_ρ (the REBAR control variate). */
+  rebar: boolean;
+  /** Learning rate of the surrogate parameters φ. */
+  surrogateLr: number;
+}
+
+export const ESTIMATOR_DEFAULTS: EstimatorOptions = {
+  baseline: 'auto',
+  normalise: false,
+  concreteTemperature: 0.5,
+  straightThrough: false,
+  rebar: false,
+  surrogateLr: 0.01,
+};
+
+type Mode = 'inference' | 'optimisation';
+
+/** What a RELAX site drew in the hard pass, per event (element). */
+interface RelaxEvent {
+  key: string;
+  family: RelaxFamily;
+  logits: tf.Tensor;
+  u: tf.Tensor;
+  v: tf.Tensor;
+  b: tf.Tensor;
+}
+
+const eventKey = (d: DiscreteEvent) => `${d.ev.site.name}[${d.ev.element.join(',')}]`;
+
+function relaxFamily(name: string): RelaxFamily {
+  if (name === 'Bernoulli' || name === 'Categorical') return name;
+  throw new Error(`RELAX needs a Bernoulli or Categorical site, not ${name}`);
+}
+
+/** Sum a [S, ...] tensor down to the shape of `like` (the logits it is a gradient for). */
+function reduceTo(t: tf.Tensor, like: tf.Tensor): tf.Tensor {
+  let r = t;
+  while (r.rank > like.rank) r = tf.sum(r, 0);
+  const axes = like.shape.map((d, i) => (d === 1 && r.shape[i] !== 1 ? i : -1)).filter((i) => i >= 0);
+  return axes.length ? tf.sum(r, axes, true) : r;
+}
+
+export interface StepResult {
+  /** The negative ELBO (or expected cost) of this step, scalar. */
+  loss: tf.Tensor;
+  /** Per RELAX/REINFORCE site, this step's gradient estimate w.r.t. its logits (for diagnostics and `tilde grad`). */
+  siteGrads?: Map<string, tf.Tensor[]>;
+}
+
+/** Builds the step of a fit from its plan. Holds estimator state (baselines, surrogates) across steps. */
+export class Estimators {
+  readonly kinds = new Map<string, string>();
+  private readonly signals: Map<string, SignalPlan>;
+  private readonly ema = new Map<string, EmaBaseline>();
+  private readonly sdEma = new Map<string, EmaBaseline>();
+  private readonly surrogates = new Map<string, Surrogate>();
+  private phiOptimizer?: tf.Optimizer;
+  private readonly relaxSites: string[];
+
+  constructor(
+    private readonly program: CheckedProgram,
+    plan: Plan,
+    private readonly mode: Mode,
+    private readonly S: number,
+    private readonly rng: Rng,
+    private readonly options: EstimatorOptions = ESTIMATOR_DEFAULTS,
+  ) {
+    for (const e of plan.entries) if (e.estimator !== 'reparam') this.kinds.set(e.site, e.estimator);
+    for (const [site, kind] of this.kinds) {
+      if (kind === 'enumerate') throw new Error(`'${site}': the enumerate estimator is not available yet; use @reinforce or @relax`);
+    }
+    this.signals = planSignals(program, [...this.kinds.keys()]);
+    this.relaxSites = [...this.kinds].filter(([, k]) => k === 'relax').map(([s]) => s);
+  }
+
+  get hasSurrogates(): boolean {
+    return this.relaxSites.length > 0;
+  }
+
+  private baselineKind(): BaselineKind {
+    const b = this.options.baseline;
+    return b === 'auto' ? (this.S >= 2 ? 'loo' : 'ema') : b;
+  }
+
+  /** The hard-pass hook: RELAX sites draw from their own noise (recorded); concrete sites draw relaxed values. */
+  private hardHook(records: Map<string, RelaxEvent[]>): DiscreteHook {
+    return (d) => {
+      const kind = this.kinds.get(d.ev.site.name);
+      if (kind === 'relax' && d.logits) {
+        const family = relaxFamily(d.ev.site.family.name);
+        const shape = [d.S, ...d.ev.shape, ...(family === 'Categorical' ? [d.logits.shape[d.logits.rank - 1]!] : [])];
+        const u = uniformNoise(shape, d.rng.int());
+        const v = uniformNoise(shape, d.rng.int());
+        const z = relaxedSample(family, d.logits, u);
+        const b = hardValue(family, z);
+        const list = records.get(d.ev.site.name) ?? [];
+        list.push({ key: eventKey(d), family, logits: d.logits, u, v, b });
+        records.set(d.ev.site.name, list);
+        return { value: b, logq: d.q.logProb(b) };
+      }
+      if (kind === 'concrete' && d.logits) {
+        const family = relaxFamily(d.ev.site.family.name);
+        const shape = [d.S, ...d.ev.shape, ...(family === 'Categorical' ? [d.logits.shape[d.logits.rank - 1]!] : [])];
+        const u = uniformNoise(shape, d.rng.int());
+        d.rng.int(); // keep the stream aligned with RELAX's two noise draws
+        const soft = relax(family, relaxedSample(family, d.logits, u), tf.scalar(this.options.concreteTemperature));
+        let value: Soft = soft;
+        if (this.options.straightThrough) {
+          const K = soft.k;
+          const hardW = tf.oneHot(tf.argMax(soft.weights, -1), K).toFloat();
+          value = new Soft(tf.add(hardW, tf.sub(soft.weights, ops.detach(soft.weights))));
+        }
+        return { value, logq: logProbAt(d.q, value), pathwise: true };
+      }
+      return plainDraw(d);
+    };
+  }
+
+  /** The relaxed-pass hook for one RELAX site: its events take σ(z/λ) or σ(z̃/λ) at the given logits. */
+  private relaxedHook(site: string, events: RelaxEvent[], logits: tf.Tensor[], which: 'z' | 'ztilde', lambda: tf.Tensor, raw: tf.Tensor[]): DiscreteHook {
+    const byKey = new Map(events.map((e, i) => [e.key, i]));
+    const hard = this.hardHook(new Map());
+    return (d) => {
+      if (d.ev.site.name !== site) return hard(d);
+      const i = byKey.get(eventKey(d));
+      if (i === undefined) throw new Error(`internal: RELAX event ${eventKey(d)} was not drawn in the hard pass`);
+      d.rng.int();
+      d.rng.int();
+      const e = events[i]!;
+      const l = logits[i]!;
+      const zr = which === 'z' ? relaxedSample(e.family, l, e.u) : conditionalSample(e.family, l, e.b, e.v);
+      raw[i] = zr;
+      const soft = relax(e.family, zr, lambda);
+      const q = makeDistribution(e.family, { logits: l });
+      return { value: soft, logq: logProbAt(q, soft), pathwise: true };
+    };
+  }
+
+  private surrogate(site: string): Surrogate {
+    let s = this.surrogates.get(site);
+    if (!s) {
+      s = new Surrogate(site, !this.options.rebar, this.rng.split(`surrogate:${site}`));
+      this.surrogates.set(site, s);
+    }
+    return s;
+  }
+
+  private phiVariables(): tf.Variable[] {
+    return [...this.surrogates.values()].flatMap((s) => s.variables());
+  }
+
+  /**
+   * The scalar loss of one step (inside the caller's tidy and gradient tape): its value is
+   * −ELBO (or the expected cost); its gradient w.r.t. the flat parameters is the estimators'.
+   * RELAX adds Σ ĝ² whose gradient reaches only the surrogate parameters φ.
+   */
+  loss(jo: JointOptions, flat: tf.Tensor, seed: number, collect?: Map<string, tf.Tensor[]>): { loss: tf.Tensor; value: tf.Tensor; keep: tf.Tensor[] } {
+    const records = new Map<string, RelaxEvent[]>();
+    const j = evaluateJoint({ ...jo, rng: new Rng(seed), drawDiscrete: this.hardHook(records) }, flat);
+    const f = particleValue(j, this.mode);
+    const value = tf.mean(f);
+    let loss = tf.neg(value);
+    const keep: tf.Tensor[] = [];
+    for (const [site, kind] of this.kinds) {
+      if (kind === 'reinforce') loss = tf.sub(loss, this.reinforceTerm(site, j, collect));
+    }
+    for (const site of this.relaxSites) {
+      const events = records.get(site);
+      if (!events?.length) continue;
+      const { thetaLoss, phiLoss, kept } = this.relaxTerms(site, events, j, jo, flat, seed, collect);
+      loss = tf.add(loss, tf.add(thetaLoss, phiLoss));
+      keep.push(...kept);
+    }
+    return { loss, value, keep };
+  }
+
+  /** mean over particles of Σ detach(f − baseline)·(log q − detach(log q)): zero in value. */
+  private reinforceTerm(site: string, j: Joint, collect?: Map<string, tf.Tensor[]>): tf.Tensor {
+    const sp = this.signals.get(site)!;
+    const draws = j.discrete.filter((d) => d.name === site);
+    if (!draws.length) return tf.scalar(0);
+    const f = ops.detach(siteSignal(this.program, sp, j, this.mode));
+    let centred: tf.Tensor;
+    const kind = this.baselineKind();
+    if (kind === 'loo') centred = tf.sub(f, leaveOneOut(f));
+    else if (kind === 'ema') {
+      let ema = this.ema.get(site);
+      if (!ema) this.ema.set(site, (ema = new EmaBaseline()));
+      centred = tf.sub(f, ema.value(f));
+      ema.update(f);
+    } else centred = f;
+    if (this.options.normalise) {
+      let sd = this.sdEma.get(site);
+      if (!sd) this.sdEma.set(site, (sd = new EmaBaseline()));
+      const sq = tf.square(centred);
+      const scale = tf.sqrt(tf.add(sd.value(sq), 1e-8));
+      sd.update(sq);
+      centred = tf.div(centred, tf.maximum(scale, 1));
+    }
+    let term = tf.scalar(0);
+    for (const d of draws) {
+      const c = broadcastSignal(centred, sp, d.logq.rank - 1);
+      term = tf.add(term, tf.div(tf.sum(tf.mul(c, tf.sub(d.logq, ops.detach(d.logq)))), j.S));
+      if (collect && d.logits) {
+        // The estimate w.r.t. the logits, for diagnostics: (f − b)·score, summed to the logits' shape.
+        const fam = d.site.family.name;
+        if (fam === 'Bernoulli' || fam === 'Categorical') {
+          const sc = score(fam, d.logits, d.value as tf.Tensor);
+          const cc = fam === 'Categorical' ? c.expandDims(-1) : c;
+          push(collect, site, tf.div(reduceTo(tf.mul(cc, sc), d.logits), j.S));
+        }
+      }
+    }
+    return term;
+  }
+
+  private relaxTerms(
+    site: string,
+    events: RelaxEvent[],
+    j: Joint,
+    jo: JointOptions,
+    flat: tf.Tensor,
+    seed: number,
+    collect?: Map<string, tf.Tensor[]>,
+  ): { thetaLoss: tf.Tensor; phiLoss: tf.Tensor; kept: tf.Tensor[] } {
+    const sp = this.signals.get(site)!;
+    const sur = this.surrogate(site);
+    const S = j.S;
+    const plated = sp.plate !== undefined && sp.plate.axis === 0;
+    const fb = ops.detach(siteSignal(this.program, sp, j, this.mode));
+    // The relaxed passes see constant model parameters: φ must not move θ, and the decoder
+    // gets only ∂f(b)/∂w (RELAX.md §1.6).
+    const flatD = ops.detach(flat);
+    const inputs = events.map((e) => ops.detach(e.logits));
+    let cTilde: tf.Tensor | undefined;
+    const c = (which: 'z' | 'ztilde', ls: tf.Tensor[]) => {
+      const lambda = sur.lambda();
+      const raw: tf.Tensor[] = [];
+      const jr = evaluateJoint({ ...jo, rng: new Rng(seed), drawDiscrete: this.relaxedHook(site, events, ls, which, lambda, raw) }, flatD);
+      const fr = siteSignal(this.program, sp, jr, this.mode);
+      const rIn = raw.length === 1 ? raw[0]! : tf.concat(raw.map((r) => r.reshape([S, ...(plated ? [r.shape[1]!] : []), -1])), -1);
+      return tf.add(tf.mul(sur.eta, fr), sur.r(rIn, plated));
+    };
+    const innerGrads = tf.grads((...ls: tf.Tensor[]) => {
+      const cz = c('z', ls);
+      const czt = c('ztilde', ls);
+      cTilde = tf.keep(czt);
+      return tf.sum(tf.sub(cz, czt));
+    })(inputs);
+    const coef = tf.sub(fb, cTilde!);
+    let thetaLoss = tf.scalar(0);
+    let phiLoss = tf.scalar(0);
+    events.forEach((e, i) => {
+      const sc = score(e.family, inputs[i]!, e.b);
+      let cf = broadcastSignal(coef, sp, e.b.rank - 1);
+      if (e.family === 'Categorical') cf = cf.expandDims(-1);
+      const g = tf.div(tf.add(reduceTo(tf.mul(cf, sc), inputs[i]!), innerGrads[i]!), S);
+      thetaLoss = tf.sub(thetaLoss, tf.sum(tf.mul(ops.detach(g), e.logits)));
+      phiLoss = tf.add(phiLoss, tf.sum(tf.square(g)));
+      if (collect) push(collect, site, ops.detach(g));
+    });
+    return { thetaLoss, phiLoss, kept: [cTilde!] };
+  }
+
+  /** One optimisation step: θ by `optimizer`, φ by the surrogate optimiser. Returns the loss (kept). */
+  step(jo: JointOptions, flat: tf.Variable, optimizer: tf.Optimizer): tf.Tensor {
+    const seed = this.rng.int();
+    if (!this.hasSurrogates) {
+      return optimizer.minimize(() => this.loss(jo, flat, seed).loss as tf.Scalar, true, [flat])!;
+    }
+    const phi = this.phiVariables();
+    let value: tf.Tensor | undefined;
+    let kept: tf.Tensor[] = [];
+    const { grads } = tf.variableGrads(() => {
+      const r = this.loss(jo, flat, seed);
+      value = tf.keep(tf.neg(r.value));
+      kept = r.keep;
+      return r.loss as tf.Scalar;
+    }, [flat, ...phi]);
+    kept.forEach((t) => t.dispose());
+    optimizer.applyGradients({ [flat.name]: grads[flat.name]! });
+    if (phi.length) {
+      this.phiOptimizer ??= tf.train.adam(this.options.surrogateLr);
+      const phiGrads: Record<string, tf.Tensor> = {};
+      for (const v of phi) if (grads[v.name]) phiGrads[v.name] = grads[v.name]!;
+      this.phiOptimizer.applyGradients(phiGrads);
+    }
+    return value!;
+  }
+
+  /** Gradient estimates of this step w.r.t. each optimised parameter block, without updating. */
+  gradients(jo: JointOptions, flat: tf.Variable): { grads: tf.Tensor; value: tf.Tensor } {
+    const seed = this.rng.int();
+    let kept: tf.Tensor[] = [];
+    const { value, grads } = tf.variableGrads(() => {
+      const r = this.loss(jo, flat, seed);
+      kept = r.keep;
+      // Only θ's gradient is wanted: Σ ĝ² reaches φ alone, so it does not change θ's.
+      return r.loss as tf.Scalar;
+    }, [flat]);
+    kept.forEach((t) => t.dispose());
+    return { grads: grads[flat.name]!, value };
+  }
+
+  dispose(): void {
+    this.ema.forEach((e) => e.dispose());
+    this.sdEma.forEach((e) => e.dispose());
+    this.surrogates.forEach((s) => s.dispose());
+    this.phiOptimizer?.dispose();
+  }
+}
+
+function push(m: Map<string, tf.Tensor[]>, k: string, t: tf.Tensor): void {
+  const l = m.get(k) ?? [];
+  l.push(tf.keep(t));
+  m.set(k, l);
+}
+
+void sumAfterFirst;

@@ -1,0 +1,120 @@
+// `tilde grad`: the mean and variance of M gradient estimates of every optimised
+// parameter at its initial value, under the plan or a forced estimator — the tool a
+// researcher uses to compare estimators. Each estimate averages `particles` draws.
+// Gradients are of the objective as written: the expected cost (optimisation) or the ELBO.
+
+import { tf, useBackend, type BackendName } from './backend.js';
+import { Estimators } from './estimators/step.js';
+import { buildLayout, initialValues, paramKey, type Layout } from './layout.js';
+import { estimatorOptions, evaluateInits, planFor, type FitOptions, type Model } from './model.js';
+import { Rng } from './rng.js';
+import { setup, type Setup } from './setup.js';
+
+export interface GradientOptions {
+  data?: Record<string, unknown>;
+  dataFile?: string;
+  /** Number of gradient estimates. */
+  draws?: number;
+  /** Particles averaged inside each estimate. */
+  particles?: number;
+  seed?: number;
+  estimator?: FitOptions['estimator'];
+  baseline?: FitOptions['baseline'];
+  backend?: BackendName | 'auto';
+  /** RELAX/REBAR: steps of surrogate training (φ only, θ held at its initial value) before measuring. */
+  surrogateSteps?: number;
+  surrogateLr?: number;
+  /** Overrides of initial parameter values by name (constrained scale), e.g. { phi: [0.3] }. */
+  at?: Record<string, number[]>;
+}
+
+export interface GradientStats {
+  mean: number[];
+  variance: number[];
+  draws: number;
+}
+
+export interface GradientReport {
+  params: Record<string, GradientStats>;
+  plan: Record<string, string>;
+  backend: BackendName;
+}
+
+/** Human names for the blocks of the flat vector: params by name, automatic guides by their latent. */
+function blockNames(layout: Layout): { name: string; offset: number; size: number }[] {
+  const out: { name: string; offset: number; size: number }[] = [];
+  for (const b of layout.blocks.values()) {
+    const [kind, a, c] = b.key.split(':');
+    if (kind === 'param') out.push({ name: a === 'guide' ? `guide.${c}` : c!, offset: b.offset, size: b.size });
+    else if (kind === 'q' && a === 'logits') out.push({ name: `${c}.logits`, offset: b.offset, size: b.size });
+    else if (kind === 'q' && (a === 'loc' || a === 'logscale')) {
+      for (const slot of layout.slots.values()) out.push({ name: `${slot.name}.${a}`, offset: b.offset + slot.offset, size: slot.size });
+    } else out.push({ name: b.key, offset: b.offset, size: b.size });
+  }
+  return out;
+}
+
+export async function estimateGradients(model: Model, o: GradientOptions = {}): Promise<GradientReport> {
+  const draws = o.draws ?? 1000;
+  const particles = o.particles ?? 1;
+  const seed = o.seed ?? 1;
+  const backend = await useBackend(o.backend);
+  const plan = planFor(model.program, { estimator: o.estimator });
+  const s: Setup = setup(model.program, model.bind(o.data ?? {}, o.dataFile));
+  const mode = model.program.mode === 'optimisation' ? 'optimisation' : 'inference';
+  try {
+    const layout = buildLayout(s, 'meanfield');
+    const rng = new Rng(seed);
+    const init = initialValues(layout, s, { rng: rng.split('init'), paramInits: evaluateInits(s), initScale: 0.1 });
+    for (const [name, values] of Object.entries(o.at ?? {})) {
+      const p = s.params.find((q) => q.name === name);
+      if (!p) throw new RangeError(`--at: '${name}' is not a param (params: ${s.params.map((q) => q.name).join(', ') || 'none'})`);
+      const b = layout.blocks.get(paramKey(p))!;
+      if (values.length !== b.size) throw new RangeError(`--at: '${name}' needs ${b.size} value(s), found ${values.length}`);
+      const { unconstrain } = await import('./layout.js');
+      values.forEach((v, i) => (init[b.offset + i] = unconstrain(p.constraint, v)));
+    }
+    const est = new Estimators(model.program, plan, mode, particles, rng.split('estimators'), estimatorOptions({ estimator: o.estimator, baseline: o.baseline, surrogateLr: o.surrogateLr }));
+    const initT = tf.tensor1d(init);
+    const flat = tf.variable(initT);
+    initT.dispose();
+    const jo = { setup: s, layout, S: particles, rng: rng.split('steps'), mode } as const;
+    try {
+      if (o.surrogateSteps && est.hasSurrogates) {
+        // Train φ alone: θ's optimiser has learning rate 0, so θ stays at its initial value.
+        const frozen = tf.train.sgd(0);
+        for (let k = 0; k < o.surrogateSteps; k++) tf.tidy(() => est.step(jo, flat, frozen));
+        frozen.dispose();
+      }
+      const n = layout.size;
+      const sum = new Float64Array(n);
+      const sumSq = new Float64Array(n);
+      const sign = mode === 'optimisation' ? 1 : -1;
+      for (let m = 0; m < draws; m++) {
+        const g = tf.tidy(() => est.gradients(jo, flat).grads.dataSync());
+        for (let i = 0; i < n; i++) {
+          const x = sign * g[i]!;
+          sum[i] += x;
+          sumSq[i] += x * x;
+        }
+      }
+      const params: Record<string, GradientStats> = {};
+      for (const b of blockNames(layout)) {
+        const mean: number[] = [];
+        const variance: number[] = [];
+        for (let i = b.offset; i < b.offset + b.size; i++) {
+          const mu = sum[i]! / draws;
+          mean.push(mu);
+          variance.push(draws > 1 ? (sumSq[i]! - draws * mu * mu) / (draws - 1) : 0);
+        }
+        params[b.name] = { mean, variance, draws };
+      }
+      return { params, plan: Object.fromEntries(plan.entries.map((e) => [e.site, e.estimator])), backend };
+    } finally {
+      flat.dispose();
+      est.dispose();
+    }
+  } finally {
+    s.dispose();
+  }
+}
