@@ -48,6 +48,12 @@ function span(t: IToken): Span {
 
 const BaseVisitor = tildeParser().getBaseCstVisitorConstructor();
 
+const COMPARISON = 3;
+const PRECEDENCE: Record<string, number> = {
+  '||': 1, '&&': 2, '<': COMPARISON, '<=': COMPARISON, '>': COMPARISON, '>=': COMPARISON, '==': COMPARISON, '!=': COMPARISON,
+  '+': 4, '-': 4, '*': 5, '/': 5, '@': 5,
+};
+
 export class AstBuilder extends BaseVisitor {
   diagnostics: Diagnostic[] = [];
   /** Statements left out because the parser recovered from an error inside them. */
@@ -236,7 +242,7 @@ export class AstBuilder extends BaseVisitor {
   }
 
   expression(ctx: CstChildren): Expr {
-    return this.sub<Expr>(nodeAt(ctx, 'ifExpr') ?? nodeAt(ctx, 'orExpr'));
+    return this.sub<Expr>(nodeAt(ctx, 'ifExpr') ?? nodeAt(ctx, 'binaryExpr'));
   }
 
   ifExpr(ctx: CstChildren): Expr {
@@ -247,73 +253,53 @@ export class AstBuilder extends BaseVisitor {
     return { kind: 'if', cond, then, else: otherwise, span: spanCover(span(kw), otherwise.span) };
   }
 
-  private chain(ctx: CstChildren): { operands: Expr[]; ops: IToken[] } {
+  /** Nests a flat `a op b op c …` by precedence (precedence climbing), all levels left-associative. */
+  binaryExpr(ctx: CstChildren): Expr {
     const operands = nodes(ctx, 'operands').map((n) => this.sub<Expr>(n));
     const ops = tokens(ctx, 'ops');
     if (operands.length === 0 || operands.length !== ops.length + 1) throw INCOMPLETE;
-    return { operands, ops };
+    // Comparisons built in this chain (not parenthesised ones): a second comparison on top of one is a chain.
+    const comparisons = new Set<Expr>();
+    let next = 0;
+    const climb = (minLevel: number): Expr => {
+      let left = operands[next++]!;
+      while (next - 1 < ops.length && PRECEDENCE[ops[next - 1]!.image]! >= minLevel) {
+        const op = ops[next - 1]!;
+        const level = PRECEDENCE[op.image]!;
+        const right = climb(level + 1);
+        if (level === COMPARISON && comparisons.has(left)) this.chainedComparison(left, op, right);
+        left = { kind: 'binary', op: op.image as BinaryOp, left, right, span: spanCover(left.span, right.span) };
+        if (level === COMPARISON) comparisons.add(left);
+      }
+      return left;
+    };
+    return climb(0);
   }
 
-  private leftFold(ctx: CstChildren): Expr {
-    const { operands, ops } = this.chain(ctx);
-    let acc = operands[0]!;
-    for (let i = 0; i < ops.length; i++) {
-      const right = operands[i + 1]!;
-      acc = { kind: 'binary', op: ops[i]!.image as BinaryOp, left: acc, right, span: spanCover(acc.span, right.span) };
-    }
-    return acc;
+  private chainedComparison(first: Expr, op: IToken, right: Expr): void {
+    if (first.kind !== 'binary') return;
+    const texts = [first.left, first.right, right].map(printExpr);
+    const [a, b, c] = texts.some((t) => t.length > 16) ? ['a', 'b', 'c'] : texts;
+    this.diagnostics.push(E.chainedComparison(span(op), op.image, `(${a} ${first.op} ${b}) && (${b} ${op.image} ${c})`));
   }
 
-  orExpr(ctx: CstChildren): Expr {
-    return this.leftFold(ctx);
-  }
-
-  andExpr(ctx: CstChildren): Expr {
-    return this.leftFold(ctx);
-  }
-
-  cmpExpr(ctx: CstChildren): Expr {
-    const { operands, ops } = this.chain(ctx);
-    if (ops.length > 1) {
-      const texts = operands.map(printExpr);
-      const names = texts.some((t) => t.length > 16) ? operands.map((_, i) => String.fromCharCode(97 + i)) : texts;
-      const suggestion = ops.map((op, i) => `(${names[i]} ${op.image} ${names[i + 1]})`).join(' && ');
-      this.diagnostics.push(E.chainedComparison(span(ops[1]!), ops[1]!.image, suggestion));
-    }
-    return this.leftFold(ctx);
-  }
-
-  addExpr(ctx: CstChildren): Expr {
-    return this.leftFold(ctx);
-  }
-
-  mulExpr(ctx: CstChildren): Expr {
-    return this.leftFold(ctx);
-  }
-
-  unaryExpr(ctx: CstChildren): Expr {
-    const op = tokenAt(ctx, 'UnaryOp');
-    if (op === undefined) {
-      if (ctx.UnaryOp?.length) throw INCOMPLETE;
-      return this.sub<Expr>(nodeAt(ctx, 'powExpr'));
-    }
-    const arg = this.sub<Expr>(nodeAt(ctx, 'unaryExpr'));
-    return { kind: 'unary', op: op.image as UnaryOp, arg, span: spanCover(span(op), arg.span) };
-  }
-
-  powExpr(ctx: CstChildren): Expr {
-    const base = this.sub<Expr>(nodeAt(ctx, 'postfixExpr'));
-    if (!ctx.Caret?.length) return base;
-    const op = need(tokenAt(ctx, 'Caret'));
-    const exponent = this.sub<Expr>(nodeAt(ctx, 'unaryExpr'));
-    return { kind: 'binary', op: op.image as BinaryOp, left: base, right: exponent, span: spanCover(base.span, exponent.span) };
-  }
-
-  postfixExpr(ctx: CstChildren): Expr {
+  /** Prefix operators apply last: `-x ^ 2` is `-(x ^ 2)`, `-x[0]` is `-(x[0])`. */
+  operand(ctx: CstChildren): Expr {
     let acc = this.sub<Expr>(nodeAt(ctx, 'primary'));
     for (const suffix of nodes(ctx, 'indexSuffix')) {
       const { items, close } = this.indexSuffix(suffix.children);
       acc = { kind: 'index', target: acc, items, span: spanCover(acc.span, span(close)) };
+    }
+    if (ctx.Caret?.length) {
+      const caret = need(tokenAt(ctx, 'Caret'));
+      const exponent = this.sub<Expr>(nodeAt(ctx, 'exponent'));
+      acc = { kind: 'binary', op: caret.image as BinaryOp, left: acc, right: exponent, span: spanCover(acc.span, exponent.span) };
+    }
+    const prefix = ctx.prefix ?? [];
+    for (let i = prefix.length - 1; i >= 0; i--) {
+      const op = prefix[i]!;
+      if ('children' in op) throw INCOMPLETE;
+      acc = { kind: 'unary', op: op.image as UnaryOp, arg: acc, span: spanCover(span(op), acc.span) };
     }
     return acc;
   }
@@ -351,11 +337,8 @@ export class AstBuilder extends BaseVisitor {
     }
     const b = tokenAt(ctx, 'BoolLit');
     if (b !== undefined) return { kind: 'bool', value: b.image === 'true', span: span(b) };
-    const child = nodeAt(ctx, 'callOrVar') ?? nodeAt(ctx, 'parenExpr') ?? nodeAt(ctx, 'arrayLit');
-    return this.sub<Expr>(child);
-  }
-
-  callOrVar(ctx: CstChildren): Expr {
+    const child = nodeAt(ctx, 'parenExpr') ?? nodeAt(ctx, 'arrayLit');
+    if (child !== undefined) return this.sub<Expr>(child);
     const name = need(tokenAt(ctx, 'Identifier'));
     if (!ctx.LParen?.length) return { kind: 'var', name: name.image, span: span(name) };
     const argsNode = nodeAt(ctx, 'argList');

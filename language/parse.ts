@@ -37,8 +37,15 @@ function lexDiagnostics(lexed: LexResult, source: string): Diagnostic[] {
 function parserDiagnostics(errors: IRecognitionException[], lexed: LexResult): Diagnostic[] {
   const seen = new Set<number>();
   const out: Diagnostic[] = [];
+  // Built only when there are errors, so a clean parse pays nothing for it.
+  let indexOf: Map<IToken, number> | undefined;
+  const openerOf = (t: IToken): IToken | undefined => {
+    indexOf ??= new Map(lexed.tokens.map((tok, i) => [tok, i]));
+    const i = indexOf.get(t);
+    return i === undefined ? undefined : lexed.openers[i];
+  };
   for (const e of errors) {
-    const d = translateParserError(e, { openAtEnd: lexed.openAtEnd });
+    const d = translateParserError(e, { openAtEnd: lexed.openAtEnd, openerOf, synthetic: lexed.synthetic });
     const key = d.span?.start.offset ?? -1;
     if (seen.has(key)) continue;
     seen.add(key);
@@ -76,7 +83,7 @@ function run<X>(source: string, file: string, entry: 'program' | 'expressionLine
   try {
     const lexed = lex(source);
     const parser = tildeParser();
-    parser.input = lexed.tokens as IToken[];
+    parser.input = lexed.tokens;
     const cst = entry === 'program' ? parser.program() : parser.expressionLine();
     const syntax = [...lexDiagnostics(lexed, source), ...parserDiagnostics(parser.errors, lexed)];
     const built = build(cst);

@@ -6,7 +6,7 @@ import { EOF, type IParserErrorMessageProvider, type IRecognitionException, type
 import type { Diagnostic } from './diagnostics.js';
 import { ESTIMATORS } from './distributions.js';
 import type { Span } from './span.js';
-import { KEYWORDS, TYPE_NAMES, type TildeToken } from './tokens.js';
+import { KEYWORDS, TYPE_NAMES } from './tokens.js';
 
 const FILE_PLACEHOLDER = '<input>';
 
@@ -139,19 +139,18 @@ export function describeExpected(name: string): string {
 }
 
 /** How a found token reads in a message: its text, or "end of line" / "end of input". */
-export function describeFound(t: IToken): string {
-  const tt = t as TildeToken;
-  if (t.tokenType === EOF || tt.synthetic === 'end') return 'end of input';
-  if (tt.synthetic === 'brace') return "'}'";
+export function describeFound(t: IToken, ctx?: TranslateContext): string {
+  const synthetic = ctx?.synthetic.get(t);
+  if (t.tokenType === EOF || synthetic === 'end') return 'end of input';
+  if (synthetic === 'brace') return "'}'";
   if (t.tokenType.name === 'Newline') return 'end of line';
   const image = t.image.length > 24 ? `${t.image.slice(0, 21)}...` : t.image;
   return `'${image}'`;
 }
 
 /** Where to point for a found token: at it, or just after the previous token when it is a line break or the end. */
-function foundSpan(found: IToken, previous: IToken | undefined): Span {
-  const tt = found as TildeToken;
-  if (found.tokenType === EOF || tt.synthetic !== undefined || found.tokenType.name === 'Newline' || !isRealToken(found)) {
+function foundSpan(found: IToken, previous: IToken | undefined, ctx: TranslateContext): Span {
+  if (found.tokenType === EOF || ctx.synthetic.has(found) || found.tokenType.name === 'Newline' || !isRealToken(found)) {
     return previous !== undefined && isRealToken(previous) ? pointAfter(previous) : pointAfter(found);
   }
   return tokenSpan(found);
@@ -209,7 +208,7 @@ export const structuredErrorMessages: IParserErrorMessageProvider = {
 };
 
 const EXPRESSION_RULES = new Set([
-  'expression', 'ifExpr', 'orExpr', 'andExpr', 'cmpExpr', 'addExpr', 'mulExpr', 'unaryExpr', 'powExpr', 'postfixExpr', 'primary', 'callOrVar', 'parenExpr', 'arrayLit', 'arg', 'argList', 'expressionLine',
+  'expression', 'ifExpr', 'binaryExpr', 'operand', 'primary', 'parenExpr', 'arrayLit', 'arg', 'argList', 'expressionLine',
 ]);
 
 const CLOSE_OF_OPEN: Record<string, string> = { '(': ')', '[': ']', '{': '}' };
@@ -217,6 +216,9 @@ const CLOSE_OF_OPEN: Record<string, string> = { '(': ')', '[': ']', '{': '}' };
 export interface TranslateContext {
   /** The innermost bracket still open at the end of input. */
   openAtEnd?: IToken;
+  /** The innermost bracket open where a token stands. */
+  openerOf(t: IToken): IToken | undefined;
+  synthetic: Map<IToken, 'brace' | 'end'>;
 }
 
 export function translateParserError(e: IRecognitionException & { previousToken?: IToken }, ctx: TranslateContext): Diagnostic {
@@ -228,8 +230,9 @@ export function translateParserError(e: IRecognitionException & { previousToken?
   }
   const found = e.token;
   const previous = e.previousToken;
-  const span = foundSpan(found, previous);
-  const what = describeFound(found);
+  const span = foundSpan(found, previous, ctx);
+  const what = describeFound(found, ctx);
+  const atEnd = found.tokenType === EOF || ctx.synthetic.get(found) === 'end';
   const prevImage = previous !== undefined && isRealToken(previous) ? previous.image : undefined;
   const rule = info.rule || (e.context?.ruleStack?.at(-1) ?? '');
 
@@ -238,8 +241,8 @@ export function translateParserError(e: IRecognitionException & { previousToken?
       const ex = info.expected;
       if (ex === 'RParen' || ex === 'RBracket' || ex === 'RBrace') {
         const close = ex === 'RParen' ? ')' : ex === 'RBracket' ? ']' : '}';
-        const opener = found.tokenType === EOF ? ctx.openAtEnd : ((found as TildeToken).opener ?? ((found as TildeToken).synthetic === 'end' ? ctx.openAtEnd : undefined));
-        if (close === '}' && opener?.image === '{' && (found.tokenType === EOF || (found as TildeToken).synthetic === 'end')) {
+        const opener = found.tokenType === EOF ? ctx.openAtEnd : (ctx.openerOf(found) ?? (atEnd ? ctx.openAtEnd : undefined));
+        if (close === '}' && opener?.image === '{' && atEnd) {
           return unterminatedBlock(tokenSpan(opener), tokenSpan(opener));
         }
         if (opener !== undefined && CLOSE_OF_OPEN[opener.image] === close) return unclosedBracket(span, close, opener.image, tokenSpan(opener), what);

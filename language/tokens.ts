@@ -9,6 +9,8 @@ export const AddOp = createToken({ name: 'AddOp', pattern: Lexer.NA });
 export const MulOp = createToken({ name: 'MulOp', pattern: Lexer.NA });
 export const CmpOp = createToken({ name: 'CmpOp', pattern: Lexer.NA });
 export const UnaryOp = createToken({ name: 'UnaryOp', pattern: Lexer.NA });
+/** Every infix operator but '^'; the AST builder applies their precedence (see parser.ts). */
+export const BinaryOp = createToken({ name: 'BinaryOp', pattern: Lexer.NA });
 export const TypeName = createToken({ name: 'TypeName', pattern: Lexer.NA });
 export const NumberLit = createToken({ name: 'NumberLit', pattern: Lexer.NA });
 export const BoolLit = createToken({ name: 'BoolLit', pattern: Lexer.NA });
@@ -69,21 +71,21 @@ const op = (name: string, pattern: RegExp, categories: TokenType[] = []): TokenT
   createToken({ name, pattern, categories: [...categories, ...junk] });
 
 export const Range = op('Range', /\.\./);
-export const LessEq = op('LessEq', /<=/, [CmpOp]);
-export const GreaterEq = op('GreaterEq', />=/, [CmpOp]);
-export const EqEq = op('EqEq', /==/, [CmpOp]);
-export const NotEq = op('NotEq', /!=/, [CmpOp]);
-export const Less = op('Less', /</, [CmpOp]);
-export const Greater = op('Greater', />/, [CmpOp]);
-export const AndAnd = op('AndAnd', /&&/);
-export const OrOr = op('OrOr', /\|\|/);
+export const LessEq = op('LessEq', /<=/, [CmpOp, BinaryOp]);
+export const GreaterEq = op('GreaterEq', />=/, [CmpOp, BinaryOp]);
+export const EqEq = op('EqEq', /==/, [CmpOp, BinaryOp]);
+export const NotEq = op('NotEq', /!=/, [CmpOp, BinaryOp]);
+export const Less = op('Less', /</, [CmpOp, BinaryOp]);
+export const Greater = op('Greater', />/, [CmpOp, BinaryOp]);
+export const AndAnd = op('AndAnd', /&&/, [BinaryOp]);
+export const OrOr = op('OrOr', /\|\|/, [BinaryOp]);
 export const Equals = op('Equals', /=/);
 export const Bang = op('Bang', /!/, [UnaryOp]);
-export const Plus = op('Plus', /\+/, [AddOp, UnaryOp]);
-export const Minus = op('Minus', /-/, [AddOp, UnaryOp]);
-export const Star = op('Star', /\*/, [MulOp]);
-export const Slash = op('Slash', /\//, [MulOp]);
-export const At = op('At', /@/, [MulOp]);
+export const Plus = op('Plus', /\+/, [AddOp, BinaryOp, UnaryOp]);
+export const Minus = op('Minus', /-/, [AddOp, BinaryOp, UnaryOp]);
+export const Star = op('Star', /\*/, [MulOp, BinaryOp]);
+export const Slash = op('Slash', /\//, [MulOp, BinaryOp]);
+export const At = op('At', /@/, [MulOp, BinaryOp]);
 export const Caret = op('Caret', /\^/);
 export const Tilde = op('Tilde', /~/);
 export const Colon = op('Colon', /:/);
@@ -104,7 +106,7 @@ export const ALL_TOKENS: TokenType[] = [
   Identifier, Num,
   Range, LessEq, GreaterEq, EqEq, NotEq, Less, Greater, AndAnd, OrOr, Equals, Bang,
   Plus, Minus, Star, Slash, At, Caret, Tilde, Colon, Comma, LParen, RParen, LBracket, RBracket, LBrace, RBrace,
-  AddOp, MulOp, CmpOp, UnaryOp, TypeName, NumberLit, BoolLit, Terminator, Junk, LineRest,
+  AddOp, MulOp, CmpOp, UnaryOp, BinaryOp, TypeName, NumberLit, BoolLit, Terminator, Junk, LineRest,
 ];
 
 const lexer = new Lexer(ALL_TOKENS, {
@@ -115,16 +117,20 @@ const lexer = new Lexer(ALL_TOKENS, {
   ensureOptimizations: false,
 });
 
-/** A token with the innermost bracket still open where it stands, for "opened at" messages. */
-export interface TildeToken extends IToken {
-  opener?: IToken;
-  /** A terminator the layout pass made up, before a '}' or at the end of input. */
-  synthetic?: 'brace' | 'end';
-}
+/** Kept for readers of older code: tokens carry no extra fields (that would slow the parser down). */
+export type TildeToken = IToken;
 
 export interface LexResult {
-  tokens: TildeToken[];
+  tokens: IToken[];
   errors: ILexingError[];
+  /**
+   * The innermost bracket still open where each token stands (parallel to `tokens`), for
+   * "expected ')' to close '(' opened at …". A side array, not a field on the tokens: tokens of
+   * two shapes would make every token access in the parser polymorphic.
+   */
+  openers: (IToken | undefined)[];
+  /** Terminators the layout pass made up: before a '}' or at the end of input. */
+  synthetic: Map<IToken, 'brace' | 'end'>;
   /** The innermost bracket left open at the end of input. */
   openAtEnd?: IToken;
   /** The last token of the input continues the line (an operator, ',', an open bracket). */
@@ -148,13 +154,11 @@ function isTerminator(t: IToken | undefined): boolean {
   return t !== undefined && (t.tokenType === Newline || t.tokenType === Semicolon);
 }
 
-function syntheticTerminator(after: IToken | undefined, kind: 'brace' | 'end'): TildeToken {
+function syntheticTerminator(after: IToken | undefined): IToken {
   const offset = after ? (after.endOffset ?? after.startOffset) + 1 : 0;
   const line = after?.endLine ?? 1;
   const column = after ? (after.endColumn ?? 0) + 1 : 1;
-  const t = createTokenInstance(Newline, '', offset, offset - 1, line, line, column, column - 1) as TildeToken;
-  t.synthetic = kind;
-  return t;
+  return createTokenInstance(Newline, '', offset, offset - 1, line, line, column, column - 1);
 }
 
 /**
@@ -164,14 +168,16 @@ function syntheticTerminator(after: IToken | undefined, kind: 'brace' | 'end'): 
  */
 export function lex(source: string): LexResult {
   const raw = lexer.tokenize(source);
-  const out: TildeToken[] = [];
+  const out: IToken[] = [];
+  const openers: (IToken | undefined)[] = [];
+  const synthetic = new Map<IToken, 'brace' | 'end'>();
   const stack: IToken[] = [];
   let lastReal: IToken | undefined;
   // Characters the lexer rejected still end a line's content: `b = $` must not continue onto the next line.
   const errors = raw.errors;
   let nextError = 0;
   let rejectedSinceLast = false;
-  for (const tok of raw.tokens as TildeToken[]) {
+  for (const tok of raw.tokens) {
     const type = tok.tokenType;
     const top = stack[stack.length - 1];
     const last = out[out.length - 1];
@@ -183,18 +189,27 @@ export function lex(source: string): LexResult {
       if (top !== undefined && top.tokenType !== LBrace) continue;
       if (last === undefined || isTerminator(last) || (CONTINUATION.has(last.tokenType) && !rejectedSinceLast)) continue;
       out.push(tok);
+      openers.push(top);
       rejectedSinceLast = false;
       continue;
     }
     rejectedSinceLast = false;
     lastReal = tok;
-    if (LEADING_CONTINUATION.has(type) && last !== undefined && last.tokenType === Newline && !last.synthetic) out.pop();
+    if (LEADING_CONTINUATION.has(type) && last !== undefined && last.tokenType === Newline && !synthetic.has(last)) {
+      out.pop();
+      openers.pop();
+    }
     if (type === RBrace) {
       const prev = out[out.length - 1];
-      if (prev !== undefined && !isTerminator(prev) && prev.tokenType !== LBrace) out.push(syntheticTerminator(prev, 'brace'));
+      if (prev !== undefined && !isTerminator(prev) && prev.tokenType !== LBrace) {
+        const t = syntheticTerminator(prev);
+        synthetic.set(t, 'brace');
+        out.push(t);
+        openers.push(top);
+      }
     }
-    if (top !== undefined) tok.opener = top;
     out.push(tok);
+    openers.push(top);
     if (OPENERS.has(type)) {
       stack.push(tok);
     } else {
@@ -212,13 +227,16 @@ export function lex(source: string): LexResult {
   }
   const last = out[out.length - 1];
   if (last !== undefined && !isTerminator(last)) {
-    const t = syntheticTerminator(last, 'end');
-    if (stack.length) t.opener = stack[stack.length - 1];
+    const t = syntheticTerminator(last);
+    synthetic.set(t, 'end');
     out.push(t);
+    openers.push(stack[stack.length - 1]);
   }
   return {
     tokens: out,
     errors: raw.errors,
+    openers,
+    synthetic,
     openAtEnd: stack[stack.length - 1],
     endsWithContinuation: lastReal !== undefined && CONTINUATION.has(lastReal.tokenType),
   };

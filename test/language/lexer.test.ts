@@ -3,8 +3,9 @@ import { isIncomplete, lex } from '../../language/parse.js';
 
 /** Token names and images after the layout pass; terminators show as NL (real), NL* (made up) and ';'. */
 function toks(source: string): string[] {
-  return lex(source).tokens.map((t) => {
-    if (t.tokenType.name === 'Newline') return t.synthetic ? 'NL*' : 'NL';
+  const r = lex(source);
+  return r.tokens.map((t) => {
+    if (t.tokenType.name === 'Newline') return r.synthetic.has(t) ? 'NL*' : 'NL';
     return t.image;
   });
 }
