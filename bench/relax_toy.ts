@@ -1,0 +1,207 @@
+// The RELAX toy problem (Grathwohl et al. 2018, §6.1; shared/RELAX.md §5) on
+// models/relax_toy.tilde: minimise E[(t − b)²], b ~ Bernoulli(σ(phi)), t = 0.499,
+// phi₀ = 0, one sample per step, Adam lr 0.01 for phi and for the surrogate φ.
+//
+// For REINFORCE without baseline, REINFORCE with the moving-average baseline, REBAR
+// and RELAX it prints θ = σ(phi) at 1k/2k/5k/10k steps and the natural-log variance of
+// the single-sample gradient estimate at a few checkpoints, over several seeds.
+//
+// Run after the build:
+//   node dist/bench/relax_toy.js [--steps N] [--seeds K] [--estimators a,b] [--var-draws M] [--json FILE]
+//
+// How it is run. The fit is the one `model.fit` runs (same setup, initial values, seed
+// streams, Estimators.step and Adam), driven here step by step so phi can be read
+// mid-fit: the public fit API reports only −cost per step, not phi. `--verify` checks
+// that this loop reproduces model.fit's final phi bit for bit.
+//
+// The variance at a checkpoint is measured with the fit's own estimator state (the
+// trained surrogate φ for RELAX/REBAR, the current moving average for 'ema') at the
+// current phi: `--var-draws` single-particle estimates, computed as 100 evaluations of
+// Estimators.loss with P = var-draws/100 i.i.d. particles each; the single-particle variance
+// is P × the variance of the P-particle means (exact in expectation, 99 degrees of freedom).
+// These evaluations use their own noise seeds, so the training noise stream is untouched;
+// they do advance the moving-average baseline (100 updates with values ≈ 0.25, which it
+// forgets within ~20 steps).
+
+import { readFileSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { pathToFileURL } from 'node:url';
+import { tf, useBackend } from '../inference/backend.js';
+import { Estimators } from '../inference/estimators/step.js';
+import { buildLayout, initialValues } from '../inference/layout.js';
+import { compile, estimatorOptions, evaluateInits, planFor, type FitOptions } from '../inference/model.js';
+import { Rng } from '../inference/rng.js';
+import { setup } from '../inference/setup.js';
+
+export const ESTIMATORS = {
+  'reinforce-none': { estimator: 'reinforce', baseline: 'none' },
+  'reinforce-ema': { estimator: 'reinforce', baseline: 'ema' },
+  rebar: { estimator: 'rebar', baseline: 'none' },
+  relax: { estimator: 'relax', baseline: 'none' },
+} as const satisfies Record<string, { estimator: FitOptions['estimator']; baseline: FitOptions['baseline'] }>;
+export type ToyEstimator = keyof typeof ESTIMATORS;
+
+const T = 0.499;
+const LR = 0.01;
+const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
+
+export interface ToyRun {
+  estimator: ToyEstimator;
+  seed: number;
+  /** phi every 100 steps (index k ↔ step 100·k; index 0 is the start). */
+  phi: number[];
+  /** ln Var of the single-sample gradient at the checkpoints. */
+  logVar: Record<number, number>;
+  msPerStep: number;
+  tensorsBefore: number;
+  tensorsAfter: number;
+}
+
+function modelPath(): string {
+  return new URL('../../models/relax_toy.tilde', import.meta.url).pathname;
+}
+
+export async function runToy(name: ToyEstimator, seed: number, steps: number, checkpoints: number[], varDraws: number): Promise<ToyRun> {
+  const source = readFileSync(modelPath(), 'utf8');
+  const model = compile(source, { file: 'relax_toy.tilde' });
+  const opts = ESTIMATORS[name];
+  const plan = planFor(model.program, { estimator: opts.estimator });
+  const s = setup(model.program, model.bind({ t: T }));
+  const tensorsBefore = tf.memory().numTensors;
+  const layout = buildLayout(s, 'meanfield');
+  const rng = new Rng(seed);
+  const init = initialValues(layout, s, { rng: rng.split('init'), paramInits: evaluateInits(s), initScale: 0.1 });
+  const jo = { setup: s, layout, S: 1, rng: rng.split('steps'), mode: 'optimisation' } as const;
+  const est = new Estimators(model.program, plan, 'optimisation', 1, rng.split('estimators'), estimatorOptions({ estimator: opts.estimator, baseline: opts.baseline, surrogateLr: LR }));
+  const initT = tf.tensor1d(init);
+  const flat = tf.variable(initT, true, 'tilde/flat');
+  initT.dispose();
+  const optimizer = tf.train.adam(LR);
+  const P = Math.max(1, Math.round(varDraws / 100));
+  const joM = { ...jo, S: P, rng: new Rng(`measure/${seed}`) } as const;
+  const measureRng = new Rng(`relax_toy/measure/${name}/${seed}`);
+  const phi: number[] = [flat.dataSync()[0]!];
+  const logVar: Record<number, number> = {};
+  let trainMs = 0;
+  const measure = () => {
+    let sum = 0;
+    let sumSq = 0;
+    for (let m = 0; m < 100; m++) {
+      const g = tf.tidy(() => {
+        let kept: tf.Tensor[] = [];
+        const { grads } = tf.variableGrads(() => {
+          const r = est.loss(joM, flat, measureRng.int());
+          kept = r.keep;
+          return r.loss as tf.Scalar;
+        }, [flat]);
+        kept.forEach((t) => t.dispose());
+        return grads[flat.name]!.dataSync()[0]!;
+      });
+      sum += g;
+      sumSq += g * g;
+    }
+    const mean = sum / 100;
+    return Math.log((P * (sumSq - 100 * mean * mean)) / 99);
+  };
+  try {
+    for (let step = 1; step <= steps; step++) {
+      const t0 = performance.now();
+      tf.tidy(() => est.step(jo, flat, optimizer)).dispose();
+      trainMs += performance.now() - t0;
+      if (step % 100 === 0) phi.push(flat.dataSync()[0]!);
+      if (checkpoints.includes(step)) logVar[step] = measure();
+    }
+  } finally {
+    flat.dispose();
+    optimizer.dispose();
+    est.dispose();
+    s.dispose();
+  }
+  return { estimator: name, seed, phi, logVar, msPerStep: trainMs / steps, tensorsBefore, tensorsAfter: tf.memory().numTensors };
+}
+
+/** model.fit on the same problem: its final phi must equal this loop's (no measurements). */
+async function verify(steps: number): Promise<void> {
+  const model = compile(readFileSync(modelPath(), 'utf8'), { file: 'relax_toy.tilde' });
+  for (const name of Object.keys(ESTIMATORS) as ToyEstimator[]) {
+    const o = ESTIMATORS[name];
+    const fit = await model.fit({ data: { t: T }, steps, particles: 1, lr: LR, seed: 3, estimator: o.estimator, baseline: o.baseline, surrogateLr: LR, backend: 'cpu' });
+    const mine = await runToy(name, 3, steps, [], 100);
+    const a = fit.parameters[0]!;
+    const b = mine.phi[mine.phi.length - 1]!;
+    console.log(`verify ${name}: model.fit phi = ${a}, bench loop phi = ${b} ${a === b ? 'identical' : 'DIFFERENT'}`);
+  }
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const n = s.length;
+  return n % 2 ? s[(n - 1) / 2]! : (s[n / 2 - 1]! + s[n / 2]!) / 2;
+};
+const fmt = (x: number, d = 3) => (Math.abs(x) >= 0.001 || x === 0 ? x.toFixed(d) : x.toExponential(1));
+const spread = (xs: number[], d = 3) => `${fmt(median(xs), d)} [${fmt(Math.min(...xs), d)}, ${fmt(Math.max(...xs), d)}]`;
+
+export function report(runs: ToyRun[], steps: number, checkpoints: number[]): string {
+  const lines: string[] = [];
+  const thetaAt = [1000, 2000, 5000, 10000].filter((k) => k <= steps);
+  if (!thetaAt.includes(steps)) thetaAt.push(steps);
+  for (const name of Object.keys(ESTIMATORS) as ToyEstimator[]) {
+    const rs = runs.filter((r) => r.estimator === name);
+    if (!rs.length) continue;
+    lines.push(`${name} (${rs.length} seeds: ${rs.map((r) => r.seed).join(', ')}; ${fmt(median(rs.map((r) => r.msPerStep)), 2)} ms/step median)`);
+    lines.push(`| step | θ median [min, max] | ln Var(ĝ) median [min, max] |`);
+    lines.push(`|---:|---|---|`);
+    const rows = [...new Set([...thetaAt, ...checkpoints])].filter((k) => k <= steps).sort((a, b) => a - b);
+    for (const k of rows) {
+      const th = thetaAt.includes(k) && k % 100 === 0 ? spread(rs.map((r) => sigmoid(r.phi[k / 100]!))) : '';
+      const lv = checkpoints.includes(k) ? spread(rs.map((r) => r.logVar[k]!), 2) : '';
+      lines.push(`| ${k} | ${th} | ${lv} |`);
+    }
+    const last = rs.map((r) => sigmoid(r.phi[r.phi.length - 1]!));
+    lines.push(`θ ≤ 0.1 at step ${steps}: ${last.filter((x) => x <= 0.1).length}/${rs.length} seeds`);
+    const tb = rs.map((r) => r.tensorsAfter - r.tensorsBefore);
+    lines.push(`live tensors after each run minus before: ${[...new Set(tb)].join(', ')}`);
+    lines.push('');
+  }
+  return lines.join('\n');
+}
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : fallback;
+}
+
+async function main(): Promise<void> {
+  await useBackend('cpu');
+  if (process.argv.includes('--verify')) return verify(Number(arg('steps', '300')));
+  const steps = Number(arg('steps', '10000'));
+  const seeds = Number(arg('seeds', '10'));
+  const firstSeed = Number(arg('first-seed', '1'));
+  const varDraws = Number(arg('var-draws', '1000'));
+  const names = arg('estimators', Object.keys(ESTIMATORS).join(',')).split(',') as ToyEstimator[];
+  for (const n of names) if (!(n in ESTIMATORS)) throw new RangeError(`unknown estimator '${n}' (known: ${Object.keys(ESTIMATORS).join(', ')})`);
+  const checkpoints = arg('checkpoints', '500,1000,2000,5000,10000').split(',').map(Number).filter((k) => k <= steps);
+  console.log(`relax_toy: t = ${T}, phi0 = 0, S = 1, Adam lr ${LR} (phi and surrogate), ${steps} steps, seeds ${firstSeed}..${firstSeed + seeds - 1}`);
+  console.log(`variance: ${varDraws} fresh single-sample estimates at steps ${checkpoints.join(', ')}; backend cpu; ${cpus()[0]?.model ?? '?'}`);
+  const runs: ToyRun[] = [];
+  const t0 = performance.now();
+  for (const name of names) {
+    for (let seed = firstSeed; seed < firstSeed + seeds; seed++) {
+      const r = await runToy(name, seed, steps, checkpoints, varDraws);
+      runs.push(r);
+      const th = sigmoid(r.phi[r.phi.length - 1]!);
+      console.error(`${name} seed ${seed}: θ_final = ${th.toFixed(4)}, ${r.msPerStep.toFixed(2)} ms/step, ln Var ${JSON.stringify(Object.fromEntries(Object.entries(r.logVar).map(([k, v]) => [k, +v.toFixed(2)])))}`);
+    }
+  }
+  console.log(`wall time ${((performance.now() - t0) / 1000).toFixed(0)} s\n`);
+  console.log(report(runs, steps, checkpoints));
+  const out = arg('json', '');
+  if (out) writeFileSync(out, JSON.stringify({ steps, checkpoints, varDraws, runs }, null, 1));
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  main().catch((e) => {
+    console.error(e);
+    process.exit(1);
+  });
+}
