@@ -70,6 +70,12 @@ function makeOptimizer(name: OptimizerName, lr: number): tf.Optimizer {
   }
 }
 
+function setLearningRate(opt: tf.Optimizer, lr: number): void {
+  const o = opt as tf.Optimizer & { setLearningRate?: (x: number) => void; learningRate?: number };
+  if (typeof o.setLearningRate === 'function') o.setLearningRate(lr);
+  else o.learningRate = lr;
+}
+
 const yieldToEventLoop = () => new Promise<void>((r) => setTimeout(r, 0));
 
 export async function runLoop(
@@ -92,6 +98,7 @@ export async function runLoop(
   let smoothed: number | undefined;
   let phase: 'optimise' | 'average' = 'optimise';
   let averageUntil = Infinity;
+  let averageFrom = Infinity;
   let avg: tf.Variable | undefined;
   let avgCount = 0;
   let stopped: LoopResult['stopped'] = 'max-steps';
@@ -106,7 +113,7 @@ export async function runLoop(
         o.step ? o.step(flat, optimizer) : optimizer.minimize(() => objective(evaluateJoint(joint, flat)).loss as tf.Scalar, true, [flat])!,
       );
       pending.push(loss);
-      if (phase === 'average') {
+      if (phase === 'average' && step > averageFrom) {
         tf.tidy(() => {
           avgCount++;
           avg!.assign(tf.add(avg!, tf.div(tf.sub(flat, avg!), avgCount)));
@@ -152,10 +159,16 @@ export async function runLoop(
         if (relChanges.length >= 2 && (mean < o.tolRelObj || median < o.tolRelObj)) {
           phase = 'average';
           stopped = 'converged';
-          averageUntil = Math.min(o.steps, step + Math.max(o.evalEvery, Math.round(step * o.averageFraction)));
+          // The final phase runs at a tenth of the step size; its first half lets the iterates settle
+          // at the smaller step, its second half is averaged (Polyak–Ruppert).
+          const length = Math.max(5 * o.evalEvery, Math.round(step * o.averageFraction));
+          averageUntil = Math.min(o.steps, step + length);
+          averageFrom = Math.min(averageUntil - 1, step + Math.floor(length / 2));
           const start = flat.clone();
           avg = tf.variable(start, false);
           start.dispose();
+          // Smaller steps while averaging: the iterates' stationary noise scales with the step size.
+          setLearningRate(optimizer, o.lr * 0.1);
           avgCount = 0;
         }
       }

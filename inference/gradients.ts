@@ -5,7 +5,7 @@
 
 import { tf, useBackend, type BackendName } from './backend.js';
 import { Estimators } from './estimators/step.js';
-import { buildLayout, initialValues, paramKey, type Layout } from './layout.js';
+import { blockNames, buildLayout, initialValues, paramKey } from './layout.js';
 import { estimatorOptions, evaluateInits, planFor, type FitOptions, type Model } from './model.js';
 import { Rng } from './rng.js';
 import { setup, type Setup } from './setup.js';
@@ -38,20 +38,6 @@ export interface GradientReport {
   params: Record<string, GradientStats>;
   plan: Record<string, string>;
   backend: BackendName;
-}
-
-/** Human names for the blocks of the flat vector: params by name, automatic guides by their latent. */
-function blockNames(layout: Layout): { name: string; offset: number; size: number }[] {
-  const out: { name: string; offset: number; size: number }[] = [];
-  for (const b of layout.blocks.values()) {
-    const [kind, a, c] = b.key.split(':');
-    if (kind === 'param') out.push({ name: a === 'guide' ? `guide.${c}` : c!, offset: b.offset, size: b.size });
-    else if (kind === 'q' && a === 'logits') out.push({ name: `${c}.logits`, offset: b.offset, size: b.size });
-    else if (kind === 'q' && (a === 'loc' || a === 'logscale')) {
-      for (const slot of layout.slots.values()) out.push({ name: `${slot.name}.${a}`, offset: b.offset + slot.offset, size: slot.size });
-    } else out.push({ name: b.key, offset: b.offset, size: b.size });
-  }
-  return out;
 }
 
 export async function estimateGradients(model: Model, o: GradientOptions = {}): Promise<GradientReport> {

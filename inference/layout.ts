@@ -155,3 +155,17 @@ export function initialValues(layout: Layout, s: Setup, o: InitOptions): Float32
   }
   return out;
 }
+
+/** Human names for the blocks of the flat vector: params by name, automatic guides by their latent. */
+export function blockNames(layout: Layout): { name: string; offset: number; size: number }[] {
+  const out: { name: string; offset: number; size: number }[] = [];
+  for (const b of layout.blocks.values()) {
+    const [kind, a, c] = b.key.split(':');
+    if (kind === 'param') out.push({ name: a === 'guide' ? `guide.${c}` : c!, offset: b.offset, size: b.size });
+    else if (kind === 'q' && a === 'logits') out.push({ name: `${c}.logits`, offset: b.offset, size: b.size });
+    else if (kind === 'q' && (a === 'loc' || a === 'logscale')) {
+      for (const slot of layout.slots.values()) out.push({ name: `${slot.name}.${a}`, offset: b.offset + slot.offset, size: slot.size });
+    } else out.push({ name: b.key, offset: b.offset, size: b.size });
+  }
+  return out;
+}

@@ -11,7 +11,7 @@ import { selectBackend, tf, useBackend, type BackendName } from './backend.js';
 import { EvalError, Interpreter } from './evaluate.js';
 import { runLoop, type OptimizerName, type Progress } from './fit.js';
 import { evaluateJoint } from './joint.js';
-import { buildLayout, initialValues, paramKey, type GuideKind, type Layout } from './layout.js';
+import { blockNames, buildLayout, initialValues, paramKey, type GuideKind, type Layout } from './layout.js';
 import { sumAfterFirst } from './objective.js';
 import { makePlan, planToJSON, type EstimatorKind, type Plan } from './plan.js';
 import { Posterior, summarise, elementNames, type DrawArray, type QueryResult, type SummaryRow } from './posterior.js';
@@ -108,6 +108,27 @@ export interface FitDiagnostics {
   seed: number;
   guide: GuideKind;
   warnings: string[];
+  /**
+   * Running estimate (moving average over the last ~100 steps) of the gradient variance per
+   * stochastic node and param: the mean over its parameters' components.
+   */
+  gradientVariance: Record<string, number>;
+}
+
+/** Average the per-component gradient variance over each node's parameters (z.logits → z, mu.loc/mu.logscale → mu). */
+function perNodeVariance(layout: Layout, v: Float32Array | undefined): Record<string, number> {
+  const out: Record<string, number> = {};
+  if (!v) return out;
+  const acc = new Map<string, { sum: number; n: number }>();
+  for (const b of blockNames(layout)) {
+    const node = b.name.replace(/\.(loc|logscale|logits)$/, '');
+    const a = acc.get(node) ?? { sum: 0, n: 0 };
+    for (let i = b.offset; i < b.offset + b.size; i++) a.sum += v[i]!;
+    a.n += b.size;
+    acc.set(node, a);
+  }
+  for (const [k, a] of acc) out[k] = a.n ? a.sum / a.n : 0;
+  return out;
 }
 
 export function khatReading(k: number): FitDiagnostics['khatReading'] {
@@ -176,6 +197,7 @@ export class Model {
       const init = initialValues(layout, s, { rng: rng.split('init'), paramInits: evaluateInits(s), initScale: 0.1 });
       const mode = this.program.mode === 'optimisation' ? 'optimisation' : 'inference';
       const jo = { setup: s, layout, S: o.particles, rng: rng.split('steps'), mode } as const;
+      let gradVar: Float32Array | undefined;
       const est = new Estimators(this.program, plan, mode, o.particles, rng.split('estimators'), estimatorOptions(options));
       const loop = await runLoop(jo, init, {
         step: (flat, optimizer) => est.step(jo, flat, optimizer),
@@ -184,10 +206,13 @@ export class Model {
         optimizer: o.optimizer,
         evalEvery: o.evalEvery,
         tolRelObj: o.tolRelObj,
-        averageFraction: 0.25,
+        averageFraction: 0.5,
         onProgress: options.onProgress,
         signal: options.signal,
-      }).finally(() => est.dispose());
+      }).finally(() => {
+        gradVar = est.gradientVariance();
+        est.dispose();
+      });
       const lastWindow = loop.trace.slice(-o.evalEvery);
       const state: FitState = {
         source: this.program.source,
@@ -209,6 +234,7 @@ export class Model {
           seed: o.seed,
           guide: o.guide,
           warnings: bound.warnings.map((w) => w.message),
+          gradientVariance: perNodeVariance(layout, gradVar),
         },
       };
       return Fit.create(this, s, layout, state, plan);

@@ -290,11 +290,34 @@ export class Estimators {
     return { thetaLoss, phiLoss, kept: [cTilde!] };
   }
 
+  private moments?: { m1: tf.Variable; m2: tf.Variable };
+
+  /** Running first and second moments of the parameter gradient (β = 0.99), for per-node variance. */
+  private track(g: tf.Tensor): void {
+    const beta = 0.99;
+    if (!this.moments) {
+      this.moments = { m1: tf.variable(g, false), m2: tf.variable(tf.square(g), false) };
+      return;
+    }
+    this.moments.m1.assign(tf.add(tf.mul(this.moments.m1, beta), tf.mul(g, 1 - beta)));
+    this.moments.m2.assign(tf.add(tf.mul(this.moments.m2, beta), tf.mul(tf.square(g), 1 - beta)));
+  }
+
+  /** Per-element running gradient variance E[g²] − E[g]², or undefined before the first step. */
+  gradientVariance(): Float32Array | undefined {
+    if (!this.moments) return undefined;
+    return tf.tidy(() => tf.relu(tf.sub(this.moments!.m2, tf.square(this.moments!.m1))).dataSync() as Float32Array);
+  }
+
   /** One optimisation step: θ by `optimizer`, φ by the surrogate optimiser. Returns the loss (kept). */
   step(jo: JointOptions, flat: tf.Variable, optimizer: tf.Optimizer): tf.Tensor {
     const seed = this.rng.int();
     if (!this.hasSurrogates) {
-      return optimizer.minimize(() => this.loss(jo, flat, seed).loss as tf.Scalar, true, [flat])!;
+      const { value, grads } = tf.variableGrads(() => this.loss(jo, flat, seed).loss as tf.Scalar, [flat]);
+      const g = grads[flat.name]!;
+      optimizer.applyGradients({ [flat.name]: g });
+      this.track(g);
+      return value;
     }
     const phi = this.phiVariables();
     let value: tf.Tensor | undefined;
@@ -307,6 +330,7 @@ export class Estimators {
     }, [flat, ...phi]);
     kept.forEach((t) => t.dispose());
     optimizer.applyGradients({ [flat.name]: grads[flat.name]! });
+    this.track(grads[flat.name]!);
     if (phi.length) {
       this.phiOptimizer ??= tf.train.adam(this.options.surrogateLr);
       const phiGrads: Record<string, tf.Tensor> = {};
@@ -331,6 +355,8 @@ export class Estimators {
   }
 
   dispose(): void {
+    this.moments?.m1.dispose();
+    this.moments?.m2.dispose();
     this.ema.forEach((e) => e.dispose());
     this.sdEma.forEach((e) => e.dispose());
     this.surrogates.forEach((s) => s.dispose());
