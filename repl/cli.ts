@@ -119,6 +119,7 @@ export function buildProgram(io: Io): Command {
     .addOption(new Option('--optimizer <name>', 'optimiser').choices(['adam', 'sgd', 'rmsprop']))
     .addOption(new Option('--backend <name>', 'tfjs backend (default: fastest available; env TILDE_BACKEND)').choices(['auto', 'tensorflow', 'wasm', 'cpu', 'webgl']))
     .option('--draws <n>', 'posterior draws for the summary', intArg('--draws'))
+    .addOption(new Option('--estimator <name>', 'force an estimator on every discrete site').choices(['reinforce', 'relax', 'rebar', 'concrete']))
     .option('--json', 'machine-readable output')
     .action(async (modelFile: string, opts: Record<string, unknown>) => {
       const { source, checked, warnings } = loadModel(modelFile, io);
@@ -138,6 +139,7 @@ export function buildProgram(io: Io): Command {
         optimizer: opts['optimizer'] as 'adam' | undefined,
         backend: opts['backend'] as 'cpu' | undefined,
         draws: opts['draws'] as number | undefined,
+        estimator: opts['estimator'] as 'relax' | undefined,
         onProgress: showProgress ? progressBar(io) : undefined,
       });
       if (showProgress) io.err('\r' + ' '.repeat(100) + '\r');
