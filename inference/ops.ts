@@ -52,13 +52,34 @@ function custom(arity: number, f: Forward): (...xs: T[]) => T {
   return (...xs: T[]) => op(...xs);
 }
 
+// How many running computations need second derivatives (RELAX's surrogate training).
+// While none does, the table hands out tfjs's own ops: their first derivatives are right,
+// and a custom gradient costs extra kernels (an Identity and two scopes) on every call.
+let secondOrderUsers = 0;
+
+/** Declare that derivatives of derivatives will be taken until `release()` is called. */
+export function requireSecondOrder(): { release(): void } {
+  secondOrderUsers++;
+  let released = false;
+  return {
+    release() {
+      if (!released) secondOrderUsers--;
+      released = true;
+    },
+  };
+}
+
+export function secondOrderActive(): boolean {
+  return secondOrderUsers > 0;
+}
+
 /** A unary op whose value comes from tfjs and whose derivative f'(x) is built from this table. */
 function unary(value: (x: T) => T, derivative: (x: T) => T): (x: T) => T {
   const op = custom(1, ([x], save) => {
     save([x!]);
     return { value: value(x!), gradFunc: (dy, saved) => tf.mul(dy, derivative(saved[0]!)) };
   });
-  return (x: T) => op(x);
+  return (x: T) => (secondOrderUsers > 0 ? op(x) : value(x));
 }
 
 /**
@@ -135,10 +156,11 @@ export function pow(x: T, p: T | number): T {
     if (p === 0) return tf.onesLike(x);
     return powScalar(x, p);
   }
-  return powTensor(x, p);
+  return secondOrderUsers > 0 ? powTensor(x, p) : tf.pow(x, p);
 }
 
 function powScalar(x: T, p: number): T {
+  if (secondOrderUsers === 0) return tf.pow(x, p);
   const op = custom(1, ([base], save) => {
     save([base!]);
     return {

@@ -99,7 +99,11 @@ export class Estimators {
     }
     this.signals = planSignals(program, [...this.kinds.keys()]);
     this.relaxSites = [...this.kinds].filter(([, k]) => k === 'relax').map(([s]) => s);
+    // Training φ differentiates the relaxed model twice: the op table must be second-order safe.
+    if (this.relaxSites.length) this.secondOrder = ops.requireSecondOrder();
   }
+
+  private secondOrder?: { release(): void };
 
   get hasSurrogates(): boolean {
     return this.relaxSites.length > 0;
@@ -355,6 +359,7 @@ export class Estimators {
   }
 
   dispose(): void {
+    this.secondOrder?.release();
     this.moments?.m1.dispose();
     this.moments?.m2.dispose();
     this.ema.forEach((e) => e.dispose());

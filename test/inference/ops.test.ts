@@ -4,6 +4,11 @@ import * as ops from '../../inference/ops.js';
 
 type T = tf.Tensor;
 
+// Second derivatives are what these tests check: hold the op table in its second-order mode.
+beforeAll(() => {
+  ops.requireSecondOrder();
+});
+
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });

@@ -1,8 +1,14 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../../inference/backend.js';
+import * as ops from '../../inference/ops.js';
 import { affineSigmoid, bijectorFor, exp, identity, sigmoid, stickBreaking, type Bijector } from '../../inference/transforms.js';
 
 type T = tf.Tensor;
+
+// Second derivatives are what these tests check: hold the op table in its second-order mode.
+beforeAll(() => {
+  ops.requireSecondOrder();
+});
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
