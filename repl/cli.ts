@@ -207,6 +207,25 @@ export function buildProgram(io: Io): Command {
       io.out(`\n${Object.entries(r.plan).map(([k, v]) => `${k}: ${v}`).join(', ') || 'no stochastic nodes'}   ${opts['draws']} estimates × ${opts['particles']} particles   backend ${r.backend}\n`);
     });
 
+  program
+    .command('serve')
+    .description('serve the browser playground on 127.0.0.1 and print its URL (build it first: npm run playground)')
+    .option('--port <n>', 'port (0: any free port)', intArg('--port'), 8737)
+    .option('--dir <folder>', 'the built playground folder (default dist/playground)')
+    .action(async (opts: { port: number; dir?: string }) => {
+      const { defaultPlaygroundDir, serveDirectory } = await import('./serve.js');
+      const { existsSync } = await import('node:fs');
+      const { join } = await import('node:path');
+      const dir = opts.dir ?? defaultPlaygroundDir();
+      if (!existsSync(join(dir, 'index.html'))) {
+        io.err(`error: no playground in ${dir}; build it with: npm run playground\n`);
+        throw new ExitCode(1);
+      }
+      const served = await serveDirectory(dir, { port: opts.port });
+      io.out(`tilde playground: ${served.url}  (serving ${dir}; Ctrl-C stops)\n`);
+      await new Promise<void>((resolve) => served.server.once('close', () => resolve()));
+    });
+
   return program;
 }
 
