@@ -116,6 +116,8 @@ export interface JointOptions {
   replicate?: (ev: SiteEvent, draw: tf.Tensor) => void;
   /** How discrete latents are drawn (default: exact draws). */
   drawDiscrete?: DiscreteHook;
+  /** Also compute log q of the automatic guide at its draws (for PSIS; training uses the entropy). */
+  withLogq?: boolean;
 }
 
 function view(flat: tf.Tensor, layout: Layout, key: string): tf.Tensor {
@@ -190,19 +192,18 @@ export function evaluateJoint(o: JointOptions, flat: tf.Tensor): Joint {
     const D = layout.autoDim;
     const loc = view(flat, layout, 'q:loc');
     const eps = tf.randomNormal([S, D], 0, 1, 'float32', rng.int());
-    const halfSq = tf.mul(-0.5, tf.sum(tf.square(eps), 1));
+    let sumLog: tf.Tensor;
     if (layout.guide === 'meanfield') {
       const logscale = view(flat, layout, 'q:logscale');
       u = tf.add(loc, tf.mul(ops.exp(logscale), eps));
-      const sumLog = tf.sum(logscale);
-      entropy = tf.add(sumLog, (D / 2) * (1 + LOG_2PI));
-      logqAuto = tf.sub(tf.sub(halfSq, sumLog), (D / 2) * LOG_2PI);
+      sumLog = tf.sum(logscale);
     } else {
-      const { L, sumLogDiag: sumLog } = choleskyFactor(view(flat, layout, 'q:tril'), D);
-      u = tf.add(loc, tf.matMul(eps, L, false, true));
-      entropy = tf.add(sumLog, (D / 2) * (1 + LOG_2PI));
-      logqAuto = tf.sub(tf.sub(halfSq, sumLog), (D / 2) * LOG_2PI);
+      const chol = choleskyFactor(view(flat, layout, 'q:tril'), D);
+      u = tf.add(loc, tf.matMul(eps, chol.L, false, true));
+      sumLog = chol.sumLogDiag;
     }
+    entropy = tf.add(sumLog, (D / 2) * (1 + LOG_2PI));
+    if (o.withLogq) logqAuto = tf.sub(tf.sub(tf.mul(-0.5, tf.sum(tf.square(eps), 1)), sumLog), (D / 2) * LOG_2PI);
   }
 
   const objectives: { value: tf.Tensor; span: Span }[] = [];
@@ -262,9 +263,12 @@ export function evaluateJoint(o: JointOptions, flat: tf.Tensor): Joint {
         const slot = layout.slots.get(name)!;
         let us = tf.slice(u!, [0, slot.offset], [S, slot.size]).reshape([S, ...slot.ushape]);
         for (const i of ev.element) us = sliceAt(us, i);
-        const bij = bijectorFor(ev.site.family.support, { low: ev.params['low'], high: ev.params['high'] });
-        value = bij.forward(us);
-        logdet = tf.add(logdet, sumLogical(padRank(bij.logDetJacobian(us), 0)));
+        if (ev.site.family.support.kind === 'real') value = us; // identity: no copy, no zero log-Jacobian
+        else {
+          const bij = bijectorFor(ev.site.family.support, { low: ev.params['low'], high: ev.params['high'] });
+          value = bij.forward(us);
+          logdet = tf.add(logdet, sumLogical(padRank(bij.logDetJacobian(us), 0)));
+        }
       } else if (o.mode === 'optimisation') {
         const logits = logitsOf(ev.site.family.name, ev.params);
         const d = draw({ ev, q: ev.dist, logits, S, rng });

@@ -326,6 +326,7 @@ export class Fit {
           S: nDraws,
           rng,
           mode,
+          withLogq: true,
           replicate: (ev, d) => {
             const list = replicated.get(ev.site.name) ?? [];
             list.push(d);
