@@ -7,7 +7,10 @@
 // the single-sample gradient estimate at a few checkpoints, over several seeds.
 //
 // Run after the build:
-//   node dist/bench/relax_toy.js [--steps N] [--seeds K] [--estimators a,b] [--var-draws M] [--json FILE]
+//   node dist/bench/relax_toy.js [--steps N] [--seeds K] [--first-seed S] [--estimators a,b] [--var-draws M]
+//        [--checkpoints 500,1000,...] [--json FILE]   (JSON rewritten after every run)
+//   node dist/bench/relax_toy.js --merge a.json,b.json   (tables from several parallel runs)
+//   node dist/bench/relax_toy.js --verify [--steps N]     (this loop reproduces model.fit)
 //
 // How it is run. The fit is the one `model.fit` runs (same setup, initial values, seed
 // streams, Estimators.step and Adam), driven here step by step so phi can be read
@@ -174,6 +177,13 @@ function arg(name: string, fallback: string): string {
 async function main(): Promise<void> {
   await useBackend('cpu');
   if (process.argv.includes('--verify')) return verify(Number(arg('steps', '300')));
+  const merge = arg('merge', '');
+  if (merge) {
+    // Tables from the JSON files of several (parallel) runs: --merge a.json,b.json
+    const parts = merge.split(',').map((f) => JSON.parse(readFileSync(f, 'utf8')) as { steps: number; checkpoints: number[]; runs: ToyRun[] });
+    console.log(report(parts.flatMap((p) => p.runs), parts[0]!.steps, parts[0]!.checkpoints));
+    return;
+  }
   const steps = Number(arg('steps', '10000'));
   const seeds = Number(arg('seeds', '10'));
   const firstSeed = Number(arg('first-seed', '1'));
@@ -183,20 +193,21 @@ async function main(): Promise<void> {
   const checkpoints = arg('checkpoints', '500,1000,2000,5000,10000').split(',').map(Number).filter((k) => k <= steps);
   console.log(`relax_toy: t = ${T}, phi0 = 0, S = 1, Adam lr ${LR} (phi and surrogate), ${steps} steps, seeds ${firstSeed}..${firstSeed + seeds - 1}`);
   console.log(`variance: ${varDraws} fresh single-sample estimates at steps ${checkpoints.join(', ')}; backend cpu; ${cpus()[0]?.model ?? '?'}`);
+  const out = arg('json', '');
   const runs: ToyRun[] = [];
   const t0 = performance.now();
   for (const name of names) {
     for (let seed = firstSeed; seed < firstSeed + seeds; seed++) {
       const r = await runToy(name, seed, steps, checkpoints, varDraws);
       runs.push(r);
+      // Written after every run, so a partial benchmark keeps what it measured.
+      if (out) writeFileSync(out, JSON.stringify({ steps, checkpoints, varDraws, runs }, null, 1));
       const th = sigmoid(r.phi[r.phi.length - 1]!);
       console.error(`${name} seed ${seed}: θ_final = ${th.toFixed(4)}, ${r.msPerStep.toFixed(2)} ms/step, ln Var ${JSON.stringify(Object.fromEntries(Object.entries(r.logVar).map(([k, v]) => [k, +v.toFixed(2)])))}`);
     }
   }
   console.log(`wall time ${((performance.now() - t0) / 1000).toFixed(0)} s\n`);
   console.log(report(runs, steps, checkpoints));
-  const out = arg('json', '');
-  if (out) writeFileSync(out, JSON.stringify({ steps, checkpoints, varDraws, runs }, null, 1));
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
