@@ -59,6 +59,10 @@ export async function runRepl(o: ReplOptions): Promise<number> {
     return failedAtStart ? 1 : code;
   }
   const history = new History(defaultHistoryFile());
+  // Ink renders only a final frame when it thinks it runs in CI (it reads CI at import). A person
+  // at a terminal is interactive whatever the environment says, so hide the flag before Ink loads.
+  delete process.env['CI'];
+  delete process.env['CONTINUOUS_INTEGRATION'];
   const backend = o.backend ?? process.env['TILDE_BACKEND'] ?? 'auto (chosen per model at :fit)';
   const [{ render }, { createElement }, { ColourApp }] = await Promise.all([import('ink'), import('react'), import('./app.js')]);
   const colour = !('NO_COLOR' in process.env && process.env['NO_COLOR'] !== '');
