@@ -34,7 +34,7 @@ export function bundledModels() {
 }
 
 /** An esbuild plugin that fails the build when one of our engine modules imports a Node built-in. */
-const noNodeBuiltinsInEngine = {
+export const noNodeBuiltinsInEngine = {
   name: 'no-node-builtins-in-engine',
   setup(build) {
     build.onResolve({ filter: /.*/ }, (args) => {
