@@ -1,0 +1,168 @@
+// Fit throughput and accuracy. Run after the build: node dist/bench/fit.js [--quick] [--reference-only] [--models-only] [--slow]
+//
+// Table 1, the continuous models in models/ on the cpu and wasm backends:
+//   steps/s   median of 3 fits of exactly 1,000 steps (convergence off: tolRelObj 1e-12)
+//   to conv.  wall time of one fit with default options (compile + fit, i.e. to convergence)
+//   err       max |posterior mean − known mean| / known sd over the parameters, for the default
+//             fit, where a closed form or a reference posterior is known (the model files say which)
+// Table 2, the posteriordb translations in test/reference/ (reference in ../shared/reference/posteriordb):
+//   max |mean − ref mean| / ref sd for the mean-field and the full-rank guide, fitted on wasm with
+//   the options test/inference/reference.test.ts uses. The models whose per-step cost makes a fit
+//   take minutes (unrolled loops, explicit discrete states) run only with --slow.
+// Timings are wall clock on whatever else the machine is doing; read them as rough.
+
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { selectBackend } from '../inference/backend.js';
+import { compile, type FitOptions } from '../inference/model.js';
+
+type Backend = 'cpu' | 'wasm';
+interface Known {
+  mean: number;
+  sd: number;
+}
+
+const ROOT = fileURLToPath(new URL(import.meta.url.includes('/dist/') ? '../..' : '..', import.meta.url));
+const REF_DIR = `${ROOT}/../shared/reference/posteriordb`;
+const args = new Set(process.argv.slice(2));
+const quick = args.has('--quick');
+
+/** Posterior means and sds stated in the model files (closed forms, or long MCMC runs). */
+const KNOWN: Record<string, Record<string, Known>> = {
+  coin: { p: { mean: 9 / 19, sd: 0.111648 } },
+  normal_normal: { mu: { mean: 2.93332, sd: 0.445435 } },
+  gamma_poisson: { rate: { mean: 89 / 25.5, sd: Math.sqrt(89) / 25.5 } },
+  dirichlet_categorical: {
+    'theta[0]': { mean: 0.255814, sd: 0.0657774 },
+    'theta[1]': { mean: 0.488372, sd: 0.0753574 },
+    'theta[2]': { mean: 0.255814, sd: 0.0657774 },
+  },
+  linear_regression: { alpha: { mean: 0.902, sd: 0.08 }, beta: { mean: 2.012, sd: 0.068 }, sigma: { mean: 0.551, sd: 0.058 } },
+  logistic_regression: {
+    alpha: { mean: -0.614, sd: 0.14 },
+    'beta[0]': { mean: 1.022, sd: 0.157 },
+    'beta[1]': { mean: -2.298, sd: 0.224 },
+    'beta[2]': { mean: 0.518, sd: 0.139 },
+    'beta[3]': { mean: 0.17, sd: 0.137 },
+    'beta[4]': { mean: 1.553, sd: 0.181 },
+  },
+  poisson_regression: { alpha: { mean: 0.443, sd: 0.088 }, 'beta[0]': { mean: 0.753, sd: 0.088 }, 'beta[1]': { mean: -0.43, sd: 0.08 } },
+};
+
+const CONTINUOUS = ['coin', 'normal_normal', 'gamma_poisson', 'dirichlet_categorical', 'linear_regression', 'logistic_regression', 'poisson_regression', 'eight_schools'];
+
+function tildeName(stan: string): string {
+  const m = /^(\w+)\[([\d,\s]+)\]$/.exec(stan);
+  if (!m) return stan;
+  return `${m[1]}[${m[2]!.split(',').map((s) => Number(s.trim()) - 1).join(', ')}]`;
+}
+
+function readJson<T>(path: string): T {
+  return JSON.parse(readFileSync(path, 'utf8')) as T;
+}
+
+function referenceOf(name: string): Record<string, Known> | undefined {
+  const f = `${REF_DIR}/${name}/reference.json`;
+  if (!existsSync(f)) return undefined;
+  const params = readJson<{ parameters: Record<string, Known> }>(f).parameters;
+  return Object.fromEntries(Object.entries(params).map(([k, v]) => [tildeName(k), { mean: v.mean, sd: v.sd }]));
+}
+
+function maxError(summary: Record<string, { mean: number }>, known: Record<string, Known>): { err: number; at: string } {
+  let err = 0;
+  let at = '';
+  for (const [name, k] of Object.entries(known)) {
+    const s = summary[name];
+    const e = s ? Math.abs(s.mean - k.mean) / k.sd : Infinity;
+    if (e > err || !s) [err, at] = [e, name];
+  }
+  return { err, at };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const fmt = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : String(x));
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+  return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
+}
+
+async function modelsTable(): Promise<void> {
+  const rows: string[][] = [];
+  const reps = quick ? 1 : 3;
+  for (const backend of ['cpu', 'wasm'] as Backend[]) {
+    await selectBackend(backend);
+    for (const name of CONTINUOUS) {
+      const source = readFileSync(`${ROOT}/models/${name}.tilde`, 'utf8');
+      const data = readJson<Record<string, unknown>>(`${ROOT}/models/${name}.json`);
+      const known = KNOWN[name] ?? (name === 'eight_schools' ? referenceOf('eight_schools-eight_schools_noncentered') : undefined);
+      const model = compile(source, { file: `${name}.tilde` });
+      const rates: number[] = [];
+      for (let r = 0; r < reps; r++) {
+        const fit = await model.fit({ data, backend, steps: 1000, tolRelObj: 1e-12, seed: 1 + r });
+        rates.push(fit.diagnostics.steps / fit.diagnostics.seconds);
+      }
+      const t0 = performance.now();
+      const fit = await compile(source, { file: `${name}.tilde` }).fit({ data, backend });
+      const wall = (performance.now() - t0) / 1000;
+      const e = known ? maxError(fit.summary(), known) : undefined;
+      rows.push([name, backend, fmt(median(rates), 0), fmt(wall, 2), String(fit.diagnostics.steps), e ? `${fmt(e.err)} (${e.at})` : '—']);
+      console.error(`  ${rows.at(-1)!.join('  ')}`);
+    }
+  }
+  console.log('\nContinuous models in models/ (default options: meanfield, 8 particles, lr 0.05, tolRelObj 0.01)\n');
+  console.log(table(['model', 'backend', 'steps/s (1k steps, median of 3)', 'wall to convergence (s)', 'steps', 'max err (known sd)'], rows));
+}
+
+/** Options per reference model: full-rank as in test/inference/reference.test.ts; mean-field with the same budget. */
+const REFERENCE: { name: string; options: FitOptions; slow?: boolean }[] = [
+  { name: 'eight_schools-eight_schools_noncentered', options: { steps: 3000, particles: 8, lr: 0.05, tolRelObj: 0.01 } },
+  { name: 'eight_schools-eight_schools_centered', options: { steps: 3000, particles: 8, lr: 0.05, tolRelObj: 0.001 } },
+  { name: 'mesquite-logmesquite', options: { steps: 3000, particles: 32, lr: 0.05, tolRelObj: 0.001 } },
+  { name: 'nes2000-nes', options: { steps: 3000, particles: 8, lr: 0.05, tolRelObj: 0.001 } },
+  { name: 'kidiq-kidscore_momiq', options: { steps: 6000, particles: 8, lr: 0.1, tolRelObj: 0.001 } },
+  { name: 'earnings-logearn_height', options: { steps: 6000, particles: 8, lr: 0.1, tolRelObj: 0.001 } },
+  { name: 'sblrc-blr', options: { steps: 6000, particles: 8, lr: 0.1, tolRelObj: 0.001 } },
+  { name: 'arK-arK', options: { steps: 3000, particles: 8, lr: 0.05, tolRelObj: 0.001 }, slow: true },
+  { name: 'garch-garch11', options: { steps: 3000, particles: 8, lr: 0.05, tolRelObj: 0.001 }, slow: true },
+  { name: 'low_dim_gauss_mix-low_dim_gauss_mix', options: { steps: 3000, particles: 8, lr: 0.05, tolRelObj: 0.001 }, slow: true },
+  { name: 'hmm_example-hmm_example', options: { steps: 3000, particles: 8, lr: 0.05, tolRelObj: 0.001 }, slow: true },
+];
+
+async function referenceTable(): Promise<void> {
+  if (!existsSync(REF_DIR)) {
+    console.log(`\n!! reference table skipped: ${REF_DIR} does not exist (clone shared/ beside the repository)\n`);
+    return;
+  }
+  await selectBackend('wasm');
+  const rows: string[][] = [];
+  for (const { name, options, slow } of REFERENCE) {
+    if (slow && !args.has('--slow')) {
+      rows.push([name, 'not run (use --slow)', '', '']);
+      continue;
+    }
+    const source = readFileSync(`${ROOT}/test/reference/${name}.tilde`, 'utf8');
+    const data = readJson<Record<string, unknown>>(`${REF_DIR}/${name}/data.json`);
+    const known = referenceOf(name)!;
+    const cells: string[] = [];
+    let seconds = '';
+    for (const guide of ['meanfield', 'fullrank'] as const) {
+      try {
+        const fit = await compile(source, { file: `${name}.tilde` }).fit({ ...options, data, guide, backend: 'wasm', seed: 1 });
+        const e = maxError(fit.summary(), known);
+        cells.push(`${fmt(e.err)} (${e.at})`);
+        seconds += `${guide === 'meanfield' ? 'mf' : 'fr'} ${fmt(fit.diagnostics.seconds, 1)} s/${fit.diagnostics.steps} `;
+      } catch (err) {
+        cells.push(`error: ${(err as Error).message.split('\n')[0]!.slice(0, 60)}`);
+      }
+    }
+    rows.push([name, cells[0]!, cells[1]!, seconds.trim()]);
+    console.error(`  ${rows.at(-1)!.join('  ')}`);
+  }
+  console.log('\nposteriordb translations (wasm): max |mean − ref mean| / ref sd\n');
+  console.log(table(['posterior', 'mean-field', 'full-rank', 'time / steps'], rows));
+}
+
+if (!args.has('--reference-only')) await modelsTable();
+if (!args.has('--models-only')) await referenceTable();
