@@ -112,7 +112,7 @@ async function modelsTable(): Promise<void> {
     }
   }
   console.log('\nContinuous models in models/ (default options: meanfield, 8 particles, lr 0.05, tolRelObj 0.01)\n');
-  console.log(table(['model', 'backend', 'steps/s (1k steps, median of 3)', 'wall to convergence (s)', 'steps', 'max err (known sd)'], rows));
+  console.log(table(['model', 'backend', `steps/s (1k steps, ${reps === 1 ? '1 run' : `median of ${reps}`})`, 'wall to convergence (s)', 'steps', 'max err (known sd)'], rows));
 }
 
 /** Options per reference model: full-rank as in test/inference/reference.test.ts; mean-field with the same budget. */
