@@ -76,6 +76,21 @@ function setLearningRate(opt: tf.Optimizer, lr: number): void {
   else o.learningRate = lr;
 }
 
+/** Windows compared by the trend test: the ELBO must not have risen over this many windows. */
+const TREND = 3;
+
+/** Standard error of a window's mean (the per-step estimates are nearly independent draws). */
+function standardError(xs: ArrayLike<number>): number {
+  const n = xs.length;
+  if (n < 2) return Infinity;
+  let m = 0;
+  for (let i = 0; i < n; i++) m += xs[i]!;
+  m /= n;
+  let ss = 0;
+  for (let i = 0; i < n; i++) ss += (xs[i]! - m) ** 2;
+  return Math.sqrt(ss / (n - 1) / n);
+}
+
 const yieldToEventLoop = () => new Promise<void>((r) => setTimeout(r, 0));
 
 export async function runLoop(
@@ -96,12 +111,26 @@ export async function runLoop(
   const cbSize = Math.max(2, Math.round((0.1 * o.steps) / o.evalEvery));
   let prevWindow: number | undefined;
   let smoothed: number | undefined;
-  let phase: 'optimise' | 'average' = 'optimise';
+  let phase = 'optimise' as 'optimise' | 'average';
   let averageUntil = Infinity;
   let averageFrom = Infinity;
   let avg: tf.Variable | undefined;
   let avgCount = 0;
   let stopped: LoopResult['stopped'] = 'max-steps';
+  const windows: { mean: number; se: number }[] = [];
+  const finalLength = Math.max(o.evalEvery, Math.round(0.2 * o.steps));
+  /** The final phase runs at a tenth of the step size; its first half lets the iterates settle at the
+   * smaller step, its second half is averaged (Polyak–Ruppert). */
+  const startFinalPhase = (until: number) => {
+    phase = 'average';
+    averageUntil = until;
+    averageFrom = Math.min(until - 1, step + Math.floor((until - step) / 2));
+    const start = flat.clone();
+    avg = tf.variable(start, false);
+    start.dispose();
+    setLearningRate(optimizer, o.lr * 0.1);
+    avgCount = 0;
+  };
   const t0 = performance.now();
   let tLast = t0;
   let step = 0;
@@ -147,29 +176,24 @@ export async function runLoop(
         stopped = 'aborted';
         break;
       }
-      if (step >= averageUntil) {
-        stopped = stopped === 'max-steps' ? 'converged' : stopped;
-        break;
-      }
+      if (step >= averageUntil) break;
+      windows.push({ mean: window, se: standardError(values) });
       if (phase === 'optimise' && prevWindow !== undefined) {
         relChanges.push(Math.abs((window - prevWindow) / Math.max(Math.abs(window), 1e-8)));
         if (relChanges.length > cbSize) relChanges.shift();
         const mean = relChanges.reduce((a, b) => a + b, 0) / relChanges.length;
         const median = [...relChanges].sort((a, b) => a - b)[Math.floor(relChanges.length / 2)]!;
-        if (relChanges.length >= 2 && (mean < o.tolRelObj || median < o.tolRelObj)) {
-          phase = 'average';
+        // Stan's rule (relative change below tol_rel_obj) alone stops large-|ELBO| models while they
+        // still climb by many nats; also require that the ELBO has stopped rising: its gain over the
+        // last TREND windows is within two standard errors of zero.
+        const k = windows.length - 1;
+        const flat = k >= TREND && windows[k]!.mean - windows[k - TREND]!.mean <= 2 * Math.hypot(windows[k]!.se, windows[k - TREND]!.se);
+        if (relChanges.length >= 2 && (mean < o.tolRelObj || median < o.tolRelObj) && flat) {
           stopped = 'converged';
-          // The final phase runs at a tenth of the step size; its first half lets the iterates settle
-          // at the smaller step, its second half is averaged (Polyak–Ruppert).
-          const length = Math.max(5 * o.evalEvery, Math.round(step * o.averageFraction));
-          averageUntil = Math.min(o.steps, step + length);
-          averageFrom = Math.min(averageUntil - 1, step + Math.floor(length / 2));
-          const start = flat.clone();
-          avg = tf.variable(start, false);
-          start.dispose();
-          // Smaller steps while averaging: the iterates' stationary noise scales with the step size.
-          setLearningRate(optimizer, o.lr * 0.1);
-          avgCount = 0;
+          startFinalPhase(Math.min(o.steps, step + Math.max(5 * o.evalEvery, Math.round(step * o.averageFraction))));
+        } else if (o.steps - step <= finalLength) {
+          // Not converged, but the budget is nearly spent: still end with the averaged phase.
+          startFinalPhase(o.steps);
         }
       }
       prevWindow = window;
@@ -181,8 +205,8 @@ export async function runLoop(
       flat: Float32Array.from(out),
       trace,
       steps: step,
-      converged: phase === 'average',
-      stopped: stopped === 'aborted' ? 'aborted' : phase === 'average' ? 'converged' : 'max-steps',
+      converged: stopped === 'converged',
+      stopped,
       seconds: (performance.now() - t0) / 1000,
     };
   } finally {
