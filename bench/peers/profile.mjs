@@ -1,7 +1,9 @@
 // Profile tilde's optimisation step (issue 7). Needs the build (dist/).
 //   node bench/peers/profile.mjs kernels [cpu|wasm]   per-step kernel count, kernels by name,
 //                                                     kernel time vs wall time (tf.profile)
-//   node bench/peers/profile.mjs rates [cpu|wasm]     steady steps/s per model at particles 1/8/32/100
+//   node bench/peers/profile.mjs kernels cpu gmm enumerate   the same with an estimator forced
+//   node bench/peers/profile.mjs rates                steady steps/s per model at particles 1/8/32/100,
+//                                                     cpu and wasm alternated in one process
 // Kernels per step = (kernels of a (1+K)-step fit − kernels of a 1-step fit) / K, so set-up,
 // posterior draws and PSIS cancel out.
 import { readFileSync } from 'node:fs';
@@ -10,7 +12,7 @@ import { compile } from '../../dist/index.js';
 import { tf } from '../../dist/inference/backend.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const [mode = 'kernels', backend = 'cpu', only] = process.argv.slice(2);
+const [mode = 'kernels', backend = 'cpu', only, estimator] = process.argv.slice(2);
 const MODELS = [
   // name, window (steps between progress events) for the rates mode
   ['normal_normal', 40], ['eight_schools', 30], ['logistic_regression', 15], ['gmm', 3], ['relax_toy', 40],
@@ -23,8 +25,8 @@ const fitOpts = (data, steps, particles, extra = {}) => ({ data, steps, particle
 
 if (mode === 'kernels') {
   const K = 5;
-  const cases = MODELS.map(([m]) => [m, {}]);
-  if (!only || only.includes('relax_toy')) cases.push(['relax_toy', { estimator: 'reinforce' }]);
+  const cases = MODELS.map(([m]) => [m, estimator ? { estimator } : {}]);
+  if (!estimator && (!only || only.includes('relax_toy'))) cases.push(['relax_toy', { estimator: 'reinforce' }]);
   for (const [m, extra] of cases) {
     const { model, data } = load(m);
     await model.fit(fitOpts(data, 2, 8, extra)); // warm-up (backend init, kernel registration)
@@ -56,14 +58,27 @@ if (mode === 'kernels') {
     }));
   }
 } else {
+  // cpu and wasm alternate within this one process (tf.setBackend per fit), REPS times each.
+  const REPS = 3;
   for (const [m, win] of MODELS) {
     const { model, data } = load(m);
     for (const particles of [1, 8, 32, 100]) {
-      const rates = [];
-      const w = m === 'gmm' && particles >= 32 ? 2 : win;
-      await model.fit(fitOpts(data, 4 * w, particles, { evalEvery: w, onProgress: (p) => rates.push(p.stepsPerSecond) }));
-      const steady = rates.slice(1).sort((a, b) => a - b);
-      console.log(JSON.stringify({ model: m, backend, particles, stepsPerSecond: +steady[Math.floor(steady.length / 2)].toFixed(2), windows: rates.map((r) => +r.toFixed(1)) }));
+      const heavy = m === 'gmm' && particles >= 32;
+      const w = m === 'gmm' ? (heavy ? 1 : 2) : win;
+      const reps = heavy && particles === 100 ? 1 : REPS;
+      const rates = { cpu: [], wasm: [] };
+      for (let rep = 0; rep < reps; rep++) {
+        for (const b of rep % 2 ? ['wasm', 'cpu'] : ['cpu', 'wasm']) {
+          const windows = [];
+          await model.fit({ ...fitOpts(data, 3 * w, particles, { evalEvery: w, onProgress: (p) => windows.push(p.stepsPerSecond) }), backend: b });
+          const steady = windows.slice(1).sort((a, c) => a - c);
+          rates[b].push(steady[Math.floor(steady.length / 2)]);
+        }
+      }
+      const med = (xs) => [...xs].sort((a, c) => a - c)[Math.floor(xs.length / 2)];
+      const r = (xs) => `${med(xs).toFixed(1)} (${Math.min(...xs).toFixed(1)}–${Math.max(...xs).toFixed(1)})`;
+      const ratios = rates.cpu.map((c, i) => rates.wasm[i] / c);
+      console.log(JSON.stringify({ model: m, particles, cpu: r(rates.cpu), wasm: r(rates.wasm), wasmOverCpu: r(ratios), faster: med(ratios) > 1 ? 'wasm' : 'cpu' }));
     }
   }
 }

@@ -1,7 +1,7 @@
 // npm run bench:peers — tilde against WebPPL 0.9.15 on the same models, data, priors and
 // mean-field guides, each run in its own process, the pair alternated (tilde first on odd
 // repetitions, WebPPL first on even ones). See RESULTS.md for what each column means.
-//   node bench/peers/run.mjs [--reps N] [--models a,b] [--gmm-reps N] [--out FILE]
+//   node bench/peers/run.mjs [--reps N] [--models a,b] [--gmm-reps N] [--gmm-cap N] [--out FILE]
 // Needs the build (npx tsc -p tsconfig.json).
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
@@ -53,6 +53,8 @@ const PLAN = {
   gmm: { acc: { particles: 8, lr: 0.05, cap: 150, tildeSteps: 150 }, rate: { particles: 1, steps: 12, warm: 3 } },
   relax_toy: { acc: { particles: 1, lr: 0.05, cap: 1000, tildeSteps: 1000, tildeTol: 0 }, rate: { particles: 8, steps: 200, warm: 50 } },
 };
+// --gmm-cap N: longer GMM runs (both systems capped at N steps; tilde keeps its convergence rule).
+if (arg('gmm-cap')) Object.assign(PLAN.gmm.acc, { cap: Number(arg('gmm-cap')), tildeSteps: Number(arg('gmm-cap')) });
 const MODELS = (arg('models') ?? Object.keys(PLAN).join(',')).split(',');
 
 function error(model, mean) {
