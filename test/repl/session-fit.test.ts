@@ -106,6 +106,9 @@ describe('with a fit', () => {
     expect(t).toMatch(/k-hat\s+-?[\d.]+ \((good|ok|unreliable)\)\s+\w/);
     expect(t).toMatch(/steps\s+200\s+reached the step limit/);
     expect(t).toContain('backend');
+    // Per-node running gradient variance: a non-negative number for the latent mu.
+    expect(t).toMatch(/gradient variance/);
+    expect(t).toMatch(/\bmu\s+\d[\d.e+-]*\s+running estimate/);
   });
 
   test('the fit survives errors and model changes, and says when it is stale', async () => {

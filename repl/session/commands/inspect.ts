@@ -85,7 +85,7 @@ export const inspectCommands: Command[] = [
   },
   {
     name: 'diag',
-    summary: 'fit diagnostics: k-hat and its reading, steps, convergence',
+    summary: 'fit diagnostics: k-hat and its reading, steps, convergence, gradient variance per node',
     details: "k-hat is PSIS's Pareto shape of the importance ratios p/q over the draws (Yao et al. 2018): below 0.5 good, 0.5 to 0.7 ok, above 0.7 unreliable.",
     run({ state }) {
       const missing = needFit(state);
@@ -100,6 +100,15 @@ export const inspectCommands: Command[] = [
         ['settings', `particles=${d.particles} seed=${d.seed} guide=${d.guide}`, ''],
       ];
       const blocks: Block[] = [{ kind: 'table', header: ['', 'value', 'reading'], rows, text: true }];
+      const gv = Object.entries(d.gradientVariance ?? {});
+      if (gv.length) {
+        blocks.push({
+          kind: 'table',
+          header: ['node', 'gradient variance', ''],
+          rows: gv.map(([node, v]) => [node, fmt(v), 'running estimate over the last ~100 steps, mean over its parameters']),
+          text: true,
+        });
+      }
       for (const w of d.warnings) blocks.push({ kind: 'warning', text: `warning: ${w}` });
       return { blocks: [...blocks, ...staleNote(state)] };
     },
