@@ -87,8 +87,7 @@ export async function runToy(name: ToyEstimator, seed: number, steps: number, ch
   const logVar: Record<number, number> = {};
   let trainMs = 0;
   const measure = () => {
-    let sum = 0;
-    let sumSq = 0;
+    const gs: number[] = [];
     for (let m = 0; m < 100; m++) {
       const g = tf.tidy(() => {
         let kept: tf.Tensor[] = [];
@@ -100,11 +99,12 @@ export async function runToy(name: ToyEstimator, seed: number, steps: number, ch
         kept.forEach((t) => t.dispose());
         return grads[flat.name]!.dataSync()[0]!;
       });
-      sum += g;
-      sumSq += g * g;
+      gs.push(g);
     }
-    const mean = sum / 100;
-    return Math.log((P * (sumSq - 100 * mean * mean)) / 99);
+    // Two passes: at θ ≈ 0 almost every estimate is the same tiny number. A zero variance
+    // (every estimate identical) gives −∞, shown as such.
+    const mean = gs.reduce((a, b) => a + b, 0) / 100;
+    return Math.log((P * gs.reduce((a, g) => a + (g - mean) ** 2, 0)) / 99);
   };
   try {
     for (let step = 1; step <= steps; step++) {
@@ -157,7 +157,10 @@ export function report(runs: ToyRun[], steps: number, checkpoints: number[]): st
     const rows = [...new Set([...thetaAt, ...checkpoints])].filter((k) => k <= steps).sort((a, b) => a - b);
     for (const k of rows) {
       const th = thetaAt.includes(k) && k % 100 === 0 ? spread(rs.map((r) => sigmoid(r.phi[k / 100]!))) : '';
-      const lv = checkpoints.includes(k) ? spread(rs.map((r) => r.logVar[k]!), 2) : '';
+      // JSON turns −∞ (all estimates identical) into null.
+      const lvs = rs.map((r) => r.logVar[k]).filter((x): x is number => typeof x === 'number' && Number.isFinite(x));
+      const inf = rs.filter((r) => k in r.logVar).length - lvs.length;
+      const lv = checkpoints.includes(k) && (lvs.length || inf) ? `${lvs.length ? spread(lvs, 2) : ''}${inf ? ` (${inf} seed${inf > 1 ? 's' : ''}: variance 0 to float rounding, ln = −∞)` : ''}` : '';
       lines.push(`| ${k} | ${th} | ${lv} |`);
     }
     const last = rs.map((r) => sigmoid(r.phi[r.phi.length - 1]!));
