@@ -1,5 +1,6 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { tf } from '../../inference/backend.js';
+import * as ops from '../../inference/ops.js';
 import { checkParams, makeDistribution, type CategoricalDistribution, type Params } from '../../inference/distributions/index.js';
 import { FAMILY_NAMES } from '../../language/distributions.js';
 
@@ -279,6 +280,9 @@ describe('rsample gradients against finite differences', () => {
   }
 
   it('logProb is twice differentiable in the parameters (Bernoulli logits, Categorical one-hot, Binomial)', () => {
+    // RELAX differentiates the relaxed model twice: the op table's second-order mode is what it uses.
+    const mode = ops.requireSecondOrder();
+    onTestFinished(() => mode.release());
     tf.tidy(() => {
       const d2 = (f: (x: T) => T, x: number): number => tf.grad(tf.grad(f))(tf.scalar(x)).dataSync()[0]!;
       // d²/dℓ² [x ℓ − softplus(ℓ)] = −σ(ℓ)σ(−ℓ)
