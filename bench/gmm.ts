@@ -5,7 +5,7 @@
 // final ELBO (mean of the last 100 per-step estimates), the component locations after
 // relabelling (sorted) against the true −2/2 and the reference posterior means, and wall time.
 //
-// Run after the build: node dist/bench/gmm.js [--steps N] [--particles S] [--seed K]
+// Run after the build: node dist/bench/gmm.js [--steps N] [--particles S] [--seed K] [--only plan|reinforce]
 
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -36,7 +36,8 @@ async function main(): Promise<void> {
     { label: 'plan (RELAX)' },
     { label: 'REINFORCE (forced)', estimator: { z: 'reinforce' } },
   ];
-  for (const v of variants) {
+  const only = arg('only', '');
+  for (const v of variants.filter((x) => !only || x.label.toLowerCase().startsWith(only))) {
     const t0 = performance.now();
     const fit = await model.fit({ data, steps, particles, seed, tolRelObj: 0, backend: 'cpu', estimator: v.estimator });
     const wall = (performance.now() - t0) / 1000;
