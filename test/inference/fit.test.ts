@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { compile, type Fit } from '../../inference/model.js';
+import { compile, FIT_DEFAULTS, type Fit } from '../../inference/model.js';
 import { selectBackend, tf } from '../../inference/backend.js';
 
 const model = (name: string) => readFileSync(new URL(`../../models/${name}.tilde`, import.meta.url), 'utf8');
@@ -74,7 +74,8 @@ describe('fit behaviour', () => {
       },
     });
     expect(fit.diagnostics.stopped).toBe('aborted');
-    expect(fit.diagnostics.steps).toBe(300);
+    // Progress events come every evalEvery steps; the third one aborts.
+    expect(fit.diagnostics.steps).toBe(3 * FIT_DEFAULTS.evalEvery);
   });
 
   it('a NaN ELBO stops with the site named', async () => {
