@@ -4,6 +4,7 @@
 
 import type { Expr } from '../language/ast.js';
 import { tf } from './backend.js';
+import { varRefs } from './graph.js';
 import { EvalError, Interpreter } from './evaluate.js';
 import { hard, type Val } from './values.js';
 
@@ -164,41 +165,8 @@ const noHandlers = {
   },
 };
 
-export function referencedNames(e: Expr, out = new Set<string>()): Set<string> {
-  switch (e.kind) {
-    case 'var':
-      out.add(e.name);
-      break;
-    case 'unary':
-      referencedNames(e.arg, out);
-      break;
-    case 'binary':
-      referencedNames(e.left, out);
-      referencedNames(e.right, out);
-      break;
-    case 'if':
-      [e.cond, e.then, e.else].forEach((x) => referencedNames(x, out));
-      break;
-    case 'call':
-      e.args.forEach((a) => referencedNames(a.value, out));
-      break;
-    case 'index':
-      referencedNames(e.target, out);
-      e.items.forEach((it) => {
-        if (it.kind === 'at') referencedNames(it.expr, out);
-        else {
-          if (it.lo) referencedNames(it.lo, out);
-          if (it.hi) referencedNames(it.hi, out);
-        }
-      });
-      break;
-    case 'array':
-      e.elements.forEach((x) => referencedNames(x, out));
-      break;
-    default:
-      break;
-  }
-  return out;
+export function referencedNames(e: Expr): Set<string> {
+  return new Set(varRefs(e).map((v) => v.name));
 }
 
 function nest(flat: number[], shape: number[]): unknown {

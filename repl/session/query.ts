@@ -8,48 +8,15 @@ import { BUILTIN_NAMES } from '../../language/builtins.js';
 import { parseExpression } from '../../language/parse.js';
 import { didYouMean } from '../../language/suggest.js';
 import type { SummaryRow } from '../../inference/posterior.js';
+import { varRefs } from '../../inference/graph.js';
 import { fmt } from '../format.js';
 import { diagnosticBlocks, inputError } from './errors.js';
 import type { SessionState } from './state.js';
 import type { Block } from './types.js';
 
-type VarNode = Extract<Expr, { kind: 'var' }>;
 
 export const QUERY_FUNCTIONS = ['P', 'E', 'quantile'];
 
-export function varNodes(e: Expr, out: VarNode[] = []): VarNode[] {
-  switch (e.kind) {
-    case 'var':
-      out.push(e);
-      break;
-    case 'unary':
-      varNodes(e.arg, out);
-      break;
-    case 'binary':
-      varNodes(e.left, out);
-      varNodes(e.right, out);
-      break;
-    case 'if':
-      [e.cond, e.then, e.else].forEach((x) => varNodes(x, out));
-      break;
-    case 'call':
-      e.args.forEach((a) => varNodes(a.value, out));
-      break;
-    case 'index':
-      varNodes(e.target, out);
-      for (const it of e.items) {
-        if (it.kind === 'at') varNodes(it.expr, out);
-        else [it.lo, it.hi].forEach((x) => x && varNodes(x, out));
-      }
-      break;
-    case 'array':
-      e.elements.forEach((x) => varNodes(x, out));
-      break;
-    default:
-      break;
-  }
-  return out;
-}
 
 /** Parses an expression typed at the prompt; errors come back as blocks with carets. */
 export function parseInput(text: string): { expr?: Expr; blocks: Block[] } {
@@ -65,7 +32,7 @@ export function parseInput(text: string): { expr?: Expr; blocks: Block[] } {
 export function checkNames(state: SessionState, expr: Expr, text: string, offset = 0): Block[] {
   const fit = state.fit!;
   const known = new Set(fit.posterior.draws.keys());
-  for (const v of varNodes(expr)) {
+  for (const v of varRefs(expr)) {
     if (known.has(v.name)) continue;
     const start = v.span.start.offset + offset;
     const end = v.span.end.offset + offset;

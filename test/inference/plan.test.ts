@@ -1,24 +1,11 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { front, model, modelsDir } from './front.js';
 import { check } from '../../language/checker.js';
 import type { CheckedProgram } from '../../language/checked.js';
 import { parse } from '../../language/parse.js';
 import { formatPlan, makePlan, planToJSON, type Plan, type PlanOptions } from '../../inference/plan.js';
-
-const modelsDir = fileURLToPath(new URL('../../models/', import.meta.url));
-
-function front(source: string, file = 'test.tilde'): CheckedProgram {
-  const parsed = parse(source, file);
-  const { checked, diagnostics } = check(parsed.program, source);
-  const errors = [...parsed.diagnostics, ...diagnostics].filter((d) => d.severity === 'error');
-  if (!checked || errors.length) throw new Error(`${file}: ${errors.map((d) => d.message).join('; ')}`);
-  return checked;
-}
-
-function model(name: string): CheckedProgram {
-  return front(readFileSync(`${modelsDir}${name}.tilde`, 'utf8'), `${name}.tilde`);
-}
 
 function planOf(p: CheckedProgram, opts?: PlanOptions): Plan {
   const { plan, diagnostics } = makePlan(p, opts);

@@ -1,22 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { front, modelsDir } from './front.js';
 import type { Expr, Stmt } from '../../language/ast.js';
 import { check } from '../../language/checker.js';
 import type { CheckedProgram, SiteInfo, SymbolInfo } from '../../language/checked.js';
 import { family } from '../../language/distributions.js';
 import { parse } from '../../language/parse.js';
 import { analyseSmoothness, describeNonSmooth, type SmoothnessResult } from '../../inference/smoothness.js';
-
-const modelsDir = fileURLToPath(new URL('../../models/', import.meta.url));
-
-function front(source: string, file = 'test.tilde'): CheckedProgram {
-  const parsed = parse(source, file);
-  const { checked, diagnostics } = check(parsed.program, source);
-  const errors = [...parsed.diagnostics, ...diagnostics].filter((d) => d.severity === 'error');
-  if (!checked || errors.length) throw new Error(`${file}: ${errors.map((d) => d.message).join('; ')}`);
-  return checked;
-}
 
 /**
  * A CheckedProgram built from the AST alone, for programs the checker rightly rejects (a latent
