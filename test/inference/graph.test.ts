@@ -1,10 +1,6 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { front, model, modelsDir } from './front.js';
-import { check } from '../../language/checker.js';
-import type { CheckedProgram } from '../../language/checked.js';
-import { parse } from '../../language/parse.js';
 import { ancestors, buildGraph, children, descendants, formatGraph, toDot, type Graph } from '../../inference/graph.js';
 
 /** "child <- parents" for every node with parents. */

@@ -1,9 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { front, modelsDir } from './front.js';
 import type { Expr, Stmt } from '../../language/ast.js';
-import { check } from '../../language/checker.js';
 import type { CheckedProgram, SiteInfo, SymbolInfo } from '../../language/checked.js';
 import { family } from '../../language/distributions.js';
 import { parse } from '../../language/parse.js';
