@@ -94,16 +94,62 @@ export class Estimators {
     private readonly options: EstimatorOptions = ESTIMATOR_DEFAULTS,
   ) {
     for (const e of plan.entries) if (e.estimator !== 'reparam') this.kinds.set(e.site, e.estimator);
-    for (const [site, kind] of this.kinds) {
-      if (kind === 'enumerate') throw new Error(`'${site}': the enumerate estimator is not available yet; use @reinforce or @relax`);
-    }
     this.signals = planSignals(program, [...this.kinds.keys()]);
+    for (const [site, kind] of this.kinds) if (kind === 'enumerate') this.checkEnumerable(site);
     this.relaxSites = [...this.kinds].filter(([, k]) => k === 'relax').map(([s]) => s);
     // Training φ differentiates the relaxed model twice: the op table must be second-order safe.
     if (this.relaxSites.length) this.secondOrder = ops.requireSecondOrder();
   }
 
   private secondOrder?: { release(): void };
+
+  /**
+   * Enumeration sums a site out exactly by re-running the model once per value. Entries along a
+   * plate are independent, so one pass with every entry set to k covers them all; other shapes
+   * would need Kᴰ passes and are refused.
+   */
+  private checkEnumerable(site: string): void {
+    const sym = this.program.symbols.get(site);
+    const fam = this.program.sites.find((x) => x.name === site)?.family.name;
+    const why = (m: string) => new Error(`'${site}': enumerate ${m}; use @reinforce or @relax`);
+    if (this.mode !== 'inference') throw why('applies to latents of an inference model');
+    if (fam !== 'Bernoulli' && fam !== 'Categorical') throw why(`is implemented for Bernoulli and Categorical sites, not ${fam}`);
+    if (sym?.elementwise) throw why('needs the site drawn as a whole, not element by element in a loop');
+    const shape = sym?.type.shape ?? [];
+    const sp = this.signals.get(site)!;
+    if (shape.length > 1 || (shape.length === 1 && sp.plate?.axis !== 0)) {
+      throw why('needs a scalar site or a vector along a plate (entries along a plate are summed out independently)');
+    }
+  }
+
+  /**
+   * Replace the sampled contribution of an enumerated site by its exact expectation:
+   * Σₖ q(k)·f(k) per plate entry, with f the site's Rao-Blackwellised signal (which carries
+   * −log q(k)), minus the sampled signal (value and gradient) the particle value already holds.
+   */
+  private enumerateTerm(site: string, j: Joint, jo: JointOptions, flat: tf.Tensor, seed: number): tf.Tensor {
+    const sp = this.signals.get(site)!;
+    const draw = j.discrete.find((d) => d.name === site);
+    if (!draw?.logits) return tf.scalar(0);
+    const family = relaxFamily(draw.site.family.name);
+    const logits = draw.logits;
+    const K = family === 'Bernoulli' ? 2 : logits.shape[logits.rank - 1]!;
+    const sampled = siteSignal(this.program, sp, { ...j, discrete: j.discrete.map((d) => ({ ...d, logq: ops.detach(d.logq) })) }, this.mode);
+    let expected: tf.Tensor = tf.zerosLike(sampled);
+    for (let k = 0; k < K; k++) {
+      const hook: DiscreteHook = (d) => {
+        if (d.ev.site.name !== site) return plainDraw(d);
+        d.rng.int(); // the draw this pass replaces
+        const value = tf.fill([d.S, ...d.ev.shape], k);
+        return { value, logq: d.q.logProb(value) };
+      };
+      const jk = evaluateJoint({ ...jo, rng: new Rng(seed), drawDiscrete: hook }, flat);
+      const fk = siteSignal(this.program, sp, jk, this.mode);
+      const qk = family === 'Bernoulli' ? ops.sigmoid(k === 1 ? logits : tf.neg(logits)) : tf.squeeze(tf.slice(ops.softmax(logits, -1), [...Array(logits.rank - 1).fill(0), k], [...logits.shape.slice(0, -1), 1]), [logits.rank - 1]);
+      expected = tf.add(expected, tf.mul(qk.reshape(qk.shape.slice(0, Math.max(1, sampled.rank))), fk));
+    }
+    return tf.div(tf.sum(tf.sub(expected, sampled)), j.S);
+  }
 
   get hasSurrogates(): boolean {
     return this.relaxSites.length > 0;
@@ -195,6 +241,7 @@ export class Estimators {
     const keep: tf.Tensor[] = [];
     for (const [site, kind] of this.kinds) {
       if (kind === 'reinforce') loss = tf.sub(loss, this.reinforceTerm(site, j, collect));
+      if (kind === 'enumerate') loss = tf.sub(loss, this.enumerateTerm(site, j, jo, flat, seed));
     }
     for (const site of this.relaxSites) {
       const events = records.get(site);
