@@ -4,9 +4,8 @@
 // of iterate averaging so the reported posterior is not one noisy Adam iterate.
 
 import { tf } from './backend.js';
-import { evaluateJoint, type Joint, type JointOptions } from './joint.js';
+import { evaluateJoint, type JointOptions } from './joint.js';
 import type { Layout } from './layout.js';
-import { basicObjective, type Objective } from './objective.js';
 import type { Rng } from './rng.js';
 import type { Setup } from './setup.js';
 import { sumLogical } from './values.js';
@@ -35,10 +34,8 @@ export interface LoopOptions {
   averageFraction: number;
   onProgress?: (p: Progress) => void;
   signal?: AbortSignal;
-  /** Builds the step's objective from one joint evaluation (engine II supplies estimator-aware ones). */
-  objective?: (j: Joint) => Objective;
-  /** One optimisation step (estimator-aware); returns the step's loss = −ELBO. Default: plain minimise. */
-  step?: (flat: tf.Variable, optimizer: tf.Optimizer) => tf.Tensor;
+  /** One optimisation step with the plan's estimators (estimators/step.ts); returns the step's loss = −ELBO. */
+  step: (flat: tf.Variable, optimizer: tf.Optimizer) => tf.Tensor;
 }
 
 export interface LoopResult {
@@ -104,7 +101,6 @@ export async function runLoop(
   // Parameters at the last window whose ELBO was finite, to say what went wrong if one is not.
   let lastGood = flat.clone();
   const optimizer = makeOptimizer(o.optimizer, o.lr);
-  const objective = o.objective ?? ((j: Joint) => basicObjective(j, joint.mode));
   const trace: number[] = [];
   const pending: tf.Tensor[] = [];
   const relChanges: number[] = [];
@@ -138,9 +134,7 @@ export async function runLoop(
   try {
     while (step < o.steps) {
       step++;
-      const loss = tf.tidy(() =>
-        o.step ? o.step(flat, optimizer) : optimizer.minimize(() => objective(evaluateJoint(joint, flat)).loss as tf.Scalar, true, [flat])!,
-      );
+      const loss = tf.tidy(() => o.step(flat, optimizer));
       pending.push(loss);
       if (phase === 'average' && step > averageFrom) {
         tf.tidy(() => {
