@@ -7,7 +7,6 @@ import { tf } from './backend.js';
 import { evaluateJoint, type JointOptions } from './joint.js';
 import type { Layout } from './layout.js';
 import type { Rng } from './rng.js';
-import type { Setup } from './setup.js';
 import { sumLogical } from './values.js';
 
 export type OptimizerName = 'adam' | 'sgd' | 'rmsprop';
