@@ -53,10 +53,6 @@ export function logicalRank(v: Val): number {
   return logicalShape(v).length;
 }
 
-export function particles(v: Val): number {
-  if (typeof v === 'number') return 1;
-  return v instanceof Soft ? v.weights.shape[0]! : v.shape[0]!;
-}
 
 /** Insert unit axes after the particle axis so `t` has logical rank `rank`. */
 export function padRank(t: tf.Tensor, rank: number): tf.Tensor {
@@ -76,12 +72,4 @@ export function aligned(a: Val, b: Val): [tf.Tensor, tf.Tensor] {
 /** Sum over every logical axis: one number per particle, shape [P]. */
 export function sumLogical(t: tf.Tensor): tf.Tensor {
   return t.rank <= 1 ? t : t.sum(Array.from({ length: t.rank - 1 }, (_, i) => i + 1));
-}
-
-/** The value as a plain JS number when it is a constant or a one-element tensor. */
-export function scalarOf(v0: Val): number {
-  const v = hard(v0);
-  if (typeof v === 'number') return v;
-  if (v.size !== 1) throw new Error(`expected a scalar, found shape [${v.shape.slice(1).join(', ')}]`);
-  return v.dataSync()[0]!;
 }
