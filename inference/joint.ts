@@ -118,6 +118,8 @@ export interface JointOptions {
   drawDiscrete?: DiscreteHook;
   /** Also compute log q of the automatic guide at its draws (for PSIS; training uses the entropy). */
   withLogq?: boolean;
+  /** Given unconstrained values [S, autoDim] of the automatic latents instead of guide draws (init.ts's mode search). */
+  u?: tf.Tensor;
 }
 
 function view(flat: tf.Tensor, layout: Layout, key: string): tf.Tensor {
@@ -188,7 +190,8 @@ export function evaluateJoint(o: JointOptions, flat: tf.Tensor): Joint {
   let u: tf.Tensor | undefined;
   let entropy: tf.Tensor = tf.scalar(0);
   let logqAuto = zeroS();
-  if (layout.autoDim > 0) {
+  if (o.u) u = o.u;
+  else if (layout.autoDim > 0) {
     const D = layout.autoDim;
     const loc = view(flat, layout, 'q:loc');
     const eps = tf.randomNormal([S, D], 0, 1, 'float32', rng.int());
