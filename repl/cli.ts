@@ -6,6 +6,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { ModelError, renderDiagnostics } from '../language/diagnostics.js';
 import { frontEnd } from '../language/index.js';
 import { defaultDataFile, readDataFile, readText } from './files.js';
+import { dataCommand } from './data.js';
 import { fmt, seconds, summaryTable, table } from './format.js';
 
 export interface Io {
@@ -225,6 +226,8 @@ export function buildProgram(io: Io): Command {
       io.out(`tilde playground: ${served.url}  (serving ${dir}; Ctrl-C stops)\n`);
       await new Promise<void>((resolve) => served.server.once('close', () => resolve()));
     });
+
+  dataCommand(program, io);
 
   return program;
 }
