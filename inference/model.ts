@@ -9,6 +9,7 @@ import { frontEnd } from '../language/index.js';
 import { parseExpression } from '../language/parse.js';
 import { selectBackend, tf, useBackend, type BackendName } from './backend.js';
 import { EvalError, Interpreter } from './evaluate.js';
+import { chooseInit, type InitKind, type InitReport } from './init.js';
 import { runLoop, type OptimizerName, type Progress } from './fit.js';
 import { evaluateJoint } from './joint.js';
 import { blockNames, buildLayout, initialValues, paramKey, type GuideKind, type Layout } from './layout.js';
@@ -33,6 +34,8 @@ export interface FitOptions {
   lr?: number;
   seed?: number;
   guide?: GuideKind;
+  /** Where the automatic guide starts: 'laplace' at the posterior mode (init.ts), 'random' Stan's U(−2, 2), 'auto' Laplace when cheap. */
+  init?: InitKind;
   optimizer?: OptimizerName;
   backend?: BackendName | 'auto';
   /** Relative ELBO change below which the fit counts as converged (Stan's tol_rel_obj). */
@@ -63,6 +66,7 @@ export const FIT_DEFAULTS = {
   lr: 0.05,
   seed: 1,
   guide: 'meanfield' as GuideKind,
+  init: 'auto' as InitKind,
   optimizer: 'adam' as OptimizerName,
   tolRelObj: 0.01,
   evalEvery: 50,
@@ -107,6 +111,8 @@ export interface FitDiagnostics {
   particles: number;
   seed: number;
   guide: GuideKind;
+  /** Which start the automatic guide had (absent in fits saved before init.ts). */
+  init?: InitReport;
   warnings: string[];
   /**
    * Running estimate (moving average over the last ~100 steps) of the gradient variance per
@@ -194,7 +200,8 @@ export class Model {
     try {
       const layout = buildLayout(s, o.guide);
       const rng = new Rng(o.seed);
-      const init = initialValues(layout, s, { rng: rng.split('init'), paramInits: evaluateInits(s), initScale: 0.1 });
+      const random = initialValues(layout, s, { rng: rng.split('init'), paramInits: evaluateInits(s), initScale: 0.1 });
+      const { flat: init, report: initReport } = chooseInit(o.init, s, layout, random);
       const mode = this.program.mode === 'optimisation' ? 'optimisation' : 'inference';
       const jo = { setup: s, layout, S: o.particles, rng: rng.split('steps'), mode } as const;
       let gradVar: Float32Array | undefined;
@@ -233,6 +240,7 @@ export class Model {
           particles: o.particles,
           seed: o.seed,
           guide: o.guide,
+          init: initReport,
           warnings: bound.warnings.map((w) => w.message),
           gradientVariance: perNodeVariance(layout, gradVar),
         },
@@ -272,6 +280,7 @@ function validateOptions(o: typeof FIT_DEFAULTS): void {
   if (!(o.lr > 0)) throw new RangeError(`fit option lr must be > 0, found ${o.lr}`);
   if (!Number.isInteger(o.seed)) throw new RangeError(`fit option seed must be an integer, found ${o.seed}`);
   if (o.guide !== 'meanfield' && o.guide !== 'fullrank') throw new RangeError(`fit option guide must be 'meanfield' or 'fullrank', found '${o.guide}'`);
+  if (!['auto', 'laplace', 'random'].includes(o.init)) throw new RangeError(`fit option init must be 'auto', 'laplace' or 'random', found '${o.init}'`);
   if (!['adam', 'sgd', 'rmsprop'].includes(o.optimizer)) throw new RangeError(`fit option optimizer must be adam, sgd or rmsprop, found '${o.optimizer}'`);
 }
 
