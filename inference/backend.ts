@@ -114,14 +114,16 @@ async function select(request: BackendName | 'auto'): Promise<BackendName> {
     }
     throw new Error('no TensorFlow.js backend could be initialised (tried tensorflow, wasm, cpu)');
   }
+  // RangeError: a backend option or TILDE_BACKEND value the machine cannot honour is
+  // the user's to fix (the CLI reports it as a usage error, not as a bug).
   if (!isBackendName(wanted)) {
-    throw new Error(`unknown backend '${wanted}'${request === 'auto' ? ' in TILDE_BACKEND' : ''}; expected one of ${ALL.join(', ')} or auto`);
+    throw new RangeError(`unknown backend '${wanted}'${request === 'auto' ? ' in TILDE_BACKEND' : ''}; expected one of ${ALL.join(', ')} or auto`);
   }
   if (tf.getBackend() === wanted) return (chosen = wanted);
   if (await tryActivate(wanted)) return (chosen = wanted);
   const reason = loadErrors.get(wanted);
   const available = (await availableBackends()).filter((b) => b !== wanted);
-  throw new Error(
+  throw new RangeError(
     `backend '${wanted}' is not available here${reason ? ` (${reason})` : ''}; available: ${available.join(', ') || 'none'}`,
   );
 }
