@@ -38,7 +38,9 @@ async function loadModule(name: BackendName): Promise<boolean> {
         break;
       case 'wasm': {
         const wasm = await import('@tensorflow/tfjs-backend-wasm');
-        if (wasmPrefix !== undefined && tf.findBackend('wasm') === null) wasm.setWasmPaths(wasmPrefix);
+        // A bundler that wraps the package's CommonJS build puts its exports under `default`.
+        const setWasmPaths = wasm.setWasmPaths ?? (wasm as unknown as { default?: typeof wasm }).default?.setWasmPaths;
+        if (wasmPrefix !== undefined && tf.findBackend('wasm') === null) setWasmPaths(wasmPrefix);
         break;
       }
       case 'cpu':

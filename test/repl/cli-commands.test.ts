@@ -1,0 +1,120 @@
+// The `tilde` commands as a user meets them: exit codes, where errors point, the
+// --json shape of `tilde fit`, and the installed command (bin/tilde.js, which runs
+// the esbuild bundle of dist/cli/) giving the same numbers as the program it is
+// built from.
+
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../repl/cli.js';
+
+const root = join(import.meta.dirname, '..', '..');
+const bin = join(root, 'bin', 'tilde.js');
+const bundle = join(root, 'dist', 'cli', 'cli.js');
+
+async function run(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await main(['node', 'tilde', ...args], { out: (s) => (out += s), err: (s) => (err += s), isTTY: false });
+  return { code, out, err };
+}
+
+function withoutTiming(json: string): Record<string, unknown> {
+  const r = JSON.parse(json) as Record<string, unknown>;
+  delete r.seconds;
+  return r;
+}
+
+describe('tilde check', () => {
+  it('accepts a bundled model and prints its estimator plan (exit 0)', async () => {
+    const r = await run('check', join(root, 'models', 'coin.tilde'));
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/ok \(inference mode\)/);
+    expect(r.out).toMatch(/p: reparam — Beta/);
+  });
+
+  it('names file:line:col and the unknown name (exit 1)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tilde-cli-'));
+    const file = join(dir, 'bad.tilde');
+    writeFileSync(file, 'data y: real\nmu ~ Normal(0, sigma)\ny ~ Normal(mu, 1)\n');
+    const r = await run('check', file);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(`${file}:2:16: unknown name 'sigma'`);
+  });
+
+  it('says which file is missing (exit 1)', async () => {
+    const r = await run('check', join(root, 'models', 'no-such-model.tilde'));
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/no-such-model\.tilde: model file not found/);
+  });
+
+  it('rejects an unknown option as a usage error (exit 2)', async () => {
+    const r = await run('check', '--no-such-flag', join(root, 'models', 'coin.tilde'));
+    expect(r.code).toBe(2);
+  });
+});
+
+describe('tilde fit', () => {
+  it('--json carries every latent with ArviZ-style columns, the ELBO, k-hat, backend and steps', async () => {
+    const r = await run('fit', join(root, 'models', 'eight_schools.tilde'), '--json', '--steps', '300', '--backend', 'cpu', '--seed', '2');
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out) as { summary: Record<string, Record<string, number>>; elbo: number; khat: number; backend: string; steps: number; seconds: number };
+    expect(Object.keys(j.summary)).toEqual(expect.arrayContaining(['mu', 'tau', 'theta_raw[0]', 'theta_raw[7]', 'theta[0]', 'theta[7]']));
+    for (const row of Object.values(j.summary)) {
+      expect(Object.keys(row).sort()).toEqual(['mean', 'q5', 'q50', 'q95', 'sd']);
+      expect(row.q5!).toBeLessThanOrEqual(row.q50!);
+      expect(row.q50!).toBeLessThanOrEqual(row.q95!);
+    }
+    expect(Number.isFinite(j.elbo)).toBe(true);
+    expect(Number.isFinite(j.khat)).toBe(true);
+    expect(j.backend).toBe('cpu');
+    expect(j.steps).toBeGreaterThan(0);
+    expect(j.steps).toBeLessThanOrEqual(300);
+  });
+
+  it('an unknown backend is a usage error naming the choices (exit 2)', async () => {
+    const r = await run('fit', join(root, 'models', 'coin.tilde'), '--backend', 'gpu-please', '--steps', '10');
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/argument 'gpu-please' is invalid\. Allowed choices are auto, tensorflow, wasm, cpu, webgl/);
+  });
+
+  const tfjsNode = (() => {
+    try {
+      createRequire(import.meta.url).resolve('@tensorflow/tfjs-node');
+      return true;
+    } catch {
+      return false;
+    }
+  })();
+  it.skipIf(tfjsNode)('asking for the tensorflow backend without tfjs-node says what is available (exit 2)', async () => {
+    const r = await run('fit', join(root, 'models', 'coin.tilde'), '--backend', 'tensorflow', '--steps', '10');
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/^error: backend 'tensorflow' is not available here .*; available: wasm, cpu/);
+    expect(r.err).not.toMatch(/internal error/);
+  });
+});
+
+describe('the installed command (bundled program)', () => {
+  beforeAll(() => {
+    // `npm test` builds the bundle first; run alone, rebuild it when the compiled tree is newer.
+    const newestBuild = Math.max(...['repl/cli.js', 'inference/model.js', 'index.js'].map((f) => statSync(join(root, 'dist', f)).mtimeMs));
+    if (!existsSync(bundle) || statSync(bundle).mtimeMs < newestBuild) execFileSync('node', [join(root, 'scripts', 'bundle-cli.mjs')], { cwd: root });
+  }, 120_000);
+
+  for (const backend of ['cpu', 'wasm']) {
+    it(`gives the same fit as the unbundled program on ${backend}`, () => {
+      const args = [bin, 'fit', join(root, 'models', 'coin.tilde'), '--json', '--steps', '200', '--seed', '5', '--backend', backend];
+      const bundled = spawnSync('node', args, { cwd: root, encoding: 'utf8', env: { ...process.env, TILDE_UNBUNDLED: '' } });
+      const plain = spawnSync('node', args, { cwd: root, encoding: 'utf8', env: { ...process.env, TILDE_UNBUNDLED: '1' } });
+      expect(bundled.stderr).toBe('');
+      expect(bundled.status).toBe(0);
+      expect(plain.status).toBe(0);
+      const b = withoutTiming(bundled.stdout);
+      expect(b.backend).toBe(backend);
+      expect(b).toEqual(withoutTiming(plain.stdout));
+    }, 120_000);
+  }
+});
