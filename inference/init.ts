@@ -31,7 +31,7 @@ export type InitReport =
 /** Above this many unconstrained latent scalars 'auto' keeps random inits: a Hessian costs D gradient rows. */
 export const LAPLACE_MAX_DIM = 100;
 
-const MAX_ITERATIONS = 100;
+const MAX_ITERATIONS = 40;
 /** Newton decrement gᵀA⁻¹g (a squared step length in posterior sds) at which the mode counts as found. */
 const DECREMENT_TOL = 1e-6;
 /** When float32 noise stops the line search, a decrement this small is still a usable mode (0.03 sd). */
@@ -172,13 +172,36 @@ export function findMode(s: Setup, layout: Layout, base: Float32Array): ModeResu
 }
 
 /**
- * The guide's starting values: `base` (the random inits) with the automatic guide moved to the
- * Laplace approximation when `kind` asks for it and the model allows it. 'laplace' on a model
- * that cannot have it, or whose mode is not found, throws; 'auto' falls back to `base`.
+ * Train in the Laplace start's whitened coordinates: u = shift + C·u', with C the Cholesky factor
+ * of the Laplace covariance (full rank) or the conditional sds (mean-field, whose guide must stay
+ * diagonal). Why: Adam moves every coordinate by about its learning rate at first, whatever the
+ * coordinate's scale; sblrc's betas have posterior sd 0.001 and earnings' slope 0.007, so 0.05 in
+ * raw coordinates throws the guide 7–50 sds off the mode it started at, while in whitened
+ * coordinates 0.05 is 0.05 sd in every direction.
  */
-export function chooseInit(kind: InitKind, s: Setup, layout: Layout, base: Float32Array): { flat: Float32Array; report: InitReport } {
+export interface Precondition {
+  kind: 'diag' | 'tril';
+  shift: Float64Array;
+  /** C: D entries (diag) or D×D row-major lower triangular (tril). */
+  scale: Float64Array;
+  logDet: number;
+}
+
+/**
+ * The guide's starting values and, after a Laplace start, the whitening the fit trains in.
+ * `base` holds the random inits; with a precondition the automatic guide's entries are replaced by
+ * the whitened identity (loc' = 0, scale' = 1), i.e. exactly the Laplace approximation.
+ * 'laplace' on a model that cannot have it, or whose mode is not found, throws; 'auto' falls back.
+ */
+export function chooseInit(
+  kind: InitKind,
+  s: Setup,
+  layout: Layout,
+  base: Float32Array,
+  o: { minibatch?: boolean } = {},
+): { flat: Float32Array; report: InitReport; precondition?: Precondition } {
   if (kind === 'random') return { flat: base, report: { used: 'random', reason: 'asked for (init: random)' } };
-  const why = laplaceIneligible(s, layout);
+  const why = o.minibatch ? 'minibatches see only part of the data' : laplaceIneligible(s, layout);
   if (why) {
     if (kind === 'laplace') throw new RangeError(`fit option init 'laplace' cannot apply: ${why}`);
     return { flat: base, report: { used: 'random', reason: why } };
@@ -191,33 +214,79 @@ export function chooseInit(kind: InitKind, s: Setup, layout: Layout, base: Float
     if (kind === 'laplace') throw new RangeError(`fit option init 'laplace' failed: ${m.reason}`);
     return { flat: base, report: { used: 'random', reason: m.reason } };
   }
+  const precondition = laplacePrecondition(layout, m.mode, m.precision);
+  const flat = Float32Array.from(base);
+  for (const key of ['q:loc', 'q:logscale', 'q:tril']) {
+    const b = layout.blocks.get(key);
+    if (b) flat.fill(0, b.offset, b.offset + b.size); // loc' = 0; log-scales 0 and off-diagonals 0: scale' = I
+  }
   return {
-    flat: laplaceGuide(layout, base, m.mode, m.precision),
+    flat,
+    precondition,
     report: { used: 'laplace', reason: `mode found in ${m.iterations} Newton steps`, iterations: m.iterations, logDensity: m.logDensity },
   };
 }
 
 /**
- * Full rank: the Cholesky factor of the inverse precision (the Laplace covariance).
- * Mean-field: scale_i = 1/√A_ii, the conditional sd, which is where mean-field ADVI's KL(q‖p)
- * ends on a Gaussian (not the marginal sd √Σ_ii, which mean-field cannot reach).
+ * Full rank: C = chol(A⁻¹), the Laplace covariance's factor. Mean-field: C = diag(1/√A_ii), the
+ * conditional sds, which is where mean-field ADVI's KL(q‖p) ends on a Gaussian (the marginal sd
+ * √Σ_ii is out of its reach).
  */
-export function laplaceGuide(layout: Layout, base: Float32Array, mode: Float64Array, precision: Matrix): Float32Array {
-  const out = Float32Array.from(base);
+export function laplacePrecondition(layout: Layout, mode: Float64Array, precision: Matrix): Precondition {
+  const D = layout.autoDim;
+  if (layout.guide === 'meanfield') {
+    const scale = Float64Array.from({ length: D }, (_, i) => 1 / Math.sqrt(precision.get(i, i)));
+    return { kind: 'diag', shift: mode, scale, logDet: scale.reduce((a, c) => a + Math.log(c), 0) };
+  }
+  const cov = inverse(precision);
+  const sym = new Matrix(D, D);
+  for (let i = 0; i < D; i++) for (let j = 0; j < D; j++) sym.set(i, j, 0.5 * (cov.get(i, j) + cov.get(j, i)));
+  const L = new CholeskyDecomposition(sym).lowerTriangularMatrix;
+  const scale = new Float64Array(D * D);
+  let logDet = 0;
+  for (let i = 0; i < D; i++) {
+    for (let j = 0; j <= i; j++) scale[i * D + j] = L.get(i, j);
+    logDet += Math.log(L.get(i, i));
+  }
+  return { kind: 'tril', shift: mode, scale, logDet };
+}
+
+/** The precondition as tensors for the training step (joint.ts); dispose after the fit. */
+export function preconditionTensors(p: Precondition): { shift: tf.Tensor; scale: tf.Tensor; logDet: number; dispose(): void } {
+  const D = p.shift.length;
+  const shift = tf.tensor1d(Float32Array.from(p.shift));
+  const scale = p.kind === 'diag' ? tf.tensor1d(Float32Array.from(p.scale)) : tf.tensor2d(Float32Array.from(p.scale), [D, D]);
+  return { shift, scale, logDet: p.logDet, dispose: () => tf.dispose([shift, scale]) };
+}
+
+/** Fitted values in whitened coordinates → the layout's own: loc = shift + C·loc', scale = C·scale'. */
+export function toOriginal(layout: Layout, flat: Float32Array, p: Precondition): Float32Array {
+  const out = Float32Array.from(flat);
   const D = layout.autoDim;
   const loc = layout.blocks.get('q:loc')!;
-  for (let i = 0; i < D; i++) out[loc.offset + i] = mode[i]!;
+  const locW = Float64Array.from(flat.subarray(loc.offset, loc.offset + D));
+  const C = (i: number, j: number) => (p.kind === 'diag' ? (i === j ? p.scale[i]! : 0) : j <= i ? p.scale[i * D + j]! : 0);
+  for (let i = 0; i < D; i++) {
+    let v = p.shift[i]!;
+    for (let j = 0; j <= i; j++) v += C(i, j) * locW[j]!;
+    out[loc.offset + i] = v;
+  }
   const logscale = layout.blocks.get('q:logscale');
-  if (logscale) for (let i = 0; i < D; i++) out[logscale.offset + i] = -0.5 * Math.log(precision.get(i, i));
+  if (logscale) for (let i = 0; i < D; i++) out[logscale.offset + i] = Math.log(p.scale[i]!) + flat[logscale.offset + i]!;
   const tril = layout.blocks.get('q:tril');
   if (tril) {
-    const cov = inverse(precision);
-    const sym = new Matrix(D, D);
-    for (let i = 0; i < D; i++) for (let j = 0; j < D; j++) sym.set(i, j, 0.5 * (cov.get(i, j) + cov.get(j, i)));
-    const L = new CholeskyDecomposition(sym).lowerTriangularMatrix;
-    // Packed row-major lower triangle with log-scales on the diagonal (layout.ts, joint.ts).
+    // Unpack L' (packed row-major, log diagonal), multiply C·L' (lower triangular), pack again.
+    const Lw = new Float64Array(D * D);
     let k = tril.offset;
-    for (let i = 0; i < D; i++) for (let j = 0; j <= i; j++) out[k++] = i === j ? Math.log(L.get(i, i)) : L.get(i, j);
+    for (let i = 0; i < D; i++) for (let j = 0; j <= i; j++, k++) Lw[i * D + j] = i === j ? Math.exp(flat[k]!) : flat[k]!;
+    k = tril.offset;
+    for (let i = 0; i < D; i++) {
+      for (let j = 0; j <= i; j++, k++) {
+        let v = 0;
+        for (let m = j; m <= i; m++) v += C(i, m) * Lw[m * D + j]!;
+        out[k] = i === j ? Math.log(v) : v;
+      }
+    }
   }
   return out;
 }

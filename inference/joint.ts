@@ -120,6 +120,11 @@ export interface JointOptions {
   withLogq?: boolean;
   /** Given unconstrained values [S, autoDim] of the automatic latents instead of guide draws (init.ts's mode search). */
   u?: tf.Tensor;
+  /**
+   * Train in the whitened coordinates of a Laplace start (init.ts): the guide's draw u' becomes
+   * shift + scale·u' (scale [D] diagonal, or [D, D] lower triangular), logDet = log|det scale|.
+   */
+  precondition?: { shift: tf.Tensor; scale: tf.Tensor; logDet: number };
 }
 
 function view(flat: tf.Tensor, layout: Layout, key: string): tf.Tensor {
@@ -204,6 +209,11 @@ export function evaluateJoint(o: JointOptions, flat: tf.Tensor): Joint {
       const chol = choleskyFactor(view(flat, layout, 'q:tril'), D);
       u = tf.add(loc, tf.matMul(eps, chol.L, false, true));
       sumLog = chol.sumLogDiag;
+    }
+    if (o.precondition) {
+      const p = o.precondition;
+      u = tf.add(p.shift, p.scale.rank === 1 ? tf.mul(u, p.scale) : tf.matMul(u, p.scale, false, true));
+      sumLog = tf.add(sumLog, p.logDet);
     }
     entropy = tf.add(sumLog, (D / 2) * (1 + LOG_2PI));
     if (o.withLogq) logqAuto = tf.sub(tf.sub(tf.mul(-0.5, tf.sum(tf.square(eps), 1)), sumLog), (D / 2) * LOG_2PI);

@@ -9,7 +9,7 @@ import { frontEnd } from '../language/index.js';
 import { parseExpression } from '../language/parse.js';
 import { selectBackend, tf, useBackend, type BackendName } from './backend.js';
 import { EvalError, Interpreter } from './evaluate.js';
-import { chooseInit, type InitKind, type InitReport } from './init.js';
+import { chooseInit, preconditionTensors, toOriginal, type InitKind, type InitReport } from './init.js';
 import { runLoop, type OptimizerName, type Progress } from './fit.js';
 import { evaluateJoint } from './joint.js';
 import { blockNames, buildLayout, initialValues, paramKey, type GuideKind, type Layout } from './layout.js';
@@ -201,12 +201,14 @@ export class Model {
       const layout = buildLayout(s, o.guide);
       const rng = new Rng(o.seed);
       const random = initialValues(layout, s, { rng: rng.split('init'), paramInits: evaluateInits(s), initScale: 0.1 });
-      const { flat: init, report: initReport } = chooseInit(o.init, s, layout, random);
+      const start = chooseInit(o.init, s, layout, random);
+      // After a Laplace start the guide trains in the start's whitened coordinates (init.ts).
+      const pre = start.precondition && preconditionTensors(start.precondition);
       const mode = this.program.mode === 'optimisation' ? 'optimisation' : 'inference';
-      const jo = { setup: s, layout, S: o.particles, rng: rng.split('steps'), mode } as const;
+      const jo = { setup: s, layout, S: o.particles, rng: rng.split('steps'), mode, precondition: pre } as const;
       let gradVar: Float32Array | undefined;
       const est = new Estimators(this.program, plan, mode, o.particles, rng.split('estimators'), estimatorOptions(options));
-      const loop = await runLoop(jo, init, {
+      const loop = await runLoop(jo, start.flat, {
         step: (flat, optimizer) => est.step(jo, flat, optimizer),
         steps: o.steps,
         lr: o.lr,
@@ -219,7 +221,9 @@ export class Model {
       }).finally(() => {
         gradVar = est.gradientVariance();
         est.dispose();
+        pre?.dispose();
       });
+      if (start.precondition) loop.flat = toOriginal(layout, loop.flat, start.precondition);
       const lastWindow = loop.trace.slice(-o.evalEvery);
       const state: FitState = {
         source: this.program.source,
@@ -240,7 +244,7 @@ export class Model {
           particles: o.particles,
           seed: o.seed,
           guide: o.guide,
-          init: initReport,
+          init: start.report,
           warnings: bound.warnings.map((w) => w.message),
           gradientVariance: perNodeVariance(layout, gradVar),
         },
