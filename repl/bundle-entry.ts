@@ -1,4 +1,6 @@
-// What the bundled CLI (scripts/bundle-cli.mjs) exposes to bin/tilde.js: the program,
-// and the wasm binaries' location, which a bundle can no longer find next to itself.
+// What the bundled CLI (scripts/bundle-cli.mjs) exposes: the program for bin/tilde.js,
+// the wasm binaries' location (a bundle can no longer find them next to itself), and
+// compile, so that bench/peers measures the start-up a `tilde` user gets.
 export { main } from './cli.js';
 export { configureWasmPaths } from '../inference/backend.js';
+export { compile } from '../inference/model.js';

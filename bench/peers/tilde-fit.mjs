@@ -1,10 +1,22 @@
 // One tilde fit in its own process, for run.mjs. Argument: a JSON object
 // { model, steps, particles, lr, seed, backend, tolRelObj } (omitted keys: tilde's defaults).
 // Prints one line `RESULT {...}` with the in-process fit time, steps taken and posterior means.
-// Needs the build (npx tsc -p tsconfig.json → dist/).
-import { readFileSync } from 'node:fs';
+// Needs the build (npm run build → dist/). Loads tilde the way the `tilde` command does:
+// from the bundle in dist/cli/ when it exists, so start-up is what a user waits for.
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { compile } from '../../dist/index.js';
+
+const bundle = fileURLToPath(new URL('../../dist/cli/cli.js', import.meta.url));
+let compile;
+if (existsSync(bundle)) {
+  const lib = await import(bundle);
+  lib.configureWasmPaths(join(dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm')), '/'));
+  compile = lib.compile;
+} else {
+  ({ compile } = await import('../../dist/index.js'));
+}
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const cfg = JSON.parse(process.argv[2] ?? '{}');
