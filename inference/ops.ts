@@ -14,6 +14,7 @@
 // relu. Avoid: prod, stridedSlice, elu and gather with indices computed from a
 // differentiated value (their gradients throw), floorDiv (wrong gradient).
 import { tf } from './backend.js';
+import { registerMatMulGradient } from './matmul-grad.js';
 
 type T = tf.Tensor;
 
@@ -42,6 +43,7 @@ function registerZeroGradients(): void {
   }
 }
 registerZeroGradients();
+registerMatMulGradient();
 
 type Forward = (xs: T[], save: tf.GradSaveFunc) => { value: T; gradFunc: (dy: T, saved: T[]) => T | T[] };
 
