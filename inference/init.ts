@@ -31,13 +31,19 @@ export type InitReport =
 /** Above this many unconstrained latent scalars 'auto' keeps random inits: a Hessian costs D gradient rows. */
 export const LAPLACE_MAX_DIM = 100;
 
-const MAX_ITERATIONS = 40;
+const MAX_ITERATIONS = 50;
+/**
+ * Consecutive steps with an indefinite Hessian after which the search gives up. Far from the mode
+ * a few are normal (sblrc needs 10 from the origin); a funnel's centre is indefinite all the way
+ * down (centred eight schools: every step after the first).
+ */
+const MAX_DAMPED = 20;
 /** Newton decrement gᵀA⁻¹g (a squared step length in posterior sds) at which the mode counts as found. */
 const DECREMENT_TOL = 1e-6;
 /** When float32 noise stops the line search, a decrement this small is still a usable mode (0.03 sd). */
 const STALL_TOL = 1e-3;
-/** Unconstrained coordinates beyond this are not a mode but a run-off (a funnel's log τ → −∞). */
-const RUN_OFF = 40;
+/** Unconstrained coordinates of constrained latents beyond this (e^30 ≈ 1e13) are a run-off, not a mode. */
+const RUN_OFF = 30;
 
 /** Why the Laplace start cannot apply to this model, or null when it can. */
 export function laplaceIneligible(s: Setup, layout: Layout): string | null {
@@ -52,6 +58,17 @@ export function laplaceIneligible(s: Setup, layout: Layout): string | null {
 type ModeResult =
   | { ok: true; mode: Float64Array; precision: Matrix; logDensity: number; iterations: number }
   | { ok: false; reason: string };
+
+/** Coordinates of u that belong to latents with a constrained support (for the run-off test). */
+function constrainedCoordinates(s: Setup, layout: Layout): { index: number; name: string }[] {
+  const out: { index: number; name: string }[] = [];
+  for (const slot of layout.slots.values()) {
+    const v = s.latents.find((l) => l.name === slot.name);
+    if (!v || v.sites[0]!.family.support.kind === 'real') continue;
+    for (let i = 0; i < slot.size; i++) out.push({ index: slot.offset + i, name: slot.size === 1 ? slot.name : `${slot.name}[${i}]` });
+  }
+  return out;
+}
 
 /** log p(x(u)) + log|det ∂x/∂u| at each row of U [S, D]: the density ADVI's Gaussian lives on. */
 function logDensity(s: Setup, layout: Layout, flat: tf.Tensor, U: tf.Tensor): tf.Tensor {
@@ -132,6 +149,8 @@ export function findMode(s: Setup, layout: Layout, base: Float32Array): ModeResu
   const D = layout.autoDim;
   const flat = tf.tensor1d(base);
   try {
+    const constrained = constrainedCoordinates(s, layout);
+    let damped = 0;
     let x: Float64Array = new Float64Array(D);
     let { f, g } = valueAndGradient(s, layout, flat, x);
     if (!Number.isFinite(f) || !g.every(Number.isFinite)) return { ok: false, reason: 'the log density is not finite at the unconstrained origin' };
@@ -142,6 +161,8 @@ export function findMode(s: Setup, layout: Layout, base: Float32Array): ModeResu
       if (!solved) return { ok: false, reason: `the Hessian cannot be regularised after ${it - 1} Newton steps` };
       const decrement = g.reduce((acc, gi, i) => acc + gi * solved.d[i]!, 0);
       if (!solved.damped && decrement < DECREMENT_TOL) return { ok: true, mode: x, precision: A, logDensity: f, iterations: it - 1 };
+      damped = solved.damped ? damped + 1 : 0;
+      if (damped > MAX_DAMPED) return { ok: false, reason: `no regular mode: the Hessian stayed indefinite for ${MAX_DAMPED} Newton steps (a funnel?)` };
       // Armijo backtracking; float32 evaluation noise of order 1e-6·|f| must not reject a good step.
       const slack = 1e-6 * Math.abs(f);
       let t = 1;
@@ -160,8 +181,8 @@ export function findMode(s: Setup, layout: Layout, base: Float32Array): ModeResu
         return { ok: false, reason: `the line search stalled after ${it - 1} Newton steps` };
       }
       x = accepted.x;
-      const far = x.findIndex((xi) => Math.abs(xi) > RUN_OFF);
-      if (far >= 0) return { ok: false, reason: `no finite mode: unconstrained coordinate ${far} of the latents ran off to ${x[far]!.toFixed(1)} (a funnel or an improper posterior)` };
+      const far = constrained.find((c) => Math.abs(x[c.index]!) > RUN_OFF);
+      if (far) return { ok: false, reason: `no finite mode: '${far.name}' ran off to exp(${x[far.index]!.toFixed(1)}) in unconstrained space (a funnel or an improper posterior)` };
       ({ f, g } = valueAndGradient(s, layout, flat, x));
       if (!g.every(Number.isFinite)) return { ok: false, reason: `the gradient is not finite after ${it} Newton steps` };
     }
