@@ -1,16 +1,23 @@
-// Seconds per optimisation step of the loop-using posteriordb translations (issue 3: vectorised
-// independent loops). Run after the build: node dist/bench/loops.js [--backend cpu|wasm] [--reps N]
+// Cost of the loop-using posteriordb translations (issue 3: vectorised independent loops).
+// Run after the build: node dist/bench/loops.js [--backend cpu|wasm] [--reps N] [--no-fit]
 //
-// Each model is fitted for a fixed number of steps with convergence off (tolRelObj 1e-12), full-rank
-// guide, 8 particles; the figure is diagnostics.seconds / steps, median of the repetitions. The
-// column "loops" is the loop analysis of each model (which loops run vectorised, which unrolled).
+// Table 1: one evaluation of the joint and its gradient (8 particles, full-rank guide), the
+// vectorised path against the unrolled one (RunOptions.loops = 'unroll') in the same process,
+// alternating, median of 2·reps+1 evaluations each: the ratio is robust to the machine's load.
+// Table 2: seconds per optimisation step of a fit for a fixed number of steps with convergence off
+// (tolRelObj 1e-12), full-rank guide, 8 particles: diagnostics.seconds / steps, median of reps.
+// The column "loops" is the loop analysis of each model (which loops run vectorised, which unrolled).
 // Timings are wall clock on a shared machine: quote them with `uptime`.
 
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { selectBackend, type BackendName } from '../inference/backend.js';
+import { selectBackend, tf, type BackendName } from '../inference/backend.js';
+import { evaluateJoint } from '../inference/joint.js';
+import { buildLayout, initialValues } from '../inference/layout.js';
 import { analyseLoops, formatLoops } from '../inference/loops.js';
-import { compile } from '../inference/model.js';
+import { compile, evaluateInits, type Model } from '../inference/model.js';
+import { Rng } from '../inference/rng.js';
+import { setup } from '../inference/setup.js';
 
 const ROOT = fileURLToPath(new URL(import.meta.url.includes('/dist/') ? '../..' : '..', import.meta.url));
 const REF_DIR = `${ROOT}/../shared/reference/posteriordb`;
@@ -37,6 +44,49 @@ if (!existsSync(REF_DIR)) {
   process.exit(0);
 }
 await selectBackend(backend);
+
+/** Milliseconds of one joint evaluation with its gradient, per loop mode (alternating runs). */
+function evalTimes(model: Model, data: Record<string, unknown>): Record<'auto' | 'unroll', number> {
+  const s = setup(model.program, model.bind(data));
+  const layout = buildLayout(s, 'fullrank');
+  const flat = tf.tensor1d(initialValues(layout, s, { rng: new Rng(3), paramInits: evaluateInits(s), initScale: 0.1 }));
+  const once = (loops: 'auto' | 'unroll') => {
+    const run = { ...s, modelRun: { ...s.modelRun, loops }, guideRun: { ...s.guideRun, loops } };
+    const t0 = performance.now();
+    tf.tidy(() => {
+      const f = (x: tf.Tensor) => {
+        const j = evaluateJoint({ setup: run, layout, S: 8, rng: new Rng(1), mode: 'inference' }, x);
+        return tf.sum(tf.add(j.logp, j.logdet)) as tf.Scalar;
+      };
+      tf.grad(f)(flat).dataSync();
+    });
+    return performance.now() - t0;
+  };
+  once('auto');
+  once('unroll');
+  const times = { auto: [] as number[], unroll: [] as number[] };
+  for (let r = 0; r < 2 * reps + 1; r++) {
+    times.auto.push(once('auto'));
+    times.unroll.push(once('unroll'));
+  }
+  flat.dispose();
+  s.dispose();
+  return { auto: median(times.auto), unroll: median(times.unroll) };
+}
+
+const evalRows: string[] = [];
+for (const { name } of MODELS) {
+  const source = readFileSync(`${ROOT}/test/reference/${name}.tilde`, 'utf8');
+  const data = JSON.parse(readFileSync(`${REF_DIR}/${name}/data.json`, 'utf8')) as Record<string, unknown>;
+  const t = evalTimes(compile(source, { file: `${name}.tilde` }), data);
+  evalRows.push(`| ${name} | ${t.unroll.toFixed(1)} | ${t.auto.toFixed(1)} | ${(t.unroll / t.auto).toFixed(1)}× |`);
+  console.error(evalRows.at(-1));
+}
+console.log(`\njoint + gradient, one evaluation (ms), backend ${backend}, full-rank, 8 particles, median of ${2 * reps + 1}\n`);
+console.log('| model | unrolled | vectorised | speed-up |\n|---|---|---|---|');
+for (const r of evalRows) console.log(r);
+if (argv.includes('--no-fit')) process.exit(0);
+
 const rows: string[] = [];
 for (const { name, steps } of MODELS) {
   const source = readFileSync(`${ROOT}/test/reference/${name}.tilde`, 'utf8');

@@ -329,7 +329,7 @@ export class Interpreter {
     const have = t.shape.slice(1);
     if (have.length === shape.length && have.every((d, i) => d === shape[i])) return t;
     try {
-      return tf.broadcastTo(t, [t.shape[0]!, ...shape]);
+      return expandTo(t, [t.shape[0]!, ...shape]);
     } catch {
       throw new EvalError(`a value of shape [${have.join(', ')}] does not fit shape [${shape.join(', ')}]`, span);
     }
@@ -343,7 +343,7 @@ export class Interpreter {
     const have = t.shape.slice(2);
     if (have.length === shape.length && have.every((d, i) => d === shape[i])) return t;
     try {
-      return tf.broadcastTo(t, [P, L, ...shape]);
+      return expandTo(t, [P, L, ...shape]);
     } catch {
       throw new EvalError(`a value of shape [${have.join(', ')}] does not fit shape [${shape.join(', ')}]`, span);
     }
@@ -508,12 +508,12 @@ export class Interpreter {
         if (c instanceof Batched || a instanceof Batched || b instanceof Batched) {
           const [tc, ta, tb] = alignRows([c, a, b]) as [tf.Tensor, tf.Tensor, tf.Tensor];
           const shape = tf.broadcast_util.assertAndGetBroadcastShape(tf.broadcast_util.assertAndGetBroadcastShape(tc.shape, ta.shape), tb.shape);
-          return new Batched(tf.where(tf.broadcastTo(tf.notEqual(tc, 0), shape), tf.broadcastTo(ta, shape), tf.broadcastTo(tb, shape)));
+          return new Batched(tf.where(tf.broadcastTo(tf.notEqual(tc, 0), shape), expandTo(ta, shape), expandTo(tb, shape)));
         }
         const r = Math.max(logicalRank(c), logicalRank(a), logicalRank(b));
         const [tc, ta, tb] = [c, a, b].map((v) => padRank(toTensor(v), r)) as [tf.Tensor, tf.Tensor, tf.Tensor];
         const shape = tf.broadcast_util.assertAndGetBroadcastShape(tf.broadcast_util.assertAndGetBroadcastShape(tc.shape, ta.shape), tb.shape);
-        return tf.where(tf.broadcastTo(tf.notEqual(tc, 0), shape), tf.broadcastTo(ta, shape), tf.broadcastTo(tb, shape));
+        return tf.where(tf.broadcastTo(tf.notEqual(tc, 0), shape), expandTo(ta, shape), expandTo(tb, shape));
       }
       case 'call': {
         const args = e.args.map((a) => hardB(this.ev(a.value)));
@@ -685,6 +685,19 @@ export class Interpreter {
   }
 }
 
+/**
+ * tf.broadcastTo without its Tile kernel, whose gradient loops over every repetition (a slice and
+ * an add each: 195 of them to spread one [8, 5] value over 195 rows): a broadcasting add instead,
+ * whose gradient is one sum.
+ */
+function expandTo(t: tf.Tensor, shape: number[]): tf.Tensor {
+  if (t.rank === shape.length && t.shape.every((d, i) => d === shape[i])) return t;
+  if (t.dtype === 'bool') return tf.broadcastTo(t, shape);
+  const out = tf.add(t, tf.zeros(shape, t.dtype));
+  if (!out.shape.every((d, i) => d === shape[i])) throw new Error(`cannot broadcast [${t.shape.join(', ')}] to [${shape.join(', ')}]`);
+  return out;
+}
+
 // ---------------------------------------------------------------- rows (vectorised loops)
 
 function particlesOf(v: Val | Batched): number {
@@ -700,7 +713,7 @@ function rowOf(v: tf.Tensor | Soft, l: number): tf.Tensor | Soft {
 
 /** The same [P, ...] value in every one of L rows: [P, L, ...]. */
 function spread(t: tf.Tensor, L: number): tf.Tensor {
-  return tf.broadcastTo(tf.expandDims(t, 1), [t.shape[0]!, L, ...t.shape.slice(1)]);
+  return expandTo(tf.expandDims(t, 1), [t.shape[0]!, L, ...t.shape.slice(1)]);
 }
 
 /** Elements (hard, or relaxed weights) stacked on axis 1: [P, n, ...]; hard ones become one-hot beside relaxed ones. */
@@ -709,11 +722,11 @@ function stackItems(all: (tf.Tensor | Soft)[]): tf.Tensor | Soft {
     const K = (all.find((t) => t instanceof Soft) as Soft).k;
     const full = all.map((t) => (t instanceof Soft ? t.weights : tf.oneHot(tf.cast(t, 'int32'), K).toFloat()));
     const P = Math.max(...full.map((t) => t.shape[0]!));
-    return new Soft(tf.stack(full.map((t) => (t.shape[0] === P ? t : tf.broadcastTo(t, [P, ...t.shape.slice(1)]))), 1));
+    return new Soft(tf.stack(full.map((t) => expandTo(t, [P, ...t.shape.slice(1)])), 1));
   }
   const items = all as tf.Tensor[];
   const P = Math.max(...items.map((t) => t.shape[0]!));
-  return tf.stack(items.map((t) => (t.shape[0] === P ? t : tf.broadcastTo(t, [P, ...t.shape.slice(1)]))), 1);
+  return tf.stack(items.map((t) => expandTo(t, [P, ...t.shape.slice(1)])), 1);
 }
 
 /** A value with a rows axis after the particle axis ([P, L or 1, ...]) and at least `rank` logical axes after it. */
@@ -736,7 +749,7 @@ function alignRows(vs: (Val | Batched)[]): tf.Tensor[] {
 /** [p, L, ...] → [P·L, ...], broadcasting particles to P. */
 function foldRows(v: tf.Tensor | Soft, P: number): tf.Tensor | Soft {
   const t = v instanceof Soft ? v.weights : v;
-  const full = t.shape[0] === P ? t : tf.broadcastTo(t, [P, ...t.shape.slice(1)]);
+  const full = expandTo(t, [P, ...t.shape.slice(1)]);
   const folded = full.reshape([P * t.shape[1]!, ...t.shape.slice(2)]);
   return v instanceof Soft ? new Soft(folded) : folded;
 }
@@ -793,7 +806,7 @@ function gatherRows(t: tf.Tensor, known: number[]): tf.Tensor {
   if (tf.getKernel('UnsortedSegmentSum', tf.getBackend())) return tf.gather(t, idx, 1);
   const R = rest.reduce((a, b) => a * b, 1);
   const oh = tf.oneHot(idx, n).toFloat();
-  const out = P === 1 ? tf.matMul(oh, t.reshape([n, R])) : tf.matMul(tf.broadcastTo(oh.reshape([1, L, n]), [P, L, n]), t.reshape([P, n, R]));
+  const out = P === 1 ? tf.matMul(oh, t.reshape([n, R])) : tf.matMul(expandTo(oh.reshape([1, L, n]), [P, L, n]), t.reshape([P, n, R]));
   return out.reshape([P, L, ...rest]);
 }
 
@@ -808,7 +821,7 @@ function arrayOf(vs: Val[]): Val {
   const ts = vs.map((v) => padRank(toTensor(v), r));
   const P = Math.max(...ts.map((t) => t.shape[0]!));
   const inner = ts.reduce<number[]>((acc, t) => tf.broadcast_util.assertAndGetBroadcastShape(acc, t.shape.slice(1)), []);
-  return tf.stack(ts.map((t) => tf.broadcastTo(t, [P, ...inner])), 1);
+  return tf.stack(ts.map((t) => expandTo(t, [P, ...inner])), 1);
 }
 
 /** An elementwise binary operator on aligned tensors (`bConst`: the right operand when it was a constant). */
@@ -845,17 +858,26 @@ export function sliceAt(t: tf.Tensor, i: number): tf.Tensor {
   return tf.squeeze(tf.slice(t, begin, size), [1]);
 }
 
-/** Indexing by a relaxed value: the one-hot product Σₖ wₖ·t[k], differentiable in the weights. */
+/**
+ * Indexing by a relaxed value: the one-hot product Σₖ wₖ·t[k], differentiable in the weights.
+ * One matrix product (weights [P·W, n] @ t [n, R]), not a broadcast multiply and sum: on the cpu
+ * backend that broadcast multiply costs ~100 ms for 195×5 lags into 200 values, the product <1 ms.
+ */
 function softGather(t: tf.Tensor, w: Soft, axis: number, n: number, span: Span): tf.Tensor {
   if (axis !== 1) throw new EvalError('a relaxed discrete value can only index the first axis', span);
   if (w.k !== n) throw new EvalError(`a relaxed index over ${w.k} categories cannot index a dimension of size ${n}`, span);
   const ws = w.weights.shape.slice(1, -1);
+  const W = ws.reduce((a, b) => a * b, 1);
   const rest = t.shape.slice(2);
-  const restSize = rest.reduce((a, b) => a * b, 1);
-  const tt = t.reshape([t.shape[0]!, ...ws.map(() => 1), n, restSize]);
-  const ww = w.weights.reshape([w.weights.shape[0]!, ...ws, n, 1]);
-  const out = tf.sum(tf.mul(tt, ww), ws.length + 1);
-  return out.reshape([out.shape[0]!, ...ws, ...rest]);
+  const R = rest.reduce((a, b) => a * b, 1);
+  const [Pw, Pt] = [w.weights.shape[0]!, t.shape[0]!];
+  if (Pt === 1) {
+    const out = tf.matMul(w.weights.reshape([Pw * W, n]), t.reshape([n, R]));
+    return out.reshape([Pw, ...ws, ...rest]);
+  }
+  const P = Math.max(Pw, Pt);
+  const out = tf.matMul(expandTo(w.weights.reshape([Pw, W, n]), [P, W, n]), expandTo(t.reshape([Pt, n, R]), [P, n, R]));
+  return out.reshape([P, ...ws, ...rest]);
 }
 
 function firstMissing(arr: ElementArray): number[] {

@@ -131,8 +131,8 @@ function snapshot(source: string, data: Record<string, unknown>, loops: 'auto' |
     const init = initialValues(layout, s, { rng: new Rng(3).split('init'), paramInits: evaluateInits(s), initScale: 0.7 });
     const run = { ...s, modelRun: { ...s.modelRun, loops }, guideRun: { ...s.guideRun, loops } };
     const mode = model.program.mode === 'optimisation' ? 'optimisation' : 'inference';
-    return tf.tidy(() => {
-      const out: Partial<Snapshot> = {};
+    const out: Partial<Snapshot> = {};
+    tf.tidy(() => {
       const f = (flat: tf.Tensor) => {
         const j = evaluateJoint({ setup: run, layout, S, rng: new Rng(11).split('steps'), mode }, flat);
         out.logp = Array.from(j.logp.dataSync());
@@ -145,8 +145,8 @@ function snapshot(source: string, data: Record<string, unknown>, loops: 'auto' |
         return tf.sum(tf.add(j.logp, j.logdet)) as tf.Scalar;
       };
       out.grad = Array.from(tf.grad(f)(tf.tensor1d(init)).dataSync());
-      return out as Snapshot;
     });
+    return out as Snapshot;
   } finally {
     s.dispose();
   }
@@ -154,8 +154,9 @@ function snapshot(source: string, data: Record<string, unknown>, loops: 'auto' |
 
 function expectClose(a: number[], b: number[], what: string): void {
   expect(a.length, what).toBe(b.length);
-  // float32 sums over up to ~1,000 terms in a different order: relative 1e-5 of the magnitude.
-  a.forEach((x, i) => expect(Math.abs(x - b[i]!), `${what}[${i}]: ${x} vs ${b[i]}`).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(x), Math.abs(b[i]!)) * 10));
+  // float32 sums of up to a few hundred terms in another order (one reduction instead of a chain
+  // of adds): rounding stays far below 1e-4 of the magnitude; any real difference is O(1).
+  a.forEach((x, i) => expect(Math.abs(x - b[i]!), `${what}[${i}]: ${x} vs ${b[i]}`).toBeLessThanOrEqual(1e-4 * Math.max(1, Math.abs(x), Math.abs(b[i]!))));
 }
 
 function compareModes(source: string, data: Record<string, unknown>, guide: GuideKind = 'meanfield'): { vectorised: Snapshot; unrolled: Snapshot } {
