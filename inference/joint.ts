@@ -12,6 +12,7 @@ import { EvalError, Interpreter, sliceAt, type Handlers, type SiteEvent } from '
 import { paramKey, type Layout } from './layout.js';
 import * as ops from './ops.js';
 import type { Rng } from './rng.js';
+import { gatherFlat, type BatchView } from './batch.js';
 import type { Setup } from './setup.js';
 import { bijectorFor } from './transforms.js';
 import { padRank, Soft, sumLogical, toTensor, type Val } from './values.js';
@@ -31,6 +32,8 @@ export interface DiscreteDraw {
   logits: tf.Tensor | null;
   /** The value carries a pathwise gradient (concrete): log q stays differentiable inside the objective's value. */
   pathwise?: boolean;
+  /** Weight of this draw's log q in the ELBO: N/B for a site local to a subsampled plate, else 1. */
+  scale: number;
 }
 
 /** What an estimator sees when a discrete latent is drawn. */
@@ -78,6 +81,8 @@ export interface CostTerm {
   /** Shape [S or 1, ...batch]. */
   value: tf.Tensor;
   span: Span;
+  /** Weight of the term in the ELBO: N/B for a term local to a subsampled plate, else 1 (`value` is unweighted). */
+  scale: number;
 }
 
 export interface Joint {
@@ -102,6 +107,11 @@ export interface Joint {
   env: Map<string, Val>;
   /** Automatic-guide draws in unconstrained space, [S, autoDim] (absent when autoDim = 0). */
   u?: tf.Tensor;
+  /**
+   * With a batch: the unweighted sum of the local contributions to the particle value, [S]
+   * (so the value is globals + scale × local; full-data chunks add up their local parts).
+   */
+  local?: tf.Tensor;
 }
 
 export interface JointOptions {
@@ -125,6 +135,8 @@ export interface JointOptions {
    * shift + scale·u' (scale [D] diagonal, or [D, D] lower triangular), logDet = log|det scale|.
    */
   precondition?: { shift: tf.Tensor; scale: tf.Tensor; logDet: number };
+  /** A minibatch (or chunk) of the plate: setup and layout are then its batched views (batch.ts). */
+  batch?: BatchView;
 }
 
 function view(flat: tf.Tensor, layout: Layout, key: string): tf.Tensor {
@@ -183,6 +195,15 @@ export function evaluateJoint(o: JointOptions, flat: tf.Tensor): Joint {
   let cost = zeroS();
   const terms: CostTerm[] = [];
   const discrete: DiscreteDraw[] = [];
+  const batch = o.batch;
+  let local = batch ? zeroS() : undefined;
+  const scaleOf = (name: string) => (batch && batch.local.has(name) ? batch.scale : 1);
+  /** acc + t, with t weighted when `name` is local to the batch; `elboSign` says how t enters the ELBO (for `local`). */
+  const weighted = (acc: tf.Tensor, name: string, t: tf.Tensor, elboSign: 1 | -1): tf.Tensor => {
+    if (!batch || !batch.local.has(name)) return tf.add(acc, t);
+    local = elboSign === 1 ? tf.add(local!, t) : tf.sub(local!, t);
+    return tf.add(acc, tf.mul(t, batch.scale));
+  };
 
   // Params: constrained views of the flat vector.
   const paramValues = new Map<string, tf.Tensor>();
@@ -200,8 +221,20 @@ export function evaluateJoint(o: JointOptions, flat: tf.Tensor): Joint {
     const D = layout.autoDim;
     const loc = view(flat, layout, 'q:loc');
     const eps = tf.randomNormal([S, D], 0, 1, 'float32', rng.int());
-    let sumLog: tf.Tensor;
-    if (layout.guide === 'meanfield') {
+    let sumLog: tf.Tensor | undefined;
+    if (batch?.autoIndex) {
+      // The batch's slice of a mean-field guide: gradients reach only the gathered entries.
+      if (layout.guide !== 'meanfield') throw new Error('internal: a minibatch needs the mean-field guide');
+      const logscale = gatherFlat(view(flat, layout, 'q:logscale'), batch.autoIndex);
+      u = tf.add(gatherFlat(loc, batch.autoIndex), tf.mul(ops.exp(logscale), eps));
+      // Entropy per entry is logscale + ½(1 + log 2π); local entries are weighted by N/B.
+      const isLocal = tf.tensor1d(batch.autoLocal!, 'float32');
+      const perEntry = tf.add(logscale, 0.5 * (1 + LOG_2PI));
+      const localPart = tf.sum(tf.mul(perEntry, isLocal));
+      entropy = tf.add(tf.sum(tf.mul(perEntry, tf.sub(1, isLocal))), tf.mul(localPart, batch.scale));
+      local = tf.add(local!, localPart);
+      if (o.withLogq) logqAuto = tf.sub(tf.sub(tf.mul(-0.5, tf.sum(tf.square(eps), 1)), tf.sum(logscale)), (D / 2) * LOG_2PI);
+    } else if (layout.guide === 'meanfield') {
       const logscale = view(flat, layout, 'q:logscale');
       u = tf.add(loc, tf.mul(ops.exp(logscale), eps));
       sumLog = tf.sum(logscale);
@@ -210,13 +243,15 @@ export function evaluateJoint(o: JointOptions, flat: tf.Tensor): Joint {
       u = tf.add(loc, tf.matMul(eps, chol.L, false, true));
       sumLog = chol.sumLogDiag;
     }
-    if (o.precondition) {
+    if (o.precondition && sumLog) {
       const p = o.precondition;
-      u = tf.add(p.shift, p.scale.rank === 1 ? tf.mul(u, p.scale) : tf.matMul(u, p.scale, false, true));
+      u = tf.add(p.shift, p.scale.rank === 1 ? tf.mul(u!, p.scale) : tf.matMul(u!, p.scale, false, true));
       sumLog = tf.add(sumLog, p.logDet);
     }
-    entropy = tf.add(sumLog, (D / 2) * (1 + LOG_2PI));
-    if (o.withLogq) logqAuto = tf.sub(tf.sub(tf.mul(-0.5, tf.sum(tf.square(eps), 1)), sumLog), (D / 2) * LOG_2PI);
+    if (sumLog) {
+      entropy = tf.add(sumLog, (D / 2) * (1 + LOG_2PI));
+      if (o.withLogq) logqAuto = tf.sub(tf.sub(tf.mul(-0.5, tf.sum(tf.square(eps), 1)), sumLog), (D / 2) * LOG_2PI);
+    }
   }
 
   const objectives: { value: tf.Tensor; span: Span }[] = [];
@@ -237,15 +272,17 @@ export function evaluateJoint(o: JointOptions, flat: tf.Tensor): Joint {
         if (fam.discrete) {
           const logits = logitsOf(fam.name, ev.params);
           const d = draw({ ev, q: ev.dist, logits, S, rng });
-          discrete.push({ name: ev.site.name, site: ev.site, element: ev.element, value: d.value, logq: d.logq, logits, pathwise: d.pathwise });
+          discrete.push({ name: ev.site.name, site: ev.site, element: ev.element, value: d.value, logq: d.logq, logits, pathwise: d.pathwise, scale: scaleOf(ev.site.name) });
+          if (local && batch!.local.has(ev.site.name)) local = tf.sub(local, sumLogical(d.logq));
           return d.value;
         }
         const dist = ev.dist;
         const shape = [S, ...ev.shape];
         const value = fam.reparam && dist.rsample ? dist.rsample(shape, rng.int()) : ops.detach(dist.sample(shape, rng.int()));
+        // log q enters the ELBO negatively; logqExplicit holds it with a plus sign.
         const lq = sumLogical(dist.logProb(value));
-        logqExplicit = tf.add(logqExplicit, lq);
-        if (!fam.reparam) discrete.push({ name: ev.site.name, site: ev.site, element: ev.element, value, logq: dist.logProb(value), logits: null });
+        logqExplicit = weighted(logqExplicit, ev.site.name, lq, -1);
+        if (!fam.reparam) discrete.push({ name: ev.site.name, site: ev.site, element: ev.element, value, logq: dist.logProb(value), logits: null, scale: scaleOf(ev.site.name) });
         return value;
       },
       observe(ev) {
@@ -280,43 +317,46 @@ export function evaluateJoint(o: JointOptions, flat: tf.Tensor): Joint {
         else {
           const bij = bijectorFor(ev.site.family.support, { low: ev.params['low'], high: ev.params['high'] });
           value = bij.forward(us);
-          logdet = tf.add(logdet, sumLogical(padRank(bij.logDetJacobian(us), 0)));
+          logdet = weighted(logdet, name, sumLogical(padRank(bij.logDetJacobian(us), 0)), 1);
         }
       } else if (o.mode === 'optimisation') {
         const logits = logitsOf(ev.site.family.name, ev.params);
         const d = draw({ ev, q: ev.dist, logits, S, rng });
-        discrete.push({ name, site: ev.site, element: ev.element, value: d.value, logq: d.logq, logits, pathwise: d.pathwise });
+        discrete.push({ name, site: ev.site, element: ev.element, value: d.value, logq: d.logq, logits, pathwise: d.pathwise, scale: 1 });
         value = d.value;
       } else {
         let raw = view(flat, layout, `q:logits:${name}`);
+        const g = batch?.logits.get(name);
+        if (g) raw = gatherFlat(raw.reshape([-1]), g.index).reshape(g.shape);
         raw = raw.reshape([1, ...raw.shape]);
         for (const i of ev.element) raw = sliceAt(raw, i);
         const params = guideParams(ev, raw);
         const q = makeDistribution(ev.site.family.name, params);
         const logits = logitsOf(ev.site.family.name, params);
         const d = draw({ ev, q, logits, S, rng });
-        discrete.push({ name, site: ev.site, element: ev.element, value: d.value, logq: d.logq, logits, pathwise: d.pathwise });
+        discrete.push({ name, site: ev.site, element: ev.element, value: d.value, logq: d.logq, logits, pathwise: d.pathwise, scale: scaleOf(name) });
+        if (local && batch!.local.has(name)) local = tf.sub(local, sumLogical(d.logq));
         value = d.value;
       }
       if (o.mode === 'inference') {
         const lp = logProbAt(ev.dist, value);
-        terms.push({ name, observed: false, value: lp, span: ev.site.stmt.span });
-        logp = tf.add(logp, sumLogical(lp));
+        terms.push({ name, observed: false, value: lp, span: ev.site.stmt.span, scale: scaleOf(name) });
+        logp = weighted(logp, name, sumLogical(lp), 1);
       }
       return value;
     },
     observe(ev, value) {
       if (o.replicate) o.replicate(ev, ev.dist.sample([S, ...ev.shape], rng.int()));
       const lp = ev.dist.logProb(value);
-      terms.push({ name: ev.site.name, observed: true, value: lp, span: ev.site.stmt.span });
-      logp = tf.add(logp, sumLogical(lp));
+      terms.push({ name: ev.site.name, observed: true, value: lp, span: ev.site.stmt.span, scale: scaleOf(ev.site.name) });
+      logp = weighted(logp, ev.site.name, sumLogical(lp), 1);
     },
     objective: (v, sign, span) => addObjective(v, sign, span),
   };
   const m = new Interpreter(setup.modelRun, handlers, setup.dataEnv);
   m.run(setup.program.ast.body);
 
-  return { S, logp, logdet, logqExplicit, logqAuto, entropy, cost, terms, objectives, discrete, env: m.env, u };
+  return { S, logp, logdet, logqExplicit, logqAuto, entropy, cost, terms, objectives, discrete, env: m.env, u, local };
 }
 
 function guideBody(setup: Setup) {

@@ -12,7 +12,10 @@ export function particleValue(j: Joint, mode: 'inference' | 'optimisation'): tf.
   let v = tf.add(tf.sub(tf.add(j.logp, j.logdet), j.logqExplicit), j.entropy);
   // Score-function sites get their gradient from their estimator; the direct ∇ log q term
   // is zero in expectation, so it is left out of the value's gradient (less variance).
-  for (const d of j.discrete) v = tf.sub(v, sumAfterFirst(d.pathwise ? d.logq : ops.detach(d.logq)));
+  for (const d of j.discrete) {
+    const lq = sumAfterFirst(d.pathwise ? d.logq : ops.detach(d.logq));
+    v = tf.sub(v, d.scale === 1 ? lq : tf.mul(lq, d.scale));
+  }
   return v;
 }
 

@@ -114,6 +114,7 @@ export function buildProgram(io: Io): Command {
     .option('--data <file>', 'data (JSON or CSV); defaults to MODEL.json beside the model')
     .option('--steps <n>', 'maximum optimisation steps', intArg('--steps'))
     .option('--particles <s>', 'Monte Carlo particles per step', intArg('--particles'))
+    .option('--batch <b>', "minibatch size: each step uses B random entries of the model's plate (default: all)", intArg('--batch'))
     .option('--lr <x>', 'learning rate', numArg('--lr'))
     .option('--seed <n>', 'random seed', intArg('--seed'))
     .addOption(new Option('--guide <kind>', 'automatic guide').choices(['meanfield', 'fullrank']))
@@ -134,6 +135,7 @@ export function buildProgram(io: Io): Command {
         dataFile,
         steps: opts['steps'] as number | undefined,
         particles: opts['particles'] as number | undefined,
+        batchSize: opts['batch'] as number | undefined,
         lr: opts['lr'] as number | undefined,
         seed: opts['seed'] as number | undefined,
         guide: opts['guide'] as 'meanfield' | 'fullrank' | undefined,
@@ -146,13 +148,17 @@ export function buildProgram(io: Io): Command {
       if (showProgress) io.err('\r' + ' '.repeat(100) + '\r');
       const d = fit.diagnostics;
       if (opts['json']) {
-        io.out(JSON.stringify({ summary: fit.summary(), plan: fit.planJSON(), elbo: d.elbo, khat: Number.isFinite(d.khat) ? d.khat : null, backend: d.backend, steps: d.steps, seconds: d.seconds, converged: d.converged }, null, 2) + '\n');
+        // A model with a plate also reports the full-data ELBO per datum (nats), comparable across batch sizes.
+        const perDatum = d.elboPerDatum !== undefined ? { full_elbo: d.fullElbo, elbo_per_datum: d.elboPerDatum } : {};
+        const batch = d.batchSize !== undefined ? { batch_size: d.batchSize } : {};
+        io.out(JSON.stringify({ summary: fit.summary(), plan: fit.planJSON(), elbo: d.elbo, ...perDatum, khat: Number.isFinite(d.khat) ? d.khat : null, backend: d.backend, steps: d.steps, ...batch, seconds: d.seconds, converged: d.converged }, null, 2) + '\n');
         return;
       }
       io.out(summaryTable(fit.summary()) + '\n\n');
       const mode = checked.mode === 'optimisation' ? 'expected cost' : 'ELBO';
       const value = checked.mode === 'optimisation' ? -d.elbo : d.elbo;
-      io.out(`${mode} ${fmt(value)}   k-hat ${Number.isFinite(d.khat) ? fmt(d.khat, 2) + ` (${d.khatReading})` : 'n/a'}   ${d.steps} steps (${d.converged ? 'converged' : d.stopped})   backend ${d.backend}   ${seconds(d.seconds)}\n`);
+      const perDatum = d.elboPerDatum !== undefined ? `   full-data ELBO ${fmt(d.fullElbo!)} (${fmt(d.elboPerDatum)} per datum)` : '';
+      io.out(`${mode} ${fmt(value)}${perDatum}   k-hat ${Number.isFinite(d.khat) ? fmt(d.khat, 2) + ` (${d.khatReading})` : 'n/a'}   ${d.steps} steps (${d.converged ? 'converged' : d.stopped})   backend ${d.backend}   ${seconds(d.seconds)}\n`);
     });
 
   program

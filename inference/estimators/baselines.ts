@@ -14,25 +14,60 @@ export function leaveOneOut(f: tf.Tensor): tf.Tensor {
   return tf.div(tf.sub(tf.sum(f, 0, true), f), S - 1);
 }
 
-/** A moving average of a site's signal (mean over particles), one entry per plate index. */
+/** Plate indices of a minibatch, for baselines kept per true plate entry. */
+export interface EntryIndex {
+  N: number;
+  indices: Int32Array;
+}
+
+/**
+ * A moving average of a site's signal (mean over particles), one entry per plate index.
+ * Under a minibatch it is indexed by the true plate index n, not the batch position
+ * (DESIGN.md: a per-position EMA ends 18 nats/digit worse on the belief net), and each
+ * entry warm-starts at its own first observed signal.
+ */
 export class EmaBaseline {
   private state?: tf.Variable;
+  /** Under minibatches: which plate entries have been seen. */
+  private seen?: Uint8Array;
 
   constructor(readonly decay = 0.9) {}
 
   /** The baseline for this step (before the update), shaped like one particle's signal. */
-  value(f: tf.Tensor): tf.Tensor {
+  value(f: tf.Tensor, at?: EntryIndex): tf.Tensor {
+    if (at && f.rank === 2) {
+      if (!this.state) return tf.mean(f, 0, true);
+      return tf.where(this.seenMask(at), tf.gather(this.state, tf.tensor1d(at.indices, 'int32'), 1), tf.mean(f, 0, true));
+    }
     return this.state ? this.state : tf.mean(f, 0, true);
   }
 
   /** Called inside the step's tidy with the step's signal; keeps its own variable. */
-  update(f: tf.Tensor): void {
+  update(f: tf.Tensor, at?: EntryIndex): void {
     const m = tf.mean(f, 0, true);
+    if (at && f.rank === 2) {
+      if (!this.state) {
+        this.state = tf.variable(tf.zeros([1, at.N]), false);
+        this.seen = new Uint8Array(at.N);
+      }
+      const idx = tf.tensor1d(at.indices, 'int32');
+      const old = tf.gather(this.state, idx, 1);
+      const next = tf.where(this.seenMask(at), tf.add(tf.mul(old, this.decay), tf.mul(m, 1 - this.decay)), m);
+      const N = at.N;
+      this.state.assign(tf.tensorScatterUpdate(this.state.reshape([N]), idx.expandDims(1), next.reshape([-1])).reshape([1, N]));
+      for (const n of at.indices) this.seen![n] = 1;
+      return;
+    }
     if (!this.state) {
       this.state = tf.variable(m, false);
       return;
     }
     this.state.assign(tf.add(tf.mul(this.state, this.decay), tf.mul(m, 1 - this.decay)));
+  }
+
+  private seenMask(at: EntryIndex): tf.Tensor {
+    const seen = this.seen!;
+    return tf.tensor2d(Uint8Array.from(at.indices, (n) => seen[n]!), [1, at.indices.length], 'bool');
   }
 
   dispose(): void {

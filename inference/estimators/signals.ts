@@ -55,13 +55,18 @@ function reduceKeeping(t: tf.Tensor, keepAxis: number | undefined): tf.Tensor {
  * The signal of one site, shape [S] or [S, n] for a plated site (n = plate size):
  * log p of dependent model terms minus log q of dependent discrete guide draws
  * (inference), or minus the dependent objective terms (optimisation).
+ *
+ * Under a minibatch, a site local to the plate gets its own entry's terms unweighted (its
+ * surrogate term carries the N/B once); a global site sums the local terms weighted by N/B.
  */
 export function siteSignal(p: CheckedProgram, sp: SignalPlan, j: Joint, mode: 'inference' | 'optimisation'): tf.Tensor {
   const S = j.S;
   const plate = sp.plate;
   const n = plate ? plateSize(j, sp) : undefined;
   let total: tf.Tensor = plate ? tf.zeros([S, n!]) : tf.zeros([S]);
-  const add = (t: tf.Tensor, name: string | undefined, sign: 1 | -1) => {
+  const siteIsLocal = j.discrete.some((d) => d.name === sp.site && d.scale !== 1);
+  const add = (t0: tf.Tensor, name: string | undefined, sign: 1 | -1, scale = 1) => {
+    const t = siteIsLocal || scale === 1 ? t0 : tf.mul(t0, scale);
     // A term that carries the same plate keeps its entries apart; any other term counts for every entry.
     const shape = name ? p.symbols.get(name)?.type.shape : undefined;
     const axis = plate && shape ? shape.indexOf(plate.name) : -1;
@@ -77,8 +82,8 @@ export function siteSignal(p: CheckedProgram, sp: SignalPlan, j: Joint, mode: 'i
     for (const o of j.objectives) if (sp.objectiveLines.has(o.span.start.line)) add(o.value, undefined, -1);
     return total;
   }
-  for (const term of j.terms) if (sp.dependents.has(term.name)) add(term.value, term.name, 1);
-  for (const d of j.discrete) if (sp.guideDependents.has(d.name)) add(d.logq, d.name, -1);
+  for (const term of j.terms) if (sp.dependents.has(term.name)) add(term.value, term.name, 1, term.scale);
+  for (const d of j.discrete) if (sp.guideDependents.has(d.name)) add(d.logq, d.name, -1, d.scale);
   return total;
 }
 

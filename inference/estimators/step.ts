@@ -148,7 +148,8 @@ export class Estimators {
       const qk = family === 'Bernoulli' ? ops.sigmoid(k === 1 ? logits : tf.neg(logits)) : tf.squeeze(tf.slice(ops.softmax(logits, -1), [...Array(logits.rank - 1).fill(0), k], [...logits.shape.slice(0, -1), 1]), [logits.rank - 1]);
       expected = tf.add(expected, tf.mul(qk.reshape(qk.shape.slice(0, Math.max(1, sampled.rank))), fk));
     }
-    return tf.div(tf.sum(tf.sub(expected, sampled)), j.S);
+    // A local site's signals are its entries' own (unweighted): the minibatch's N/B applies once here.
+    return tf.div(tf.mul(tf.sum(tf.sub(expected, sampled)), draw.scale), j.S);
   }
 
   get hasSurrogates(): boolean {
@@ -240,7 +241,7 @@ export class Estimators {
     let loss = tf.neg(value);
     const keep: tf.Tensor[] = [];
     for (const [site, kind] of this.kinds) {
-      if (kind === 'reinforce') loss = tf.sub(loss, this.reinforceTerm(site, j, collect));
+      if (kind === 'reinforce') loss = tf.sub(loss, this.reinforceTerm(site, j, jo, collect));
       if (kind === 'enumerate') loss = tf.sub(loss, this.enumerateTerm(site, j, jo, flat, seed));
     }
     for (const site of this.relaxSites) {
@@ -254,31 +255,34 @@ export class Estimators {
   }
 
   /** mean over particles of Σ detach(f − baseline)·(log q − detach(log q)): zero in value. */
-  private reinforceTerm(site: string, j: Joint, collect?: Map<string, tf.Tensor[]>): tf.Tensor {
+  private reinforceTerm(site: string, j: Joint, jo: JointOptions, collect?: Map<string, tf.Tensor[]>): tf.Tensor {
     const sp = this.signals.get(site)!;
     const draws = j.discrete.filter((d) => d.name === site);
     if (!draws.length) return tf.scalar(0);
     const f = ops.detach(siteSignal(this.program, sp, j, this.mode));
+    // Per-entry baselines follow the true plate index under a minibatch.
+    const at = jo.batch && sp.plate?.name === jo.batch.plate ? { N: jo.batch.N, indices: jo.batch.indices } : undefined;
     let centred: tf.Tensor;
     const kind = this.baselineKind();
     if (kind === 'loo') centred = tf.sub(f, leaveOneOut(f));
     else if (kind === 'ema') {
       let ema = this.ema.get(site);
       if (!ema) this.ema.set(site, (ema = new EmaBaseline()));
-      centred = tf.sub(f, ema.value(f));
-      ema.update(f);
+      centred = tf.sub(f, ema.value(f, at));
+      ema.update(f, at);
     } else centred = f;
     if (this.options.normalise) {
       let sd = this.sdEma.get(site);
       if (!sd) this.sdEma.set(site, (sd = new EmaBaseline()));
       const sq = tf.square(centred);
-      const scale = tf.sqrt(tf.add(sd.value(sq), 1e-8));
-      sd.update(sq);
+      const scale = tf.sqrt(tf.add(sd.value(sq, at), 1e-8));
+      sd.update(sq, at);
       centred = tf.div(centred, tf.maximum(scale, 1));
     }
     let term = tf.scalar(0);
     for (const d of draws) {
-      const c = broadcastSignal(centred, sp, d.logq.rank - 1);
+      // A local site's signal is its own entry's, unweighted: the N/B of a minibatch applies here, once.
+      const c = broadcastSignal(d.scale === 1 ? centred : tf.mul(centred, d.scale), sp, d.logq.rank - 1);
       term = tf.add(term, tf.div(tf.sum(tf.mul(c, tf.sub(d.logq, ops.detach(d.logq)))), j.S));
       if (collect && d.logits) {
         // The estimate w.r.t. the logits, for diagnostics: (f − b)·score, summed to the logits' shape.
@@ -306,6 +310,7 @@ export class Estimators {
     const sur = this.surrogate(site);
     const S = j.S;
     const plated = sp.plate !== undefined && sp.plate.axis === 0;
+    const siteScale = j.discrete.find((d) => d.name === site)?.scale ?? 1;
     const fb = ops.detach(siteSignal(this.program, sp, j, this.mode));
     // The relaxed passes see constant model parameters: φ must not move θ, and the decoder
     // gets only ∂f(b)/∂w (RELAX.md §1.6).
@@ -334,7 +339,9 @@ export class Estimators {
       let cf = broadcastSignal(coef, sp, e.b.rank - 1);
       if (e.family === 'Categorical') cf = cf.expandDims(-1);
       const g = tf.div(tf.add(reduceTo(tf.mul(cf, sc), inputs[i]!), innerGrads[i]!), S);
-      thetaLoss = tf.sub(thetaLoss, tf.sum(tf.mul(ops.detach(g), e.logits)));
+      // Under a minibatch a local site's estimate is its entries' own, weighted by N/B once here.
+      const w = siteScale === 1 ? g : tf.mul(g, siteScale);
+      thetaLoss = tf.sub(thetaLoss, tf.sum(tf.mul(ops.detach(w), e.logits)));
       phiLoss = tf.add(phiLoss, tf.sum(tf.square(g)));
       if (collect) push(collect, site, ops.detach(g));
     });
