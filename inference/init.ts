@@ -182,7 +182,7 @@ export function findMode(s: Setup, layout: Layout, base: Float32Array): ModeResu
       }
       x = accepted.x;
       const far = constrained.find((c) => Math.abs(x[c.index]!) > RUN_OFF);
-      if (far) return { ok: false, reason: `no finite mode: '${far.name}' ran off to exp(${x[far.index]!.toFixed(1)}) in unconstrained space (a funnel or an improper posterior)` };
+      if (far) return { ok: false, reason: `no finite mode: '${far.name}' ran off to ${x[far.index]!.toFixed(1)} in unconstrained space (a funnel or an improper posterior)` };
       ({ f, g } = valueAndGradient(s, layout, flat, x));
       if (!g.every(Number.isFinite)) return { ok: false, reason: `the gradient is not finite after ${it} Newton steps` };
     }
