@@ -28,6 +28,7 @@ import type { CheckedProgram, SiteInfo } from '../language/checked.js';
 import type { Span } from '../language/span.js';
 import { ancestors, buildGraph, type Graph } from './graph.js';
 import { analyseSmoothness, describeNonSmooth, type SmoothnessResult } from './smoothness.js';
+import { analyseLoops, formatLoops, type LoopEntry } from './loops.js';
 
 export type EstimatorKind = 'reparam' | 'reinforce' | 'relax' | 'concrete' | 'enumerate';
 
@@ -55,6 +56,8 @@ export interface PlanEntry {
 export interface Plan {
   entries: PlanEntry[];
   bySite: Map<string, PlanEntry>;
+  /** Which for loops run vectorised and which unrolled, with why (inference/loops.ts). */
+  loops?: LoopEntry[];
 }
 
 export interface PlanOptions {
@@ -339,13 +342,14 @@ class Planner {
 export function makePlan(p: CheckedProgram, opts: PlanOptions = {}): { plan?: Plan; diagnostics: Diagnostic[] } {
   const planner = new Planner(p, opts);
   const plan = planner.run();
+  if (plan) plan.loops = analyseLoops(p);
   return plan ? { plan, diagnostics: planner.diagnostics } : { diagnostics: planner.diagnostics };
 }
 
 /** One line per site: "z: RELAX — Bernoulli; reaches the likelihood only through `z @ W` (sbn.tilde:27)". */
 export function formatPlan(plan: Plan): string {
-  if (!plan.entries.length) return '(no optimised stochastic nodes)';
-  return plan.entries.map((e) => `${e.site}: ${ESTIMATOR_LABEL[e.estimator]} — ${e.reason}`).join('\n');
+  const sites = plan.entries.length ? plan.entries.map((e) => `${e.site}: ${ESTIMATOR_LABEL[e.estimator]} — ${e.reason}`).join('\n') : '(no optimised stochastic nodes)';
+  return plan.loops?.length ? `${sites}\nloops:\n${formatLoops(plan.loops)}` : sites;
 }
 
 export function planToJSON(plan: Plan): Record<string, { estimator: string; reason: string }> {

@@ -14,6 +14,7 @@ import { evaluateJoint } from '../../inference/joint.js';
 import { buildLayout, initialValues, type GuideKind } from '../../inference/layout.js';
 import { analyseLoops, formatLoops } from '../../inference/loops.js';
 import { compile, evaluateInits } from '../../inference/model.js';
+import { formatPlan, makePlan } from '../../inference/plan.js';
 import { Rng } from '../../inference/rng.js';
 import { setup } from '../../inference/setup.js';
 import { front, modelsDir } from './front.js';
@@ -250,9 +251,11 @@ describe('vectorised loops give the unrolled log joint and gradient', () => {
     expect(unrolled.terms - vectorised.terms).toBe(194);
   });
 
-  it('arK: the observation loop is vectorised and the lag loop too', () => {
-    const text = formatLoops(analyseLoops(front(readFileSync(files[1]!.path, 'utf8'))));
+  it('arK: the observation loop is vectorised and the lag loop too; the plan prints them', () => {
+    const p = front(readFileSync(files[1]!.path, 'utf8'));
+    const text = formatLoops(analyseLoops(p));
     expect(text).toBe('line 18 for k in 0..K: vectorised — iterations are independent\nline 21 for t in K..T: vectorised — iterations are independent');
+    expect(formatPlan(makePlan(p).plan!)).toContain(`\nloops:\n${text}`);
   });
 
   for (const p of programs) {
