@@ -4,6 +4,7 @@
 // of iterate averaging so the reported posterior is not one noisy Adam iterate.
 
 import { tf } from './backend.js';
+import { DivergenceWatch, type Diverged } from './divergence.js';
 import { evaluateJoint, type JointOptions } from './joint.js';
 import type { Layout } from './layout.js';
 import type { Rng } from './rng.js';
@@ -99,6 +100,7 @@ export async function runLoop(
   initT.dispose();
   // Parameters at the last window whose ELBO was finite, to say what went wrong if one is not.
   let lastGood = flat.clone();
+  const watch = new DivergenceWatch();
   const optimizer = makeOptimizer(o.optimizer, o.lr);
   const trace: number[] = [];
   const pending: tf.Tensor[] = [];
@@ -161,6 +163,7 @@ export async function runLoop(
       }
       lastGood.dispose();
       lastGood = flat.clone();
+      watch.observe(step, window, standardError(values), flat);
       smoothed = smoothed === undefined ? window : 0.7 * smoothed + 0.3 * window;
       const now = performance.now();
       o.onProgress?.({ step, elbo: window, smoothedElbo: smoothed, stepsPerSecond: (values.length * 1000) / Math.max(1e-9, now - tLast), phase, maxSteps: o.steps });
@@ -193,6 +196,8 @@ export async function runLoop(
       await yieldToEventLoop();
     }
     const final = avg && avgCount > 0 ? avg : flat;
+    const diverged = joint.mode === 'inference' && stopped !== 'aborted' ? watch.verdict(final) : null;
+    if (diverged) throw new FitError(describeDivergence(diverged, joint.layout));
     const out = (await final.data()) as Float32Array;
     return {
       flat: Float32Array.from(out),
@@ -205,6 +210,7 @@ export async function runLoop(
   } finally {
     pending.forEach((t) => t.dispose());
     lastGood.dispose();
+    watch.dispose();
     flat.dispose();
     avg?.dispose();
     optimizer.dispose();
@@ -230,6 +236,12 @@ function describeNonFinite(joint: Omit<JointOptions, 'rng'> & { rng: Rng }, last
     return 'the objective is not finite';
   });
   return `the ELBO became non-finite at step ${step}: ${where}. Try a smaller learning rate (--lr) or check the priors' scales.`;
+}
+
+function describeDivergence(d: Diverged, layout: Layout): string {
+  const b = [...layout.blocks.values()].find((bl) => d.movedMost >= bl.offset && d.movedMost < bl.offset + bl.size);
+  const what = b ? `; ${describeBlock(b.key, d.movedMost - b.offset, layout)} moved most` : '';
+  return `the fit diverged: the ELBO fell from ${d.bestElbo.toFixed(1)} (step ${d.bestStep}) to ${d.finalElbo.toFixed(1)} (step ${d.finalStep})${what}. Try a smaller learning rate (--lr), init 'laplace', or the mean-field guide.`;
 }
 
 function describeBlock(key: string, index: number, layout: Layout): string {
