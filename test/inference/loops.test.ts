@@ -216,6 +216,12 @@ const programs: { name: string; source: string; data: Record<string, unknown> }[
     data: { N: 4, M: 3 },
   },
   {
+    name: 'an explicit guide with its own vectorised loop',
+    source:
+      'data N: int\ndata y: real[N]\nfor t in 0..N {\n  z[t] ~ Normal(0, 1)\n  y[t] ~ Normal(z[t], 1)\n}\nguide {\n  param m: real[N]\n  param s: positive[N] = 0.5\n  for t in 0..N {\n    z[t] ~ Normal(m[t] + 0.1 * t, s[t])\n  }\n}\n',
+    data: { N: 8, y },
+  },
+  {
     name: 'an element array defined before the loop, read whole and by a data-valued index',
     source:
       'data N: int\ndata idx: int[N]\ndata y: real[N]\nfor k in 0..3 {\n  lag[k] = k + 1\n}\nb: real[3] ~ Normal(0, 1)\nfor t in 3..N {\n  y[t] ~ Normal(dot(b, y[t - lag]) + lag[idx[t]], 1)\n}\n',
@@ -261,7 +267,9 @@ describe('vectorised loops give the unrolled log joint and gradient', () => {
   for (const p of programs) {
     it(p.name, () => {
       compareModes(p.source, p.data);
-      expect(analyseLoops(front(p.source)).some((e) => e.decision.kind === 'vectorised' && !e.inside)).toBe(true);
+      const loops = analyseLoops(front(p.source));
+      expect(loops.some((e) => e.decision.kind === 'vectorised' && !e.inside)).toBe(true);
+      if (p.name.startsWith('an explicit guide')) expect(loops.map((e) => `${e.scope} ${e.decision.kind}`)).toEqual(['model vectorised', 'guide vectorised']);
     });
   }
 });
@@ -282,6 +290,15 @@ describe('vectorised = unrolled on the wasm backend (no UnsortedSegmentSum: gath
 });
 
 describe('a fit through a vectorised loop', () => {
+  it('keeps the tensor count flat', async () => {
+    const p = programs.find((x) => x.name.startsWith('continuous latent element sites'))!;
+    const model = compile(p.source, { file: 'loops.tilde' });
+    await model.fit({ data: p.data, steps: 20, tolRelObj: 1e-12, evalEvery: 10, draws: 10 });
+    const before = tf.memory().numTensors;
+    await model.fit({ data: p.data, steps: 400, tolRelObj: 1e-12, evalEvery: 10, draws: 10 });
+    expect(tf.memory().numTensors).toBe(before);
+  }, 60_000);
+
   it('AR(1) coefficient: the posterior mean and sd match the conjugate closed form', async () => {
     // y[t] ~ Normal(beta · y[t-1], 1), beta ~ Normal(0, 1): beta | y ~ Normal(Σ y[t]y[t-1] / (1 + Σ y[t-1]²), 1 / (1 + Σ y[t-1]²)).
     const rng = new Rng('ar1-data');
