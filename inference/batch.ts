@@ -22,6 +22,8 @@ export interface PlateInfo {
   dataAxes: Map<string, number>;
   /** Every model name (latent or observed data) whose shape carries the plate, with the axis. */
   localAxes: Map<string, number>;
+  /** The model has this one plate, never shifted (`N-1`): it can be split into batches or chunks. */
+  splittable: boolean;
 }
 
 /** One step's view of the plate: which entries, and how local terms are weighted. */
@@ -61,7 +63,11 @@ export function plateInfo(s: Sized): PlateInfo | undefined {
     if (sym.kind === 'data') dataAxes.set(sym.name, axis);
     if (sym.kind === 'data' || sym.kind === 'latent') localAxes.set(sym.name, axis);
   }
-  return { plate: p.name, span: p.span, N: s.sizes.get(p.name)!, dataAxes, localAxes };
+  const shifted = [...s.sizes.keys()].some((k) => {
+    const a = affineOf(k);
+    return a.name === p.name && a.k !== 0;
+  });
+  return { plate: p.name, span: p.span, N: s.sizes.get(p.name)!, dataAxes, localAxes, splittable: plates.length === 1 && !shifted };
 }
 
 /** The checks `batchSize` needs; errors name the plate and what was expected. */

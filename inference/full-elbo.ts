@@ -26,7 +26,7 @@ export interface FullElboOptions {
 /** Monte Carlo estimate of the ELBO over all the data (S particles per chunk). */
 export function fullElbo(o: FullElboOptions, flat: tf.Tensor): number {
   const { setup, layout, plate, S, rng } = o;
-  if (!plate || layout.guide !== 'meanfield') {
+  if (!plate || !plate.splittable || layout.guide !== 'meanfield') {
     return tf.tidy(() => tf.mean(particleValue(evaluateJoint({ setup, layout, S, rng, mode: 'inference' }, flat), 'inference')).dataSync()[0]!);
   }
   let total = 0;

@@ -122,7 +122,8 @@ export function buildProgram(io: Io): Command {
     .addOption(new Option('--backend <name>', 'tfjs backend (default: fastest available; env TILDE_BACKEND)').choices(['auto', 'tensorflow', 'wasm', 'cpu', 'webgl']))
     .option('--draws <n>', 'posterior draws for the summary', intArg('--draws'))
     .addOption(new Option('--estimator <name>', 'force an estimator on every discrete site').choices(['reinforce', 'relax', 'rebar', 'concrete', 'enumerate']))
-    .option('--json', 'machine-readable output')
+    .addOption(new Option('--baseline <kind>', 'REINFORCE baseline (nvil: learned from each plate entry\'s data rows)').choices(['auto', 'loo', 'ema', 'none', 'nvil']))
+    .option('--json', 'machine-readable output (with elbo_per_datum, the full-data ELBO per plate entry, for a model with a plate)')
     .action(async (modelFile: string, opts: Record<string, unknown>) => {
       const { source, checked, warnings } = loadModel(modelFile, io);
       const { file: dataFile, data } = loadData(modelFile, opts['data'] as string | undefined);
@@ -143,6 +144,7 @@ export function buildProgram(io: Io): Command {
         backend: opts['backend'] as 'cpu' | undefined,
         draws: opts['draws'] as number | undefined,
         estimator: opts['estimator'] as 'relax' | undefined,
+        baseline: opts['baseline'] as 'nvil' | undefined,
         onProgress: showProgress ? progressBar(io) : undefined,
       });
       if (showProgress) io.err('\r' + ' '.repeat(100) + '\r');
@@ -179,7 +181,7 @@ export function buildProgram(io: Io): Command {
     .argument('<model>', 'a .tilde file')
     .option('--data <file>', 'data (JSON or CSV); defaults to MODEL.json beside the model')
     .addOption(new Option('--estimator <name>', 'force an estimator on every discrete site').choices(['reparam', 'reinforce', 'relax', 'rebar', 'concrete', 'enumerate']))
-    .addOption(new Option('--baseline <kind>', 'REINFORCE baseline').choices(['auto', 'loo', 'ema', 'none']))
+    .addOption(new Option('--baseline <kind>', 'REINFORCE baseline').choices(['auto', 'loo', 'ema', 'none', 'nvil']))
     .option('--draws <m>', 'number of gradient estimates', intArg('--draws'), 1000)
     .option('--particles <s>', 'particles averaged in each estimate', intArg('--particles'), 1)
     .option('--surrogate-steps <k>', 'RELAX/REBAR: train the surrogate this many steps first', intArg('--surrogate-steps'))

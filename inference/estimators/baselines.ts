@@ -4,8 +4,10 @@
 // leaves the RELAX toy far from its optimum).
 
 import { tf } from '../backend.js';
+import type { Rng } from '../rng.js';
 
-export type BaselineKind = 'loo' | 'ema' | 'none';
+/** 'nvil': a learned input-dependent baseline per plate entry (NvilBaseline), then leave-one-out or EMA on the residual. */
+export type BaselineKind = 'loo' | 'ema' | 'none' | 'nvil';
 
 /** Each particle's baseline is the mean of the other particles' signals, per entry. */
 export function leaveOneOut(f: tf.Tensor): tf.Tensor {
@@ -72,5 +74,58 @@ export class EmaBaseline {
 
   dispose(): void {
     this.state?.dispose();
+  }
+}
+
+/**
+ * NVIL's learned baseline (Mnih & Gregor 2014, §3.3): b_ψ(x_n), a one-hidden-layer tanh network
+ * of a plate entry's data rows, fitted by its own Adam to the entry's learning signal by
+ * least squares. It is computed before ψ moves, from data alone, so subtracting it leaves the
+ * score-function estimator unbiased; what it removes is the part of the signal that the
+ * input predicts (a well-explained digit has a much higher log-likelihood than a messy one).
+ */
+export class NvilBaseline {
+  private readonly w1: tf.Variable;
+  private readonly b1: tf.Variable;
+  private readonly w2: tf.Variable;
+  private b2?: tf.Variable;
+  private readonly optimizer: tf.Optimizer;
+
+  constructor(
+    readonly inputDim: number,
+    rng: Rng,
+    readonly hidden = 32,
+    lr = 0.01,
+  ) {
+    const a = Math.sqrt(6 / (inputDim + hidden));
+    const w1 = Float32Array.from({ length: inputDim * hidden }, () => (2 * rng.uniform() - 1) * a);
+    this.w1 = tf.variable(tf.tensor2d(w1, [inputDim, hidden]), true);
+    this.b1 = tf.variable(tf.zeros([hidden]), true);
+    // Output weights start at zero and the bias at the first signal's mean: the baseline starts as a warm constant.
+    this.w2 = tf.variable(tf.zeros([hidden, 1]), true);
+    this.optimizer = tf.train.adam(lr);
+  }
+
+  /** b_ψ(x) for inputs [n, D], as [1, n]; the first call sets the output bias from the signal f [S, n]. */
+  predict(x: tf.Tensor, f: tf.Tensor): tf.Tensor {
+    if (!this.b2) this.b2 = tf.variable(tf.mean(f).reshape([1]), true);
+    const h = tf.tanh(tf.add(tf.matMul(x, this.w1), this.b1));
+    return tf.add(tf.matMul(h, this.w2), this.b2).reshape([1, -1]);
+  }
+
+  /** One Adam step on mean (f − b_ψ(x))² (f held constant); inside the caller's tidy. */
+  train(x: tf.Tensor, f: tf.Tensor): void {
+    const vars = this.variables();
+    const { grads } = tf.variableGrads(() => tf.mean(tf.square(tf.sub(f, this.predict(x, f)))) as tf.Scalar, vars);
+    this.optimizer.applyGradients(grads);
+  }
+
+  variables(): tf.Variable[] {
+    return [this.w1, this.b1, this.w2, ...(this.b2 ? [this.b2] : [])];
+  }
+
+  dispose(): void {
+    this.variables().forEach((v) => v.dispose());
+    this.optimizer.dispose();
   }
 }

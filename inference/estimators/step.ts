@@ -13,7 +13,7 @@ import * as ops from '../ops.js';
 import type { Plan } from '../plan.js';
 import { Rng } from '../rng.js';
 import { Soft } from '../values.js';
-import { EmaBaseline, leaveOneOut, type BaselineKind } from './baselines.js';
+import { EmaBaseline, leaveOneOut, NvilBaseline, type BaselineKind } from './baselines.js';
 import { conditionalSample, hardValue, relax, relaxedSample, score, Surrogate, uniformNoise, type RelaxFamily } from './relax.js';
 import { broadcastSignal, planSignals, siteSignal, type SignalPlan } from './signals.js';
 
@@ -81,6 +81,9 @@ export class Estimators {
   private readonly signals: Map<string, SignalPlan>;
   private readonly ema = new Map<string, EmaBaseline>();
   private readonly sdEma = new Map<string, EmaBaseline>();
+  private readonly nvil = new Map<string, NvilBaseline>();
+  /** (input, signal) pairs of this step's NVIL sites, kept until the baselines are trained after the step. */
+  private nvilPending: { site: string; x: tf.Tensor; f: tf.Tensor }[] = [];
   private readonly surrogates = new Map<string, Surrogate>();
   private phiOptimizer?: tf.Optimizer;
   private readonly relaxSites: string[];
@@ -96,12 +99,41 @@ export class Estimators {
     for (const e of plan.entries) if (e.estimator !== 'reparam') this.kinds.set(e.site, e.estimator);
     this.signals = planSignals(program, [...this.kinds.keys()]);
     for (const [site, kind] of this.kinds) if (kind === 'enumerate') this.checkEnumerable(site);
+    if (options.baseline === 'nvil') for (const [site, kind] of this.kinds) if (kind === 'reinforce') this.checkNvil(site);
     this.relaxSites = [...this.kinds].filter(([, k]) => k === 'relax').map(([s]) => s);
     // Training φ differentiates the relaxed model twice: the op table must be second-order safe.
     if (this.relaxSites.length) this.secondOrder = ops.requireSecondOrder();
   }
 
   private secondOrder?: { release(): void };
+
+  /** NVIL's baseline is a function of a plate entry's data rows: the site must lie along a plate. */
+  private checkNvil(site: string): void {
+    const sp = this.signals.get(site)!;
+    if (sp.plate) return;
+    const sym = this.program.symbols.get(site);
+    const at = sym ? ` (${this.program.file}:${sym.span.start.line}:${sym.span.start.column})` : '';
+    throw new RangeError(`baseline 'nvil' needs REINFORCE sites along a plate, whose entries' data rows are its input; '${site}'${at} has no plate dimension. Use baseline 'loo' or 'ema'`);
+  }
+
+  /** The input of NVIL's baseline: per plate entry, its rows of every data array that carries the plate, flattened, [n, D]. */
+  private nvilInputs(jo: JointOptions, sp: SignalPlan): tf.Tensor {
+    const plate = sp.plate!.name;
+    const parts: tf.Tensor[] = [];
+    for (const sym of this.program.symbols.values()) {
+      if (sym.kind !== 'data') continue;
+      const axis = sym.type.shape.indexOf(plate);
+      const v = jo.setup.dataEnv.get(sym.name);
+      if (axis < 0 || !(v instanceof tf.Tensor)) continue;
+      const t = tf.squeeze(v, [0]);
+      const perm = [axis, ...t.shape.map((_, i) => i).filter((i) => i !== axis)];
+      parts.push(tf.transpose(t, perm).reshape([t.shape[axis]!, -1]).toFloat());
+    }
+    if (!parts.length) {
+      throw new RangeError(`baseline 'nvil' for '${sp.site}': no data array is indexed by plate '${plate}', so the baseline has no input; use baseline 'loo' or 'ema'`);
+    }
+    return parts.length === 1 ? parts[0]! : tf.concat(parts, 1);
+  }
 
   /**
    * Enumeration sums a site out exactly by re-running the model once per value. Entries along a
@@ -264,7 +296,21 @@ export class Estimators {
     const at = jo.batch && sp.plate?.name === jo.batch.plate ? { N: jo.batch.N, indices: jo.batch.indices } : undefined;
     let centred: tf.Tensor;
     const kind = this.baselineKind();
-    if (kind === 'loo') centred = tf.sub(f, leaveOneOut(f));
+    if (kind === 'nvil') {
+      // Centre by the learned b_ψ(x_n), then by the residual's leave-one-out mean (S ≥ 2) or its per-entry EMA.
+      const x = this.nvilInputs(jo, sp);
+      let nv = this.nvil.get(site);
+      if (!nv) this.nvil.set(site, (nv = new NvilBaseline(x.shape[1]!, this.rng.split(`nvil:${site}`))));
+      const resid = tf.sub(f, ops.detach(nv.predict(x, f)));
+      if (this.S >= 2) centred = tf.sub(resid, leaveOneOut(resid));
+      else {
+        let ema = this.ema.get(site);
+        if (!ema) this.ema.set(site, (ema = new EmaBaseline()));
+        centred = tf.sub(resid, ema.value(resid, at));
+        ema.update(resid, at);
+      }
+      this.nvilPending.push({ site, x: tf.keep(x), f: tf.keep(f) });
+    } else if (kind === 'loo') centred = tf.sub(f, leaveOneOut(f));
     else if (kind === 'ema') {
       let ema = this.ema.get(site);
       if (!ema) this.ema.set(site, (ema = new EmaBaseline()));
@@ -375,6 +421,7 @@ export class Estimators {
       const g = grads[flat.name]!;
       optimizer.applyGradients({ [flat.name]: g });
       this.track(g);
+      this.trainNvil();
       return value;
     }
     const phi = this.phiVariables();
@@ -395,7 +442,18 @@ export class Estimators {
       for (const v of phi) if (grads[v.name]) phiGrads[v.name] = grads[v.name]!;
       this.phiOptimizer.applyGradients(phiGrads);
     }
+    this.trainNvil();
     return value!;
+  }
+
+  /** NVIL's baselines learn from this step's signals only after they were used (so the step's baseline did not see them). */
+  private trainNvil(train = true): void {
+    for (const p of this.nvilPending) {
+      if (train) this.nvil.get(p.site)!.train(p.x, p.f);
+      p.x.dispose();
+      p.f.dispose();
+    }
+    this.nvilPending = [];
   }
 
   /** Gradient estimates of this step w.r.t. each optimised parameter block, without updating. */
@@ -409,7 +467,17 @@ export class Estimators {
       return r.loss as tf.Scalar;
     }, [flat]);
     kept.forEach((t) => t.dispose());
+    this.trainNvil(false);
     return { grads: grads[flat.name]!, value };
+  }
+
+  /** Steps that train only the learned baselines (NVIL's ψ) at fixed θ, as RELAX's φ can be trained with θ frozen. */
+  trainBaselines(jo: JointOptions, flat: tf.Variable): void {
+    const seed = this.rng.int();
+    tf.tidy(() => {
+      this.loss(jo, flat, seed).keep.forEach((t) => t.dispose());
+      this.trainNvil();
+    });
   }
 
   dispose(): void {
@@ -418,6 +486,8 @@ export class Estimators {
     this.moments?.m2.dispose();
     this.ema.forEach((e) => e.dispose());
     this.sdEma.forEach((e) => e.dispose());
+    this.nvil.forEach((b) => b.dispose());
+    this.trainNvil(false);
     this.surrogates.forEach((s) => s.dispose());
     this.phiOptimizer?.dispose();
   }

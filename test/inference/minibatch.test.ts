@@ -1,0 +1,227 @@
+// Minibatches along a plate (issue 6). At fixed parameters the minibatch estimate of the
+// ELBO, and of its gradient, must be unbiased for the full-data one: the mean of many
+// batched estimates matches the mean of many full-data estimates, |z| < 4 with
+// z = (mean_batched − mean_full) / √(se_batched² + se_full²) (each se from the spread of
+// its own estimates). Then fits: deterministic, flat tensor count, the same posterior as
+// full batch, and the errors that name the plate.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { selectBackend, tf } from '../../inference/backend.js';
+import { batchOf, checkBatchable, IndexSampler } from '../../inference/batch.js';
+import { Estimators } from '../../inference/estimators/step.js';
+import { evaluateJoint, type JointOptions } from '../../inference/joint.js';
+import { buildLayout, initialValues, type Layout } from '../../inference/layout.js';
+import { compile, estimatorOptions, evaluateInits, planFor, type FitOptions } from '../../inference/model.js';
+import { particleValue } from '../../inference/objective.js';
+import { Rng } from '../../inference/rng.js';
+import { setup, type Setup } from '../../inference/setup.js';
+
+beforeAll(async () => {
+  await selectBackend('cpu');
+});
+
+const TIMEOUT = 300_000;
+
+/** Mean and standard error of the mean, per component, of rows of estimates. */
+function moments(rows: Float32Array[]): { mean: number[]; se: number[] } {
+  const n = rows.length;
+  const d = rows[0]!.length;
+  const mean = Array.from({ length: d }, (_, i) => rows.reduce((a, r) => a + r[i]!, 0) / n);
+  const se = mean.map((m, i) => Math.sqrt(rows.reduce((a, r) => a + (r[i]! - m) ** 2, 0) / (n - 1) / n));
+  return { mean, se };
+}
+
+/** A model, its data and a fixed parameter vector to estimate at (the fit's random start). */
+function fixture(source: string, data: Record<string, unknown>, seed = 11) {
+  const model = compile(source);
+  const s: Setup = setup(model.program, model.bind(data));
+  const layout: Layout = buildLayout(s, 'meanfield');
+  const init = initialValues(layout, s, { rng: new Rng(seed).split('init'), paramInits: evaluateInits(s), initScale: 0.1 });
+  // Move the discrete guides' logits off 0 so the test does not sit at a symmetric point.
+  const r = new Rng(seed).split('logits');
+  for (const b of layout.blocks.values()) if (b.key.startsWith('q:logits:')) for (let i = b.offset; i < b.offset + b.size; i++) init[i] = 2 * r.uniform() - 1;
+  return { model, s, layout, init };
+}
+
+/** x with two clusters, so the local discrete latent matters. */
+const X = [-0.4, 2.3, 0.1, 1.8, 2.6, -1.1, 0.5, 2.0];
+
+const MIXED = `plate N
+data x: real[N]
+mu ~ Normal(0, 2)
+s: positive[N] ~ LogNormal(0, 0.5)
+z: int[N] ~ Bernoulli(0.4)
+x ~ Normal(mu + 2 * z, s)
+`;
+
+const AMORTISED = `plate N
+data x: real[N]
+mu ~ Normal(0, 2)
+z: int[N] ~ Bernoulli(0.4)
+w: real[N] ~ Normal(0, 1)
+x ~ Normal(mu + 2 * z + w, 1)
+guide {
+  param a: real = 0.5
+  param b: real = -0.2
+  z ~ Bernoulli(logits = a * x + b)
+  w ~ Normal(0.3 * x, 0.8)
+}
+`;
+
+function zScores(a: { mean: number[]; se: number[] }, b: { mean: number[]; se: number[] }): number[] {
+  return a.mean.map((m, i) => {
+    const se = Math.hypot(a.se[i]!, b.se[i]!);
+    return se === 0 ? (m === b.mean[i] ? 0 : Infinity) : (m - b.mean[i]!) / se;
+  });
+}
+
+describe('minibatch ELBO estimate', () => {
+  for (const [name, source] of [
+    ['mean-field local latents (continuous with a transform, and discrete)', MIXED],
+    ['an amortised explicit guide (discrete and continuous local sites)', AMORTISED],
+  ] as const) {
+    it(`is unbiased for the full-data ELBO: ${name}`, () => {
+      const { s, layout, init } = fixture(source, { x: X });
+      const info = checkBatchable(s, 3);
+      const flat = tf.tensor1d(init);
+      const jo: JointOptions = { setup: s, layout, S: 20, rng: new Rng(5), mode: 'inference' };
+      const full: Float32Array[] = [];
+      for (let k = 0; k < 300; k++) full.push(tf.tidy(() => tf.mean(particleValue(evaluateJoint(jo, flat), 'inference')).dataSync() as Float32Array));
+      const sampler = new IndexSampler(info.N, 3, new Rng(6));
+      const batched: Float32Array[] = [];
+      const rng = new Rng(7);
+      for (let k = 0; k < 3000; k++) {
+        batched.push(
+          tf.tidy(() => {
+            const b = batchOf(s, layout, info, sampler.next(), info.N / 3);
+            return tf.mean(particleValue(evaluateJoint({ ...jo, S: 2, rng, setup: b.setup, layout: b.layout, batch: b.batch }, flat), 'inference')).dataSync() as Float32Array;
+          }),
+        );
+      }
+      flat.dispose();
+      s.dispose();
+      const z = zScores(moments(batched), moments(full))[0]!;
+      expect(Math.abs(z)).toBeLessThan(4);
+    }, TIMEOUT);
+  }
+});
+
+/** Gradient estimates of the ELBO w.r.t. the flat parameters, full data or minibatches of B. */
+function gradientDraws(source: string, o: { estimator?: FitOptions['estimator']; baseline?: FitOptions['baseline']; particles: number; B?: number; draws: number; seed: number }): Float32Array[] {
+  const { model, s, layout, init } = fixture(source, { x: X });
+  const plan = planFor(model.program, { estimator: o.estimator });
+  const est = new Estimators(model.program, plan, 'inference', o.particles, new Rng(o.seed).split('est'), estimatorOptions({ baseline: o.baseline }));
+  const flat = tf.variable(tf.tensor1d(init));
+  const jo: JointOptions = { setup: s, layout, S: o.particles, rng: new Rng(o.seed), mode: 'inference' };
+  const info = o.B ? checkBatchable(s, o.B) : undefined;
+  const sampler = info ? new IndexSampler(info.N, o.B!, new Rng(o.seed).split('batch')) : undefined;
+  const out: Float32Array[] = [];
+  for (let k = 0; k < o.draws; k++) {
+    out.push(
+      tf.tidy(() => {
+        let j = jo;
+        if (sampler) {
+          const b = batchOf(s, layout, info!, sampler.next(), info!.N / o.B!);
+          j = { ...jo, setup: b.setup, layout: b.layout, batch: b.batch };
+        }
+        return est.gradients(j, flat).grads.dataSync() as Float32Array;
+      }),
+    );
+  }
+  est.dispose();
+  flat.dispose();
+  s.dispose();
+  return out;
+}
+
+describe('minibatch gradient estimate', () => {
+  const cases: { name: string; source: string; estimator?: FitOptions['estimator']; baseline?: FitOptions['baseline']; particles: number }[] = [
+    { name: 'REINFORCE, leave-one-out, mean-field guides', source: MIXED, estimator: 'reinforce', particles: 2 },
+    { name: 'REINFORCE, per-entry EMA baseline, mean-field guides', source: MIXED, estimator: 'reinforce', baseline: 'ema', particles: 1 },
+    { name: 'REINFORCE, amortised guide', source: AMORTISED, estimator: 'reinforce', particles: 2 },
+    { name: 'enumerate, mean-field guides', source: MIXED, estimator: 'enumerate', particles: 2 },
+  ];
+  for (const c of cases) {
+    it(`is unbiased for the full-data gradient: ${c.name}`, () => {
+      const full = moments(gradientDraws(c.source, { ...c, draws: 800, seed: 21 }));
+      const batched = moments(gradientDraws(c.source, { ...c, B: 3, draws: 3000, seed: 22 }));
+      const z = zScores(batched, full);
+      const worst = z.reduce((a, b) => (Math.abs(b) > Math.abs(a) ? b : a), 0);
+      expect(Math.abs(worst), `z = ${z.map((v) => v.toFixed(2)).join(' ')}`).toBeLessThan(4);
+      // The test has power: most components have a gradient many standard errors from zero.
+      const strong = full.mean.filter((m, i) => Math.abs(m) > 4 * full.se[i]!).length;
+      expect(strong).toBeGreaterThan(full.mean.length / 2);
+    }, TIMEOUT);
+  }
+});
+
+describe('fits with batchSize', () => {
+  // Normal means with a local latent per datum: θ_n ~ N(mu, 1), x_n ~ N(θ_n, 1), mu ~ N(0, 10).
+  // Marginally x_n ~ N(mu, 2), so p(mu | x) = N(m, v) with v = 1 / (N/2 + 1/100), m = v·Σx/2;
+  // a mean-field Gaussian guide recovers m exactly (its variance is the conditional one).
+  const HIER = 'plate N\ndata x: real[N]\nmu ~ Normal(0, 10)\ntheta: real[N] ~ Normal(mu, 1)\nx ~ Normal(theta, 1)\n';
+  const N = 60;
+  const r = new Rng('hier-data');
+  const x = Array.from({ length: N }, () => Number((1.5 + Math.SQRT2 * r.normal()).toFixed(3)));
+
+  it('are deterministic in the seed', async () => {
+    const m = compile(HIER);
+    const a = await m.fit({ data: { x }, batchSize: 7, steps: 300, seed: 4, draws: 100 });
+    const b = await m.fit({ data: { x }, batchSize: 7, steps: 300, seed: 4, draws: 100 });
+    const c = await m.fit({ data: { x }, batchSize: 7, steps: 300, seed: 5, draws: 100 });
+    expect(b.elboTrace).toEqual(a.elboTrace);
+    expect(b.parameters).toEqual(a.parameters);
+    expect(c.parameters).not.toEqual(a.parameters);
+    expect(a.diagnostics.batchSize).toBe(7);
+  }, TIMEOUT);
+
+  it('keep the tensor count flat over a batched run', async () => {
+    const m = compile(MIXED);
+    const counts: { phase: string; n: number }[] = [];
+    const before = tf.memory().numTensors;
+    await m.fit({ data: { x: X }, batchSize: 3, steps: 3000, estimator: 'reinforce', baseline: 'ema', particles: 1, evalEvery: 100, tolRelObj: 1e-12, seed: 2, draws: 50, onProgress: (p) => counts.push({ phase: p.phase, n: tf.memory().numTensors }) });
+    expect(tf.memory().numTensors).toBe(before);
+    // Optimiser slots and baselines appear on the first steps, the averaged iterate when the final
+    // phase starts; within a phase nothing accumulates.
+    const optimise = counts.filter((c) => c.phase === 'optimise').slice(1).map((c) => c.n);
+    const average = counts.filter((c) => c.phase === 'average').map((c) => c.n);
+    expect(optimise.length).toBeGreaterThan(20);
+    expect(new Set(optimise).size).toBe(1);
+    expect(new Set(average.slice(1)).size).toBe(1);
+  }, TIMEOUT);
+
+  it('reach the full-batch posterior', async () => {
+    const m = compile(HIER);
+    const v = 1 / (N / 2 + 1 / 100);
+    const mean = (v * x.reduce((a, b) => a + b, 0)) / 2;
+    const draws = 4000;
+    const batched = await m.fit({ data: { x }, batchSize: 10, steps: 6000, seed: 3, draws });
+    const full = await m.fit({ data: { x }, steps: 6000, seed: 3, draws });
+    const sd = Math.sqrt(v);
+    for (const fit of [batched, full]) {
+      const mu = fit.summary()['mu']!;
+      // 4 Monte Carlo standard errors of the draws, plus the optimiser's residual noise: with
+      // minibatches the local guides see 1/6 of the steps, so allow 10% of the posterior sd.
+      expect(Math.abs(mu.mean - mean)).toBeLessThan((4 * sd) / Math.sqrt(draws) + 0.1 * sd);
+    }
+    // The local guides match too: E[θ_n] = (x_n + mu) / 2 under the guide's optimum.
+    const tb = batched.summary();
+    const tf_ = full.summary();
+    for (const n of [0, 17, 42]) {
+      const a = tb[`theta[${n}]`]!;
+      const b = tf_[`theta[${n}]`]!;
+      // Each is the mean of `draws` draws with sd ≈ 0.71: 4 combined MC standard errors plus 0.1 sd of optimiser noise.
+      expect(Math.abs(a.mean - b.mean)).toBeLessThan(4 * Math.hypot(a.sd, b.sd) / Math.sqrt(draws) + 0.1 * Math.SQRT1_2 * 2);
+    }
+    // Both report the full-data ELBO; per datum it is that over N.
+    expect(batched.diagnostics.elboPerDatum).toBeCloseTo(batched.diagnostics.fullElbo! / N, 6);
+    expect(Math.abs(batched.diagnostics.fullElbo! - full.diagnostics.fullElbo!)).toBeLessThan(2);
+  }, TIMEOUT);
+
+  it('refuse a batch larger than the plate, or a model without one, naming it', async () => {
+    const m = compile(HIER, { file: 'hier.tilde' });
+    await expect(m.fit({ data: { x }, batchSize: 61, steps: 2 })).rejects.toThrow(/batchSize is 61, larger than plate 'N' \(hier\.tilde:1:7\), which has 60 entries in the data; expected 1\.\.60/);
+    await expect(m.fit({ data: { x }, batchSize: 2.5, steps: 2 })).rejects.toThrow(/batchSize must be a positive integer, found 2\.5/);
+    const flat = compile('data y: real[3]\nmu ~ Normal(0, 1)\ny ~ Normal(mu, 1)\n', { file: 'flat.tilde' });
+    await expect(flat.fit({ data: { y: [1, 2, 3] }, batchSize: 2, steps: 2 })).rejects.toThrow(/batchSize subsamples a plate, but flat\.tilde declares none/);
+  });
+});
