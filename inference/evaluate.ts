@@ -16,7 +16,7 @@ import type { Dim } from '../language/types.js';
 import { tf } from './backend.js';
 import { makeDistribution, type Distribution, type Params } from './distributions/index.js';
 import { callBuiltin } from './functions.js';
-import { loopDecision } from './loops.js';
+import { hoistable, loopDecision } from './loops.js';
 import * as ops from './ops.js';
 import { aligned, hard, logicalRank, padRank, Soft, toTensor, type Val } from './values.js';
 
@@ -136,6 +136,8 @@ export class Interpreter {
   /** Values that vary along the vectorised loop: its variable and plain definitions in its body. */
   private readonly locals = new Map<string, Batched>();
   private batch?: BatchContext;
+  /** Values of hoisted subexpressions of the unrolled loops running now, one row per iteration. */
+  private hoisted: { values: Map<Expr, BVal>; variable: string; from: number }[] = [];
 
   constructor(
     private readonly opts: RunOptions,
@@ -176,13 +178,19 @@ export class Interpreter {
       case 'for': {
         const from = this.constIntOf(s.from, 'loop bound');
         const to = this.constIntOf(s.to, 'loop bound');
+        let hoisted = false;
         if (to - from >= 2 && !this.batch && this.opts.loops !== 'unroll') {
           const isObserved = (st: Stmt) => this.opts.siteOf.get(st)?.observed ?? false;
           if (loopDecision(s, isObserved).kind === 'vectorised') return this.vectorised(s, from, to);
+          hoisted = this.hoist(s, from, to, hoistable(s, isObserved));
         }
-        for (let i = from; i < to; i++) {
-          this.env.set(s.variable, i);
-          this.run(s.body);
+        try {
+          for (let i = from; i < to; i++) {
+            this.env.set(s.variable, i);
+            this.run(s.body);
+          }
+        } finally {
+          if (hoisted) this.hoisted.pop();
         }
         this.env.delete(s.variable);
         return;
@@ -211,6 +219,43 @@ export class Interpreter {
     // Plain definitions in the body keep the last iteration's value, as the unrolled loop leaves them.
     for (const [name, v] of this.locals) this.env.set(name, rowOf(v.value, idx.length - 1));
     this.locals.clear();
+  }
+
+  /**
+   * Evaluate an unrolled loop's hoistable subexpressions over all iterations at once (as a
+   * vectorised loop would); each iteration then reads its row. If that fails the loop simply
+   * runs without them, and reports its own error at the iteration where it happens.
+   */
+  private hoist(s: Extract<Stmt, { kind: 'for' }>, from: number, to: number, exprs: Expr[]): boolean {
+    if (!exprs.length) return false;
+    const idx = Array.from({ length: to - from }, (_, i) => from + i);
+    const values = new Map<Expr, BVal>();
+    this.batch = { variable: s.variable, from, rows: idx.length };
+    this.locals.set(s.variable, new Batched(tf.tensor2d(idx, [1, idx.length]), idx));
+    try {
+      for (const e of exprs) values.set(e, this.ev(e));
+    } catch {
+      // Whatever went wrong is reported, if it is real, by the iteration that meets it.
+      return false;
+    } finally {
+      this.batch = undefined;
+      this.locals.delete(s.variable);
+    }
+    this.hoisted.push({ values, variable: s.variable, from });
+    return true;
+  }
+
+  /** This iteration's row of a hoisted value. */
+  private hoistedValue(e: Expr): BVal | undefined {
+    for (let k = this.hoisted.length - 1; k >= 0; k--) {
+      const h = this.hoisted[k]!;
+      const v = h.values.get(e);
+      if (v === undefined) continue;
+      if (!(v instanceof Batched)) return v;
+      const l = (this.env.get(h.variable) as number) - h.from;
+      return v.known ? v.known[l]! : rowOf(v.value, l);
+    }
+    return undefined;
   }
 
   private constIntOf(e: Expr, what: string): number {
@@ -481,6 +526,10 @@ export class Interpreter {
   }
 
   private ev(e: Expr): BVal {
+    if (this.hoisted.length && !this.batch) {
+      const h = this.hoistedValue(e);
+      if (h !== undefined) return h;
+    }
     switch (e.kind) {
       case 'num':
         return e.value;

@@ -26,6 +26,8 @@ export interface LoopEntry {
   decision: LoopDecision;
   /** Whether an enclosing loop is vectorised (this one then runs inside it, unrolled). */
   inside?: string;
+  /** Unrolled loops: the subexpressions still computed for all iterations at once (see `hoistable`). */
+  hoisted?: string[];
 }
 
 /** Calls whose arguments are shapes or axes: they need numbers, not a vector of indices. */
@@ -205,6 +207,86 @@ export function analyseLoop(loop: ForStmt, isObserved: (s: Extract<Stmt, { kind:
   return { kind: 'vectorised', reason: 'iterations are independent' };
 }
 
+/**
+ * Parts of an unrolled loop's body that can still run over all iterations at once, before the
+ * iterations: the largest subexpressions that depend on the loop variable but read nothing the
+ * body defines (garch's `alpha0 + alpha1 * (y[t - 1] - mu) ^ 2` beside the recurrence on `s`).
+ * Each iteration then takes its row instead of recomputing them.
+ */
+export function hoistable(loop: ForStmt, isObserved: (s: Extract<Stmt, { kind: 'sample' }>) => boolean): Expr[] {
+  let h = hoisted.get(loop);
+  if (h) return h;
+  const t = loop.variable;
+  const w: Walk = { reads: [], constants: [], wholeSites: [], locals: new Set() };
+  const writeStmts: Stmt[] = [];
+  walkBody(loop.body, w, writeStmts, isObserved);
+  // Names that vary within an iteration: everything the body defines, and inner loop variables.
+  const varying = new Set<string>(w.locals);
+  for (const s of writeStmts) if (s.kind === 'assign' || s.kind === 'sample') varying.add(s.target.name);
+  for (const s of w.wholeSites) varying.add(s);
+  const innerVars = (body: readonly Stmt[]) => {
+    for (const s of body) if (s.kind === 'for') (varying.add(s.variable), innerVars(s.body));
+  };
+  innerVars(loop.body);
+
+  const out: Expr[] = [];
+  /** Whether e mentions t, and whether it may be evaluated for all iterations at once. */
+  const props = (e: Expr): { t: boolean; ok: boolean } => {
+    const walk: Walk = { reads: [], constants: [], wholeSites: [], locals: new Set() };
+    walkExpr(e, walk);
+    const mentions = walk.reads.some((r) => r.name === t);
+    const ok = walk.reads.every((r) => !varying.has(r.name)) && walk.constants.every((c) => !namesIn(c.expr).has(t));
+    return { t: mentions, ok };
+  };
+  const worth = (e: Expr): boolean => {
+    if (e.kind === 'var' || e.kind === 'num' || e.kind === 'bool' || affineSyntax(e)) return false;
+    // A plain read `y[t - 1]` costs one slice per iteration either way.
+    if (e.kind === 'index' && e.target.kind === 'var' && e.items.every((it) => it.kind === 'at' && affineSyntax(it.expr))) return false;
+    return true;
+  };
+  const visit = (e: Expr): void => {
+    const p = props(e);
+    if (!p.t) return; // loop-invariant or unrelated to t: nothing to gain
+    if (p.ok && worth(e)) {
+      out.push(e);
+      return;
+    }
+    switch (e.kind) {
+      case 'unary':
+        return visit(e.arg);
+      case 'binary':
+        visit(e.left);
+        return visit(e.right);
+      case 'if':
+        visit(e.then);
+        return visit(e.else);
+      case 'call':
+        for (const a of e.args) visit(a.value);
+        return;
+      case 'index':
+        visit(e.target);
+        for (const it of e.items) if (it.kind === 'at') visit(it.expr);
+        return;
+      case 'array':
+        for (const x of e.elements) visit(x);
+        return;
+      default:
+        return;
+    }
+  };
+  const stmts = (body: readonly Stmt[]) => {
+    for (const s of body) {
+      if (s.kind === 'assign') visit(s.value);
+      else if (s.kind === 'sample') for (const a of s.dist.args) visit(a.value);
+      else if (s.kind === 'for') stmts(s.body);
+    }
+  };
+  stmts(loop.body);
+  hoisted.set(loop, out);
+  return out;
+}
+
+const hoisted = new WeakMap<ForStmt, Expr[]>();
 const decisions = new WeakMap<ForStmt, LoopDecision>();
 
 /** `analyseLoop`, computed once per loop statement. */
@@ -228,7 +310,8 @@ export function analyseLoops(p: CheckedProgram): LoopEntry[] {
       if (s.kind !== 'for') continue;
       const header = `for ${s.variable} in ${printExpr(s.from)}..${printExpr(s.to)}`;
       const decision = loopDecision(s, isObserved);
-      out.push({ header, scope, line: s.span.start.line, column: s.span.start.column, decision, ...(inside ? { inside } : {}) });
+      const hoisted = !inside && decision.kind === 'unrolled' ? hoistable(s, isObserved).map(printExpr) : [];
+      out.push({ header, scope, line: s.span.start.line, column: s.span.start.column, decision, ...(inside ? { inside } : {}), ...(hoisted.length ? { hoisted } : {}) });
       visit(s.body, scope, inside ?? (decision.kind === 'vectorised' ? header : undefined));
     }
   };
@@ -243,7 +326,8 @@ export function formatLoops(entries: readonly LoopEntry[]): string {
     .map((e) => {
       const where = `line ${e.line}${e.scope === 'guide' ? ' (guide)' : ''} ${e.header}`;
       if (e.inside) return `${where}: runs inside the vectorised '${e.inside}' (${e.decision.kind === 'vectorised' ? 'independent' : e.decision.reason})`;
-      return `${where}: ${e.decision.kind} — ${e.decision.reason}`;
+      const hoisted = e.hoisted ? `; computed for all iterations at once: ${e.hoisted.join(', ')}` : '';
+      return `${where}: ${e.decision.kind} — ${e.decision.reason}${hoisted}`;
     })
     .join('\n');
 }
