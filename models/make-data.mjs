@@ -166,6 +166,27 @@ const sum = (xs) => xs.reduce((a, b) => a + b, 0);
   report(`sbn: ${N} images of ${D} pixels, ${H} latents; mean pixel ${fmt(sum(x.flat()) / (N * D))}; mean active bars ${fmt(sum(z.flat()) / N)}`);
 }
 
+// ---------------------------------------------------------------- sbn2 (two-layer "bars")
+{
+  // The bars of sbn, caused one layer up: 8 top units z2 ~ Bernoulli(0.2); top unit g
+  // switches on bars g and (g + 1) mod 8 through z1 ~ Bernoulli(logits = z2 @ W2 + c2),
+  // W2[g, h] = 6 for those two bars (else 0), c2 = −3; then x as in sbn.
+  const rng = stream('sbn2');
+  const N = 100;
+  const side = 4;
+  const D = side * side;
+  const H = 2 * side;
+  const covers = (h, d) => (h < side ? Math.floor(d / side) === h : d % side === h - side);
+  const W2 = Array.from({ length: H }, (_, g) => Array.from({ length: H }, (_, h) => (h === g || h === (g + 1) % H ? 6 : 0)));
+  const W1 = Array.from({ length: H }, (_, h) => Array.from({ length: D }, (_, d) => (covers(h, d) ? 6 : 0)));
+  const layer = (above, W, c, width) => Array.from({ length: width }, (_, j) => bernoulli(rng, sigmoid(c + sum(above.map((a, i) => a * W[i][j])))));
+  const z2 = Array.from({ length: N }, () => Array.from({ length: H }, () => bernoulli(rng, 0.2)));
+  const z1 = z2.map((t) => layer(t, W2, -3, H));
+  const x = z1.map((t) => layer(t, W1, -3, D));
+  write('sbn2', { N, D, H, x });
+  report(`sbn2: ${N} images of ${D} pixels, ${H} + ${H} latents; mean pixel ${fmt(sum(x.flat()) / (N * D))}; mean active bars ${fmt(sum(z1.flat()) / N)}, top units ${fmt(sum(z2.flat()) / N)}`);
+}
+
 // ---------------------------------------------------------------- hmm
 {
   const rng = stream('hmm');
