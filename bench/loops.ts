@@ -1,8 +1,9 @@
 // Cost of the loop-using posteriordb translations (issue 3: vectorised independent loops).
-// Run after the build: node dist/bench/loops.js [--backend cpu|wasm] [--reps N] [--no-fit]
+// Run after the build: node dist/bench/loops.js [--backend cpu|wasm] [--reps N] [--no-fit] [--only NAME]
 //
 // Table 1: one evaluation of the joint and its gradient (8 particles, full-rank guide), the
-// vectorised path against the unrolled one (RunOptions.loops = 'unroll') in the same process,
+// vectorised path (with hoisting in the loops it unrolls) against the plain unrolled one
+// (RunOptions.loops = 'unroll') in the same process,
 // alternating, median of 2·reps+1 evaluations each: the ratio is robust to the machine's load.
 // Table 2: seconds per optimisation step of a fit for a fixed number of steps with convergence off
 // (tolRelObj 1e-12), full-rank guide, 8 particles: diagnostics.seconds / steps, median of reps.
@@ -35,7 +36,7 @@ const MODELS: { name: string; steps: number }[] = [
   { name: 'garch-garch11', steps: 20 },
   { name: 'low_dim_gauss_mix-low_dim_gauss_mix', steps: 10 },
   { name: 'hmm_example-hmm_example', steps: 5 },
-];
+].filter((m) => !argv.includes('--only') || m.name.startsWith(flag('--only', '')));
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 

@@ -458,8 +458,17 @@ export class Interpreter {
       for (const [k, v] of Object.entries(batched)) params[k] = v.t;
       const items: IndexVal[] = s.target.indices.map((e) => ({ kind: 'at', v: this.ev(e), span: e.span }));
       const data = this.applyItems(toTensor(this.lookup(site.name, s.target.span)), items, s.target.span);
-      const value = data instanceof Batched ? toTensor(data.value) : spread(toTensor(data), L);
-      this.handlers.observe({ site, element: [], shape: [L, ...shape], dist: makeDistribution(site.family.name, params), params, rows }, value);
+      let value = data instanceof Batched ? toTensor(data.value) : spread(toTensor(data), L);
+      let evShape = [L, ...shape];
+      if (depth === 1 && L !== arr.shape[0]) {
+        // Rows that are not the whole first axis (`for t in K..T` over y: real[T]): a unit axis in
+        // front keeps the term's shape from passing for the array's (signals would align its rows
+        // with a plate's entries); the unrolled loop's terms are scalars, summed the same way.
+        value = tf.expandDims(value, 1);
+        for (const k of Object.keys(params)) params[k] = tf.expandDims(params[k]!, 1);
+        evShape = [1, ...evShape];
+      }
+      this.handlers.observe({ site, element: [], shape: evShape, dist: makeDistribution(site.family.name, params), params, rows }, value);
       return;
     }
     const draws: (tf.Tensor | Soft)[] = [];

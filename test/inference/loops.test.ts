@@ -311,6 +311,20 @@ describe('vectorised = unrolled on the wasm backend (no UnsortedSegmentSum: gath
 });
 
 describe('a fit through a vectorised loop', () => {
+  for (const [from, what] of [
+    ['0', 'the whole plate: per-entry signals'],
+    ['1', 'part of the plate: the term is summed, as unrolled'],
+  ] as const) {
+    it(`observations over ${what}, with a plated discrete latent (REINFORCE)`, async () => {
+      const source = `plate N\ndata y: real[N]\nmu: real[2] ~ Normal(0, 3)\nz: int[N] ~ Bernoulli(0.5) @reinforce\nfor n in ${from}..N {\n  y[n] ~ Normal(mu[z[n]], 1)\n}\n`;
+      expect(decisions(source)).toEqual([`vectorised: for n in ${from}..N`]);
+      const fit = await compile(source, { file: 'plated.tilde' }).fit({ data: { y }, steps: 30, tolRelObj: 1e-12, draws: 10 });
+      expect(fit.diagnostics.steps).toBe(30);
+      expect(Number.isFinite(fit.summary()['mu[0]']!.mean)).toBe(true);
+    }, 60_000);
+  }
+
+
   it('keeps the tensor count flat', async () => {
     const p = programs.find((x) => x.name.startsWith('continuous latent element sites'))!;
     const model = compile(p.source, { file: 'loops.tilde' });
