@@ -20,8 +20,9 @@
 // each step's objective is the ELBO of its 24 digits and every estimator's
 // Rao-Blackwellisation is per digit. Evaluation: the ELBO per digit, one guide sample
 // per digit (4 on the held-out set), averaged over the whole set in chunks of 500.
-// REINFORCE uses 2 particles (leave-one-out baseline needs two); RELAX and concrete 1,
-// as in the paper; --particles overrides.
+// REINFORCE uses 2 particles (leave-one-out needs two), with the leave-one-out baseline
+// alone ('reinforce') or after NVIL's learned input-dependent baseline ('reinforce-nvil');
+// RELAX and concrete use 1, as in the paper; --particles overrides.
 
 import { readFileSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
@@ -29,16 +30,23 @@ import { tf, useBackend, type BackendName } from '../inference/backend.js';
 import { Estimators } from '../inference/estimators/step.js';
 import { evaluateJoint } from '../inference/joint.js';
 import { buildLayout, initialValues, type Layout } from '../inference/layout.js';
-import { compile, estimatorOptions, evaluateInits, planFor, type Model } from '../inference/model.js';
+import { compile, estimatorOptions, evaluateInits, planFor, type FitOptions, type Model } from '../inference/model.js';
 import { particleValue } from '../inference/objective.js';
 import { Rng } from '../inference/rng.js';
 import { setup, type Setup } from '../inference/setup.js';
 import { binarizedMnist, type MnistData } from '../repl/data-mnist.js';
 
-export const ESTIMATORS = ['reinforce', 'concrete', 'relax'] as const;
+export const ESTIMATORS = ['reinforce', 'reinforce-nvil', 'concrete', 'relax'] as const;
 export type VaeEstimator = (typeof ESTIMATORS)[number];
 
-const DEFAULT_PARTICLES: Record<VaeEstimator, number> = { reinforce: 2, concrete: 1, relax: 1 };
+const DEFAULT_PARTICLES: Record<VaeEstimator, number> = { reinforce: 2, 'reinforce-nvil': 2, concrete: 1, relax: 1 };
+
+/** The fit options of each row: 'reinforce' is leave-one-out alone, 'reinforce-nvil' NVIL's learned baseline then leave-one-out. */
+function fitOptions(e: VaeEstimator): FitOptions {
+  if (e === 'reinforce') return { estimator: 'reinforce', baseline: 'loo' };
+  if (e === 'reinforce-nvil') return { estimator: 'reinforce', baseline: 'nvil' };
+  return { estimator: e };
+}
 
 export interface Checkpoint {
   step: number;
@@ -153,14 +161,14 @@ export async function train(o: TrainOptions): Promise<VaeRun> {
   const model = loadModel();
   const trainSet = binarizedMnist({ offset: 0, n: 9000 });
   const testSet = binarizedMnist({ offset: 9000, n: 1000 });
-  const plan = planFor(model.program, { estimator: o.estimator });
+  const plan = planFor(model.program, { estimator: fitOptions(o.estimator).estimator });
   const root = new Rng(o.seed);
   const batches = new Batches(trainSet.N, o.batch, root.split('batches'));
   const first = bindRows(model, trainSet, batches.next());
   const layout = buildLayout(first, 'meanfield');
   const init = initialValues(layout, first, { rng: root.split('init'), paramInits: evaluateInits(first), initScale: 0.1 });
   const stepRng = root.split('steps');
-  const est = new Estimators(model.program, plan, 'inference', o.particles, root.split('estimators'), estimatorOptions({ estimator: o.estimator }));
+  const est = new Estimators(model.program, plan, 'inference', o.particles, root.split('estimators'), estimatorOptions(fitOptions(o.estimator)));
   const initT = tf.tensor1d(init);
   const flat = tf.variable(initT, true, 'tilde/flat');
   initT.dispose();
@@ -224,7 +232,7 @@ export async function throughput(batchesList: number[], estimators: readonly Vae
       const root = new Rng(1);
       const init = initialValues(layout, s, { rng: root.split('init'), paramInits: evaluateInits(s), initScale: 0.1 });
       const S = DEFAULT_PARTICLES[estimator];
-      const est = new Estimators(model.program, planFor(model.program, { estimator }), 'inference', S, root.split('estimators'), estimatorOptions({ estimator }));
+      const est = new Estimators(model.program, planFor(model.program, { estimator: fitOptions(estimator).estimator }), 'inference', S, root.split('estimators'), estimatorOptions(fitOptions(estimator)));
       const flat = tf.variable(tf.tensor1d(init), true, 'tilde/flat');
       const optimizer = tf.train.adam(1e-3);
       const jo = { setup: s, layout, S, rng: root.split('steps'), mode: 'inference' } as const;
