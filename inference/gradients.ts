@@ -21,7 +21,7 @@ export interface GradientOptions {
   estimator?: FitOptions['estimator'];
   baseline?: FitOptions['baseline'];
   backend?: BackendName | 'auto';
-  /** RELAX/REBAR: steps of surrogate training (φ only, θ held at its initial value) before measuring. */
+  /** RELAX/REBAR (and NVIL's baseline): steps of surrogate training (φ/ψ only, θ held at its initial value) before measuring. */
   surrogateSteps?: number;
   surrogateLr?: number;
   /** Overrides of initial parameter values by name (constrained scale), e.g. { phi: [0.3] }. */
@@ -66,7 +66,7 @@ export async function estimateGradients(model: Model, o: GradientOptions = {}): 
     initT.dispose();
     const jo = { setup: s, layout, S: particles, rng: rng.split('steps'), mode } as const;
     try {
-      if (o.surrogateSteps && est.hasSurrogates) {
+      if (o.surrogateSteps && (est.hasSurrogates || o.baseline === 'nvil')) {
         // Train φ alone: θ's optimiser has learning rate 0, so θ stays at its initial value.
         const frozen = tf.train.sgd(0);
         for (let k = 0; k < o.surrogateSteps; k++) tf.tidy(() => est.step(jo, flat, frozen));

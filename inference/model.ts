@@ -214,7 +214,7 @@ export class Model {
     const plate: PlateInfo | undefined = options.batchSize === undefined ? plateInfo(sized) : checkBatchable(sized, options.batchSize);
     const B = options.batchSize;
     // The step's tensors shrink by B/N under minibatches; choose the backend by what a step handles.
-    const backend = await useBackend(options.backend, preferredBackend(bound, B && plate ? Math.max(1, Math.round((o.particles * B) / plate.N)) : o.particles));
+    const backend = await useBackend(options.backend, preferredBackend(bound, o.particles, B && plate ? B / plate.N : 1));
     const s = setup(this.program, bound);
     try {
       const layout = buildLayout(s, o.guide);
@@ -304,10 +304,10 @@ export class Model {
 /** Plate entries per chunk of the final full-data ELBO. */
 const FULL_ELBO_CHUNK = 1024;
 
-export function preferredBackend(bound: BoundData, particles: number): BackendName {
+export function preferredBackend(bound: BoundData, particles: number, batchFraction = 1): BackendName {
   let largest = 1;
   for (const a of bound.arrays.values()) largest = Math.max(largest, a.values.length);
-  return largest * particles < 2000 ? 'cpu' : 'wasm';
+  return largest * batchFraction * particles < 2000 ? 'cpu' : 'wasm';
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {
