@@ -7,6 +7,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend, tf } from '../../inference/backend.js';
 import { batchOf, checkBatchable, IndexSampler } from '../../inference/batch.js';
+import { EmaBaseline } from '../../inference/estimators/baselines.js';
 import { Estimators } from '../../inference/estimators/step.js';
 import { evaluateJoint, type JointOptions } from '../../inference/joint.js';
 import { buildLayout, initialValues, type Layout } from '../../inference/layout.js';
@@ -152,6 +153,29 @@ describe('minibatch gradient estimate', () => {
       expect(strong).toBeGreaterThan(full.mean.length / 2);
     }, TIMEOUT);
   }
+});
+
+describe('per-entry moving-average baseline under minibatches', () => {
+  it('is kept by true plate index; an unseen entry gets the average over entries, not its own signal', () => {
+    const ema = new EmaBaseline(0.9);
+    const read = (t: tf.Tensor) => Array.from(t.dataSync()).map((v) => Math.round(v * 1000) / 1000);
+    tf.tidy(() => {
+      const at1 = { N: 10, indices: Int32Array.from([0, 1]) };
+      const f1 = tf.tensor2d([[5, 7]]);
+      expect(read(ema.value(f1, at1))).toEqual([5, 7]); // the very first step: warm start at the signal
+      ema.update(f1, at1);
+      const at2 = { N: 10, indices: Int32Array.from([1, 4]) };
+      const f2 = tf.tensor2d([[100, 200]]);
+      // Entry 1 has its own average (7); entry 4 is new and gets the average over entries (6).
+      expect(read(ema.value(f2, at2))).toEqual([7, 6]);
+      ema.update(f2, at2);
+      // Entry 1: 0.9·7 + 0.1·100 = 16.3; entry 4 starts at its first signal, 200; entry 0 keeps 5.
+      const at3 = { N: 10, indices: Int32Array.from([0, 1, 4, 9]) };
+      // Entry 9 is unseen: 0.9·6 + 0.1·150 = 20.4.
+      expect(read(ema.value(tf.zeros([1, 4]), at3))).toEqual([5, 16.3, 200, 20.4]);
+    });
+    ema.dispose();
+  });
 });
 
 describe('fits with batchSize', () => {
