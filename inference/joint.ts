@@ -224,7 +224,7 @@ export function evaluateJoint(o: JointOptions, flat: tf.Tensor): Joint {
     let sumLog: tf.Tensor | undefined;
     if (batch?.autoIndex) {
       // The batch's slice of a mean-field guide: gradients reach only the gathered entries.
-      if (layout.guide !== 'meanfield') throw new Error('internal: a minibatch needs the mean-field guide');
+      if (layout.guide !== 'meanfield' || o.precondition) throw new Error('internal: a minibatch needs the mean-field guide in its own coordinates');
       const logscale = gatherFlat(view(flat, layout, 'q:logscale'), batch.autoIndex);
       u = tf.add(gatherFlat(loc, batch.autoIndex), tf.mul(ops.exp(logscale), eps));
       // Entropy per entry is logscale + ½(1 + log 2π); local entries are weighted by N/B.
