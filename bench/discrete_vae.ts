@@ -246,10 +246,22 @@ export async function throughput(batchesList: number[], estimators: readonly Vae
       }
       times.sort((a, b) => a - b);
       const median = times[times.length >> 1]!;
-      const prof = await tf.profile(() => once());
-      const kernelMs = prof.kernels.reduce((a, k) => a + (typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0), 0);
-      const mmMs = prof.kernels.filter((k) => k.name === 'BatchMatMul').reduce((a, k) => a + (typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0), 0);
-      rows.push({ estimator, batch: B, particles: S, stepsPerSecond: 1000 / median, kernels: prof.kernels.length, matmulShare: mmMs / kernelMs, kernelShare: kernelMs / median, backend });
+      // Several profiled steps, medians: kernel timings on a loaded machine include preemption.
+      const shares: number[] = [];
+      const kernelShares: number[] = [];
+      let kernels = 0;
+      for (let r = 0; r < 5; r++) {
+        const tr = performance.now();
+        const prof = await tf.profile(() => once());
+        const wall = performance.now() - tr;
+        const ms = (k: { kernelTimeMs: unknown }) => (typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0);
+        const kernelMs = prof.kernels.reduce((a, k) => a + ms(k), 0);
+        shares.push(prof.kernels.filter((k) => k.name === 'BatchMatMul').reduce((a, k) => a + ms(k), 0) / kernelMs);
+        kernelShares.push(kernelMs / wall);
+        kernels = prof.kernels.length;
+      }
+      const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+      rows.push({ estimator, batch: B, particles: S, stepsPerSecond: 1000 / median, kernels, matmulShare: med(shares), kernelShare: med(kernelShares), backend });
       flat.dispose();
       optimizer.dispose();
       est.dispose();
