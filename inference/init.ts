@@ -15,6 +15,7 @@
 
 import { CholeskyDecomposition, Matrix, inverse } from 'ml-matrix';
 import { tf } from './backend.js';
+import { FitError } from './fit.js';
 import { evaluateJoint } from './joint.js';
 import type { Layout } from './layout.js';
 import { requireSecondOrder } from './ops.js';
@@ -50,7 +51,10 @@ export function laplaceIneligible(s: Setup, layout: Layout): string | null {
   if (s.program.mode === 'optimisation') return 'a stochastic objective has no posterior mode';
   if (s.program.guide) return 'the model has an explicit guide block';
   const discrete = s.latents.find((v) => v.discrete);
-  if (discrete) return `'${discrete.name}' is a discrete latent`;
+  if (discrete) {
+    const at = discrete.sites[0]!.stmt.span.start;
+    return `'${discrete.name}' (${s.program.file}:${at.line}:${at.column}) is a discrete latent`;
+  }
   if (layout.autoDim === 0) return 'no continuous latents';
   return null;
 }
@@ -232,7 +236,7 @@ export function chooseInit(
   }
   const m = findMode(s, layout, base);
   if (!m.ok) {
-    if (kind === 'laplace') throw new RangeError(`fit option init 'laplace' failed: ${m.reason}`);
+    if (kind === 'laplace') throw new FitError(`init 'laplace' failed: ${m.reason}. Use init 'random' (or 'auto', which falls back to it).`);
     return { flat: base, report: { used: 'random', reason: m.reason } };
   }
   const precondition = laplacePrecondition(layout, m.mode, m.precision);

@@ -7,6 +7,7 @@ import { CholeskyDecomposition, Matrix, inverse } from 'ml-matrix';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../inference/backend.js';
 import { chooseInit, findMode, toOriginal, type InitKind } from '../../inference/init.js';
+import { FitError } from '../../inference/fit.js';
 import { buildLayout, initialValues, type GuideKind } from '../../inference/layout.js';
 import { compile, evaluateInits } from '../../inference/model.js';
 import { Rng } from '../../inference/rng.js';
@@ -151,10 +152,10 @@ describe('models the Laplace start leaves alone', () => {
     const { s, base, init } = prepare(`data y: real[3]\nmu ~ Normal(0, 5)\nz ~ Bernoulli(0.3)\ny ~ Normal(mu + 2 * z, 1)`, { y: [0.5, 2.2, 1.1] });
     try {
       const start = init('auto');
-      expect(start.report).toEqual({ used: 'random', reason: "'z' is a discrete latent" });
+      expect(start.report).toEqual({ used: 'random', reason: "'z' (init.tilde:3:1) is a discrete latent" });
       expect(start.flat).toBe(base);
       expect(start.precondition).toBeUndefined();
-      expect(() => init('laplace')).toThrow(/init 'laplace' cannot apply: 'z' is a discrete latent/);
+      expect(() => init('laplace')).toThrow(/init 'laplace' cannot apply: 'z' \(init.tilde:3:1\) is a discrete latent/);
     } finally {
       s.dispose();
     }
@@ -182,6 +183,9 @@ describe('models the Laplace start leaves alone', () => {
       expect(start.report.used).toBe('random');
       expect(start.report.reason).toMatch(/mode/);
       expect(start.flat).toBe(base);
+      // Asked for explicitly, a missing mode is the fit's error, with the way out.
+      expect(() => init('laplace')).toThrow(FitError);
+      expect(() => init('laplace')).toThrow(/init 'laplace' failed: no regular mode.*Use init 'random'/);
     } finally {
       s.dispose();
     }
