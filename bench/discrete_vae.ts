@@ -57,6 +57,8 @@ export interface Checkpoint {
   batchElbo: number;
   /** Training seconds so far (evaluations excluded). */
   trainSeconds: number;
+  /** CPU seconds (user + system) of the training steps so far. */
+  cpuSeconds?: number;
   numTensors: number;
   maxRssMB: number;
 }
@@ -80,6 +82,8 @@ export interface ThroughputRow {
   batch: number;
   particles: number;
   stepsPerSecond: number;
+  /** Steps per second of this process's CPU time (user + system): what one free core would do. */
+  cpuStepsPerSecond: number;
   kernels: number;
   /** Share of kernel time in BatchMatMul, and kernel time / step wall time (tf.profile). */
   matmulShare: number;
@@ -176,6 +180,7 @@ export async function train(o: TrainOptions): Promise<VaeRun> {
   const run: VaeRun = { estimator: o.estimator, steps: o.steps, batch: o.batch, particles: o.particles, lr: o.lr, seed: o.seed, backend, checkpoints: [], wallSeconds: 0, done: false, started: new Date().toISOString() };
   const t0 = performance.now();
   let trainMs = 0;
+  let cpuMs = 0;
   // Minibatch losses are read back in windows, never per step.
   let window: tf.Tensor[] = [];
   const recent: number[] = [];
@@ -193,8 +198,11 @@ export async function train(o: TrainOptions): Promise<VaeRun> {
       if (step > 1) s = bindRows(model, trainSet, batches.next());
       const jo = { setup: s, layout, S: o.particles, rng: stepRng, mode: 'inference' } as const;
       const ts = performance.now();
+      const c0 = process.cpuUsage();
       window.push(tf.tidy(() => est.step(jo, flat, optimizer)));
       trainMs += performance.now() - ts;
+      const c = process.cpuUsage(c0);
+      cpuMs += (c.user + c.system) / 1000;
       s.dispose();
       if (window.length === 100) flush();
       if (o.checkpoints.includes(step) || step === o.steps) {
@@ -202,7 +210,7 @@ export async function train(o: TrainOptions): Promise<VaeRun> {
         const trainElbo = elboPerDigit(model, layout, flat, trainSet, 1, `eval/train/${step}`);
         const testElbo = elboPerDigit(model, layout, flat, testSet, 4, `eval/test/${step}`);
         const batchElbo = recent.reduce((a, b) => a + b, 0) / recent.length;
-        const cp = { step, trainElbo, testElbo, batchElbo, trainSeconds: trainMs / 1000, numTensors: tf.memory().numTensors, maxRssMB: rssMB() };
+        const cp = { step, trainElbo, testElbo, batchElbo, trainSeconds: trainMs / 1000, cpuSeconds: cpuMs / 1000, numTensors: tf.memory().numTensors, maxRssMB: rssMB() };
         run.checkpoints.push(cp);
         run.wallSeconds = (performance.now() - t0) / 1000;
         run.done = step === o.steps;
@@ -239,11 +247,14 @@ export async function throughput(batchesList: number[], estimators: readonly Vae
       const once = () => tf.tidy(() => est.step(jo, flat, optimizer)).dispose();
       for (let i = 0; i < 3; i++) once();
       const times: number[] = [];
+      const cpu0 = process.cpuUsage();
       for (let i = 0; i < steps; i++) {
         const t = performance.now();
         once();
         times.push(performance.now() - t);
       }
+      const cpu = process.cpuUsage(cpu0);
+      const cpuMs = (cpu.user + cpu.system) / 1000 / steps;
       times.sort((a, b) => a - b);
       const median = times[times.length >> 1]!;
       // Several profiled steps, medians: kernel timings on a loaded machine include preemption.
@@ -261,7 +272,7 @@ export async function throughput(batchesList: number[], estimators: readonly Vae
         kernels = prof.kernels.length;
       }
       const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
-      rows.push({ estimator, batch: B, particles: S, stepsPerSecond: 1000 / median, kernels, matmulShare: med(shares), kernelShare: med(kernelShares), backend });
+      rows.push({ estimator, batch: B, particles: S, stepsPerSecond: 1000 / median, cpuStepsPerSecond: 1000 / cpuMs, kernels, matmulShare: med(shares), kernelShare: med(kernelShares), backend });
       flat.dispose();
       optimizer.dispose();
       est.dispose();
@@ -276,13 +287,13 @@ const f2 = (x: number) => x.toFixed(2);
 export function table(runs: VaeRun[], tp: ThroughputRow[]): string {
   const out: string[] = [];
   if (runs.length) {
-    out.push('| estimator | particles | steps | train ELBO/digit | held-out ELBO/digit | last-500 minibatch ELBO | steps/s | train s | wall s | tensors (first → last checkpoint) | peak RSS MB | backend |');
-    out.push('|---|---|---|---|---|---|---|---|---|---|---|---|');
+    out.push('| estimator | particles | steps | train ELBO/digit | held-out ELBO/digit | last-500 minibatch ELBO | steps/s | steps per CPU-s | train s | wall s | tensors (first → last checkpoint) | peak RSS MB | backend |');
+    out.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
     for (const r of runs) {
       const last = r.checkpoints[r.checkpoints.length - 1];
       if (!last) continue;
       const firstCp = r.checkpoints[0]!;
-      out.push(`| ${r.estimator} | ${r.particles} | ${last.step}${r.done ? '' : ` of ${r.steps} (cut)`} | ${f2(last.trainElbo)} | ${f2(last.testElbo)} | ${f2(last.batchElbo)} | ${f2(last.step / last.trainSeconds)} | ${last.trainSeconds.toFixed(0)} | ${r.wallSeconds.toFixed(0)} | ${firstCp.numTensors} → ${last.numTensors} | ${last.maxRssMB.toFixed(0)} | ${r.backend} |`);
+      out.push(`| ${r.estimator} | ${r.particles} | ${last.step}${r.done ? '' : ` of ${r.steps} (cut)`} | ${f2(last.trainElbo)} | ${f2(last.testElbo)} | ${f2(last.batchElbo)} | ${f2(last.step / last.trainSeconds)} | ${last.cpuSeconds ? f2(last.step / last.cpuSeconds) : 'n/a'} | ${last.trainSeconds.toFixed(0)} | ${r.wallSeconds.toFixed(0)} | ${firstCp.numTensors} → ${last.numTensors} | ${last.maxRssMB.toFixed(0)} | ${r.backend} |`);
     }
     const steps = [...new Set(runs.flatMap((r) => r.checkpoints.map((c) => c.step)))].sort((a, b) => a - b);
     out.push('', 'Held-out ELBO per digit (nats) at each checkpoint (train ELBO in brackets):', '');
@@ -293,8 +304,8 @@ export function table(runs: VaeRun[], tp: ThroughputRow[]): string {
     }
   }
   if (tp.length) {
-    out.push('', '| estimator | particles | batch | steps/s | kernels/step | matmul share of kernel time | kernel time / step time | backend |', '|---|---|---|---|---|---|---|---|');
-    for (const r of tp) out.push(`| ${r.estimator} | ${r.particles} | ${r.batch} | ${f2(r.stepsPerSecond)} | ${r.kernels} | ${(100 * r.matmulShare).toFixed(0)} % | ${(100 * r.kernelShare).toFixed(0)} % | ${r.backend} |`);
+    out.push('', '| estimator | particles | batch | steps/s (wall, median) | steps per CPU-second | kernels/step | matmul share of kernel time | kernel time / step time | backend |', '|---|---|---|---|---|---|---|---|---|');
+    for (const r of tp) out.push(`| ${r.estimator} | ${r.particles} | ${r.batch} | ${f2(r.stepsPerSecond)} | ${f2(r.cpuStepsPerSecond)} | ${r.kernels} | ${(100 * r.matmulShare).toFixed(0)} % | ${(100 * r.kernelShare).toFixed(0)} % | ${r.backend} |`);
   }
   return out.join('\n');
 }
