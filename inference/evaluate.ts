@@ -296,15 +296,15 @@ export class Interpreter {
     let flat = 0;
     for (let k = 0; k < idx.length; k++) {
       const n = arr.shape[k]!;
-      if (idx[k]! < 0 || idx[k]! >= n) throw new EvalError(`index ${idx[k]} is out of bounds for '${name}' (dimension ${k} has size ${n})${this.when(k, idx)}`, span);
+      if (idx[k]! < 0 || idx[k]! >= n) throw new EvalError(`index ${idx[k]} is out of bounds for '${name}' (dimension ${k} has size ${n})`, span);
       flat = flat * n + idx[k]!;
     }
     return flat;
   }
 
   /** " (when t = 7)" inside a vectorised loop, so an error names the iteration as the unrolled loop would. */
-  private when(_k: number, _idx: number[], row?: number): string {
-    if (!this.batch || row === undefined) return '';
+  private when(row: number): string {
+    if (!this.batch) return '';
     return ` (when ${this.batch.variable} = ${this.batch.from + row})`;
   }
 
@@ -348,7 +348,7 @@ export class Interpreter {
       try {
         return this.flatIndex(arr, idx, target.name, target.span);
       } catch (e) {
-        if (e instanceof EvalError) throw new EvalError(`${e.message}${this.when(0, idx, l)}`, e.span);
+        if (e instanceof EvalError) throw new EvalError(`${e.message}${this.when(l)}`, e.span);
         throw e;
       }
     });
@@ -649,11 +649,11 @@ export class Interpreter {
         try {
           return this.flatIndex(arr, idx, name, span);
         } catch (e) {
-          if (e instanceof EvalError) throw new EvalError(`${e.message}${this.when(0, idx, l)}`, e.span);
+          if (e instanceof EvalError) throw new EvalError(`${e.message}${this.when(l)}`, e.span);
           throw e;
         }
       })();
-      if (!arr.items.has(f)) throw new EvalError(`${name}[${idx.join(', ')}] is used before it is defined${this.when(0, idx, l)}`, span);
+      if (!arr.items.has(f)) throw new EvalError(`${name}[${idx.join(', ')}] is used before it is defined${this.when(l)}`, span);
       return f;
     });
     const first = arr.items.get(flats[0]!)!;
@@ -671,7 +671,7 @@ export class Interpreter {
       const known = head.v.known;
       const n = t.shape[1]!;
       known.forEach((k, l) => {
-        if (!Number.isInteger(k) || k < 0 || k >= n) throw new EvalError(`index ${k} is out of bounds for a dimension of size ${n}${this.when(0, [], l)}`, head.span);
+        if (!Number.isInteger(k) || k < 0 || k >= n) throw new EvalError(`index ${k} is out of bounds for a dimension of size ${n}${this.when(l)}`, head.span);
       });
       const rowsValue = new Batched(gatherRows(t, known));
       return items.length > 1 ? this.applyItems(rowsValue, items.slice(1), span) : rowsValue;
