@@ -129,7 +129,8 @@ async function modelsTable(): Promise<void> {
 const DEFAULTS: FitOptions = { steps: 3000, particles: 8, lr: 0.05, tolRelObj: 0.01 };
 const REFERENCE: { name: string; options: FitOptions; slow?: boolean }[] = [
   { name: 'eight_schools-eight_schools_noncentered', options: DEFAULTS },
-  { name: 'eight_schools-eight_schools_centered', options: DEFAULTS },
+  // The funnel has no mode (random inits); the test asserts it with a longer, less noisy run.
+  { name: 'eight_schools-eight_schools_centered', options: { steps: 4000, particles: 32, lr: 0.05, tolRelObj: 0.001 } },
   { name: 'mesquite-logmesquite', options: DEFAULTS },
   { name: 'nes2000-nes', options: DEFAULTS },
   { name: 'kidiq-kidscore_momiq', options: DEFAULTS },
