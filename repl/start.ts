@@ -64,7 +64,9 @@ export async function runRepl(o: ReplOptions): Promise<number> {
   delete process.env['CI'];
   delete process.env['CONTINUOUS_INTEGRATION'];
   const backend = o.backend ?? process.env['TILDE_BACKEND'] ?? 'auto (chosen per model at :fit)';
-  const [{ render }, { createElement }, { ColourApp }] = await Promise.all([import('ink'), import('react'), import('./app.js')]);
+  const [{ render }, react, { ColourApp }] = await Promise.all([import('ink'), import('react'), import('./app.js')]);
+  // React is CommonJS: Node's loader gives it named exports, a bundle (dist/cli/) only `default`.
+  const createElement = react.createElement ?? (react as unknown as { default: typeof react }).default.createElement;
   const colour = !('NO_COLOR' in process.env && process.env['NO_COLOR'] !== '');
   const app = render(
     createElement(ColourApp, {
