@@ -303,6 +303,16 @@ export function table(runs: VaeRun[], tp: ThroughputRow[]): string {
       out.push(`| ${k} | ${runs.map((r) => r.checkpoints.find((c) => c.step === k)).map((c) => (c ? `${f2(c.testElbo)} (${f2(c.trainElbo)})` : '–')).join(' | ')} |`);
     }
   }
+  const relaxRun = runs.find((r) => r.estimator === 'relax');
+  const others = runs.filter((r) => r.estimator === 'reinforce' || r.estimator === 'reinforce-nvil');
+  if (relaxRun && others.length) {
+    out.push('', 'RELAX minus REINFORCE, held-out (train) ELBO per digit at the same step (positive: RELAX higher):', '');
+    out.push(`| step | ${others.map((r) => `RELAX − ${r.estimator}`).join(' | ')} |`, `|---|${others.map(() => '---').join('|')}|`);
+    for (const c of relaxRun.checkpoints) {
+      const cells = others.map((r) => r.checkpoints.find((x) => x.step === c.step)).map((x) => (x ? `${f2(c.testElbo - x.testElbo)} (${f2(c.trainElbo - x.trainElbo)})` : '–'));
+      out.push(`| ${c.step} | ${cells.join(' | ')} |`);
+    }
+  }
   if (tp.length) {
     out.push('', '| estimator | particles | batch | steps/s (wall, median) | steps per CPU-second | kernels/step | matmul share of kernel time | kernel time / step time | backend |', '|---|---|---|---|---|---|---|---|---|');
     for (const r of tp) out.push(`| ${r.estimator} | ${r.particles} | ${r.batch} | ${f2(r.stepsPerSecond)} | ${f2(r.cpuStepsPerSecond)} | ${r.kernels} | ${(100 * r.matmulShare).toFixed(0)} % | ${(100 * r.kernelShare).toFixed(0)} % | ${r.backend} |`);
