@@ -77,7 +77,7 @@ const ASSERTED: Record<string, FitOptions> = {
  */
 const NOT_ASSERTED: Record<string, string> = {
   'low_dim_gauss_mix-low_dim_gauss_mix':
-    'meets the bound but too slow for the suite: with plate N and @enumerate on z, relabelled, full rank err 0.19 (Stan's sigma[2]) after 1,725 steps, 120 s on wasm; mean-field 0.15 after 1,950 steps, 133 s (load 4–6); 800 steps are not enough (0.64)',
+    'meets the bound but too slow for the suite: with plate N and @enumerate on z, relabelled, full rank err 0.19 (Stan name sigma[2]) after 1,725 steps, 120 s on wasm; mean-field 0.15 after 1,950 steps, 133 s (load 4–6); 800 steps are not enough (0.64)',
   'hmm_example-hmm_example':
     'explicit chain of 100 discrete states (issue 4): 4.3 s per step on cpu (20 steps: 87 s); names theta1/theta2 map to theta[0, k]/theta[1, k]',
 };
