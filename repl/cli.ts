@@ -118,6 +118,7 @@ export function buildProgram(io: Io): Command {
     .option('--lr <x>', 'learning rate', numArg('--lr'))
     .option('--seed <n>', 'random seed', intArg('--seed'))
     .addOption(new Option('--guide <kind>', 'automatic guide').choices(['meanfield', 'fullrank']))
+    .addOption(new Option('--init <kind>', "where the automatic guide starts: laplace (the posterior mode, Laplace covariance), random (Stan's U(-2, 2)), auto (laplace when every latent is continuous and there are at most 100)").choices(['auto', 'laplace', 'random']))
     .addOption(new Option('--optimizer <name>', 'optimiser').choices(['adam', 'sgd', 'rmsprop']))
     .addOption(new Option('--backend <name>', 'tfjs backend (default: fastest available; env TILDE_BACKEND)').choices(['auto', 'tensorflow', 'wasm', 'cpu', 'webgl']))
     .option('--draws <n>', 'posterior draws for the summary', intArg('--draws'))
@@ -140,6 +141,7 @@ export function buildProgram(io: Io): Command {
         lr: opts['lr'] as number | undefined,
         seed: opts['seed'] as number | undefined,
         guide: opts['guide'] as 'meanfield' | 'fullrank' | undefined,
+        init: opts['init'] as 'auto' | 'laplace' | 'random' | undefined,
         optimizer: opts['optimizer'] as 'adam' | undefined,
         backend: opts['backend'] as 'cpu' | undefined,
         draws: opts['draws'] as number | undefined,
@@ -153,14 +155,14 @@ export function buildProgram(io: Io): Command {
         // A model with a plate also reports the full-data ELBO per datum (nats), comparable across batch sizes.
         const perDatum = d.elboPerDatum !== undefined ? { full_elbo: d.fullElbo, elbo_per_datum: d.elboPerDatum } : {};
         const batch = d.batchSize !== undefined ? { batch_size: d.batchSize } : {};
-        io.out(JSON.stringify({ summary: fit.summary(), plan: fit.planJSON(), elbo: d.elbo, ...perDatum, khat: Number.isFinite(d.khat) ? d.khat : null, backend: d.backend, steps: d.steps, ...batch, seconds: d.seconds, converged: d.converged }, null, 2) + '\n');
+        io.out(JSON.stringify({ summary: fit.summary(), plan: fit.planJSON(), elbo: d.elbo, ...perDatum, khat: Number.isFinite(d.khat) ? d.khat : null, backend: d.backend, steps: d.steps, ...batch, ...(d.init ? { init: d.init.used } : {}), seconds: d.seconds, converged: d.converged }, null, 2) + '\n');
         return;
       }
       io.out(summaryTable(fit.summary()) + '\n\n');
       const mode = checked.mode === 'optimisation' ? 'expected cost' : 'ELBO';
       const value = checked.mode === 'optimisation' ? -d.elbo : d.elbo;
       const perDatum = d.elboPerDatum !== undefined ? `   full-data ELBO ${fmt(d.fullElbo!)} (${fmt(d.elboPerDatum)} per datum)` : '';
-      io.out(`${mode} ${fmt(value)}${perDatum}   k-hat ${Number.isFinite(d.khat) ? fmt(d.khat, 2) + ` (${d.khatReading})` : 'n/a'}   ${d.steps} steps (${d.converged ? 'converged' : d.stopped})   backend ${d.backend}   ${seconds(d.seconds)}\n`);
+      io.out(`${mode} ${fmt(value)}${perDatum}   k-hat ${Number.isFinite(d.khat) ? fmt(d.khat, 2) + ` (${d.khatReading})` : 'n/a'}   ${d.steps} steps (${d.converged ? 'converged' : d.stopped})${d.init?.used === 'laplace' ? ', Laplace start' : ''}   backend ${d.backend}   ${seconds(d.seconds)}\n`);
     });
 
   program

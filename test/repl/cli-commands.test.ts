@@ -61,7 +61,7 @@ describe('tilde fit', () => {
   it('--json carries every latent with ArviZ-style columns, the ELBO, k-hat, backend and steps', async () => {
     const r = await run('fit', join(root, 'models', 'eight_schools.tilde'), '--json', '--steps', '300', '--backend', 'cpu', '--seed', '2');
     expect(r.code).toBe(0);
-    const j = JSON.parse(r.out) as { summary: Record<string, Record<string, number>>; elbo: number; khat: number; backend: string; steps: number; seconds: number };
+    const j = JSON.parse(r.out) as { summary: Record<string, Record<string, number>>; elbo: number; khat: number; backend: string; steps: number; init: string; seconds: number };
     expect(Object.keys(j.summary)).toEqual(expect.arrayContaining(['mu', 'tau', 'theta_raw[0]', 'theta_raw[7]', 'theta[0]', 'theta[7]']));
     for (const row of Object.values(j.summary)) {
       expect(Object.keys(row).sort()).toEqual(['mean', 'q5', 'q50', 'q95', 'sd']);
@@ -71,8 +71,19 @@ describe('tilde fit', () => {
     expect(Number.isFinite(j.elbo)).toBe(true);
     expect(Number.isFinite(j.khat)).toBe(true);
     expect(j.backend).toBe('cpu');
+    expect(j.init).toBe('laplace'); // every latent continuous: the default start is the posterior mode
     expect(j.steps).toBeGreaterThan(0);
     expect(j.steps).toBeLessThanOrEqual(300);
+  });
+
+  it('--init random keeps the random start and says so; the text output names a Laplace start', async () => {
+    const file = join(root, 'models', 'normal_normal.tilde');
+    const random = await run('fit', file, '--json', '--steps', '100', '--backend', 'cpu', '--init', 'random');
+    expect(random.code).toBe(0);
+    expect((JSON.parse(random.out) as { init: string }).init).toBe('random');
+    const text = await run('fit', file, '--steps', '100', '--backend', 'cpu');
+    expect(text.code).toBe(0);
+    expect(text.out).toMatch(/\d+ steps \([^)]*\), Laplace start {3}backend cpu/);
   });
 
   it('an unknown backend is a usage error naming the choices (exit 2)', async () => {
