@@ -266,10 +266,13 @@ export async function throughput(batchesList: number[], estimators: readonly Vae
         const prof = await tf.profile(() => once());
         const wall = performance.now() - tr;
         const ms = (k: { kernelTimeMs: unknown }) => (typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0);
-        const kernelMs = prof.kernels.reduce((a, k) => a + ms(k), 0);
-        shares.push(prof.kernels.filter((k) => k.name === 'BatchMatMul').reduce((a, k) => a + ms(k), 0) / kernelMs);
+        // customGrad scopes ('forward', 'backward', 'unnamed scope') are listed too and their
+        // times contain the kernels they run: count registered kernels only.
+        const real = prof.kernels.filter((k) => tf.getKernel(k.name, backend) !== undefined);
+        const kernelMs = real.reduce((a, k) => a + ms(k), 0);
+        shares.push(real.filter((k) => k.name === 'BatchMatMul').reduce((a, k) => a + ms(k), 0) / kernelMs);
         kernelShares.push(kernelMs / wall);
-        kernels = prof.kernels.length;
+        kernels = real.length;
       }
       const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
       rows.push({ estimator, batch: B, particles: S, stepsPerSecond: 1000 / median, cpuStepsPerSecond: 1000 / cpuMs, kernels, matmulShare: med(shares), kernelShare: med(kernelShares), backend });
