@@ -295,15 +295,16 @@ export class Model {
   }
 }
 
+/** Plate entries per chunk of the final full-data ELBO. */
+const FULL_ELBO_CHUNK = 1024;
+
 /**
  * cpu when a step's tensors are small (per-op overhead dominates and cpu's is lower), wasm when
  * they are large (its kernels are many times faster on broadcasts and matmuls). Measured on
  * bench/peers: cpu is level or ahead at 1 particle on every model, wasm ahead once particles ×
  * data reach a few thousand elements (logistic regression at 8 particles: 2.2×).
+ * `batchFraction` (B/N under minibatches) scales the data a step touches.
  */
-/** Plate entries per chunk of the final full-data ELBO. */
-const FULL_ELBO_CHUNK = 1024;
-
 export function preferredBackend(bound: BoundData, particles: number, batchFraction = 1): BackendName {
   let largest = 1;
   for (const a of bound.arrays.values()) largest = Math.max(largest, a.values.length);
