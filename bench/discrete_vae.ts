@@ -63,13 +63,17 @@ export interface Checkpoint {
   maxRssMB: number;
 }
 
-export interface VaeRun {
+/** What a run was asked for: the same in a run's options and its record. */
+interface RunSettings {
   estimator: VaeEstimator;
   steps: number;
   batch: number;
   particles: number;
   lr: number;
   seed: number;
+}
+
+export interface VaeRun extends RunSettings {
   backend: string;
   checkpoints: Checkpoint[];
   wallSeconds: number;
@@ -145,13 +149,7 @@ export function elboPerDigit(model: Model, layout: Layout, flat: tf.Tensor, d: M
   return total / d.N;
 }
 
-interface TrainOptions {
-  estimator: VaeEstimator;
-  steps: number;
-  batch: number;
-  particles: number;
-  lr: number;
-  seed: number;
+interface TrainOptions extends RunSettings {
   backend: BackendName | 'auto';
   checkpoints: number[];
   json?: string;

@@ -180,8 +180,8 @@ export function batchOf(s: Setup, layout: Layout, info: PlateInfo, indices: Int3
       slots.set(slot.name, { ...slot, offset: autoDim, size: pos.length, ushape: withPlate(slot.ushape, axis), shape: withPlate(slot.shape, axis) });
       autoDim += pos.length;
     }
-    autoIndex = concatInt(parts);
-    autoLocal = concatU8(localParts);
+    autoIndex = concat(parts, (n) => new Int32Array(n));
+    autoLocal = concat(localParts, (n) => new Uint8Array(n));
   }
   const logits = new Map<string, { index: Int32Array; shape: number[] }>();
   for (const [key, block] of layout.blocks) {
@@ -208,18 +208,8 @@ export function batchOf(s: Setup, layout: Layout, info: PlateInfo, indices: Int3
   };
 }
 
-function concatInt(parts: Int32Array[]): Int32Array {
-  const out = new Int32Array(parts.reduce((a, p) => a + p.length, 0));
-  let k = 0;
-  for (const p of parts) {
-    out.set(p, k);
-    k += p.length;
-  }
-  return out;
-}
-
-function concatU8(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
+function concat<A extends Int32Array | Uint8Array>(parts: A[], make: (n: number) => A): A {
+  const out = make(parts.reduce((a, p) => a + p.length, 0));
   let k = 0;
   for (const p of parts) {
     out.set(p, k);
