@@ -15,6 +15,7 @@
 // differentiated value (their gradients throw), floorDiv (wrong gradient).
 import { tf } from './backend.js';
 import { registerMatMulGradient } from './matmul-grad.js';
+import { installSharedTapeSaves } from './tape-save.js';
 
 type T = tf.Tensor;
 
@@ -44,6 +45,7 @@ function registerZeroGradients(): void {
 }
 registerZeroGradients();
 registerMatMulGradient();
+installSharedTapeSaves();
 
 type Forward = (xs: T[], save: tf.GradSaveFunc) => { value: T; gradFunc: (dy: T, saved: T[]) => T | T[] };
 
