@@ -16,6 +16,7 @@
 import { tf } from './backend.js';
 import { registerMatMulGradient } from './matmul-grad.js';
 import { installSharedTapeSaves } from './tape-save.js';
+import { registerLeanGradients } from './lean-grads.js';
 
 type T = tf.Tensor;
 
@@ -46,6 +47,7 @@ function registerZeroGradients(): void {
 registerZeroGradients();
 registerMatMulGradient();
 installSharedTapeSaves();
+registerLeanGradients();
 
 type Forward = (xs: T[], save: tf.GradSaveFunc) => { value: T; gradFunc: (dy: T, saved: T[]) => T | T[] };
 

@@ -1,25 +1,26 @@
-// How the gradient tape keeps the tensors a kernel's gradient will need.
+// Second handles on a tensor's buffer, made without running a kernel.
 //
-// tfjs saves each one by `keep(clone(t))`, and a clone is a full Identity kernel
-// (plus a tape node of its own; on wasm it also copies the buffer). On the small
-// tensors of a typical step that bookkeeping was ~30 % of all kernels run
-// (bench/peers/RESULTS.md, "Profile of tilde's step"). The cpu and wasm backends
-// count references to a buffer (Reshape already shares buffers that way), and no
-// kernel writes into its inputs, so a saved tensor can be a second handle on the
-// same buffer: the same values and lifetime as the clone, without the kernel.
-// The clone's tape node stays: a gradient taken through a gradient (RELAX's
-// surrogate loss) differentiates through saved tensors, so each one must stay
-// connected to the tensor it was saved from.
+// tfjs copies a tensor by running a full Identity kernel (on wasm it also copies
+// the buffer), and it does so for every tensor the tape saves for a gradient:
+// `keep(clone(t))`. On the small tensors of a typical step that bookkeeping was
+// ~30 % of all kernels run (bench/peers/RESULTS.md, "Profile of tilde's step").
+// The cpu and wasm backends count references to a buffer (Reshape already
+// shares buffers that way) and no kernel writes into its inputs, so a second
+// handle on the same buffer has the same values and lifetime as the clone.
+// Each handle is recorded on the tape as tfjs records its clone: a gradient
+// taken through a gradient (RELAX's surrogate loss) differentiates through
+// saved tensors, so they must stay connected to what they were made from.
 
 import { tf } from './backend.js';
 
 interface EngineInternals {
   backendName: string;
   backend: { incRef?: (dataId: object) => void };
-  state: { tensorInfo: Map<object, { backend: unknown }>; activeScope: { name: string } };
+  state: { tensorInfo: Map<object, { backend: unknown }>; activeScope: { name: string }; gradientDepth: number };
   nextTensorId(): number;
   incRef(t: tf.Tensor, backend: unknown): void;
   keep<T extends tf.Tensor>(t: T): T;
+  clone<T extends tf.Tensor>(t: T): T;
   addTapeNode(name: string, inputs: { x: tf.Tensor }, outputs: tf.Tensor[], grad: (dy: tf.Tensor) => { x: () => tf.Tensor }, saved: tf.Tensor[], attrs: object): void;
   saveTensorsForBackwardMode(tensors: tf.Tensor[]): tf.Tensor[];
 }
@@ -29,26 +30,33 @@ type TensorCtor = new (shape: number[], dtype: tf.DataType, dataId: object, id: 
 /** Backends whose buffers are reference-counted and never written in place (checked in their sources). */
 const SHARING = new Set(['cpu', 'wasm']);
 
+const engine = () => tf.engine() as unknown as EngineInternals;
+
+/**
+ * A new tensor on t's buffer, tracked by the current scope like any op's output,
+ * with t's gradient; tfjs's clone (an Identity kernel) where buffers are not shared.
+ */
+export function alias<R extends tf.Tensor>(t: R): R {
+  const e = engine();
+  const backend = e.backend;
+  // A tensor from another backend (moved data) keeps tfjs's own path.
+  if (!SHARING.has(e.backendName) || typeof backend.incRef !== 'function' || e.state.tensorInfo.get(t.dataId)?.backend !== backend) {
+    return e.clone(t);
+  }
+  const shared = new (tf.Tensor as unknown as TensorCtor)(t.shape.slice(), t.dtype, t.dataId, e.nextTensorId()) as R;
+  e.incRef(shared, backend);
+  // As tfjs records its clone (whose gradient casts dy to float32): whenever a tape is
+  // recording, even inside a kernel (where the tape's own saves happen).
+  if (e.state.gradientDepth > 0) e.addTapeNode(e.state.activeScope.name, { x: t }, [shared], (dy) => ({ x: () => (dy.dtype === 'float32' ? alias(dy) : tf.cast(dy, 'float32')) }), [], {});
+  return shared;
+}
+
 let installed = false;
 
-/** Replace the tape's clone-per-saved-tensor by a shared, reference-counted handle (cpu and wasm only). */
+/** The tape keeps saved tensors as aliases instead of clones (idempotent). */
 export function installSharedTapeSaves(): void {
   if (installed) return;
   installed = true;
-  const engine = tf.engine() as unknown as EngineInternals;
-  const cloneSave = engine.saveTensorsForBackwardMode.bind(engine);
-  const Tensor = tf.Tensor as unknown as TensorCtor;
-  engine.saveTensorsForBackwardMode = function (this: EngineInternals, tensors: tf.Tensor[]): tf.Tensor[] {
-    const backend = this.backend;
-    if (!SHARING.has(this.backendName) || typeof backend.incRef !== 'function') return cloneSave(tensors);
-    return tensors.map((t) => {
-      // A tensor from another backend (moved data) keeps tfjs's own path.
-      if (this.state.tensorInfo.get(t.dataId)?.backend !== backend) return cloneSave([t])[0]!;
-      const shared = new Tensor(t.shape.slice(), t.dtype, t.dataId, this.nextTensorId());
-      this.incRef(shared, backend);
-      // As tfjs's clone records it (its gradient casts dy to float32).
-      this.addTapeNode(this.state.activeScope.name, { x: t }, [shared], (dy) => ({ x: () => tf.cast(dy, 'float32') }), [], {});
-      return this.keep(shared);
-    });
-  };
+  const e = engine();
+  e.saveTensorsForBackwardMode = (tensors: tf.Tensor[]) => tensors.map((t) => e.keep(alias(t)));
 }
