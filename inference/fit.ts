@@ -221,21 +221,46 @@ export async function runLoop(
 function describeNonFinite(joint: Omit<JointOptions, 'rng'> & { rng: Rng }, lastGood: tf.Tensor, now: tf.Tensor, step: number): string {
   const file = joint.setup.program.file;
   const where = tf.tidy(() => {
-    // A term that is already non-finite at the last good parameters is the model's fault, not the optimiser's.
+    // A term that is already non-finite at the last good parameters is the model's or the data's fault, not the optimiser's.
     const j = evaluateJoint({ ...joint, S: 1 }, lastGood);
     for (const t of j.terms) {
       const v = sumLogical(t.value).dataSync();
       const bad = v.find((x) => !Number.isFinite(x));
-      if (bad !== undefined) return `the log-density of '${t.name}' (${file}:${t.span.start.line}:${t.span.start.column}) is ${bad}`;
+      if (bad === undefined) continue;
+      const at = `'${t.name}' (${file}:${t.span.start.line}:${t.span.start.column})`;
+      if (t.observed) return { text: `the log-density of the observed ${at} is ${bad}${offSupport(joint, t.name, t.value)}`, optimiser: false };
+      return { text: `the log-density of ${at} is ${bad}`, optimiser: false };
     }
     const params = now.dataSync();
     for (const b of joint.layout.blocks.values()) {
       const i = params.subarray(b.offset, b.offset + b.size).findIndex((x) => !Number.isFinite(x));
-      if (i >= 0) return `the parameters of ${describeBlock(b.key, i, joint.layout)} became non-finite`;
+      if (i >= 0) return { text: `the parameters of ${describeBlock(b.key, i, joint.layout)} became non-finite`, optimiser: true };
     }
-    return 'the objective is not finite';
+    return { text: 'the objective is not finite', optimiser: true };
   });
-  return `the ELBO became non-finite at step ${step}: ${where}. Try a smaller learning rate (--lr) or check the priors' scales.`;
+  const hint = where.optimiser ? "Try a smaller learning rate (--lr) or check the priors' scales." : 'Check the data and the priors there.';
+  return `the ELBO became non-finite at step ${step}: ${where.text}. ${hint}`;
+}
+
+/**
+ * For an observed data array whose log-density is non-finite: the first offending element and
+ * its value (a value outside the family's support is the usual cause, e.g. 2 under a Bernoulli).
+ */
+function offSupport(joint: Omit<JointOptions, 'rng'>, name: string, value: tf.Tensor): string {
+  const data = joint.setup.dataEnv.get(name);
+  const lp = value.dataSync();
+  const i = lp.findIndex((x) => !Number.isFinite(x));
+  if (!(data instanceof tf.Tensor) || i < 0 || data.size !== lp.length) return '';
+  const shape = value.shape.slice(1);
+  const index: number[] = [];
+  let rest = i;
+  for (let d = shape.length - 1; d >= 0; d--) {
+    index.unshift(rest % shape[d]!);
+    rest = Math.floor(rest / shape[d]!);
+  }
+  const family = joint.setup.program.sites.find((s) => s.name === name)?.family.name ?? 'its distribution';
+  const x = data.dataSync()[i];
+  return ` at ${name}${index.length ? `[${index.join(', ')}]` : ''} = ${x}: the value is outside the support of ${family}, or the parameters there put no mass on it`;
 }
 
 function describeDivergence(d: Diverged, layout: Layout): string {

@@ -15,7 +15,7 @@
 // differentiated value (their gradients throw), floorDiv (wrong gradient).
 import { tf } from './backend.js';
 import { registerMatMulGradient } from './matmul-grad.js';
-import { installSharedTapeSaves } from './tape-save.js';
+import { alias, installSharedTapeSaves } from './tape-save.js';
 import { registerLeanGradients } from './lean-grads.js';
 
 type T = tf.Tensor;
@@ -93,7 +93,7 @@ function unary(value: (x: T) => T, derivative: (x: T) => T): (x: T) => T {
  * (tfjs has none, issues #967 and #7438). Use it for every factor a surrogate
  * loss holds constant. Higher derivatives through it are zero as well.
  */
-const detachOp = custom(1, ([x]) => ({ value: tf.clone(x!), gradFunc: (dy) => tf.zerosLike(dy) }));
+const detachOp = custom(1, ([x]) => ({ value: alias(x!), gradFunc: (dy) => tf.zerosLike(dy) }));
 export function detach(x: T): T {
   return detachOp(x);
 }

@@ -17,12 +17,11 @@ interface EngineInternals {
   backendName: string;
   backend: { incRef?: (dataId: object) => void };
   state: { tensorInfo: Map<object, { backend: unknown }>; activeScope: { name: string }; gradientDepth: number };
+  isTapeOn(): boolean;
   nextTensorId(): number;
   incRef(t: tf.Tensor, backend: unknown): void;
-  keep<T extends tf.Tensor>(t: T): T;
   clone<T extends tf.Tensor>(t: T): T;
   addTapeNode(name: string, inputs: { x: tf.Tensor }, outputs: tf.Tensor[], grad: (dy: tf.Tensor) => { x: () => tf.Tensor }, saved: tf.Tensor[], attrs: object): void;
-  saveTensorsForBackwardMode(tensors: tf.Tensor[]): tf.Tensor[];
 }
 
 type TensorCtor = new (shape: number[], dtype: tf.DataType, dataId: object, id: number) => tf.Tensor;
@@ -31,32 +30,38 @@ type TensorCtor = new (shape: number[], dtype: tf.DataType, dataId: object, id: 
 const SHARING = new Set(['cpu', 'wasm']);
 
 const engine = () => tf.engine() as unknown as EngineInternals;
+let tfjsClone: (<T extends tf.Tensor>(t: T) => T) | undefined;
 
-/**
- * A new tensor on t's buffer, tracked by the current scope like any op's output,
- * with t's gradient; tfjs's clone (an Identity kernel) where buffers are not shared.
- */
-export function alias<R extends tf.Tensor>(t: R): R {
+/** A new handle on t's buffer, tracked by the current scope; recorded on the tape with t's gradient when `record`. */
+function share<R extends tf.Tensor>(t: R, record: boolean): R {
   const e = engine();
   const backend = e.backend;
   // A tensor from another backend (moved data) keeps tfjs's own path.
   if (!SHARING.has(e.backendName) || typeof backend.incRef !== 'function' || e.state.tensorInfo.get(t.dataId)?.backend !== backend) {
-    return e.clone(t);
+    return (tfjsClone ?? e.clone.bind(e))(t);
   }
   const shared = new (tf.Tensor as unknown as TensorCtor)(t.shape.slice(), t.dtype, t.dataId, e.nextTensorId()) as R;
   e.incRef(shared, backend);
-  // As tfjs records its clone (whose gradient casts dy to float32): whenever a tape is
-  // recording, even inside a kernel (where the tape's own saves happen).
-  if (e.state.gradientDepth > 0) e.addTapeNode(e.state.activeScope.name, { x: t }, [shared], (dy) => ({ x: () => (dy.dtype === 'float32' ? alias(dy) : tf.cast(dy, 'float32')) }), [], {});
+  // tfjs's clone's gradient casts dy to float32.
+  if (record) e.addTapeNode(e.state.activeScope.name, { x: t }, [shared], (dy) => ({ x: () => (dy.dtype === 'float32' ? alias(dy) : tf.cast(dy, 'float32')) }), [], {});
   return shared;
+}
+
+/** t as a new tensor without a kernel: what tf.clone gives (recorded while a tape records), for free. */
+export function alias<R extends tf.Tensor>(t: R): R {
+  return share(t, engine().isTapeOn());
 }
 
 let installed = false;
 
-/** The tape keeps saved tensors as aliases instead of clones (idempotent). */
+/**
+ * The engine's clone — the tape's saves and custom gradients' saves — makes shared handles (idempotent).
+ * Like tfjs's it records the copy whenever a tape exists, even inside a kernel, where saves happen.
+ */
 export function installSharedTapeSaves(): void {
   if (installed) return;
   installed = true;
   const e = engine();
-  e.saveTensorsForBackwardMode = (tensors: tf.Tensor[]) => tensors.map((t) => e.keep(alias(t)));
+  tfjsClone = e.clone.bind(e);
+  e.clone = <T extends tf.Tensor>(t: T): T => share(t, e.state.gradientDepth > 0);
 }
