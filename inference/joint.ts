@@ -139,10 +139,26 @@ export interface JointOptions {
   batch?: BatchView;
 }
 
-function view(flat: tf.Tensor, layout: Layout, key: string): tf.Tensor {
-  const b = layout.blocks.get(key);
-  if (!b) throw new Error(`internal: no block '${key}'`);
-  return tf.slice(flat, [b.offset], [b.size]).reshape(b.shape);
+/**
+ * The blocks of the flat vector, cut by one split on first use: its gradient is one concat,
+ * where a slice per block costs a pad per block and the adds that sum them.
+ */
+function blockViews(flat: tf.Tensor, layout: Layout): (key: string) => tf.Tensor {
+  const blocks = [...layout.blocks.values()];
+  const contiguous = blocks.length > 1 && flat.rank === 1 && blocks.reduce((n, b) => (b.offset === n ? n + b.size : NaN), 0) === flat.size;
+  let parts: Map<string, tf.Tensor> | undefined;
+  return (key) => {
+    const b = layout.blocks.get(key);
+    if (!b) throw new Error(`internal: no block '${key}'`);
+    if (!contiguous) return tf.slice(flat, [b.offset], [b.size]).reshape(b.shape);
+    if (!parts) {
+      const pieces = tf.split(flat, blocks.map((x) => x.size));
+      parts = new Map(blocks.map((x, i) => [x.key, pieces[i]!]));
+    }
+    let v = parts.get(key)!;
+    if (v.rank !== b.shape.length || v.shape.some((d, i) => d !== b.shape[i])) parts.set(key, (v = v.reshape(b.shape)));
+    return v;
+  };
 }
 
 function constrainParam(u: tf.Tensor, c: string): tf.Tensor {
@@ -206,9 +222,10 @@ export function evaluateJoint(o: JointOptions, flat: tf.Tensor): Joint {
   };
 
   // Params: constrained views of the flat vector.
+  const view = blockViews(flat, layout);
   const paramValues = new Map<string, tf.Tensor>();
   for (const p of setup.params) {
-    const u = view(flat, layout, paramKey(p));
+    const u = view(paramKey(p));
     paramValues.set(paramKey(p), constrainParam(u.reshape([1, ...p.shape]), p.constraint));
   }
 
@@ -219,13 +236,13 @@ export function evaluateJoint(o: JointOptions, flat: tf.Tensor): Joint {
   if (o.u) u = o.u;
   else if (layout.autoDim > 0) {
     const D = layout.autoDim;
-    const loc = view(flat, layout, 'q:loc');
+    const loc = view('q:loc');
     const eps = tf.randomNormal([S, D], 0, 1, 'float32', rng.int());
     let sumLog: tf.Tensor | undefined;
     if (batch?.autoIndex) {
       // The batch's slice of a mean-field guide: gradients reach only the gathered entries.
       if (layout.guide !== 'meanfield' || o.precondition) throw new Error('internal: a minibatch needs the mean-field guide in its own coordinates');
-      const logscale = gatherFlat(view(flat, layout, 'q:logscale'), batch.autoIndex);
+      const logscale = gatherFlat(view('q:logscale'), batch.autoIndex);
       u = tf.add(gatherFlat(loc, batch.autoIndex), tf.mul(ops.exp(logscale), eps));
       // Entropy per entry is logscale + ½(1 + log 2π); local entries are weighted by N/B.
       const isLocal = tf.tensor1d(batch.autoLocal!, 'float32');
@@ -235,11 +252,11 @@ export function evaluateJoint(o: JointOptions, flat: tf.Tensor): Joint {
       local = tf.add(local!, localPart);
       if (o.withLogq) logqAuto = tf.sub(tf.sub(tf.mul(-0.5, tf.sum(tf.square(eps), 1)), tf.sum(logscale)), (D / 2) * LOG_2PI);
     } else if (layout.guide === 'meanfield') {
-      const logscale = view(flat, layout, 'q:logscale');
+      const logscale = view('q:logscale');
       u = tf.add(loc, tf.mul(ops.exp(logscale), eps));
       sumLog = tf.sum(logscale);
     } else {
-      const chol = choleskyFactor(view(flat, layout, 'q:tril'), D);
+      const chol = choleskyFactor(view('q:tril'), D);
       u = tf.add(loc, tf.matMul(eps, chol.L, false, true));
       sumLog = chol.sumLogDiag;
     }
@@ -325,7 +342,7 @@ export function evaluateJoint(o: JointOptions, flat: tf.Tensor): Joint {
         discrete.push({ name, site: ev.site, element: ev.element, value: d.value, logq: d.logq, logits, pathwise: d.pathwise, scale: 1 });
         value = d.value;
       } else {
-        let raw = view(flat, layout, `q:logits:${name}`);
+        let raw = view(`q:logits:${name}`);
         const g = batch?.logits.get(name);
         if (g) raw = gatherFlat(raw.reshape([-1]), g.index).reshape(g.shape);
         raw = raw.reshape([1, ...raw.shape]);

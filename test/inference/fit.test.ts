@@ -86,7 +86,7 @@ describe('fit behaviour', () => {
 
   it('an observed value outside its family\'s support is named with its index and value, not blamed on the step size', async () => {
     const m = compile('data N: int\ndata x: int[N]\np ~ Beta(1, 1)\nx ~ Bernoulli(p)\n', { file: 'b.tilde' });
-    const err = await m.fit({ data: { N: 3, x: [0, 1, 2] }, steps: 100 }).catch((e: unknown) => e as Error);
+    const err = (await m.fit({ data: { N: 3, x: [0, 1, 2] }, steps: 100 }).then(() => undefined, (e: unknown) => e)) as Error;
     expect(err).toBeInstanceOf(Error);
     expect(err.message).toMatch(/observed 'x' \(b\.tilde:4:1\) is -Infinity at x\[2\] = 2: the value is outside the support of Bernoulli/);
     expect(err.message).not.toMatch(/learning rate/);
