@@ -7,9 +7,10 @@
 // The cpu and wasm backends count references to a buffer (Reshape already
 // shares buffers that way) and no kernel writes into its inputs, so a second
 // handle on the same buffer has the same values and lifetime as the clone.
-// Each handle is recorded on the tape as tfjs records its clone: a gradient
-// taken through a gradient (RELAX's surrogate loss) differentiates through
-// saved tensors, so they must stay connected to what they were made from.
+// A handle is recorded on the tape, as tfjs records its clone, wherever a
+// gradient may be taken through a gradient (RELAX's surrogate loss): that
+// differentiates through saved tensors, so they must stay connected to what
+// they were made from.
 
 import { tf } from './backend.js';
 
@@ -56,12 +57,15 @@ let installed = false;
 
 /**
  * The engine's clone — the tape's saves and custom gradients' saves — makes shared handles (idempotent).
- * Like tfjs's it records the copy whenever a tape exists, even inside a kernel, where saves happen.
+ * tfjs records every copy on the tape. Only a backward pass that is itself recorded reads saved
+ * tensors differentiably, and that needs an enclosing tape, so the forward pass that saved them ran
+ * with two or more tapes open: below that depth the record would only lengthen the tape that every
+ * gradient call walks.
  */
 export function installSharedTapeSaves(): void {
   if (installed) return;
   installed = true;
   const e = engine();
   tfjsClone = e.clone.bind(e);
-  e.clone = <T extends tf.Tensor>(t: T): T => share(t, e.state.gradientDepth > 0);
+  e.clone = <T extends tf.Tensor>(t: T): T => share(t, e.state.gradientDepth > 1);
 }
