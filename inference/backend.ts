@@ -1,6 +1,7 @@
 // The only module that imports TensorFlow.js. Importing the umbrella (not
 // tfjs-core) matters: only the umbrella registers the gradient functions.
 import * as tf from '@tensorflow/tfjs';
+import { fastWasmSlices } from './wasm-kernels.js';
 
 export { tf };
 
@@ -41,6 +42,7 @@ async function loadModule(name: BackendName): Promise<boolean> {
         // A bundler that wraps the package's CommonJS build puts its exports under `default`.
         const setWasmPaths = wasm.setWasmPaths ?? (wasm as unknown as { default?: typeof wasm }).default?.setWasmPaths;
         if (wasmPrefix !== undefined && tf.findBackend('wasm') === null) setWasmPaths(wasmPrefix);
+        fastWasmSlices(tf);
         break;
       }
       case 'cpu':

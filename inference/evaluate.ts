@@ -89,7 +89,7 @@ class Batched {
     return particlesOf(this.value);
   }
   get rows(): number {
-    return (this.value instanceof Soft ? this.value.weights : this.value).shape[1]!;
+    return this.value.shape[1]!;
   }
 }
 
@@ -706,7 +706,7 @@ export class Interpreter {
       if (iv instanceof Batched) throw new EvalError('internal: a vectorised index reached a per-element index', it.span);
       if (iv instanceof Soft) {
         t = softGather(t, iv, axis, n, it.span);
-        axis += iv.weights.rank - 2;
+        axis += iv.shape.length - 2;
         continue;
       }
       if (isConst(iv)) {
@@ -761,7 +761,7 @@ function expandTo(t: tf.Tensor, shape: number[]): tf.Tensor {
 function particlesOf(v: Val | Batched): number {
   if (isConst(v)) return 1;
   if (v instanceof Batched) return v.particles;
-  return (v instanceof Soft ? v.weights : v).shape[0]!;
+  return v.shape[0]!;
 }
 
 /** Row l of a [P, L, ...] value. */
@@ -924,11 +924,11 @@ export function sliceAt(t: tf.Tensor, i: number): tf.Tensor {
 function softGather(t: tf.Tensor, w: Soft, axis: number, n: number, span: Span): tf.Tensor {
   if (axis !== 1) throw new EvalError('a relaxed discrete value can only index the first axis', span);
   if (w.k !== n) throw new EvalError(`a relaxed index over ${w.k} categories cannot index a dimension of size ${n}`, span);
-  const ws = w.weights.shape.slice(1, -1);
+  const ws = w.shape.slice(1, -1);
   const W = ws.reduce((a, b) => a * b, 1);
   const rest = t.shape.slice(2);
   const R = rest.reduce((a, b) => a * b, 1);
-  const [Pw, Pt] = [w.weights.shape[0]!, t.shape[0]!];
+  const [Pw, Pt] = [w.shape[0]!, t.shape[0]!];
   if (Pt === 1) {
     const out = tf.matMul(w.weights.reshape([Pw * W, n]), t.reshape([n, R]));
     return out.reshape([Pw, ...ws, ...rest]);

@@ -139,11 +139,14 @@ export interface JointOptions {
   batch?: BatchView;
 }
 
+/** The parameter blocks of a flat vector by key (layout.ts), shaped. */
+export type BlockViews = (key: string) => tf.Tensor;
+
 /**
  * The blocks of the flat vector, cut by one split on first use: its gradient is one concat,
  * where a slice per block costs a pad per block and the adds that sum them.
  */
-function blockViews(flat: tf.Tensor, layout: Layout): (key: string) => tf.Tensor {
+export function blockViews(flat: tf.Tensor, layout: Layout): BlockViews {
   const blocks = [...layout.blocks.values()];
   const contiguous = blocks.length > 1 && flat.rank === 1 && blocks.reduce((n, b) => (b.offset === n ? n + b.size : NaN), 0) === flat.size;
   let parts: Map<string, tf.Tensor> | undefined;
@@ -201,7 +204,7 @@ function constantGather(x: tf.Tensor, index: number[]): tf.Tensor {
   return tf.matMul(tf.oneHot(tf.tensor1d(index, 'int32'), x.shape[0]!).toFloat(), x.reshape([-1, 1])).reshape([index.length]);
 }
 
-export function evaluateJoint(o: JointOptions, flat: tf.Tensor): Joint {
+export function evaluateJoint(o: JointOptions, flat: tf.Tensor | BlockViews): Joint {
   const { setup, layout, S, rng } = o;
   const draw = o.drawDiscrete ?? plainDraw;
   const zeroS = () => tf.zeros([S]);
@@ -222,7 +225,7 @@ export function evaluateJoint(o: JointOptions, flat: tf.Tensor): Joint {
   };
 
   // Params: constrained views of the flat vector.
-  const view = blockViews(flat, layout);
+  const view = typeof flat === 'function' ? flat : blockViews(flat, layout);
   const paramValues = new Map<string, tf.Tensor>();
   for (const p of setup.params) {
     const u = view(paramKey(p));

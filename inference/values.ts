@@ -16,14 +16,31 @@ import { tf } from './backend.js';
  * stays differentiable; anywhere else it stands for its expected value Σₖ k·wₖ.
  */
 export class Soft {
-  constructor(readonly weights: tf.Tensor) {}
+  /** A Bernoulli's relaxed value kept as its probability of 1: the two weights (1 − p, p) are built only when a gather needs them. */
+  private p?: tf.Tensor;
+  constructor(private readonly w?: tf.Tensor) {}
+  static bernoulli(p: tf.Tensor): Soft {
+    const s = new Soft();
+    s.p = p;
+    return s;
+  }
+  /** The weights, [P, ...shape, K] (for a Bernoulli kept as p, stacked anew on each call). */
+  get weights(): tf.Tensor {
+    return this.w ?? tf.stack([tf.sub(1, this.p!), this.p!], -1);
+  }
+  /** The weights' shape, without building them. */
+  get shape(): number[] {
+    return this.w ? this.w.shape : [...this.p!.shape, 2];
+  }
   get k(): number {
-    return this.weights.shape[this.weights.rank - 1]!;
+    return this.w ? this.w.shape[this.w.rank - 1]! : 2;
   }
   /** Σₖ k·wₖ, shape [P, ...shape]. */
   expected(): tf.Tensor {
-    if (this.k === 2) return tf.squeeze(tf.slice(this.weights, Array(this.weights.rank).fill(0).map((_, i) => (i === this.weights.rank - 1 ? 1 : 0)), [...this.weights.shape.slice(0, -1), 1]), [this.weights.rank - 1]);
-    return tf.sum(tf.mul(this.weights, tf.range(0, this.k, 1, 'float32')), -1);
+    if (this.p) return this.p;
+    const w = this.w!;
+    if (this.k === 2) return tf.squeeze(tf.slice(w, Array(w.rank).fill(0).map((_, i) => (i === w.rank - 1 ? 1 : 0)), [...w.shape.slice(0, -1), 1]), [w.rank - 1]);
+    return tf.sum(tf.mul(w, tf.range(0, this.k, 1, 'float32')), -1);
   }
 }
 
@@ -46,7 +63,7 @@ export function hard(v: Val): number | tf.Tensor {
 
 export function logicalShape(v: Val): number[] {
   if (typeof v === 'number') return [];
-  return v instanceof Soft ? v.weights.shape.slice(1, -1) : v.shape.slice(1);
+  return v instanceof Soft ? v.shape.slice(1, -1) : v.shape.slice(1);
 }
 
 export function logicalRank(v: Val): number {

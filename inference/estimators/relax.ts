@@ -63,7 +63,7 @@ export function relax(family: RelaxFamily, z: tf.Tensor, lambda: tf.Tensor): Sof
   const scaled = tf.div(z, lambda);
   if (family === 'Bernoulli') {
     const s = ops.sigmoid(scaled);
-    return new Soft(tf.stack([tf.sub(1, s), s], -1));
+    return Soft.bernoulli(s);
   }
   return new Soft(ops.softmax(scaled, -1));
 }

@@ -90,8 +90,7 @@ export function siteSignal(p: CheckedProgram, sp: SignalPlan, j: Joint, mode: 'i
 function plateSize(j: Joint, sp: SignalPlan): number {
   const d = j.discrete.find((x) => x.name === sp.site);
   const v = d?.value;
-  const t = v === undefined ? undefined : 'weights' in v ? v.weights : v;
-  const n = t?.shape[sp.plate!.axis + 1];
+  const n = v?.shape[sp.plate!.axis + 1];
   if (n === undefined) throw new Error(`internal: no plate size for '${sp.site}'`);
   return n;
 }

@@ -6,7 +6,7 @@
 
 import type { CheckedProgram } from '../../language/checked.js';
 import { tf } from '../backend.js';
-import { evaluateJoint, plainDraw, logProbAt, type DiscreteEvent, type DiscreteHook, type Joint, type JointOptions } from '../joint.js';
+import { blockViews, evaluateJoint, plainDraw, logProbAt, type BlockViews, type DiscreteEvent, type DiscreteHook, type Joint, type JointOptions } from '../joint.js';
 import { makeDistribution } from '../distributions/index.js';
 import { particleValue, sumAfterFirst } from '../objective.js';
 import * as ops from '../ops.js';
@@ -159,7 +159,7 @@ export class Estimators {
    * Σₖ q(k)·f(k) per plate entry, with f the site's Rao-Blackwellised signal (which carries
    * −log q(k)), minus the sampled signal (value and gradient) the particle value already holds.
    */
-  private enumerateTerm(site: string, j: Joint, jo: JointOptions, flat: tf.Tensor, seed: number): tf.Tensor {
+  private enumerateTerm(site: string, j: Joint, jo: JointOptions, flat: BlockViews, seed: number): tf.Tensor {
     const sp = this.signals.get(site)!;
     const draw = j.discrete.find((d) => d.name === site);
     if (!draw?.logits) return tf.scalar(0);
@@ -267,19 +267,21 @@ export class Estimators {
    */
   loss(jo: JointOptions, flat: tf.Tensor, seed: number, collect?: Map<string, tf.Tensor[]>): { loss: tf.Tensor; value: tf.Tensor; keep: tf.Tensor[] } {
     const records = new Map<string, RelaxEvent[]>();
-    const j = evaluateJoint({ ...jo, rng: new Rng(seed), drawDiscrete: this.hardHook(records) }, flat);
+    // One cut of the flat vector serves every pass of the step.
+    const views = blockViews(flat, jo.layout);
+    const j = evaluateJoint({ ...jo, rng: new Rng(seed), drawDiscrete: this.hardHook(records) }, views);
     const f = particleValue(j, this.mode);
     const value = tf.mean(f);
     let loss = tf.neg(value);
     const keep: tf.Tensor[] = [];
     for (const [site, kind] of this.kinds) {
       if (kind === 'reinforce') loss = tf.sub(loss, this.reinforceTerm(site, j, jo, collect));
-      if (kind === 'enumerate') loss = tf.sub(loss, this.enumerateTerm(site, j, jo, flat, seed));
+      if (kind === 'enumerate') loss = tf.sub(loss, this.enumerateTerm(site, j, jo, views, seed));
     }
     for (const site of this.relaxSites) {
       const events = records.get(site);
       if (!events?.length) continue;
-      const { thetaLoss, phiLoss, kept } = this.relaxTerms(site, events, j, jo, flat, seed, collect);
+      const { thetaLoss, phiLoss, kept } = this.relaxTerms(site, events, j, jo, views, seed, collect);
       loss = tf.add(loss, tf.add(thetaLoss, phiLoss));
       keep.push(...kept);
     }
@@ -348,7 +350,7 @@ export class Estimators {
     events: RelaxEvent[],
     j: Joint,
     jo: JointOptions,
-    flat: tf.Tensor,
+    views: BlockViews,
     seed: number,
     collect?: Map<string, tf.Tensor[]>,
   ): { thetaLoss: tf.Tensor; phiLoss: tf.Tensor; kept: tf.Tensor[] } {
@@ -360,13 +362,14 @@ export class Estimators {
     const fb = ops.detach(siteSignal(this.program, sp, j, this.mode));
     // The relaxed passes see constant model parameters: φ must not move θ, and the decoder
     // gets only ∂f(b)/∂w (RELAX.md §1.6).
-    const flatD = ops.detach(flat);
+    const detached = new Map<string, tf.Tensor>();
+    const viewsD: BlockViews = (key) => detached.get(key) ?? detached.set(key, ops.detach(views(key))).get(key)!;
     const inputs = events.map((e) => ops.detach(e.logits));
     let cTilde: tf.Tensor | undefined;
     const c = (which: 'z' | 'ztilde', ls: tf.Tensor[]) => {
       const lambda = sur.lambda();
       const raw: tf.Tensor[] = [];
-      const jr = evaluateJoint({ ...jo, rng: new Rng(seed), drawDiscrete: this.relaxedHook(site, events, ls, which, lambda, raw) }, flatD);
+      const jr = evaluateJoint({ ...jo, rng: new Rng(seed), drawDiscrete: this.relaxedHook(site, events, ls, which, lambda, raw) }, viewsD);
       const fr = siteSignal(this.program, sp, jr, this.mode);
       const rIn = raw.length === 1 ? raw[0]! : tf.concat(raw.map((r) => r.reshape([S, ...(plated ? [r.shape[1]!] : []), -1])), -1);
       return tf.add(tf.mul(sur.eta, fr), sur.r(rIn, plated));
