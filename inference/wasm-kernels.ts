@@ -28,48 +28,38 @@ function copyRange(tf: typeof tfjs, backend: WasmBackend, x: T, offset: number, 
   return out;
 }
 
+/** Re-register wasm's kernel `name` so that `fast` answers first; its undefined means: the backend's own kernel. */
+function override(tf: typeof tfjs, name: string, fast: (a: KernelArgs) => T | T[] | undefined): void {
+  const own = tf.getKernel(name, 'wasm')!;
+  tf.unregisterKernel(name, 'wasm');
+  tf.registerKernel({ ...own, kernelFunc: (args) => fast(args as unknown as KernelArgs) ?? own.kernelFunc(args) });
+}
+
 let patched = false;
 
 /** Re-registers wasm's Slice and SplitV with an in-heap path for contiguous pieces (idempotent; after the wasm backend loaded). */
 export function fastWasmSlices(tf: typeof tfjs): void {
-  const slice = tf.getKernel('Slice', 'wasm');
-  const splitV = tf.getKernel('SplitV', 'wasm');
-  if (patched || !slice || !splitV) return;
+  if (patched || !tf.getKernel('Slice', 'wasm') || !tf.getKernel('SplitV', 'wasm')) return;
   patched = true;
-  tf.unregisterKernel('Slice', 'wasm');
-  tf.registerKernel({
-    ...slice,
-    kernelFunc: (args) => {
-      const { inputs, attrs, backend } = args as unknown as KernelArgs;
-      const x = inputs.x;
-      if (x.dtype !== 'string') {
-        const [begin, size] = tf.slice_util.parseSliceParams(x as tfjs.Tensor, attrs['begin'] as number[], attrs['size'] as number[]);
-        if (tf.slice_util.isSliceContinous(x.shape, begin, size)) {
-          return copyRange(tf, backend, x, tf.slice_util.computeFlatOffset(begin, tf.util.computeStrides(x.shape)), size);
-        }
-      }
-      return slice.kernelFunc(args);
-    },
+  override(tf, 'Slice', ({ inputs: { x }, attrs, backend }) => {
+    if (x.dtype === 'string') return undefined;
+    const [begin, size] = tf.slice_util.parseSliceParams(x as tfjs.Tensor, attrs['begin'] as number[], attrs['size'] as number[]);
+    if (!tf.slice_util.isSliceContinous(x.shape, begin, size)) return undefined;
+    return copyRange(tf, backend, x, tf.slice_util.computeFlatOffset(begin, tf.util.computeStrides(x.shape)), size);
   });
-  tf.unregisterKernel('SplitV', 'wasm');
-  tf.registerKernel({
-    ...splitV,
-    kernelFunc: (args) => {
-      const { inputs, attrs, backend } = args as unknown as KernelArgs;
-      const x = inputs.x;
-      const axis = tf.util.parseAxisParam(attrs['axis'] as number, x.shape)[0]!;
-      if (x.dtype === 'string' || x.shape.slice(0, axis).some((d) => d !== 1)) return splitV.kernelFunc(args);
-      // Pieces along the first axis of extent > 1 are contiguous ranges, one after the other.
-      const sizes = tf.backend_util.prepareSplitSize(x as tfjs.Tensor, attrs['numOrSizeSplits'] as number[] | number, axis);
-      const inner = tf.util.sizeFromShape(x.shape.slice(axis + 1));
-      let offset = 0;
-      return sizes.map((s) => {
-        const shape = x.shape.slice();
-        shape[axis] = s;
-        const out = copyRange(tf, backend, x, offset, shape);
-        offset += s * inner;
-        return out;
-      });
-    },
+  override(tf, 'SplitV', ({ inputs: { x }, attrs, backend }) => {
+    const axis = tf.util.parseAxisParam(attrs['axis'] as number, x.shape)[0]!;
+    if (x.dtype === 'string' || x.shape.slice(0, axis).some((d) => d !== 1)) return undefined;
+    // Pieces along the first axis of extent > 1 are contiguous ranges, one after the other.
+    const sizes = tf.backend_util.prepareSplitSize(x as tfjs.Tensor, attrs['numOrSizeSplits'] as number[] | number, axis);
+    const inner = tf.util.sizeFromShape(x.shape.slice(axis + 1));
+    let offset = 0;
+    return sizes.map((s) => {
+      const shape = x.shape.slice();
+      shape[axis] = s;
+      const out = copyRange(tf, backend, x, offset, shape);
+      offset += s * inner;
+      return out;
+    });
   });
 }
