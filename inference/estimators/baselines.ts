@@ -92,10 +92,10 @@ export class EmaBaseline {
  * input predicts (a well-explained digit has a much higher log-likelihood than a messy one).
  */
 export class NvilBaseline {
-  private readonly w1: tf.Variable;
-  private readonly b1: tf.Variable;
-  private readonly w2: tf.Variable;
-  private b2?: tf.Variable;
+  /** ψ = w1 [D, H], b1 [H], w2 [H, 1], b2 [1] in one Variable (an optimiser step costs a dozen kernels per Variable). */
+  private readonly psi: tf.Variable;
+  private readonly sizes: number[];
+  private warm = false;
   private readonly optimizer: tf.Optimizer;
 
   constructor(
@@ -104,35 +104,35 @@ export class NvilBaseline {
     readonly hidden = 32,
     lr = 0.01,
   ) {
-    const a = Math.sqrt(6 / (inputDim + hidden));
-    const w1 = Float32Array.from({ length: inputDim * hidden }, () => (2 * rng.uniform() - 1) * a);
-    this.w1 = tf.variable(tf.tensor2d(w1, [inputDim, hidden]), true);
-    this.b1 = tf.variable(tf.zeros([hidden]), true);
+    const H = hidden;
+    this.sizes = [inputDim * H, H, H, 1];
+    const init = new Float32Array(inputDim * H + 2 * H + 1);
+    const a = Math.sqrt(6 / (inputDim + H));
+    for (let i = 0; i < inputDim * H; i++) init[i] = (2 * rng.uniform() - 1) * a;
     // Output weights start at zero and the bias at the first signal's mean: the baseline starts as a warm constant.
-    this.w2 = tf.variable(tf.zeros([hidden, 1]), true);
+    this.psi = tf.variable(tf.tensor1d(init), true);
     this.optimizer = tf.train.adam(lr);
   }
 
   /** b_ψ(x) for inputs [n, D], as [1, n]; the first call sets the output bias from the signal f [S, n]. */
   predict(x: tf.Tensor, f: tf.Tensor): tf.Tensor {
-    if (!this.b2) this.b2 = tf.variable(tf.mean(f).reshape([1]), true);
-    const h = tf.tanh(tf.add(tf.matMul(x, this.w1), this.b1));
-    return tf.add(tf.matMul(h, this.w2), this.b2).reshape([1, -1]);
+    if (!this.warm) {
+      this.warm = true;
+      tf.tidy(() => this.psi.assign(tf.concat([tf.slice(this.psi, 0, this.psi.size - 1), tf.mean(f).reshape([1])])));
+    }
+    const [w1, b1, w2, b2] = tf.split(this.psi, this.sizes);
+    const h = tf.tanh(tf.add(tf.matMul(x, w1!.reshape([this.inputDim, this.hidden])), b1!));
+    return tf.add(tf.matMul(h, w2!.reshape([this.hidden, 1])), b2!).reshape([1, -1]);
   }
 
   /** One Adam step on mean (f − b_ψ(x))² (f held constant); inside the caller's tidy. */
   train(x: tf.Tensor, f: tf.Tensor): void {
-    const vars = this.variables();
-    const { grads } = tf.variableGrads(() => tf.mean(tf.square(tf.sub(f, this.predict(x, f)))) as tf.Scalar, vars);
+    const { grads } = tf.variableGrads(() => tf.mean(tf.square(tf.sub(f, this.predict(x, f)))) as tf.Scalar, [this.psi]);
     this.optimizer.applyGradients(grads);
   }
 
-  variables(): tf.Variable[] {
-    return [this.w1, this.b1, this.w2, ...(this.b2 ? [this.b2] : [])];
-  }
-
   dispose(): void {
-    this.variables().forEach((v) => v.dispose());
+    this.psi.dispose();
     this.optimizer.dispose();
   }
 }

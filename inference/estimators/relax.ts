@@ -75,58 +75,77 @@ export function score(family: RelaxFamily, logits: tf.Tensor, b: tf.Tensor): tf.
   return tf.sub(tf.oneHot(tf.cast(b, 'int32'), K).toFloat(), ops.softmax(logits, -1));
 }
 
-/** The surrogate's parameters for one site: temperature, scale and a small tanh MLP. */
+/** One step's reading of a surrogate's parameters: the temperature λ, the scale η and the network r_ρ. */
+export interface SurrogateView {
+  lambda: tf.Tensor;
+  eta: tf.Tensor;
+  /** r_ρ over the raw relaxed sample, one output per particle (and plate entry when `plated`): input [S, (n,) R]. */
+  r(z: tf.Tensor, plated: boolean): tf.Tensor;
+}
+
+/**
+ * The surrogate's parameters for one site — log λ, η and a small tanh MLP — in one Variable.
+ * tfjs's optimisers run a dozen kernels per Variable per step whatever its size, so six
+ * Variables cost a RELAX step ~90 kernels where one costs ~18; Adam is elementwise, so the
+ * updates are the same numbers.
+ */
 export class Surrogate {
-  readonly logLambda: tf.Variable;
-  readonly eta: tf.Variable;
-  private net?: { w1: tf.Variable; b1: tf.Variable; w2: tf.Variable; b2: tf.Variable };
+  readonly phi: tf.Variable;
+  /** Sizes of log λ, η, w1 [R, H], b1 [H], w2 [H, 1], b2 [1] in `phi` (the last four without the network). */
+  private readonly sizes: number[];
 
   constructor(
     readonly name: string,
+    /** Width of the network's input: raw relaxed components per particle (and plate entry). */
+    readonly inputs: number,
     /** REBAR: c = η·f(σ_λ(z)) only, no learned network. */
     readonly withNet: boolean,
-    private readonly rng: Rng,
+    rng: Rng,
     readonly hidden = 16,
   ) {
-    this.logLambda = tf.variable(tf.scalar(Math.log(0.5)), true, `tilde/relax/${name}/loglambda`);
-    this.eta = tf.variable(tf.scalar(1), true, `tilde/relax/${name}/eta`);
-  }
-
-  lambda(): tf.Tensor {
-    return ops.exp(this.logLambda);
-  }
-
-  variables(): tf.Variable[] {
-    const n = this.net;
-    return [this.logLambda, this.eta, ...(n ? [n.w1, n.b1, n.w2, n.b2] : [])];
-  }
-
-  /**
-   * r_ρ over the raw relaxed sample, one output per particle (and plate entry when
-   * `plated`): input [S, (n,) R]. Output weights start at zero so RELAX starts as REBAR.
-   */
-  r(z: tf.Tensor, plated: boolean): tf.Tensor {
-    if (!this.withNet) return tf.zeros(plated ? z.shape.slice(0, 2) : [z.shape[0]!]);
-    const lead = plated ? z.shape.slice(0, 2) : [z.shape[0]!];
-    const x = z.reshape([lead.reduce((a, b) => a * b, 1), -1]);
-    const R = x.shape[1]!;
-    if (!this.net) {
-      const a = Math.sqrt(6 / (R + this.hidden));
-      const w1 = Float32Array.from({ length: R * this.hidden }, () => (2 * this.rng.uniform() - 1) * a);
-      this.net = {
-        w1: tf.variable(tf.tensor2d(w1, [R, this.hidden]), true, `tilde/relax/${this.name}/w1`),
-        b1: tf.variable(tf.zeros([this.hidden]), true, `tilde/relax/${this.name}/b1`),
-        w2: tf.variable(tf.zeros([this.hidden, 1]), true, `tilde/relax/${this.name}/w2`),
-        b2: tf.variable(tf.zeros([1]), true, `tilde/relax/${this.name}/b2`),
-      };
+    const H = hidden;
+    const R = inputs;
+    this.sizes = withNet ? [1, 1, R * H, H, H, 1] : [1, 1];
+    const init = new Float32Array(this.sizes.reduce((a, b) => a + b, 0));
+    init[0] = Math.log(0.5);
+    init[1] = 1;
+    if (withNet) {
+      // Glorot-uniform input weights; output weights start at zero so RELAX starts as REBAR.
+      const a = Math.sqrt(6 / (R + H));
+      for (let i = 0; i < R * H; i++) init[2 + i] = (2 * rng.uniform() - 1) * a;
     }
-    const n = this.net;
-    // z is scaled into tanh's responsive range: logistic samples are O(|ℓ| + 10).
-    const h = ops.tanh(tf.add(tf.matMul(tf.div(x, 4), n.w1), n.b1));
-    return tf.add(tf.matMul(h, n.w2), n.b2).reshape(lead);
+    this.phi = tf.variable(tf.tensor1d(init), true, `tilde/relax/${name}/phi`);
+  }
+
+  /** Where each part of φ lies in the Variable: [offset, size]. */
+  get parts(): Record<string, [number, number]> {
+    const names = ['loglambda', 'eta', 'w1', 'b1', 'w2', 'b2'];
+    let at = 0;
+    return Object.fromEntries(this.sizes.map((n, i) => [names[i]!, [(at += n) - n, n]]));
+  }
+
+  /** This step's views of φ: one split, shared by both relaxed passes. */
+  view(): SurrogateView {
+    const parts = tf.split(this.phi, this.sizes);
+    const lambda = ops.exp(tf.reshape(parts[0]!, []));
+    const eta = tf.reshape(parts[1]!, []);
+    const H = this.hidden;
+    const net = this.withNet ? { w1: tf.reshape(parts[2]!, [this.inputs, H]), b1: parts[3]!, w2: tf.reshape(parts[4]!, [H, 1]), b2: parts[5]! } : undefined;
+    return {
+      lambda,
+      eta,
+      r: (z, plated) => {
+        const lead = plated ? z.shape.slice(0, 2) : [z.shape[0]!];
+        if (!net) return tf.zeros(lead);
+        const x = z.reshape([lead.reduce((a, b) => a * b, 1), -1]);
+        // z is scaled into tanh's responsive range: logistic samples are O(|ℓ| + 10).
+        const h = ops.tanh(tf.add(tf.matMul(tf.div(x, 4), net.w1), net.b1));
+        return tf.add(tf.matMul(h, net.w2), net.b2).reshape(lead);
+      },
+    };
   }
 
   dispose(): void {
-    this.variables().forEach((v) => v.dispose());
+    this.phi.dispose();
   }
 }

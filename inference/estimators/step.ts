@@ -247,17 +247,18 @@ export class Estimators {
     };
   }
 
-  private surrogate(site: string): Surrogate {
+  /** The site's surrogate, made at its first step, when the width of its network's input is known. */
+  private surrogate(site: string, inputs: number): Surrogate {
     let s = this.surrogates.get(site);
     if (!s) {
-      s = new Surrogate(site, !this.options.rebar, this.rng.split(`surrogate:${site}`));
+      s = new Surrogate(site, inputs, !this.options.rebar, this.rng.split(`surrogate:${site}`));
       this.surrogates.set(site, s);
     }
     return s;
   }
 
   private phiVariables(): tf.Variable[] {
-    return [...this.surrogates.values()].flatMap((s) => s.variables());
+    return [...this.surrogates.values()].map((s) => s.phi);
   }
 
   /**
@@ -355,9 +356,11 @@ export class Estimators {
     collect?: Map<string, tf.Tensor[]>,
   ): { thetaLoss: tf.Tensor; phiLoss: tf.Tensor; kept: tf.Tensor[] } {
     const sp = this.signals.get(site)!;
-    const sur = this.surrogate(site);
     const S = j.S;
     const plated = sp.plate !== undefined && sp.plate.axis === 0;
+    // r_ρ's input: every event's raw relaxed components, per particle (and plate entry).
+    const width = events.reduce((a, e) => a + e.u.size / (S * (plated ? e.u.shape[1]! : 1)), 0);
+    const sur = this.surrogate(site, width).view();
     const siteScale = j.discrete.find((d) => d.name === site)?.scale ?? 1;
     const fb = ops.detach(siteSignal(this.program, sp, j, this.mode));
     // The relaxed passes see constant model parameters: φ must not move θ, and the decoder
@@ -367,7 +370,7 @@ export class Estimators {
     const inputs = events.map((e) => ops.detach(e.logits));
     let cTilde: tf.Tensor | undefined;
     const c = (which: 'z' | 'ztilde', ls: tf.Tensor[]) => {
-      const lambda = sur.lambda();
+      const lambda = sur.lambda;
       const raw: tf.Tensor[] = [];
       const jr = evaluateJoint({ ...jo, rng: new Rng(seed), drawDiscrete: this.relaxedHook(site, events, ls, which, lambda, raw) }, viewsD);
       const fr = siteSignal(this.program, sp, jr, this.mode);

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend, tf } from '../../inference/backend.js';
 import { Estimators } from '../../inference/estimators/step.js';
-import { conditionalSample, hardValue, relaxedSample, score, uniformNoise } from '../../inference/estimators/relax.js';
+import { conditionalSample, hardValue, relaxedSample, score, uniformNoise, type Surrogate } from '../../inference/estimators/relax.js';
 import { buildLayout, initialValues } from '../../inference/layout.js';
 import { compile, estimatorOptions, evaluateInits, planFor } from '../../inference/model.js';
 import { Rng } from '../../inference/rng.js';
@@ -201,48 +201,55 @@ function sumSquares(h: Harness): number {
   });
 }
 
-function registered(prefix: string): Record<string, tf.Variable> {
-  const all = tf.engine().registeredVariables;
-  return Object.fromEntries(Object.entries(all).filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]));
+/** The surrogate of a site: its one φ Variable and where each part lies in it. */
+function surrogateOf(h: Harness, site: string): Surrogate {
+  const s = (h.est as unknown as { surrogates: Map<string, Surrogate> }).surrogates.get(site);
+  if (!s) throw new Error(`no surrogate for ${site}`);
+  return s;
 }
 
 /** dV/dφ by the engine (AD through Estimators.loss) against central differences, for chosen entries of φ. */
 function checkPhiGradient(h: Harness, site: string): { name: string; ad: number; fd: number }[] {
   sumSquares(h); // creates the surrogate (and its network) lazily
-  const phi = registered(`tilde/relax/${site}/`);
-  expect(Object.keys(phi).sort()).toEqual(['b1', 'b2', 'eta', 'loglambda', 'w1', 'w2']);
+  const sur = surrogateOf(h, site);
+  const v = sur.phi;
+  const parts = sur.parts;
+  expect(Object.keys(parts).sort()).toEqual(['b1', 'b2', 'eta', 'loglambda', 'w1', 'w2']);
+  expect(tf.engine().registeredVariables[`tilde/relax/${site}/phi`]).toBe(v);
   // Nonzero output weights and a moved temperature/scale, so every part of c_φ is live.
   const r = new Rng('relax-fd');
-  tf.tidy(() => {
-    phi['w2']!.assign(tf.tensor(Array.from({ length: phi['w2']!.size }, () => r.normal() * 0.5), phi['w2']!.shape));
-    phi['b1']!.assign(tf.tensor(Array.from({ length: phi['b1']!.size }, () => r.normal() * 0.3), phi['b1']!.shape));
-    phi['loglambda']!.assign(tf.scalar(Math.log(0.7)));
-    phi['eta']!.assign(tf.scalar(0.8));
-  });
-  const vars = Object.values(phi);
+  const vals = Array.from(v.dataSync());
+  const set = (name: string, f: (i: number) => number) => {
+    const [o, n] = parts[name]!;
+    for (let i = 0; i < n; i++) vals[o + i] = f(i);
+  };
+  set('w2', () => r.normal() * 0.5);
+  set('b1', () => r.normal() * 0.3);
+  set('loglambda', () => Math.log(0.7));
+  set('eta', () => 0.8);
+  tf.tidy(() => v.assign(tf.tensor1d(vals)));
   const ad = tf.tidy(() => {
     let kept: tf.Tensor[] = [];
     const { grads } = tf.variableGrads(() => {
       const res = h.est.loss(h.jo, h.flat, SEED);
       kept = res.keep;
       return res.loss as tf.Scalar;
-    }, vars);
+    }, [v]);
     kept.forEach((t) => t.dispose());
-    return Object.fromEntries(Object.entries(phi).map(([k, v]) => [k, Array.from(grads[v.name]!.dataSync())]));
+    return Array.from(grads[v.name]!.dataSync());
   });
   const out: { name: string; ad: number; fd: number }[] = [];
   const probe = (name: string, index: number, step: number) => {
-    const v = phi[name]!;
-    const base = Array.from(v.dataSync());
+    const at0 = parts[name]![0] + index;
     const at = (x: number) => {
-      const vals = [...base];
-      vals[index] = x;
-      tf.tidy(() => v.assign(tf.tensor(vals, v.shape)));
+      const w = [...vals];
+      w[at0] = x;
+      tf.tidy(() => v.assign(tf.tensor1d(w)));
       return sumSquares(h);
     };
-    const fd = (at(base[index]! + step) - at(base[index]! - step)) / (2 * step);
-    at(base[index]!);
-    out.push({ name: `${name}[${index}]`, ad: ad[name]![index]!, fd });
+    const fd = (at(vals[at0]! + step) - at(vals[at0]! - step)) / (2 * step);
+    at(vals[at0]!);
+    out.push({ name: `${name}[${index}]`, ad: ad[at0]!, fd });
   };
   probe('loglambda', 0, 1e-2);
   probe('eta', 0, 1e-2);
