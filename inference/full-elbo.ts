@@ -6,7 +6,7 @@
 
 import { tf } from './backend.js';
 import { batchOf, type PlateInfo } from './batch.js';
-import { evaluateJoint } from './joint.js';
+import { evaluateJoint, type JointOptions } from './joint.js';
 import type { Layout } from './layout.js';
 import { particleValue } from './objective.js';
 import type { Rng } from './rng.js';
@@ -21,13 +21,21 @@ export interface FullElboOptions {
   rng: Rng;
   /** Plate entries per chunk. */
   chunk: number;
+  /** The per-particle objective as the fit optimised it (default: the particle value of a plain evaluation). */
+  objective?: (jo: JointOptions, flat: tf.Tensor) => { value: tf.Tensor; local?: tf.Tensor };
+}
+
+function plainObjective(jo: JointOptions, flat: tf.Tensor): { value: tf.Tensor; local?: tf.Tensor } {
+  const j = evaluateJoint(jo, flat);
+  return { value: particleValue(j, 'inference'), ...(j.local ? { local: j.local } : {}) };
 }
 
 /** Monte Carlo estimate of the ELBO over all the data (S particles per chunk). */
 export function fullElbo(o: FullElboOptions, flat: tf.Tensor): number {
   const { setup, layout, plate, S, rng } = o;
+  const objective = o.objective ?? plainObjective;
   if (!plate || !plate.splittable || layout.guide !== 'meanfield') {
-    return tf.tidy(() => tf.mean(particleValue(evaluateJoint({ setup, layout, S, rng, mode: 'inference' }, flat), 'inference')).dataSync()[0]!);
+    return tf.tidy(() => tf.mean(objective({ setup, layout, S, rng, mode: 'inference' }, flat).value).dataSync()[0]!);
   }
   let total = 0;
   for (let from = 0; from < plate.N; from += o.chunk) {
@@ -35,10 +43,9 @@ export function fullElbo(o: FullElboOptions, flat: tf.Tensor): number {
     const indices = Int32Array.from({ length: size }, (_, i) => from + i);
     total += tf.tidy(() => {
       const b = batchOf(setup, layout, plate, indices, 1);
-      const j = evaluateJoint({ setup: b.setup, layout: b.layout, S, rng, mode: 'inference', batch: b.batch }, flat);
-      const value = particleValue(j, 'inference');
+      const { value, local } = objective({ setup: b.setup, layout: b.layout, S, rng, mode: 'inference', batch: b.batch }, flat);
       // value = globals + local at weight 1: the first chunk counts its globals too.
-      const part = from === 0 ? value : j.local!;
+      const part = from === 0 ? value : local!;
       return tf.mean(part).dataSync()[0]!;
     });
   }

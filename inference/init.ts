@@ -20,7 +20,7 @@
 import { CholeskyDecomposition, Matrix, inverse } from 'ml-matrix';
 import { tf } from './backend.js';
 import { FitError } from './fit.js';
-import { evaluateJoint } from './joint.js';
+import { evaluateJoint, type JointOptions } from './joint.js';
 import type { Layout } from './layout.js';
 import { requireSecondOrder } from './ops.js';
 import { Rng } from './rng.js';
@@ -51,10 +51,11 @@ const STALL_TOL = 1e-3;
 const RUN_OFF = 30;
 
 /** Why the Laplace start cannot apply to this model, or null when it can. */
-export function laplaceIneligible(s: Setup, layout: Layout): string | null {
+export function laplaceIneligible(s: Setup, layout: Layout, summedOut: ReadonlySet<string> = new Set()): string | null {
   if (s.program.mode === 'optimisation') return 'a stochastic objective has no posterior mode';
   if (s.program.guide) return 'the model has an explicit guide block';
-  const discrete = s.latents.find((v) => v.discrete);
+  // A discrete latent summed out of the model (@marginalize) leaves a continuous density behind.
+  const discrete = s.latents.find((v) => v.discrete && !summedOut.has(v.name));
   if (discrete) {
     const at = discrete.sites[0]!.stmt.span.start;
     return `'${discrete.name}' (${s.program.file}:${at.line}:${at.column}) is a discrete latent`;
@@ -78,18 +79,32 @@ function constrainedCoordinates(s: Setup, layout: Layout): { index: number; name
   return out;
 }
 
-/** log p(x(u)) + log|det ∂x/∂u| at each row of U [S, D]: the density ADVI's Gaussian lives on. */
-function logDensity(s: Setup, layout: Layout, flat: tf.Tensor, U: tf.Tensor): tf.Tensor {
-  const S = U.shape[0]!;
-  const j = evaluateJoint({ setup: s, layout, S, rng: new Rng('laplace'), mode: 'inference', u: U }, flat);
-  return tf.add(j.logp, j.logdet).reshape([S]);
+/** The log density the mode search climbs, per row of the given u: [S]. */
+export type Density = (jo: JointOptions, flat: tf.Tensor) => tf.Tensor;
+
+/** Discrete latents summed out of the model, and the density with them summed out (estimators/step.ts). */
+export interface MarginalDensity {
+  sites: ReadonlySet<string>;
+  logDensity: Density;
 }
 
-function valueAndGradient(s: Setup, layout: Layout, flat: tf.Tensor, x: Float64Array): { f: number; g: Float64Array } {
+/** log p(x(u)) + log|det ∂x/∂u|: the density ADVI's Gaussian lives on. */
+const plainDensity: Density = (jo, flat) => {
+  const j = evaluateJoint(jo, flat);
+  return tf.add(j.logp, j.logdet);
+};
+
+/** The density at each row of U [S, D]. */
+function logDensity(s: Setup, layout: Layout, flat: tf.Tensor, U: tf.Tensor, density: Density): tf.Tensor {
+  const S = U.shape[0]!;
+  return density({ setup: s, layout, S, rng: new Rng('laplace'), mode: 'inference', u: U }, flat).reshape([S]);
+}
+
+function valueAndGradient(s: Setup, layout: Layout, flat: tf.Tensor, x: Float64Array, density: Density): { f: number; g: Float64Array } {
   const D = x.length;
   const [f, g] = tf.tidy(() => {
     const U = tf.tensor2d(Float32Array.from(x), [1, D]);
-    const { value, grad } = tf.valueAndGrad((V: tf.Tensor) => tf.sum(logDensity(s, layout, flat, V)))(U);
+    const { value, grad } = tf.valueAndGrad((V: tf.Tensor) => tf.sum(logDensity(s, layout, flat, V, density)))(U);
     return [value, grad];
   });
   const out = { f: (f.dataSync() as Float32Array)[0]!, g: Float64Array.from(g.dataSync()) };
@@ -98,8 +113,8 @@ function valueAndGradient(s: Setup, layout: Layout, flat: tf.Tensor, x: Float64A
   return out;
 }
 
-function value(s: Setup, layout: Layout, flat: tf.Tensor, x: Float64Array): number {
-  const t = tf.tidy(() => tf.sum(logDensity(s, layout, flat, tf.tensor2d(Float32Array.from(x), [1, x.length]))));
+function value(s: Setup, layout: Layout, flat: tf.Tensor, x: Float64Array, density: Density): number {
+  const t = tf.tidy(() => tf.sum(logDensity(s, layout, flat, tf.tensor2d(Float32Array.from(x), [1, x.length]), density)));
   const v = t.dataSync()[0]!;
   t.dispose();
   return v;
@@ -110,14 +125,14 @@ function value(s: Setup, layout: Layout, flat: tf.Tensor, x: Float64Array): numb
  * ∇f at particle i; summing its i-th entry over particles and differentiating again gives
  * ∂/∂U_i (∂f/∂u_i) = row i of the Hessian. Made exactly symmetric (float32 rounding is not).
  */
-function hessian(s: Setup, layout: Layout, flat: tf.Tensor, x: Float64Array): Matrix {
+function hessian(s: Setup, layout: Layout, flat: tf.Tensor, x: Float64Array, density: Density): Matrix {
   const D = x.length;
   const hold = requireSecondOrder();
   let h: Float32Array;
   try {
     const t = tf.tidy(() => {
       const U = tf.tile(tf.tensor2d(Float32Array.from(x), [1, D]), [D, 1]);
-      const grad = (V: tf.Tensor) => tf.grad((W: tf.Tensor) => tf.sum(logDensity(s, layout, flat, W)))(V);
+      const grad = (V: tf.Tensor) => tf.grad((W: tf.Tensor) => tf.sum(logDensity(s, layout, flat, W, density)))(V);
       return tf.grad((V: tf.Tensor) => tf.sum(tf.mul(grad(V), tf.eye(D))))(U);
     });
     h = t.dataSync() as Float32Array;
@@ -153,17 +168,21 @@ function dampedSolve(A: Matrix, g: Float64Array): { d: Float64Array; damped: boo
  * positive latents, ½ for unit ones), with a backtracking line search. Fails, with the
  * reason, when the density has no finite mode (it runs off) or the search does not settle.
  */
-export function findMode(s: Setup, layout: Layout, base: Float32Array): ModeResult {
+export function findMode(s: Setup, layout: Layout, base: Float32Array, marginal?: MarginalDensity): ModeResult {
   const D = layout.autoDim;
   const flat = tf.tensor1d(base);
+  const density = marginal?.logDensity ?? plainDensity;
   try {
     const constrained = constrainedCoordinates(s, layout);
     let damped = 0;
-    let x: Float64Array = new Float64Array(D);
-    let { f, g } = valueAndGradient(s, layout, flat, x);
+    // A summed-out mixture's labels are exchangeable: the origin, where the components coincide,
+    // is a saddle that Newton would not leave. Its search starts at the guide's random inits.
+    const loc = layout.blocks.get('q:loc');
+    let x: Float64Array = marginal && loc ? Float64Array.from(base.subarray(loc.offset, loc.offset + D)) : new Float64Array(D);
+    let { f, g } = valueAndGradient(s, layout, flat, x, density);
     if (!Number.isFinite(f) || !g.every(Number.isFinite)) return { ok: false, reason: 'the log density is not finite at the unconstrained origin' };
     for (let it = 1; it <= MAX_ITERATIONS; it++) {
-      const A = hessian(s, layout, flat, x).mul(-1);
+      const A = hessian(s, layout, flat, x, density).mul(-1);
       if (!A.to1DArray().every(Number.isFinite)) return { ok: false, reason: `the Hessian is not finite after ${it - 1} Newton steps` };
       const solved = dampedSolve(A, g);
       if (!solved) return { ok: false, reason: `the Hessian cannot be regularised after ${it - 1} Newton steps` };
@@ -177,7 +196,7 @@ export function findMode(s: Setup, layout: Layout, base: Float32Array): ModeResu
       let accepted: { x: Float64Array; f: number } | undefined;
       while (t > 1e-10) {
         const xt = x.map((xi, i) => xi + t * solved.d[i]!);
-        const ft = value(s, layout, flat, xt);
+        const ft = value(s, layout, flat, xt, density);
         if (Number.isFinite(ft) && ft >= f + 1e-4 * t * decrement - slack) {
           accepted = { x: xt, f: ft };
           break;
@@ -191,7 +210,7 @@ export function findMode(s: Setup, layout: Layout, base: Float32Array): ModeResu
       x = accepted.x;
       const far = constrained.find((c) => Math.abs(x[c.index]!) > RUN_OFF);
       if (far) return { ok: false, reason: `no finite mode: '${far.name}' ran off to ${x[far.index]!.toFixed(1)} in unconstrained space (a funnel or an improper posterior)` };
-      ({ f, g } = valueAndGradient(s, layout, flat, x));
+      ({ f, g } = valueAndGradient(s, layout, flat, x, density));
       if (!g.every(Number.isFinite)) return { ok: false, reason: `the gradient is not finite after ${it} Newton steps` };
     }
     return { ok: false, reason: `no mode within ${MAX_ITERATIONS} Newton steps (the density may have none: a funnel or an improper posterior)` };
@@ -227,10 +246,10 @@ export function chooseInit(
   s: Setup,
   layout: Layout,
   base: Float32Array,
-  o: { minibatch?: boolean } = {},
+  o: { minibatch?: boolean; marginal?: MarginalDensity } = {},
 ): { flat: Float32Array; report: InitReport; precondition?: Precondition } {
   if (kind === 'random') return { flat: base, report: { used: 'random', reason: 'asked for (init: random)' } };
-  const why = o.minibatch ? 'minibatches see only part of the data' : laplaceIneligible(s, layout);
+  const why = o.minibatch ? 'minibatches see only part of the data' : laplaceIneligible(s, layout, o.marginal?.sites);
   if (why) {
     if (kind === 'laplace') throw new RangeError(`fit option init 'laplace' cannot apply: ${why}`);
     return { flat: base, report: { used: 'random', reason: why } };
@@ -238,7 +257,7 @@ export function chooseInit(
   if (kind === 'auto' && layout.autoDim > LAPLACE_MAX_DIM) {
     return { flat: base, report: { used: 'random', reason: `${layout.autoDim} continuous latent scalars (the Laplace start is automatic up to ${LAPLACE_MAX_DIM})` } };
   }
-  const m = findMode(s, layout, base);
+  const m = findMode(s, layout, base, o.marginal);
   if (!m.ok) {
     if (kind === 'laplace') throw new FitError(`init 'laplace' failed: ${m.reason}. Use init 'random' (or 'auto', which falls back to it).`);
     return { flat: base, report: { used: 'random', reason: m.reason } };

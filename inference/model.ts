@@ -11,7 +11,7 @@ import { selectBackend, tf, useBackend, type BackendName } from './backend.js';
 import { EvalError, Interpreter } from './evaluate.js';
 import { chooseInit, preconditionTensors, toOriginal, type InitKind, type InitReport } from './init.js';
 import { runLoop, type OptimizerName, type Progress } from './fit.js';
-import { evaluateJoint } from './joint.js';
+import { evaluateJoint, type JointOptions } from './joint.js';
 import { blockNames, buildLayout, initialValues, paramKey, type GuideKind, type Layout } from './layout.js';
 import { sumAfterFirst } from './objective.js';
 import { makePlan, planToJSON, type EstimatorKind, type Plan } from './plan.js';
@@ -223,13 +223,19 @@ export class Model {
       }
       const rng = new Rng(o.seed);
       const random = initialValues(layout, s, { rng: rng.split('init'), paramInits: evaluateInits(s), initScale: 0.1 });
-      const start = chooseInit(o.init, s, layout, random, { minibatch: B !== undefined });
+      const mode = this.program.mode === 'optimisation' ? 'optimisation' : 'inference';
+      const est = new Estimators(this.program, plan, mode, o.particles, rng.split('estimators'), estimatorOptions(options));
+      let start: ReturnType<typeof chooseInit>;
+      try {
+        start = chooseInit(o.init, s, layout, random, { minibatch: B !== undefined, marginal: est.marginalDensity() });
+      } catch (e) {
+        est.dispose();
+        throw e;
+      }
       // After a Laplace start the guide trains in the start's whitened coordinates (init.ts).
       const pre = start.precondition && preconditionTensors(start.precondition);
-      const mode = this.program.mode === 'optimisation' ? 'optimisation' : 'inference';
       const jo = { setup: s, layout, S: o.particles, rng: rng.split('steps'), mode, precondition: pre } as const;
       let gradVar: Float32Array | undefined;
-      const est = new Estimators(this.program, plan, mode, o.particles, rng.split('estimators'), estimatorOptions(options));
       const sampler = B !== undefined ? new IndexSampler(plate!.N, B, rng.split('batch')) : undefined;
       const loop = await runLoop(jo, start.flat, {
         step: sampler
@@ -248,20 +254,27 @@ export class Model {
         signal: options.signal,
       }).finally(() => {
         gradVar = est.gradientVariance();
-        est.dispose();
         pre?.dispose();
       });
-      if (start.precondition) loop.flat = toOriginal(layout, loop.flat, start.precondition);
-      const lastWindow = loop.trace.slice(-o.evalEvery);
       let full: number | undefined;
-      if (plate && mode === 'inference') {
-        const flatT = tf.tensor1d(loop.flat);
-        try {
-          full = fullElbo({ setup: s, layout, plate, S: o.particles, rng: rng.split('full-elbo'), chunk: Math.max(B ?? 0, FULL_ELBO_CHUNK) }, flatT);
-        } finally {
-          flatT.dispose();
+      try {
+        if (start.precondition) loop.flat = toOriginal(layout, loop.flat, start.precondition);
+        const plain = { setup: s, layout, S: o.particles, rng: rng.split('marginals'), mode } as const;
+        if (est.hasMarginals) setMarginalPosteriors(est, plain, layout, loop.flat);
+        if (plate && mode === 'inference') {
+          const flatT = tf.tensor1d(loop.flat);
+          try {
+            // A summed-out site's part is its exact marginal, as in the trace.
+            const objective = est.hasMarginals ? (jo: JointOptions, f: tf.Tensor) => est.particleObjective(jo, f) : undefined;
+            full = fullElbo({ setup: s, layout, plate, S: o.particles, rng: rng.split('full-elbo'), chunk: Math.max(B ?? 0, FULL_ELBO_CHUNK), objective }, flatT);
+          } finally {
+            flatT.dispose();
+          }
         }
+      } finally {
+        est.dispose();
       }
+      const lastWindow = loop.trace.slice(-o.evalEvery);
       const state: FitState = {
         source: this.program.source,
         file: this.program.file,
@@ -295,20 +308,41 @@ export class Model {
   }
 }
 
+/**
+ * A summed-out site's guide logits take its conditional posterior given draws of the fitted guide
+ * (estimators/marginal.ts), so its summaries, queries and draws come from the guide as for any site.
+ */
+function setMarginalPosteriors(est: Estimators, jo: JointOptions, layout: Layout, flat: Float32Array): void {
+  const draws = Math.max(jo.S, MARGINAL_DRAWS);
+  const flatT = tf.tensor1d(flat);
+  try {
+    for (const [site, logits] of est.posteriorOfMarginals({ ...jo, S: draws }, flatT)) {
+      const b = layout.blocks.get(`q:logits:${site}`);
+      if (b && b.size === logits.length) flat.set(logits, b.offset);
+    }
+  } finally {
+    flatT.dispose();
+  }
+}
+
+/** Guide draws averaged over for a summed-out site's posterior. */
+const MARGINAL_DRAWS = 64;
+
 /** Plate entries per chunk of the final full-data ELBO. */
 const FULL_ELBO_CHUNK = 1024;
 
 /**
  * cpu when a step's tensors are small (per-op overhead dominates and cpu's is lower), wasm when
- * they are large (its kernels are many times faster on broadcasts and matmuls). Measured on
- * bench/peers: cpu is level or ahead at 1 particle on every model, wasm ahead once particles ×
- * data reach a few thousand elements (logistic regression at 8 particles: 2.2×).
- * `batchFraction` (B/N under minibatches) scales the data a step touches.
+ * they are large (its kernels are many times faster on broadcasts and matmuls). Measured on the
+ * bench/peers models (steady steps/s, 2026-12-03): cpu ahead up to ~160 elements (normal–normal at
+ * 1 and 8 particles: 1.2× and 1.1×), level at 64–200 (eight schools, the mixture at 1 particle),
+ * wasm ahead from 400 (the mixture at 2 particles 1.9×, at 8 2.0×; logistic regression's 2,500
+ * at 1 particle 1.3×). `batchFraction` (B/N under minibatches) scales the data a step touches.
  */
 export function preferredBackend(bound: BoundData, particles: number, batchFraction = 1): BackendName {
   let largest = 1;
   for (const a of bound.arrays.values()) largest = Math.max(largest, a.values.length);
-  return largest * batchFraction * particles < 2000 ? 'cpu' : 'wasm';
+  return largest * batchFraction * particles < 300 ? 'cpu' : 'wasm';
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

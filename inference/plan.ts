@@ -30,9 +30,9 @@ import { ancestors, buildGraph, type Graph } from './graph.js';
 import { analyseSmoothness, describeNonSmooth, type SmoothnessResult } from './smoothness.js';
 import { analyseLoops, formatLoops, type LoopEntry } from './loops.js';
 
-export type EstimatorKind = 'reparam' | 'reinforce' | 'relax' | 'concrete' | 'enumerate';
+export type EstimatorKind = 'reparam' | 'reinforce' | 'relax' | 'concrete' | 'enumerate' | 'marginalize';
 
-export const ESTIMATOR_KINDS: readonly EstimatorKind[] = ['reparam', 'reinforce', 'relax', 'concrete', 'enumerate'];
+export const ESTIMATOR_KINDS: readonly EstimatorKind[] = ['reparam', 'reinforce', 'relax', 'concrete', 'enumerate', 'marginalize'];
 
 export interface PlanEntry {
   /** The latent's name (model and guide sites share it). */
@@ -72,6 +72,7 @@ export const ESTIMATOR_LABEL: Record<EstimatorKind, string> = {
   relax: 'RELAX',
   concrete: 'concrete',
   enumerate: 'enumerate',
+  marginalize: 'summed out',
 };
 
 interface Candidate {
@@ -109,8 +110,9 @@ function inapplicable(e: EstimatorKind, fam: FamilySpec, autoContinuous: boolean
       if (!fam.relaxable) return `${fam.name} has no continuous relaxation (only Bernoulli and Categorical do)`;
       return undefined;
     case 'enumerate':
-      if (!fam.discrete) return `${fam.name} is continuous, and enumerate needs a discrete family with finite support`;
-      if (!fam.finite) return `${fam.name} has infinite support, and enumerate needs a finite one`;
+    case 'marginalize':
+      if (!fam.discrete) return `${fam.name} is continuous, and ${e} needs a discrete family with finite support`;
+      if (!fam.finite) return `${fam.name} has infinite support, and ${e} needs a finite one`;
       return undefined;
   }
 }

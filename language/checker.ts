@@ -631,9 +631,9 @@ class Checker {
     } else if (est === 'relax' || est === 'concrete') {
       if (!fam.discrete) why = `${fam.name} is continuous; @${est} applies to discrete sites with a relaxation`;
       else if (!fam.relaxable) why = `${fam.name} has no continuous relaxation (only Bernoulli and Categorical do)`;
-    } else if (est === 'enumerate') {
-      if (!fam.discrete) why = `${fam.name} is continuous, and @enumerate needs a finite discrete family`;
-      else if (!fam.finite) why = `${fam.name} has infinite support, and @enumerate needs a finite one`;
+    } else if (est === 'enumerate' || est === 'marginalize') {
+      if (!fam.discrete) why = `${fam.name} is continuous, and @${est} needs a finite discrete family`;
+      else if (!fam.finite) why = `${fam.name} has infinite support, and @${est} needs a finite one`;
     }
     if (why) {
       this.report(E.annotationInapplicable(a.span, est, name, why));

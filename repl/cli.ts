@@ -122,7 +122,7 @@ export function buildProgram(io: Io): Command {
     .addOption(new Option('--optimizer <name>', 'optimiser').choices(['adam', 'sgd', 'rmsprop']))
     .addOption(new Option('--backend <name>', 'tfjs backend (default: fastest available; env TILDE_BACKEND)').choices(['auto', 'tensorflow', 'wasm', 'cpu', 'webgl']))
     .option('--draws <n>', 'posterior draws for the summary', intArg('--draws'))
-    .addOption(new Option('--estimator <name>', 'force an estimator on every discrete site').choices(['reinforce', 'relax', 'rebar', 'concrete', 'enumerate']))
+    .addOption(new Option('--estimator <name>', 'force an estimator on every discrete site').choices(['reinforce', 'relax', 'rebar', 'concrete', 'enumerate', 'marginalize']))
     .addOption(new Option('--baseline <kind>', 'REINFORCE baseline (nvil: learned from each plate entry\'s data rows)').choices(['auto', 'loo', 'ema', 'none', 'nvil']))
     .option('--json', 'machine-readable output (with elbo_per_datum, the full-data ELBO per plate entry, for a model with a plate)')
     .action(async (modelFile: string, opts: Record<string, unknown>) => {
@@ -182,7 +182,7 @@ export function buildProgram(io: Io): Command {
     .description('mean and variance of gradient estimates at the initial parameters, per estimator')
     .argument('<model>', 'a .tilde file')
     .option('--data <file>', 'data (JSON or CSV); defaults to MODEL.json beside the model')
-    .addOption(new Option('--estimator <name>', 'force an estimator on every discrete site').choices(['reparam', 'reinforce', 'relax', 'rebar', 'concrete', 'enumerate']))
+    .addOption(new Option('--estimator <name>', 'force an estimator on every discrete site').choices(['reparam', 'reinforce', 'relax', 'rebar', 'concrete', 'enumerate', 'marginalize']))
     .addOption(new Option('--baseline <kind>', 'REINFORCE baseline').choices(['auto', 'loo', 'ema', 'none', 'nvil']))
     .option('--draws <m>', 'number of gradient estimates', intArg('--draws'), 1000)
     .option('--particles <s>', 'particles averaged in each estimate', intArg('--particles'), 1)

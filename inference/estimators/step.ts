@@ -10,11 +10,13 @@ import { blockViews, evaluateJoint, plainDraw, logProbAt, type BlockViews, type 
 import { makeDistribution } from '../distributions/index.js';
 import { particleValue, sumAfterFirst } from '../objective.js';
 import * as ops from '../ops.js';
+import type { MarginalDensity } from '../init.js';
 import type { Plan } from '../plan.js';
 import { Rng } from '../rng.js';
 import { Soft } from '../values.js';
 import { EmaBaseline, leaveOneOut, NvilBaseline, type BaselineKind } from './baselines.js';
 import { conditionalSample, hardValue, relax, relaxedSample, score, Surrogate, uniformNoise, type RelaxFamily } from './relax.js';
+import { fixedDraw, marginalCorrection, posteriorLogits, supportSize, whyNotMarginal } from './marginal.js';
 import { broadcastSignal, planSignals, siteSignal, type SignalPlan } from './signals.js';
 
 export interface EstimatorOptions {
@@ -98,7 +100,9 @@ export class Estimators {
   ) {
     for (const e of plan.entries) if (e.estimator !== 'reparam') this.kinds.set(e.site, e.estimator);
     this.signals = planSignals(program, [...this.kinds.keys()]);
-    for (const [site, kind] of this.kinds) if (kind === 'enumerate') this.checkEnumerable(site);
+    for (const [site, kind] of this.kinds) if (kind === 'enumerate' || kind === 'marginalize') this.checkEnumerable(site, kind);
+    this.marginalSites = [...this.kinds].filter(([, k]) => k === 'marginalize').map(([s]) => s);
+    for (const site of this.marginalSites) this.checkMarginal(site, plan);
     if (options.baseline === 'nvil') for (const [site, kind] of this.kinds) if (kind === 'reinforce') this.checkNvil(site);
     this.relaxSites = [...this.kinds].filter(([, k]) => k === 'relax').map(([s]) => s);
     // Training φ differentiates the relaxed model twice: the op table must be second-order safe.
@@ -106,6 +110,20 @@ export class Estimators {
   }
 
   private secondOrder?: { release(): void };
+  /** Sites summed out of the model (`@marginalize`, marginal.ts). */
+  private readonly marginalSites: string[];
+
+  private checkMarginal(site: string, plan: Plan): void {
+    const entry = plan.bySite.get(site);
+    const sym = this.program.symbols.get(site);
+    const at = sym ? ` (${this.program.file}:${sym.span.start.line}:${sym.span.start.column})` : '';
+    if (entry?.scope === 'guide') {
+      throw new Error(`'${site}'${at}: marginalize sums it out of the model, so its site in the guide block (${this.program.file}:${entry.span.start.line}:${entry.span.start.column}) would never be used; remove that site, or use @enumerate`);
+    }
+    const others = new Map([...this.signals].filter(([s]) => s !== site));
+    const why = whyNotMarginal(this.program, this.signals.get(site)!, others);
+    if (why) throw new Error(`'${site}'${at}: marginalize cannot sum it out: ${why}`);
+  }
 
   /** NVIL's baseline is a function of a plate entry's data rows: the site must lie along a plate. */
   private checkNvil(site: string): void {
@@ -140,10 +158,10 @@ export class Estimators {
    * plate are independent, so one pass with every entry set to k covers them all; other shapes
    * would need Kᴰ passes and are refused.
    */
-  private checkEnumerable(site: string): void {
+  private checkEnumerable(site: string, kind: 'enumerate' | 'marginalize'): void {
     const sym = this.program.symbols.get(site);
     const fam = this.program.sites.find((x) => x.name === site)?.family.name;
-    const why = (m: string) => new Error(`'${site}': enumerate ${m}; use @reinforce or @relax`);
+    const why = (m: string) => new Error(`'${site}': ${kind} ${m}; use @reinforce or @relax`);
     if (this.mode !== 'inference') throw why('applies to latents of an inference model');
     if (fam !== 'Bernoulli' && fam !== 'Categorical') throw why(`is implemented for Bernoulli and Categorical sites, not ${fam}`);
     if (sym?.elementwise) throw why('needs the site drawn as a whole, not element by element in a loop');
@@ -168,9 +186,11 @@ export class Estimators {
     const K = family === 'Bernoulli' ? 2 : logits.shape[logits.rank - 1]!;
     const sampled = siteSignal(this.program, sp, { ...j, discrete: j.discrete.map((d) => ({ ...d, logq: ops.detach(d.logq) })) }, this.mode);
     let expected: tf.Tensor = tf.zerosLike(sampled);
+    // Other discrete sites take the hard pass's values (RELAX's own noise, a summed-out site's 0).
+    const others = this.hardHook(new Map());
     for (let k = 0; k < K; k++) {
       const hook: DiscreteHook = (d) => {
-        if (d.ev.site.name !== site) return plainDraw(d);
+        if (d.ev.site.name !== site) return others(d);
         d.rng.int(); // the draw this pass replaces
         const value = tf.fill([d.S, ...d.ev.shape], k);
         return { value, logq: d.q.logProb(value) };
@@ -223,8 +243,107 @@ export class Estimators {
         }
         return { value, logq: logProbAt(d.q, value), pathwise: true };
       }
+      if (kind === 'marginalize') {
+        d.rng.int(); // the draw it replaces, so every pass sees the same stream
+        return fixedDraw(d, 0);
+      }
       return plainDraw(d);
     };
+  }
+
+  /**
+   * The site's signal (its dependents' log-densities) at every value k, [S] or [S, n] each:
+   * k = 0 is the hard pass `j` itself, where the site was set to 0; other draws are the hard pass's.
+   */
+  private marginalSignals(site: string, j: Joint, jo: JointOptions, views: BlockViews, seed: number): { signals: tf.Tensor[]; family: string; scale: number } {
+    const sp = this.signals.get(site)!;
+    const draw = j.discrete.find((d) => d.name === site)!;
+    const family = draw.site.family.name;
+    const q = draw.logits ?? tf.zeros([1]);
+    const K = supportSize(family, q);
+    const others = this.hardHook(new Map());
+    const signals = [siteSignal(this.program, sp, j, this.mode)];
+    for (let k = 1; k < K; k++) {
+      const hook: DiscreteHook = (d) => {
+        if (d.ev.site.name !== site) return others(d);
+        d.rng.int();
+        return fixedDraw(d, k);
+      };
+      signals.push(siteSignal(this.program, sp, evaluateJoint({ ...jo, rng: new Rng(seed), drawDiscrete: hook }, views), this.mode));
+    }
+    return { signals, family, scale: draw.scale };
+  }
+
+  /** Per particle, what the summed-out sites add to the particle value of the hard pass: the collapsed ELBO's difference, [S]. */
+  private marginalTerms(j: Joint, jo: JointOptions, views: BlockViews, seed: number): tf.Tensor | undefined {
+    let total: tf.Tensor | undefined;
+    for (const site of this.marginalSites) {
+      const draw = j.discrete.find((d) => d.name === site);
+      if (!draw) continue;
+      const { signals, scale } = this.marginalSignals(site, j, jo, views, seed);
+      // The site's guide logits enter with weight zero: they are set after the fit, and this keeps
+      // the parameters connected to the loss when nothing else is (an all-discrete model).
+      const unused = draw.logits ? tf.mul(tf.sum(draw.logits), 0) : tf.scalar(0);
+      const c = tf.add(marginalCorrection(signals, scale), unused);
+      total = total ? tf.add(total, c) : c;
+    }
+    return total;
+  }
+
+  /** True when some site is summed out of the model (its guide logits are then set by posteriorOfMarginals). */
+  get hasMarginals(): boolean {
+    return this.marginalSites.length > 0;
+  }
+
+  /**
+   * The conditional posterior of each summed-out site, averaged over S draws of the fitted guide,
+   * as values for its guide-logits block (marginal.ts). No gradient.
+   */
+  posteriorOfMarginals(jo: JointOptions, flat: tf.Tensor): Map<string, Float32Array> {
+    const out = new Map<string, Float32Array>();
+    if (!this.marginalSites.length) return out;
+    const seed = this.rng.int();
+    tf.tidy(() => {
+      const views = blockViews(flat, jo.layout);
+      const j = evaluateJoint({ ...jo, rng: new Rng(seed), drawDiscrete: this.hardHook(new Map()) }, views);
+      for (const site of this.marginalSites) {
+        if (!j.discrete.some((d) => d.name === site)) continue;
+        const { signals, family } = this.marginalSignals(site, j, jo, views, seed);
+        out.set(site, posteriorLogits(family, signals).dataSync() as Float32Array);
+      }
+    });
+    return out;
+  }
+
+  /**
+   * The summed-out sites' names and the log density with them summed out, log p + log|J| per
+   * particle [S], for the Laplace start's mode search (init.ts); undefined without such sites.
+   */
+  marginalDensity(): MarginalDensity | undefined {
+    if (!this.marginalSites.length) return undefined;
+    return {
+      sites: new Set(this.marginalSites),
+      logDensity: (jo, flat) => {
+        // Nothing is random once u is given and the summed-out sites are fixed per pass.
+        const views = blockViews(flat, jo.layout);
+        const j = evaluateJoint({ ...jo, drawDiscrete: this.hardHook(new Map()) }, views);
+        const c = this.marginalTerms(j, jo, views, 0);
+        const d = tf.add(j.logp, j.logdet);
+        return c ? tf.add(d, c) : d;
+      },
+    };
+  }
+
+  /** The per-particle objective of one evaluation as the fit optimises it, [S] (summed-out sites at their exact marginal); no gradient wanted. */
+  particleObjective(jo: JointOptions, flat: tf.Tensor): { value: tf.Tensor; local?: tf.Tensor } {
+    const seed = this.rng.int();
+    const views = blockViews(flat, jo.layout);
+    const j = evaluateJoint({ ...jo, rng: new Rng(seed), drawDiscrete: this.hardHook(new Map()) }, views);
+    const c = this.marginalTerms(j, jo, views, seed);
+    const value = particleValue(j, this.mode);
+    if (!c) return { value, ...(j.local ? { local: j.local } : {}) };
+    // Summed-out sites are local to the plate when there is one: their part counts as local.
+    return { value: tf.add(value, c), ...(j.local ? { local: tf.add(j.local, c) } : {}) };
   }
 
   /** The relaxed-pass hook for one RELAX site: its events take σ(z/λ) or σ(z̃/λ) at the given logits. */
@@ -271,7 +390,8 @@ export class Estimators {
     // One cut of the flat vector serves every pass of the step.
     const views = blockViews(flat, jo.layout);
     const j = evaluateJoint({ ...jo, rng: new Rng(seed), drawDiscrete: this.hardHook(records) }, views);
-    const f = particleValue(j, this.mode);
+    const marginal = this.marginalTerms(j, jo, views, seed);
+    const f = marginal ? tf.add(particleValue(j, this.mode), marginal) : particleValue(j, this.mode);
     const value = tf.mean(f);
     let loss = tf.neg(value);
     const keep: tf.Tensor[] = [];
