@@ -9,6 +9,12 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+// `tilde check m.tilde | head`: a reader that closes the pipe early ends the output, not in a stack trace.
+process.stdout.on('error', (e) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
+
 const require = createRequire(import.meta.url);
 const bundle = fileURLToPath(new URL('../dist/cli/cli.js', import.meta.url));
 

@@ -128,4 +128,11 @@ describe('the installed command (bundled program)', () => {
       expect(b).toEqual(withoutTiming(plain.stdout));
     }, 120_000);
   }
+
+  it('ends quietly when the reader closes the pipe early (`tilde check … | head`)', () => {
+    // `true` exits before tilde has started, so every write of tilde's meets a closed pipe.
+    const r = spawnSync('bash', ['-c', `set -o pipefail; node '${bin}' check '${join(root, 'models', 'gmm.tilde')}' | true`], { cwd: root, encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+  }, 60_000);
 });
