@@ -43,14 +43,25 @@ const REF = {
   relax_toy: { tol: 0.25, ref: { theta: [0, 1] } },
 };
 
-// Per model: the accuracy run (both systems, same particles and lr; tilde stops by its own
+// Per row: the accuracy run (both systems, same particles and lr; tilde stops by its own
 // convergence rule unless told otherwise, WebPPL stops at the first multiple of 25 steps whose
 // error is within tol — an oracle stop in WebPPL's favour), and the extra rate-only run.
+// A row fits models/<model>.tilde (default: the row's name) with tilde, options `tilde`, and
+// <wppl>.wppl (default: the model's name) with WebPPL.
+const ROWS = {
+  // The mixture with its assignments summed out: tilde by `--estimator marginalize`, WebPPL by a
+  // hand-written factor(log Σ_k …) — what a user of either writes for a mixture.
+  gmm_summed: { model: 'gmm', wppl: 'gmm_summed', tilde: { estimator: 'marginalize' } },
+};
+const rowModel = (row) => ROWS[row]?.model ?? row;
+const rowWppl = (row) => ROWS[row]?.wppl ?? rowModel(row);
 const PLAN = {
   normal_normal: { acc: { particles: 8, lr: 0.05, cap: 3000 }, rate: { particles: 1, steps: 200, warm: 50 } },
   eight_schools: { acc: { particles: 8, lr: 0.05, cap: 3000 }, rate: { particles: 1, steps: 150, warm: 50 } },
   logistic_regression: { acc: { particles: 8, lr: 0.05, cap: 600 }, rate: { particles: 1, steps: 60, warm: 20 } },
-  gmm: { acc: { particles: 8, lr: 0.05, cap: 150, tildeSteps: 150 }, rate: { particles: 1, steps: 12, warm: 3 } },
+  // Explicit assignments under each system's automatic choice (tilde: RELAX; WebPPL: REINFORCE).
+  gmm: { acc: { particles: 8, lr: 0.05, cap: 2000, tildeSteps: 2000 }, rate: { particles: 1, steps: 40, warm: 10 } },
+  gmm_summed: { acc: { particles: 8, lr: 0.05, cap: 2000 }, rate: { particles: 1, steps: 150, warm: 50 } },
   // The toy's tilde fit runs its whole cap (its convergence rule cannot see θ): its wall time is an
   // upper bound on its time to θ ≤ 0.25. 2,500 steps: RELAX at lr 0.05 is at θ ≈ 0.25 by 2,000.
   relax_toy: { acc: { particles: 1, lr: 0.05, cap: 2500, tildeSteps: 2500, tildeTol: 0 }, rate: { particles: 8, steps: 200, warm: 50 } },
@@ -58,6 +69,7 @@ const PLAN = {
 // --gmm-cap N: longer GMM runs (both systems capped at N steps; tilde keeps its convergence rule).
 if (arg('gmm-cap')) Object.assign(PLAN.gmm.acc, { cap: Number(arg('gmm-cap')), tildeSteps: Number(arg('gmm-cap')) });
 const MODELS = (arg('models') ?? Object.keys(PLAN).join(',')).split(',');
+for (const m of MODELS) if (!PLAN[m]) throw new Error(`unknown row '${m}' (rows: ${Object.keys(PLAN).join(', ')})`);
 
 function error(model, mean) {
   const m = { ...mean };
@@ -81,16 +93,17 @@ function run(cmd, args) {
 }
 
 const tmp = mkdtempSync(join(tmpdir(), 'peers-'));
-function webppl(model, cfg, seed) {
+function webppl(row, cfg, seed) {
+  const model = rowModel(row);
   const data = JSON.parse(readFileSync(`${root}models/${model}.json`, 'utf8'));
   const full = { ...cfg, data, ref: REF[model].ref, tol: REF[model].tol };
-  const src = `var CFG = JSON.parse(${JSON.stringify(JSON.stringify(full))});\n` + readFileSync(`${here}${model}.wppl`, 'utf8') + readFileSync(`${here}driver.wppl`, 'utf8');
-  const file = join(tmp, `${model}.wppl`);
+  const src = `var CFG = JSON.parse(${JSON.stringify(JSON.stringify(full))});\n` + readFileSync(`${here}${rowWppl(row)}.wppl`, 'utf8') + readFileSync(`${here}driver.wppl`, 'utf8');
+  const file = join(tmp, `${rowWppl(row)}.wppl`);
   writeFileSync(file, src);
   return run(process.execPath, [`${root}node_modules/webppl/webppl`, file, '--random-seed', String(seed)]);
 }
-function tilde(model, cfg, seed) {
-  return run(process.execPath, [`${here}tilde-fit.mjs`, JSON.stringify({ model, seed, ...cfg })]);
+function tilde(row, cfg, seed) {
+  return run(process.execPath, [`${here}tilde-fit.mjs`, JSON.stringify({ model: rowModel(row), seed, ...ROWS[row]?.tilde, ...cfg })]);
 }
 
 // --table FILE: print the table of a saved run and stop.
@@ -121,7 +134,7 @@ for (let rep = 1; rep <= REPS; rep++) {
     const order = rep % 2 === 1 ? ['tilde', 'webppl'] : ['webppl', 'tilde'];
     for (const sys of order) {
       const r = jobs[sys]();
-      r.acc.err = error(model, r.acc.mean);
+      r.acc.err = error(rowModel(model), r.acc.mean);
       results.push({ rep, model, sys, ...r });
       save();
       console.error(`rep ${rep} ${model} ${sys}: acc wall ${r.acc.wall.toFixed(1)} s, ${r.acc.steps} steps, err ${r.acc.err.toFixed(3)}; ${(1000 / r.acc.steadyMsPerStep).toFixed(1)} / ${(1000 / r.rate.steadyMsPerStep).toFixed(1)} steps/s`);
@@ -150,10 +163,10 @@ export function table(results) {
     };
     line(`steps/s, ${p.acc.particles} particle${p.acc.particles > 1 ? 's' : ''}`, (r) => 1000 / r.acc.steadyMsPerStep);
     line(`steps/s, ${p.rate.particles} particle${p.rate.particles > 1 ? 's' : ''}`, (r) => 1000 / r.rate.steadyMsPerStep);
-    line(`process wall s, start-up included (stop at error ≤ ${REF[model].tol} or the cap)`, (r) => r.acc.wall);
+    line(`process wall s, start-up included (stop at error ≤ ${REF[rowModel(model)].tol} or the cap)`, (r) => r.acc.wall);
     line('steps taken', (r) => r.acc.steps, 0);
     line('final error (sd units; θ for relax_toy)', (r) => r.acc.err, 3);
-    rows.push(`| ${model} | runs within tol (tilde / WebPPL) | ${pair.filter(([a]) => a.acc.err <= REF[model].tol).length}/${pair.length} | ${pair.filter(([, b]) => b.acc.err <= REF[model].tol).length}/${pair.length} | |`);
+    rows.push(`| ${model} | runs within tol (tilde / WebPPL) | ${pair.filter(([a]) => a.acc.err <= REF[rowModel(model)].tol).length}/${pair.length} | ${pair.filter(([, b]) => b.acc.err <= REF[rowModel(model)].tol).length}/${pair.length} | |`);
   }
   return rows.join('\n') + `\n\n(${cpus().length} × ${cpus()[0]?.model}; medians over repetitions, min–max in brackets)`;
 }
