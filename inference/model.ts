@@ -225,8 +225,13 @@ export class Model {
       const random = initialValues(layout, s, { rng: rng.split('init'), paramInits: evaluateInits(s), initScale: 0.1 });
       const mode = this.program.mode === 'optimisation' ? 'optimisation' : 'inference';
       const est = new Estimators(this.program, plan, mode, o.particles, rng.split('estimators'), estimatorOptions(options));
+      const globalSums = plate ? est.globalMarginals(plate.plate) : [];
       let start: ReturnType<typeof chooseInit>;
       try {
+        if (B !== undefined && globalSums.length) {
+          const sym = this.program.symbols.get(globalSums[0]!)!;
+          throw new RangeError(`fit option batchSize: '${globalSums[0]}' (${this.program.file}:${sym.span.start.line}:${sym.span.start.column}) is summed out over all of plate '${plate!.plate}', which a minibatch sees only part of; fit without batchSize`);
+        }
         start = chooseInit(o.init, s, layout, random, { minibatch: B !== undefined, marginal: est.marginalDensity() });
       } catch (e) {
         est.dispose();
@@ -266,7 +271,8 @@ export class Model {
           try {
             // A summed-out site's part is its exact marginal, as in the trace.
             const objective = est.hasMarginals ? (jo: JointOptions, f: tf.Tensor) => est.particleObjective(jo, f) : undefined;
-            full = fullElbo({ setup: s, layout, plate, S: o.particles, rng: rng.split('full-elbo'), chunk: Math.max(B ?? 0, FULL_ELBO_CHUNK), objective }, flatT);
+            // A site summed out over the whole plate needs all of it at once: no chunks then.
+            full = fullElbo({ setup: s, layout, plate: globalSums.length ? undefined : plate, S: o.particles, rng: rng.split('full-elbo'), chunk: Math.max(B ?? 0, FULL_ELBO_CHUNK), objective }, flatT);
           } finally {
             flatT.dispose();
           }

@@ -259,8 +259,7 @@ export class Estimators {
     const sp = this.signals.get(site)!;
     const draw = j.discrete.find((d) => d.name === site)!;
     const family = draw.site.family.name;
-    const q = draw.logits ?? tf.zeros([1]);
-    const K = supportSize(family, q);
+    const K = supportSize(family, draw.logits!);
     const others = this.hardHook(new Map());
     const signals = [siteSignal(this.program, sp, j, this.mode)];
     for (let k = 1; k < K; k++) {
@@ -274,20 +273,37 @@ export class Estimators {
     return { signals, family, scale: draw.scale };
   }
 
-  /** Per particle, what the summed-out sites add to the particle value of the hard pass: the collapsed ELBO's difference, [S]. */
-  private marginalTerms(j: Joint, jo: JointOptions, views: BlockViews, seed: number): tf.Tensor | undefined {
+  /**
+   * Per particle, what the summed-out sites add to the particle value of the hard pass (the
+   * collapsed ELBO's difference), [S]; `local`, the part of it from sites local to a batch's plate.
+   */
+  private marginalTerms(j: Joint, jo: JointOptions, views: BlockViews, seed: number): { total: tf.Tensor; local?: tf.Tensor } | undefined {
     let total: tf.Tensor | undefined;
+    let local: tf.Tensor | undefined;
     for (const site of this.marginalSites) {
       const draw = j.discrete.find((d) => d.name === site);
       if (!draw) continue;
       const { signals, scale } = this.marginalSignals(site, j, jo, views, seed);
       // The site's guide logits enter with weight zero: they are set after the fit, and this keeps
       // the parameters connected to the loss when nothing else is (an all-discrete model).
-      const unused = draw.logits ? tf.mul(tf.sum(draw.logits), 0) : tf.scalar(0);
+      const unused = tf.mul(tf.sum(draw.logits!), 0);
       const c = tf.add(marginalCorrection(signals, scale), unused);
       total = total ? tf.add(total, c) : c;
+      // Unweighted, as the joint's own local part (full-data chunks add those up).
+      if (jo.batch?.local.has(site)) {
+        const lc = marginalCorrection(signals, 1);
+        local = local ? tf.add(local, lc) : lc;
+      }
     }
-    return total;
+    return total && { total, ...(local ? { local } : {}) };
+  }
+
+  /**
+   * Summed-out sites that do not lie along `plate`: their sum runs over the whole data, so a
+   * minibatch or a chunk of the plate cannot compute it (log Σ_k of a scaled part is biased).
+   */
+  globalMarginals(plate: string): string[] {
+    return this.marginalSites.filter((s) => this.signals.get(s)!.plate?.name !== plate);
   }
 
   /** True when some site is summed out of the model (its guide logits are then set by posteriorOfMarginals). */
@@ -326,10 +342,10 @@ export class Estimators {
       logDensity: (jo, flat) => {
         // Nothing is random once u is given and the summed-out sites are fixed per pass.
         const views = blockViews(flat, jo.layout);
-        const j = evaluateJoint({ ...jo, drawDiscrete: this.hardHook(new Map()) }, views);
+        const j = evaluateJoint({ ...jo, rng: new Rng(0), drawDiscrete: this.hardHook(new Map()) }, views);
         const c = this.marginalTerms(j, jo, views, 0);
         const d = tf.add(j.logp, j.logdet);
-        return c ? tf.add(d, c) : d;
+        return c ? tf.add(d, c.total) : d;
       },
     };
   }
@@ -342,8 +358,8 @@ export class Estimators {
     const c = this.marginalTerms(j, jo, views, seed);
     const value = particleValue(j, this.mode);
     if (!c) return { value, ...(j.local ? { local: j.local } : {}) };
-    // Summed-out sites are local to the plate when there is one: their part counts as local.
-    return { value: tf.add(value, c), ...(j.local ? { local: tf.add(j.local, c) } : {}) };
+    const local = j.local && c.local ? tf.add(j.local, c.local) : j.local;
+    return { value: tf.add(value, c.total), ...(local ? { local } : {}) };
   }
 
   /** The relaxed-pass hook for one RELAX site: its events take σ(z/λ) or σ(z̃/λ) at the given logits. */
@@ -391,7 +407,7 @@ export class Estimators {
     const views = blockViews(flat, jo.layout);
     const j = evaluateJoint({ ...jo, rng: new Rng(seed), drawDiscrete: this.hardHook(records) }, views);
     const marginal = this.marginalTerms(j, jo, views, seed);
-    const f = marginal ? tf.add(particleValue(j, this.mode), marginal) : particleValue(j, this.mode);
+    const f = marginal ? tf.add(particleValue(j, this.mode), marginal.total) : particleValue(j, this.mode);
     const value = tf.mean(f);
     let loss = tf.neg(value);
     const keep: tf.Tensor[] = [];

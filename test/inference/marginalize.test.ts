@@ -106,7 +106,7 @@ describe('marginalize', () => {
     const model = compile(readFileSync(new URL('gmm.tilde', root), 'utf8'), { file: 'gmm.tilde' });
     const data = JSON.parse(readFileSync(new URL('gmm.json', root), 'utf8'));
     const fit = await model.fit({ data, estimator: 'marginalize', seed: 1 });
-    expect(fit.diagnostics.init.used).toBe('laplace');
+    expect(fit.diagnostics.init?.used).toBe('laplace');
     const s = fit.summary();
     const [lo, hi] = [s['locs[0]']!, s['locs[1]']!].sort((a, b) => a.mean - b.mean);
     // The model file's random-walk Metropolis reference (z summed out), in reference sds.
@@ -137,6 +137,18 @@ describe('marginalize', () => {
     expect(Math.abs(exact * (3 / 8) - exact)).toBeGreaterThan(20 * se);
     expect(fit.diagnostics.fullElbo).toBeCloseTo(exact, 4);
   }, TIMEOUT);
+
+  it('sums a global site out over the whole plate, and refuses minibatches of it', async () => {
+    // One w for all points: log Σ_w p(w) Π_n N(x_n; 2w, 1), which no part of the data can give.
+    const model = compile('plate N\ndata x: real[N]\nw ~ Bernoulli(0.3) @marginalize\nx ~ Normal(2 * w, 1)\n', { file: 'w.tilde' });
+    const a = Math.log(0.3) + x.reduce((t, xn) => t + logN(xn, 2), 0);
+    const b = Math.log(0.7) + x.reduce((t, xn) => t + logN(xn, 0), 0);
+    const exact = Math.max(a, b) + Math.log1p(Math.exp(-Math.abs(a - b)));
+    const fit = await model.fit({ data: { x }, steps: 2, evalEvery: 1, backend: 'cpu' });
+    for (const e of fit.elboTrace) expect(e).toBeCloseTo(exact, 3);
+    expect(fit.diagnostics.fullElbo).toBeCloseTo(exact, 3);
+    await expect(model.fit({ data: { x }, batchSize: 2, steps: 2 })).rejects.toThrow(/batchSize: 'w' \(w\.tilde:3:1\) is summed out over all of plate 'N'/);
+  });
 
   it('is deterministic in the seed', async () => {
     const model = compile('plate N\ndata x: real[N]\nmu ~ Normal(0, 1)\nz: int[N] ~ Bernoulli(0.3) @marginalize\nx ~ Normal(mu + 2 * z, 1)\n');
