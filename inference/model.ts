@@ -324,7 +324,8 @@ function setMarginalPosteriors(est: Estimators, jo: JointOptions, layout: Layout
   try {
     for (const [site, logits] of est.posteriorOfMarginals({ ...jo, S: draws }, flatT)) {
       const b = layout.blocks.get(`q:logits:${site}`);
-      if (b && b.size === logits.length) flat.set(logits, b.offset);
+      if (!b || b.size !== logits.length) throw new Error(`internal: the guide block of '${site}' does not fit its posterior (${b?.size} vs ${logits.length} values)`);
+      flat.set(logits, b.offset);
     }
   } finally {
     flatT.dispose();

@@ -27,15 +27,14 @@ export function supportSize(family: string, logits: tf.Tensor): number {
 }
 
 /**
- * Per particle, Σ over entries of (log Σ_k exp f_k − f_0), weighted by `scale` (N/B under a
- * minibatch): what turns the particle value of the pass at z = 0 into the collapsed ELBO.
+ * Per particle, Σ over entries of (log Σ_k exp f_k − f_0), unweighted (a minibatch's N/B is the
+ * caller's): what turns the particle value of the pass at z = 0 into the collapsed ELBO.
  * `signals[k]` is the site's signal (its dependents' log-densities) at z = k, [S] or [S, n].
  */
-export function marginalCorrection(signals: tf.Tensor[], scale: number): tf.Tensor {
+export function marginalCorrection(signals: tf.Tensor[]): tf.Tensor {
   const lse = ops.logSumExp(tf.stack(signals, 0), 0);
   const perEntry = tf.sub(lse, signals[0]!);
-  const perParticle = perEntry.rank > 1 ? tf.sum(perEntry, 1) : perEntry;
-  return scale === 1 ? perParticle : tf.mul(perParticle, scale);
+  return perEntry.rank > 1 ? tf.sum(perEntry, 1) : perEntry;
 }
 
 /**
@@ -58,7 +57,7 @@ export function posteriorLogits(family: string, signals: tf.Tensor[]): tf.Tensor
  * term its value reaches must be an observation or its own prior, and no other discrete latent
  * may share those terms (its estimator would see them at a fixed z).
  */
-export function whyNotMarginal(program: CheckedProgram, sp: SignalPlan, others: Map<string, SignalPlan>): string | undefined {
+export function whyNotMarginal(program: CheckedProgram, sp: SignalPlan, all: Map<string, SignalPlan>): string | undefined {
   const site = sp.site;
   const sym = (name: string) => program.symbols.get(name);
   const at = (name: string) => {
@@ -71,7 +70,7 @@ export function whyNotMarginal(program: CheckedProgram, sp: SignalPlan, others: 
     const s = sym(name);
     if (s && !(s.kind === 'data' && s.observed)) return `its value decides the distribution of the latent '${name}'${at(name)}; sum that one out too or use @enumerate`;
   }
-  for (const [other, op] of others) {
+  for (const [other, op] of all) {
     if (other === site) continue;
     const shared = [...sp.dependents].find((n) => n !== site && op.dependents.has(n));
     if (shared) return `the term of '${shared}'${at(shared)} also depends on the discrete latent '${other}', so the two must be summed out together, which is not implemented`;

@@ -120,8 +120,7 @@ export class Estimators {
     if (entry?.scope === 'guide') {
       throw new Error(`'${site}'${at}: marginalize sums it out of the model, so its site in the guide block (${this.program.file}:${entry.span.start.line}:${entry.span.start.column}) would never be used; remove that site, or use @enumerate`);
     }
-    const others = new Map([...this.signals].filter(([s]) => s !== site));
-    const why = whyNotMarginal(this.program, this.signals.get(site)!, others);
+    const why = whyNotMarginal(this.program, this.signals.get(site)!, this.signals);
     if (why) throw new Error(`'${site}'${at}: marginalize cannot sum it out: ${why}`);
   }
 
@@ -183,7 +182,7 @@ export class Estimators {
     if (!draw?.logits) return tf.scalar(0);
     const family = relaxFamily(draw.site.family.name);
     const logits = draw.logits;
-    const K = family === 'Bernoulli' ? 2 : logits.shape[logits.rank - 1]!;
+    const K = supportSize(family, logits);
     const sampled = siteSignal(this.program, sp, { ...j, discrete: j.discrete.map((d) => ({ ...d, logq: ops.detach(d.logq) })) }, this.mode);
     let expected: tf.Tensor = tf.zerosLike(sampled);
     // Other discrete sites take the hard pass's values (RELAX's own noise, a summed-out site's 0).
@@ -287,13 +286,11 @@ export class Estimators {
       // The site's guide logits enter with weight zero: they are set after the fit, and this keeps
       // the parameters connected to the loss when nothing else is (an all-discrete model).
       const unused = tf.mul(tf.sum(draw.logits!), 0);
-      const c = tf.add(marginalCorrection(signals, scale), unused);
+      const unweighted = marginalCorrection(signals);
+      const c = tf.add(scale === 1 ? unweighted : tf.mul(unweighted, scale), unused);
       total = total ? tf.add(total, c) : c;
       // Unweighted, as the joint's own local part (full-data chunks add those up).
-      if (jo.batch?.local.has(site)) {
-        const lc = marginalCorrection(signals, 1);
-        local = local ? tf.add(local, lc) : lc;
-      }
+      if (jo.batch?.local.has(site)) local = local ? tf.add(local, unweighted) : unweighted;
     }
     return total && { total, ...(local ? { local } : {}) };
   }
