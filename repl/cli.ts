@@ -118,7 +118,7 @@ export function buildProgram(io: Io): Command {
     .option('--lr <x>', 'learning rate', numArg('--lr'))
     .option('--seed <n>', 'random seed', intArg('--seed'))
     .addOption(new Option('--guide <kind>', 'automatic guide').choices(['meanfield', 'fullrank']))
-    .addOption(new Option('--init <kind>', "where the automatic guide starts: laplace (the posterior mode, Laplace covariance), random (Stan's U(-2, 2)), auto (laplace when every latent is continuous and there are at most 100)").choices(['auto', 'laplace', 'random']))
+    .addOption(new Option('--init <kind>', "where the automatic guide starts: laplace (the posterior mode, Laplace covariance), random (Stan's U(-2, 2)), auto (laplace when every latent is continuous, or discrete and summable out, and there are at most 100 continuous scalars)").choices(['auto', 'laplace', 'random']))
     .addOption(new Option('--optimizer <name>', 'optimiser').choices(['adam', 'sgd', 'rmsprop']))
     .addOption(new Option('--backend <name>', 'tfjs backend (default: fastest available; env TILDE_BACKEND)').choices(['auto', 'tensorflow', 'wasm', 'cpu', 'webgl']))
     .option('--draws <n>', 'posterior draws for the summary', intArg('--draws'))
