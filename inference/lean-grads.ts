@@ -48,9 +48,9 @@ let registered = false;
 /** tfjs's own gradient configs that these replaced (tests compare against them). */
 export const replacedGradients = new Map<string, tf.GradConfig>();
 
-const LEAN = ['Add', 'Sub', 'Multiply', 'RealDiv', 'Square', 'Log', 'Sqrt'];
+const LEAN = ['Add', 'Sub', 'Multiply', 'RealDiv', 'Square', 'Log', 'Sqrt', 'Cast', 'Identity'];
 
-/** Re-registers the gradients of Add, Sub, Multiply, RealDiv, Square, Log and Sqrt (idempotent). */
+/** Re-registers the gradients of Add, Sub, Multiply, RealDiv, Square, Log, Sqrt, Cast and Identity (idempotent). */
 export function registerLeanGradients(): void {
   if (registered) return;
   registered = true;
@@ -138,4 +138,8 @@ export function registerLeanGradients(): void {
       return { x: () => tf.div(dy as T, tf.mul(tf.sqrt(f32(x)), 2)) };
     },
   });
+  // tfjs: dy.clone() and cast(dy, 'float32'), a kernel each for a float32 dy.
+  for (const kernelName of ['Cast', 'Identity']) {
+    tf.registerGradient({ kernelName, gradFunc: (dy) => ({ x: () => ((dy as T).dtype === 'float32' ? alias(dy as T) : tf.cast(dy as T, 'float32')) }) });
+  }
 }

@@ -15,7 +15,7 @@
 // differentiated value (their gradients throw), floorDiv (wrong gradient).
 import { tf } from './backend.js';
 import { registerMatMulGradient } from './matmul-grad.js';
-import { alias, installSharedTapeSaves } from './tape-save.js';
+import { alias, installSharedTapeSaves, untaped } from './tape-save.js';
 import { registerLeanGradients } from './lean-grads.js';
 
 type T = tf.Tensor;
@@ -91,11 +91,22 @@ function unary(value: (x: T) => T, derivative: (x: T) => T): (x: T) => T {
 /**
  * The identity whose gradient is zero: the one stop-gradient of the engine
  * (tfjs has none, issues #967 and #7438). Use it for every factor a surrogate
- * loss holds constant. Higher derivatives through it are zero as well.
+ * loss holds constant. Higher derivatives through it are zero as well. A handle
+ * on x's buffer made off the tape: no kernel, and the ops that computed x drop
+ * out of the backward pass unless something else uses them (a zero-gradient
+ * custom op kept them in it, each sending zeros back).
  */
-const detachOp = custom(1, ([x]) => ({ value: alias(x!), gradFunc: (dy) => tf.zerosLike(dy) }));
 export function detach(x: T): T {
-  return detachOp(x);
+  return untaped(() => alias(x));
+}
+
+/**
+ * A support mask or index, computed off the tape: piecewise constant, so its gradient is zero, and
+ * on the tape each comparison and each where() it feeds would send zeros back (a Select's condition
+ * gradient alone is two kernels).
+ */
+export function constant<R>(f: () => R): R {
+  return untaped(f);
 }
 
 export const exp: (x: T) => T = unary(tf.exp, (x) => exp(x));
@@ -188,8 +199,10 @@ function normAxis(x: T, axis: number): number {
  */
 export function logSumExp(x: T, axis: number | number[] = -1, keepDims = false): T {
   const axes = (Array.isArray(axis) ? axis : [axis]).map((a) => normAxis(x, a));
-  const rawMax = tf.max(x, axes, true);
-  const shift = detach(tf.where(tf.isFinite(rawMax), rawMax, tf.zerosLike(rawMax)));
+  const shift = untaped(() => {
+    const rawMax = tf.max(x, axes, true);
+    return tf.where(tf.isFinite(rawMax), rawMax, tf.zerosLike(rawMax));
+  });
   const out = tf.add(log(tf.sum(exp(tf.sub(x, shift)), axes, true)), shift);
   return keepDims ? out : tf.squeeze(out, axes);
 }

@@ -9,7 +9,7 @@
 // 1 and 2 (where the value is ~0), only an absolute accuracy of ~1e-6 is
 // meaningful; elsewhere the relative error is below 1e-5.
 import { tf } from './backend.js';
-import { log, log1p, softplus } from './ops.js';
+import { constant, log, log1p, softplus } from './ops.js';
 
 type T = tf.Tensor;
 
@@ -79,6 +79,6 @@ export function logit(p: T): T {
 export function logAddExp(a: T, b: T): T {
   const m = tf.maximum(a, b);
   const d = tf.sub(a, b);
-  const gap = tf.where(tf.isNaN(d), tf.zerosLike(d), tf.abs(d));
+  const gap = tf.where(constant(() => tf.isNaN(d)), tf.zerosLike(d), tf.abs(d));
   return tf.add(m, softplus(tf.neg(gap)));
 }

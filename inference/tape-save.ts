@@ -17,7 +17,7 @@ import { tf } from './backend.js';
 interface EngineInternals {
   backendName: string;
   backend: { incRef?: (dataId: object) => void };
-  state: { tensorInfo: Map<object, { backend: unknown }>; activeScope: { name: string }; gradientDepth: number };
+  state: { tensorInfo: Map<object, { backend: unknown }>; activeScope: { name: string }; gradientDepth: number; kernelDepth: number };
   isTapeOn(): boolean;
   nextTensorId(): number;
   incRef(t: tf.Tensor, backend: unknown): void;
@@ -51,6 +51,22 @@ function share<R extends tf.Tensor>(t: R, record: boolean): R {
 /** t as a new tensor without a kernel: what tf.clone gives (recorded while a tape records), for free. */
 export function alias<R extends tf.Tensor>(t: R): R {
   return share(t, engine().isTapeOn());
+}
+
+/**
+ * f's kernels run with the tape off, as tfjs runs a kernel's own inner ops: nothing is recorded
+ * or saved, so what f returns is a constant to every gradient, at any order. A value held constant
+ * this way also takes the ops that made it out of every backward pass, where a zero-gradient op on
+ * the tape would still send zeros back through each of them.
+ */
+export function untaped<R>(f: () => R): R {
+  const s = engine().state;
+  s.kernelDepth++;
+  try {
+    return f();
+  } finally {
+    s.kernelDepth--;
+  }
 }
 
 let installed = false;

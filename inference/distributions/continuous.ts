@@ -1,6 +1,6 @@
 // Location-scale and other continuous families with closed-form samplers.
 import { tf } from '../backend.js';
-import { abs, log, log1p, exp, square } from '../ops.js';
+import { abs, constant, log, log1p, exp, square } from '../ops.js';
 import { lgamma } from '../special.js';
 import { expand, LOG_2PI, openUniform, param, restrict, standardGamma, subSeed } from './common.js';
 import type { Distribution, Params } from './types.js';
@@ -51,7 +51,7 @@ export function halfNormal(params: Params): Distribution {
     logProb(x) {
       const scale = param(params, 'scale', f);
       const lp = tf.sub(tf.mul(-0.5, square(tf.div(x, scale))), tf.add(log(scale), 0.5 * LOG_2PI - Math.LN2));
-      return restrict(tf.greaterEqual(x, 0), lp);
+      return restrict(constant(() => tf.greaterEqual(x, 0)), lp);
     },
     sample: rsample,
     rsample,
@@ -86,7 +86,7 @@ export function halfCauchy(params: Params): Distribution {
     logProb(x) {
       const scale = param(params, 'scale', f);
       const lp = tf.neg(tf.add(tf.add(log(scale), Math.log(Math.PI / 2)), log1p(square(tf.div(x, scale)))));
-      return restrict(tf.greaterEqual(x, 0), lp);
+      return restrict(constant(() => tf.greaterEqual(x, 0)), lp);
     },
     sample: rsample,
     rsample,
@@ -155,7 +155,7 @@ export function logNormal(params: Params): Distribution {
     family: f,
     logProb(x) {
       const scale = param(params, 'scale', f);
-      const positive = tf.greater(x, 0);
+      const positive = constant(() => tf.greater(x, 0));
       const logX = log(tf.where(positive, x, tf.onesLike(x)));
       const z = tf.div(tf.sub(logX, param(params, 'loc', f)), scale);
       const lp = tf.sub(tf.mul(-0.5, square(z)), tf.add(tf.add(log(scale), logX), 0.5 * LOG_2PI));
@@ -175,7 +175,7 @@ export function exponential(params: Params): Distribution {
     family: f,
     logProb(x) {
       const rate = param(params, 'rate', f);
-      return restrict(tf.greaterEqual(x, 0), tf.sub(log(rate), tf.mul(rate, x)));
+      return restrict(constant(() => tf.greaterEqual(x, 0)), tf.sub(log(rate), tf.mul(rate, x)));
     },
     sample: rsample,
     rsample,
@@ -195,7 +195,7 @@ export function uniform(params: Params): Distribution {
     logProb(x) {
       const low = param(params, 'low', f);
       const high = param(params, 'high', f);
-      const inside = tf.logicalAnd(tf.greaterEqual(x, low), tf.lessEqual(x, high));
+      const inside = constant(() => tf.logicalAnd(tf.greaterEqual(x, low), tf.lessEqual(x, high)));
       const lp = tf.add(tf.neg(log(tf.sub(high, low))), tf.zerosLike(x));
       return restrict(inside, lp);
     },

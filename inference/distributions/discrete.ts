@@ -2,7 +2,7 @@
 // log-masses are smooth in x so that they also score relaxed draws; Poisson
 // and Geometric are not relaxable and give −∞ off the integers.
 import { tf } from '../backend.js';
-import { exp, log, log1p, logSigmoid, logSoftmax, sigmoid, softplus } from '../ops.js';
+import { constant, exp, log, log1p, logSigmoid, logSoftmax, sigmoid, softplus } from '../ops.js';
 import { lgamma } from '../special.js';
 import { binomialDraw, poissonDraw } from './counts.js';
 import { broadcastShapes, expand, isInteger, oneOf, openUniform, param, restrict } from './common.js';
@@ -31,7 +31,7 @@ export function bernoulli(params: Params): Distribution {
       const o = logOdds(params, f);
       // Logit form x·ℓ − softplus(ℓ) (RELAX.md §1.4); both forms are linear in x.
       const lp = o.logits !== undefined ? tf.sub(tf.mul(x, o.logits), softplus(o.logits)) : tf.add(tf.mul(x, o.logP), tf.mul(tf.sub(1, x), o.logQ));
-      return restrict(tf.logicalAnd(tf.greaterEqual(x, 0), tf.lessEqual(x, 1)), lp);
+      return restrict(constant(() => tf.logicalAnd(tf.greaterEqual(x, 0), tf.lessEqual(x, 1))), lp);
     },
     sample(shape, seed) {
       const p = expand(logOdds(params, f).probs, shape);
@@ -54,8 +54,8 @@ export function categorical(params: Params): CategoricalDistribution {
     logProb(x) {
       const logP = logProbsOf(params, f);
       const k = logP.shape[logP.rank - 1]!;
-      const inside = tf.logicalAnd(tf.logicalAnd(tf.greaterEqual(x, 0), tf.less(x, k)), isInteger(x));
-      const oneHot = tf.oneHot(tf.cast(tf.where(inside, x, tf.zerosLike(x)), 'int32'), k);
+      const inside = constant(() => tf.logicalAnd(tf.logicalAnd(tf.greaterEqual(x, 0), tf.less(x, k)), isInteger(x)));
+      const oneHot = constant(() => tf.oneHot(tf.cast(tf.where(inside, x, tf.zerosLike(x)), 'int32'), k));
       return restrict(inside, tf.sum(tf.mul(oneHot, logP), -1));
     },
     logProbOneHot: (x) => tf.sum(tf.mul(x, logProbsOf(params, f)), -1),
@@ -91,7 +91,7 @@ export function binomial(params: Params): Distribution {
     logProb(x) {
       const n = param(params, 'total_count', f);
       const o = logOdds(params, f);
-      const inside = tf.logicalAnd(tf.greaterEqual(x, 0), tf.lessEqual(x, n));
+      const inside = constant(() => tf.logicalAnd(tf.greaterEqual(x, 0), tf.lessEqual(x, n)));
       // Clamped so that the lgamma arguments stay positive where the result is masked.
       const xc = tf.clipByValue(tf.where(inside, x, tf.zerosLike(x)), 0, Infinity);
       const rest = tf.maximum(tf.sub(n, xc), 0);
@@ -115,7 +115,7 @@ export function poisson(params: Params): Distribution {
     family: f,
     logProb(x) {
       const rate = param(params, 'rate', f);
-      const inside = tf.logicalAnd(tf.greaterEqual(x, 0), isInteger(x));
+      const inside = constant(() => tf.logicalAnd(tf.greaterEqual(x, 0), isInteger(x)));
       const xc = tf.where(inside, x, tf.zerosLike(x));
       return restrict(inside, tf.sub(tf.sub(tf.mul(xc, log(rate)), rate), lgamma(tf.add(xc, 1))));
     },
@@ -130,7 +130,7 @@ export function geometric(params: Params): Distribution {
     family: f,
     logProb(x) {
       const p = param(params, 'probs', f);
-      const inside = tf.logicalAnd(tf.greaterEqual(x, 0), isInteger(x));
+      const inside = constant(() => tf.logicalAnd(tf.greaterEqual(x, 0), isInteger(x)));
       const xc = tf.where(inside, x, tf.zerosLike(x));
       return restrict(inside, tf.add(log(p), tf.mul(xc, log1p(tf.neg(p)))));
     },

@@ -1,6 +1,6 @@
 // Families whose draws come from gamma variates (no cheap pathwise sampler).
 import { tf } from '../backend.js';
-import { log, log1p } from '../ops.js';
+import { constant, log, log1p } from '../ops.js';
 import { lgamma, logBeta } from '../special.js';
 import { tidy } from './continuous.js';
 import { expand, param, restrict, standardGamma, subSeed } from './common.js';
@@ -20,7 +20,7 @@ export function gamma(params: Params): Distribution {
     logProb(x) {
       const shape = param(params, 'shape', f);
       const rate = param(params, 'rate', f);
-      const positive = tf.greater(x, 0);
+      const positive = constant(() => tf.greater(x, 0));
       const logX = safeLog(x, positive);
       const lp = tf.sub(tf.add(tf.mul(shape, log(rate)), tf.mul(tf.sub(shape, 1), logX)), tf.add(lgamma(shape), tf.mul(rate, x)));
       return restrict(positive, lp);
@@ -37,7 +37,7 @@ export function inverseGamma(params: Params): Distribution {
     logProb(x) {
       const shape = param(params, 'shape', f);
       const scale = param(params, 'scale', f);
-      const positive = tf.greater(x, 0);
+      const positive = constant(() => tf.greater(x, 0));
       const logX = safeLog(x, positive);
       const safeX = tf.where(positive, x, tf.onesLike(x));
       const lp = tf.sub(tf.mul(shape, log(scale)), tf.add(tf.add(lgamma(shape), tf.mul(tf.add(shape, 1), logX)), tf.div(scale, safeX)));
@@ -60,7 +60,7 @@ export function beta(params: Params): Distribution {
     logProb(x) {
       const a = param(params, 'a', f);
       const b = param(params, 'b', f);
-      const inside = tf.logicalAnd(tf.greater(x, 0), tf.less(x, 1));
+      const inside = constant(() => tf.logicalAnd(tf.greater(x, 0), tf.less(x, 1)));
       const safeX = tf.where(inside, x, tf.fill(x.shape, 0.5));
       const lp = tf.sub(tf.add(tf.mul(tf.sub(a, 1), log(safeX)), tf.mul(tf.sub(b, 1), log1p(tf.neg(safeX)))), logBeta(a, b));
       return restrict(inside, lp);
@@ -84,8 +84,8 @@ export function dirichlet(params: Params): Distribution {
     logProb(x) {
       const alpha = param(params, 'concentration', f);
       // min rather than tf.all: All has no gradient, and x is differentiated under ADVI.
-      const inside = tf.greater(tf.min(x, -1), 0);
-      const logX = safeLog(x, tf.greater(x, 0));
+      const inside = constant(() => tf.greater(tf.min(x, -1), 0));
+      const logX = safeLog(x, constant(() => tf.greater(x, 0)));
       const norm = tf.sub(lgamma(tf.sum(alpha, -1)), tf.sum(lgamma(alpha), -1));
       const lp = tf.add(tf.sum(tf.mul(tf.sub(alpha, 1), logX), -1), norm);
       return restrict(inside, lp);

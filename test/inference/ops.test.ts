@@ -132,16 +132,29 @@ describe('mixed path: d²/dx² of sin(x)·op(x) keeps the term through op', () =
 });
 
 describe('detach', () => {
-  it('passes the value through and has a zero derivative', () => {
-    const [v, d1, d2] = derivatives((x) => ops.detach(tf.mul(x, x)), 3);
-    expect(v).toBe(9);
-    expect(d1).toBe(0);
-    expect(d2).toBe(0);
+  it('passes the value through and has zero derivatives: f = x²/2 + detach(x²)·x', () => {
+    // Without detach f′ = x + 3x² = 30 and f″ = 1 + 6x = 19 at 3.
+    const [v, d1, d2] = derivatives((x) => tf.add(tf.div(tf.square(x), 2), tf.mul(ops.detach(tf.square(x)), x)), 3);
+    expect(v).toBe(31.5);
+    expect(d1).toBe(12);
+    expect(d2).toBe(1);
   });
 
-  it('holds a factor constant: d/dx [detach(x²)·x] = x²', () => {
-    const [, d1] = derivatives((x) => tf.mul(ops.detach(tf.square(x)), x), 3);
-    expect(d1).toBe(9);
+  it('holds a factor constant at second order: f = detach(x²)·x + x³/3', () => {
+    const [, d1, d2] = derivatives((x) => tf.add(tf.mul(ops.detach(tf.square(x)), x), tf.div(tf.pow(x, 3), 3)), 3);
+    expect(d1).toBeCloseTo(18, 4);
+    expect(d2).toBeCloseTo(6, 4);
+  });
+
+  it('takes the ops that made a detached value out of the backward pass', async () => {
+    const x = tf.tensor1d([0.3, -1.2, 2]);
+    const c = tf.tidy(() => tf.exp(tf.sin(tf.square(x))));
+    const kernels = async (f: (x: T) => T) => (await tf.profile(() => tf.tidy(() => tf.grad(f)(x)))).kernels.length;
+    const detached = await kernels((v) => tf.sum(tf.mul(v, ops.detach(tf.exp(tf.sin(tf.square(v)))))));
+    const constantFactor = await kernels((v) => tf.sum(tf.mul(v, c)));
+    // The same backward pass; only the three forward kernels that computed the factor differ.
+    expect(detached - constantFactor).toBe(3);
+    tf.dispose([x, c]);
   });
 });
 

@@ -17,10 +17,10 @@ const values = (shape: number[]) => Array.from({ length: shape.reduce((a, b) => 
 const positive = (shape: number[]) => values(shape).map((v) => Math.abs(v) + 0.5);
 
 const BINARY = ['Add', 'Sub', 'Multiply', 'RealDiv'] as const;
-const UNARY = ['Square', 'Log', 'Sqrt'] as const;
+const UNARY = ['Square', 'Log', 'Sqrt', 'Cast', 'Identity'] as const;
 const op = (k: string, a: tf.Tensor, b?: tf.Tensor): tf.Tensor =>
   ({ Add: tf.add, Sub: tf.sub, Multiply: tf.mul, RealDiv: tf.div } as Record<string, (x: tf.Tensor, y: tf.Tensor) => tf.Tensor>)[k]?.(a, b!) ??
-  ({ Square: tf.square, Log: tf.log, Sqrt: tf.sqrt } as Record<string, (x: tf.Tensor) => tf.Tensor>)[k]!(a);
+  ({ Square: tf.square, Log: tf.log, Sqrt: tf.sqrt, Cast: (x: tf.Tensor) => tf.cast(x, 'float32'), Identity: tf.clone } as Record<string, (x: tf.Tensor) => tf.Tensor>)[k]!(a);
 
 // Broadcasting pairs: equal shapes, a scalar either side, missing and unit leading axes.
 const SHAPES: [number[], number[]][] = [
