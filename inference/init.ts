@@ -30,7 +30,7 @@ export type InitKind = 'auto' | 'laplace' | 'random';
 
 /** Which start a fit used, and why (shown in the fit's diagnostics). */
 export type InitReport =
-  | { used: 'laplace'; reason: string; iterations: number; logDensity: number }
+  | { used: 'laplace'; reason: string; iterations: number; logDensity: number; summedOut?: string[] }
   | { used: 'random'; reason: string };
 
 /** Above this many unconstrained latent scalars 'auto' keeps random inits: a Hessian costs D gradient rows. */

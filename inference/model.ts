@@ -369,8 +369,10 @@ function startAtConditionalPosterior(summed: Estimators, s: Setup, layout: Layou
     start.flat.set(original.subarray(b.offset, b.offset + b.size), b.offset);
   }
   if (start.report.used === 'laplace') {
-    const names = [...summed.marginalDensity()!.sites].join(', ');
-    start.report.reason += ` with ${names} summed out; ${names} start${summed.marginalDensity()!.sites.size > 1 ? '' : 's'} at the conditional posterior there`;
+    const sites = [...summed.marginalDensity()!.sites];
+    const names = sites.join(', ');
+    start.report.summedOut = sites;
+    start.report.reason += ` with ${names} summed out; ${names} start${sites.length > 1 ? '' : 's'} at the conditional posterior there`;
   }
 }
 

@@ -86,6 +86,17 @@ describe('tilde fit', () => {
     expect(text.out).toMatch(/\d+ steps \([^)]*\), Laplace start {3}backend cpu/);
   });
 
+  it('a mixture starts at the mode with its assignments summed out, and the text output says so', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tilde-cli-'));
+    const file = join(dir, 'mix.tilde');
+    writeFileSync(file, 'plate N\ndata x: real[N]\nmu ~ Normal(0, 5)\nz: int[N] ~ Bernoulli(0.5)\nx ~ Normal(mu + 3 * z, 1)\n');
+    const data = join(dir, 'mix.json');
+    writeFileSync(data, JSON.stringify({ x: [-0.2, 0.4, 3.1, 2.7, 0.1, 3.3] }));
+    const text = await run('fit', file, '--data', data, '--steps', '100', '--backend', 'cpu');
+    expect(text.code).toBe(0);
+    expect(text.out).toMatch(/\d+ steps \([^)]*\), Laplace start \(z summed out\) {3}backend cpu/);
+  });
+
   it('an unknown backend is a usage error naming the choices (exit 2)', async () => {
     const r = await run('fit', join(root, 'models', 'coin.tilde'), '--backend', 'gpu-please', '--steps', '10');
     expect(r.code).toBe(2);
