@@ -83,7 +83,6 @@ export function dirichlet(params: Params): Distribution {
     family: f,
     logProb(x) {
       const alpha = param(params, 'concentration', f);
-      // min rather than tf.all: All has no gradient, and x is differentiated under ADVI.
       const inside = constant(() => tf.greater(tf.min(x, -1), 0));
       const logX = safeLog(x, constant(() => tf.greater(x, 0)));
       const norm = tf.sub(lgamma(tf.sum(alpha, -1)), tf.sum(lgamma(alpha), -1));

@@ -537,6 +537,8 @@ export class Estimators {
   }
 
   private moments?: { m1: tf.Variable; m2: tf.Variable };
+  /** Steps seen by track, to pick every TRACK_EVERY-th. */
+  private tracked = 0;
 
   /**
    * Running first and second moments of the parameter gradient, for per-node variance: every
@@ -553,8 +555,6 @@ export class Estimators {
     this.moments.m1.assign(tf.add(tf.mul(this.moments.m1, beta), tf.mul(g, 1 - beta)));
     this.moments.m2.assign(tf.add(tf.mul(this.moments.m2, beta), tf.mul(tf.square(g), 1 - beta)));
   }
-
-  private tracked = 0;
 
   /** Per-element running gradient variance E[g²] − E[g]², or undefined before the first step. */
   gradientVariance(): Float32Array | undefined {
