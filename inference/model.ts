@@ -324,14 +324,14 @@ export class Model {
  * A summed-out site's guide logits take its conditional posterior given draws of the fitted guide
  * (estimators/marginal.ts), so its summaries, queries and draws come from the guide as for any site.
  */
-function setMarginalPosteriors(est: Estimators, jo: JointOptions, layout: Layout, flat: Float32Array): void {
+function setMarginalPosteriors(est: Estimators, jo: JointOptions, layout: Layout, flat: Float32Array, target: Float32Array = flat): void {
   const draws = Math.max(jo.S, MARGINAL_DRAWS);
   const flatT = tf.tensor1d(flat);
   try {
     for (const [site, logits] of est.posteriorOfMarginals({ ...jo, S: draws }, flatT)) {
       const b = layout.blocks.get(`q:logits:${site}`);
       if (!b || b.size !== logits.length) throw new Error(`internal: the guide block of '${site}' does not fit its posterior (${b?.size} vs ${logits.length} values)`);
-      flat.set(logits, b.offset);
+      target.set(logits, b.offset);
     }
   } finally {
     flatT.dispose();
@@ -362,12 +362,9 @@ function summedOutStart(program: CheckedProgram, plan: Plan, guide: GuideKind, m
 
 /** Writes each summed-out site's conditional posterior under the Laplace guide into the start's guide logits. */
 function startAtConditionalPosterior(summed: Estimators, s: Setup, layout: Layout, start: ReturnType<typeof chooseInit>, rng: Rng): void {
-  const original = start.precondition ? toOriginal(layout, start.flat, start.precondition) : Float32Array.from(start.flat);
-  setMarginalPosteriors(summed, { setup: s, layout, S: MARGINAL_DRAWS, rng, mode: 'inference' }, layout, original);
-  for (const site of summed.marginalDensity()!.sites) {
-    const b = layout.blocks.get(`q:logits:${site}`)!;
-    start.flat.set(original.subarray(b.offset, b.offset + b.size), b.offset);
-  }
+  // The guide is evaluated in its own coordinates; the logits blocks are the same in both.
+  const original = start.precondition ? toOriginal(layout, start.flat, start.precondition) : start.flat;
+  setMarginalPosteriors(summed, { setup: s, layout, S: MARGINAL_DRAWS, rng, mode: 'inference' }, layout, original, start.flat);
   if (start.report.used === 'laplace') {
     const sites = [...summed.marginalDensity()!.sites];
     const names = sites.join(', ');
