@@ -108,9 +108,23 @@ export function selectBackend(request: BackendName | 'auto' = 'auto'): Promise<B
   return run;
 }
 
+/**
+ * Which engine runs a fit's step: 'js' (compiled, asked for by the option or TILDE_BACKEND=js),
+ * 'tfjs' (a tfjs backend named by the option or TILDE_BACKEND), or 'auto' (compiled when possible).
+ */
+export function engineRequest(request?: BackendName | 'auto' | 'js'): 'js' | 'tfjs' | 'auto' {
+  if (request === 'js') return 'js';
+  if (request !== undefined && request !== 'auto') return 'tfjs';
+  const env = envRequest();
+  if (env === 'js') return 'js';
+  return env === undefined || env === 'auto' ? 'auto' : 'tfjs';
+}
+
 async function select(request: BackendName | 'auto'): Promise<BackendName> {
   let wanted: string = request;
   if (request === 'auto') wanted = envRequest() ?? 'auto';
+  // TILDE_BACKEND=js names the compiled engine; tfjs's own work then takes the automatic backend.
+  if (wanted === 'js' && request === 'auto') wanted = 'auto';
   if (wanted === 'auto') {
     if (autoChoice !== undefined && tf.getBackend() === autoChoice) return autoChoice;
     for (const name of AUTO_ORDER) {
@@ -140,7 +154,7 @@ async function select(request: BackendName | 'auto'): Promise<BackendName> {
 export async function useBackend(request?: BackendName | 'auto', preferred?: BackendName): Promise<BackendName> {
   if (request !== undefined) return selectBackend(request);
   if (chosen !== undefined && tf.getBackend() === chosen) return chosen;
-  if (envRequest() !== undefined) return selectBackend('auto');
+  if (envRequest() !== undefined && envRequest() !== 'js') return selectBackend('auto');
   if (preferred !== undefined) {
     try {
       const got = await selectBackend(preferred);

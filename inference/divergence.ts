@@ -5,8 +5,6 @@
 // The watch keeps the parameters of the best ELBO window and, at the end, says whether the final
 // window is worse beyond noise and by a margin no honest fit loses, and which guide moved most.
 
-import { tf } from './backend.js';
-
 /** Standard errors the final window must fall below the best one by (windows are ~independent). */
 const NOISE_SES = 5;
 /** ...and a fraction of the ELBO's size: averaging at a smaller step size never loses this much. */
@@ -22,32 +20,29 @@ export interface Diverged {
 }
 
 export class DivergenceWatch {
-  private best: { step: number; mean: number; se: number; flat: tf.Tensor } | undefined;
+  private best: { step: number; mean: number; se: number; flat: Float32Array } | undefined;
   private last: { step: number; mean: number; se: number } | undefined;
 
   /** One ELBO window (mean of its per-step estimates, its standard error) and the parameters after it. */
-  observe(step: number, mean: number, se: number, flat: tf.Tensor): void {
+  observe(step: number, mean: number, se: number, flat: Float32Array): void {
     this.last = { step, mean, se };
     if (this.best && mean <= this.best.mean) return;
-    this.best?.flat.dispose();
-    this.best = { step, mean, se, flat: flat.clone() };
+    this.best = { step, mean, se, flat: Float32Array.from(flat) };
   }
 
   /** Whether the final window fell beyond noise and margin below the best, with the parameters now. */
-  verdict(flat: tf.Tensor): Diverged | null {
+  verdict(flat: Float32Array): Diverged | null {
     const { best, last } = this;
     if (!best || !last || last.step === best.step) return null;
     const drop = best.mean - last.mean;
     const se = Number.isFinite(best.se) && Number.isFinite(last.se) ? Math.hypot(best.se, last.se) : Infinity;
     if (!(drop > NOISE_SES * se && drop > RELATIVE * Math.abs(best.mean))) return null;
-    const moved = tf.tidy(() => tf.argMax(tf.abs(tf.sub(flat, best.flat))));
-    const movedMost = moved.dataSync()[0]!;
-    moved.dispose();
+    let movedMost = 0;
+    for (let i = 1; i < flat.length; i++) if (Math.abs(flat[i]! - best.flat[i]!) > Math.abs(flat[movedMost]! - best.flat[movedMost]!)) movedMost = i;
     return { bestStep: best.step, bestElbo: best.mean, finalStep: last.step, finalElbo: last.mean, movedMost };
   }
 
   dispose(): void {
-    this.best?.flat.dispose();
     this.best = undefined;
   }
 }

@@ -27,15 +27,33 @@ export interface Progress {
 export interface LoopOptions {
   steps: number;
   lr: number;
-  optimizer: OptimizerName;
   evalEvery: number;
   tolRelObj: number;
   /** Steps of iterate averaging after convergence, as a fraction of the steps taken (at least evalEvery). */
   averageFraction: number;
   onProgress?: (p: Progress) => void;
   signal?: AbortSignal;
-  /** One optimisation step with the plan's estimators (estimators/step.ts); returns the step's loss = −ELBO. */
-  step: (flat: tf.Variable, optimizer: tf.Optimizer) => tf.Tensor;
+}
+
+/**
+ * What the loop drives: one engine's parameters, optimiser and step. The tfjs engine
+ * (TfTrainer, below) and the compiled one (compile/js-trainer.ts) each bring their own.
+ */
+export interface Trainer {
+  /** One optimisation step with the plan's estimators; its loss (−ELBO) is kept until `takeLosses`. */
+  step(): void;
+  /** The losses of the steps since the last call, in order (read back in one transfer). */
+  takeLosses(): Promise<ArrayLike<number>>;
+  /** A copy of the parameters now. */
+  snapshot(): Float32Array;
+  setLearningRate(lr: number): void;
+  /** Start a running mean of the iterates at the current ones (Polyak–Ruppert averaging). */
+  startAverage(): void;
+  /** Add the current iterate to the running mean. */
+  accumulate(): void;
+  /** The running mean when one was accumulated, else the current parameters. */
+  final(): Promise<Float32Array>;
+  dispose(): void;
 }
 
 export interface LoopResult {
@@ -67,10 +85,75 @@ function makeOptimizer(name: OptimizerName, lr: number): tf.Optimizer {
   }
 }
 
-function setLearningRate(opt: tf.Optimizer, lr: number): void {
-  const o = opt as tf.Optimizer & { setLearningRate?: (x: number) => void; learningRate?: number };
-  if (typeof o.setLearningRate === 'function') o.setLearningRate(lr);
-  else o.learningRate = lr;
+/** The tfjs engine's trainer: one flat Variable, a tfjs optimiser, one tf.tidy per step. */
+export class TfTrainer implements Trainer {
+  private readonly flat: tf.Variable;
+  private readonly optimizer: tf.Optimizer;
+  private readonly pending: tf.Tensor[] = [];
+  private avg?: tf.Variable;
+  private avgCount = 0;
+
+  constructor(
+    init: Float32Array,
+    optimizer: OptimizerName,
+    lr: number,
+    /** One optimisation step with the plan's estimators (estimators/step.ts); returns the step's loss = −ELBO. */
+    private readonly stepFn: (flat: tf.Variable, optimizer: tf.Optimizer) => tf.Tensor,
+  ) {
+    const initT = tf.tensor1d(init);
+    this.flat = tf.variable(initT, true, 'tilde/flat');
+    initT.dispose();
+    this.optimizer = makeOptimizer(optimizer, lr);
+  }
+
+  step(): void {
+    this.pending.push(tf.tidy(() => this.stepFn(this.flat, this.optimizer)));
+  }
+
+  async takeLosses(): Promise<ArrayLike<number>> {
+    const stacked = tf.stack(this.pending);
+    const values = await stacked.data();
+    stacked.dispose();
+    this.pending.forEach((t) => t.dispose());
+    this.pending.length = 0;
+    return values;
+  }
+
+  snapshot(): Float32Array {
+    return Float32Array.from(this.flat.dataSync() as Float32Array);
+  }
+
+  setLearningRate(lr: number): void {
+    const o = this.optimizer as tf.Optimizer & { setLearningRate?: (x: number) => void; learningRate?: number };
+    if (typeof o.setLearningRate === 'function') o.setLearningRate(lr);
+    else o.learningRate = lr;
+  }
+
+  startAverage(): void {
+    const start = this.flat.clone();
+    this.avg = tf.variable(start, false);
+    start.dispose();
+    this.avgCount = 0;
+  }
+
+  accumulate(): void {
+    tf.tidy(() => {
+      this.avgCount++;
+      this.avg!.assign(tf.add(this.avg!, tf.div(tf.sub(this.flat, this.avg!), this.avgCount)));
+    });
+  }
+
+  async final(): Promise<Float32Array> {
+    const final = this.avg && this.avgCount > 0 ? this.avg : this.flat;
+    return Float32Array.from((await final.data()) as Float32Array);
+  }
+
+  dispose(): void {
+    this.pending.forEach((t) => t.dispose());
+    this.flat.dispose();
+    this.avg?.dispose();
+    this.optimizer.dispose();
+  }
 }
 
 /** Windows compared by the trend test: the ELBO must not have risen over this many windows. */
@@ -90,20 +173,11 @@ function standardError(xs: ArrayLike<number>): number {
 
 const yieldToEventLoop = () => new Promise<void>((r) => setTimeout(r, 0));
 
-export async function runLoop(
-  joint: Omit<JointOptions, 'rng'> & { rng: Rng },
-  init: Float32Array,
-  o: LoopOptions,
-): Promise<LoopResult> {
-  const initT = tf.tensor1d(init);
-  const flat = tf.variable(initT, true, 'tilde/flat');
-  initT.dispose();
+export async function runLoop(joint: Omit<JointOptions, 'rng'> & { rng: Rng }, trainer: Trainer, o: LoopOptions): Promise<LoopResult> {
   // Parameters at the last window whose ELBO was finite, to say what went wrong if one is not.
-  let lastGood = flat.clone();
+  let lastGood = trainer.snapshot();
   const watch = new DivergenceWatch();
-  const optimizer = makeOptimizer(o.optimizer, o.lr);
   const trace: number[] = [];
-  const pending: tf.Tensor[] = [];
   const relChanges: number[] = [];
   const cbSize = Math.max(2, Math.round((0.1 * o.steps) / o.evalEvery));
   let prevWindow: number | undefined;
@@ -111,8 +185,6 @@ export async function runLoop(
   let phase = 'optimise' as 'optimise' | 'average';
   let averageUntil = Infinity;
   let averageFrom = Infinity;
-  let avg: tf.Variable | undefined;
-  let avgCount = 0;
   let stopped: LoopResult['stopped'] = 'max-steps';
   const windows: { mean: number; se: number }[] = [];
   const finalLength = Math.max(o.evalEvery, Math.round(0.2 * o.steps));
@@ -122,11 +194,8 @@ export async function runLoop(
     phase = 'average';
     averageUntil = until;
     averageFrom = Math.min(until - 1, step + Math.floor((until - step) / 2));
-    const start = flat.clone();
-    avg = tf.variable(start, false);
-    start.dispose();
-    setLearningRate(optimizer, o.lr * 0.1);
-    avgCount = 0;
+    trainer.startAverage();
+    trainer.setLearningRate(o.lr * 0.1);
   };
   const t0 = performance.now();
   let tLast = t0;
@@ -135,39 +204,29 @@ export async function runLoop(
   try {
     while (step < o.steps) {
       step++;
-      const loss = tf.tidy(() => o.step(flat, optimizer));
-      pending.push(loss);
-      if (phase === 'average' && step > averageFrom) {
-        tf.tidy(() => {
-          avgCount++;
-          avg!.assign(tf.add(avg!, tf.div(tf.sub(flat, avg!), avgCount)));
-        });
-      }
+      trainer.step();
+      if (phase === 'average' && step > averageFrom) trainer.accumulate();
       if (step % o.evalEvery !== 0 && step !== o.steps && step < averageUntil) continue;
 
       // Read back the window's ELBO estimates in one transfer.
-      const stacked = tf.stack(pending);
-      const values = await stacked.data();
-      stacked.dispose();
-      pending.forEach((t) => t.dispose());
-      pending.length = 0;
+      const values = await trainer.takeLosses();
       let sum = 0;
-      for (const v of values) {
-        const elbo = -v;
+      for (let i = 0; i < values.length; i++) {
+        const elbo = -values[i]!;
         trace.push(elbo);
         sum += elbo;
       }
       const window = sum / values.length;
+      const now = trainer.snapshot();
       if (!Number.isFinite(window)) {
-        throw new FitError(describeNonFinite(joint, lastGood, flat, step));
+        throw new FitError(describeNonFinite(joint, lastGood, now, step));
       }
-      lastGood.dispose();
-      lastGood = flat.clone();
-      watch.observe(step, window, standardError(values), flat);
+      lastGood = now;
+      watch.observe(step, window, standardError(values), now);
       smoothed = smoothed === undefined ? window : 0.7 * smoothed + 0.3 * window;
-      const now = performance.now();
-      o.onProgress?.({ step, elbo: window, smoothedElbo: smoothed, stepsPerSecond: (values.length * 1000) / Math.max(1e-9, now - tLast), phase, maxSteps: o.steps });
-      tLast = now;
+      const tNow = performance.now();
+      o.onProgress?.({ step, elbo: window, smoothedElbo: smoothed, stepsPerSecond: (values.length * 1000) / Math.max(1e-9, tNow - tLast), phase, maxSteps: o.steps });
+      tLast = tNow;
       if (o.signal?.aborted) {
         stopped = 'aborted';
         break;
@@ -195,12 +254,11 @@ export async function runLoop(
       prevWindow = window;
       await yieldToEventLoop();
     }
-    const final = avg && avgCount > 0 ? avg : flat;
+    const final = await trainer.final();
     const diverged = joint.mode === 'inference' && stopped !== 'aborted' ? watch.verdict(final) : null;
     if (diverged) throw new FitError(describeDivergence(diverged, joint.layout));
-    const out = (await final.data()) as Float32Array;
     return {
-      flat: Float32Array.from(out),
+      flat: final,
       trace,
       steps: step,
       converged: stopped === 'converged',
@@ -208,21 +266,16 @@ export async function runLoop(
       seconds: (performance.now() - t0) / 1000,
     };
   } finally {
-    pending.forEach((t) => t.dispose());
-    lastGood.dispose();
-    watch.dispose();
-    flat.dispose();
-    avg?.dispose();
-    optimizer.dispose();
+    trainer.dispose();
   }
 }
 
 /** Which term or parameter went non-finite, for the error message. */
-function describeNonFinite(joint: Omit<JointOptions, 'rng'> & { rng: Rng }, lastGood: tf.Tensor, now: tf.Tensor, step: number): string {
+function describeNonFinite(joint: Omit<JointOptions, 'rng'> & { rng: Rng }, lastGood: Float32Array, params: Float32Array, step: number): string {
   const file = joint.setup.program.file;
   const where = tf.tidy(() => {
     // A term that is already non-finite at the last good parameters is the model's or the data's fault, not the optimiser's.
-    const j = evaluateJoint({ ...joint, S: 1 }, lastGood);
+    const j = evaluateJoint({ ...joint, S: 1 }, tf.tensor1d(lastGood));
     for (const t of j.terms) {
       const v = sumLogical(t.value).dataSync();
       const bad = v.find((x) => !Number.isFinite(x));
@@ -231,7 +284,6 @@ function describeNonFinite(joint: Omit<JointOptions, 'rng'> & { rng: Rng }, last
       if (t.observed) return { text: `the log-density of the observed ${at} is ${bad}${offSupport(joint, t.name, t.value)}`, optimiser: false };
       return { text: `the log-density of ${at} is ${bad}`, optimiser: false };
     }
-    const params = now.dataSync();
     for (const b of joint.layout.blocks.values()) {
       const i = params.subarray(b.offset, b.offset + b.size).findIndex((x) => !Number.isFinite(x));
       if (i >= 0) return { text: `the parameters of ${describeBlock(b.key, i, joint.layout)} became non-finite`, optimiser: true };

@@ -16,6 +16,7 @@ import { gatherFlat, type BatchView } from './batch.js';
 import type { Setup } from './setup.js';
 import { bijectorFor } from './transforms.js';
 import { padRank, Soft, sumLogical, toTensor, type Val } from './values.js';
+import { normalNoise } from './noise.js';
 
 const LOG_2PI = Math.log(2 * Math.PI);
 
@@ -240,7 +241,7 @@ export function evaluateJoint(o: JointOptions, flat: tf.Tensor | BlockViews): Jo
   else if (layout.autoDim > 0) {
     const D = layout.autoDim;
     const loc = view('q:loc');
-    const eps = tf.randomNormal([S, D], 0, 1, 'float32', rng.int());
+    const eps = normalNoise([S, D], rng.int());
     let sumLog: tf.Tensor | undefined;
     if (batch?.autoIndex) {
       // The batch's slice of a mean-field guide: gradients reach only the gathered entries.

@@ -7,10 +7,12 @@ import { bindData, type BoundData } from '../language/data.js';
 import { ModelError, type Diagnostic } from '../language/diagnostics.js';
 import { frontEnd } from '../language/index.js';
 import { parseExpression } from '../language/parse.js';
-import { selectBackend, tf, useBackend, type BackendName } from './backend.js';
+import { engineRequest, selectBackend, tf, useBackend, type BackendName } from './backend.js';
 import { EvalError, Interpreter } from './evaluate.js';
 import { chooseInit, preconditionTensors, toOriginal, type InitKind, type InitReport } from './init.js';
-import { runLoop, type OptimizerName, type Progress } from './fit.js';
+import { runLoop, TfTrainer, type OptimizerName, type Progress, type Trainer } from './fit.js';
+import { compileFitStep } from './compile/compile-fit.js';
+import { JsTrainer } from './compile/js-trainer.js';
 import { evaluateJoint, type JointOptions } from './joint.js';
 import { blockNames, buildLayout, initialValues, paramKey, type GuideKind, type Layout } from './layout.js';
 import { sumAfterFirst } from './objective.js';
@@ -44,7 +46,12 @@ export interface FitOptions {
   /** Where the automatic guide starts: 'laplace' at the posterior mode (init.ts), 'random' Stan's U(−2, 2), 'auto' Laplace when cheap. */
   init?: InitKind;
   optimizer?: OptimizerName;
-  backend?: BackendName | 'auto';
+  /**
+   * Where the step runs: 'js' the compiled JavaScript step (an error if the fit cannot be compiled),
+   * a tfjs backend by name the tfjs engine on it, 'auto' (default) the compiled step when the fit
+   * can be compiled, else the tfjs engine on the backend chosen for the model's size.
+   */
+  backend?: BackendName | 'auto' | 'js';
   /** Relative ELBO change below which the fit counts as converged (Stan's tol_rel_obj). */
   tolRelObj?: number;
   /** Steps between ELBO read-backs, progress events and convergence checks. */
@@ -106,7 +113,10 @@ export function estimatorOptions(o: FitOptions): EstimatorOptions {
 }
 
 export interface FitDiagnostics {
-  backend: BackendName;
+  /** 'js' when the compiled JavaScript step ran the fit, else the tfjs backend. */
+  backend: BackendName | 'js';
+  /** Why the compiled engine did not run the fit (absent when it did). */
+  notCompiled?: string;
   steps: number;
   seconds: number;
   converged: boolean;
@@ -214,7 +224,9 @@ export class Model {
     const plate: PlateInfo | undefined = options.batchSize === undefined ? plateInfo(sized) : checkBatchable(sized, options.batchSize);
     const B = options.batchSize;
     // The step's tensors shrink by B/N under minibatches; choose the backend by what a step handles.
-    const backend = await useBackend(options.backend, preferredBackend(bound, o.particles, B && plate ? B / plate.N : 1));
+    // 'auto' compiles the step when it can; a tfjs backend asked for by name gets the tfjs engine.
+    const engine = engineRequest(options.backend);
+    const tfjsBackend = await useBackend(options.backend === 'js' ? undefined : options.backend, preferredBackend(bound, o.particles, B && plate ? B / plate.N : 1));
     const s = setup(this.program, bound);
     try {
       const layout = buildLayout(s, o.guide);
@@ -248,23 +260,39 @@ export class Model {
       const jo = { setup: s, layout, S: o.particles, rng: rng.split('steps'), mode, precondition: pre } as const;
       let gradVar: Float32Array | undefined;
       const sampler = B !== undefined ? new IndexSampler(plate!.N, B, rng.split('batch')) : undefined;
-      const loop = await runLoop(jo, start.flat, {
-        step: sampler
+      let trainer: Trainer | undefined;
+      let notCompiled: string | undefined;
+      if (engine !== 'tfjs') {
+        const c = sampler ? { ok: false as const, reason: 'minibatches change the step from step to step' } : compileFitStep(est, jo, start.flat, o.optimizer, o.lr, rng.split('steps-js'));
+        if (c.ok) trainer = new JsTrainer(c.step);
+        else if (engine === 'js') {
+          est.dispose();
+          pre?.dispose();
+          throw new RangeError(`backend 'js' cannot run this fit: ${c.reason}; use backend 'auto' or a tfjs backend`);
+        } else notCompiled = c.reason;
+      } else notCompiled = `backend '${tfjsBackend}' asked for by name`;
+      trainer ??= new TfTrainer(
+        start.flat,
+        o.optimizer,
+        o.lr,
+        sampler
           ? (flat, optimizer) => {
               const b = batchOf(s, layout, plate!, sampler.next(), plate!.N / B!);
               return est.step({ ...jo, setup: b.setup, layout: b.layout, batch: b.batch }, flat, optimizer);
             }
           : (flat, optimizer) => est.step(jo, flat, optimizer),
+      );
+      const backend = trainer instanceof JsTrainer ? 'js' : tfjsBackend;
+      const loop = await runLoop(jo, trainer, {
         steps: o.steps,
         lr: o.lr,
-        optimizer: o.optimizer,
         evalEvery: o.evalEvery,
         tolRelObj: o.tolRelObj,
         averageFraction: 0.5,
         onProgress: options.onProgress,
         signal: options.signal,
       }).finally(() => {
-        gradVar = est.gradientVariance();
+        gradVar = trainer instanceof JsTrainer ? trainer.gradientVariance() : est.gradientVariance();
         pre?.dispose();
       });
       let full: number | undefined;
@@ -296,6 +324,7 @@ export class Model {
         trace: loop.trace,
         diagnostics: {
           backend,
+          ...(notCompiled ? { notCompiled } : {}),
           steps: loop.steps,
           seconds: loop.seconds,
           converged: loop.converged,
@@ -574,7 +603,7 @@ export class Fit {
   static async fromJSON(json: unknown): Promise<Fit> {
     const st = json as FitState & { format?: string };
     if (!st || typeof st !== 'object' || st.format !== 'tilde-fit') throw new TypeError('not a saved tilde fit (format "tilde-fit" expected)');
-    await selectBackend(st.diagnostics.backend);
+    await selectBackend(st.diagnostics.backend === 'js' ? 'auto' : st.diagnostics.backend);
     const model = compile(st.source, { file: st.file });
     const bound = model.bind(st.data);
     const s = setup(model.program, bound);

@@ -1,4 +1,5 @@
 import seedrandom from 'seedrandom';
+import { traceHooks } from './compile/hooks.js';
 
 /**
  * A seeded stream of random numbers. Every random choice of a fit comes from
@@ -37,6 +38,7 @@ export class Rng {
 
   /** A non-negative 31-bit integer: the seed type tfjs random ops accept. */
   int(): number {
+    traceHooks.seed?.();
     return Math.floor(this.uniform() * 0x80000000);
   }
 

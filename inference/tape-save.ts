@@ -13,6 +13,7 @@
 // they were made from.
 
 import { tf } from './backend.js';
+import { traceHooks } from './compile/hooks.js';
 
 interface EngineInternals {
   backendName: string;
@@ -43,6 +44,7 @@ function share<R extends tf.Tensor>(t: R, record: boolean): R {
   }
   const shared = new (tf.Tensor as unknown as TensorCtor)(t.shape.slice(), t.dtype, t.dataId, e.nextTensorId()) as R;
   e.incRef(shared, backend);
+  traceHooks.alias?.(t, shared);
   // tfjs's clone's gradient casts dy to float32.
   if (record) e.addTapeNode(e.state.activeScope.name, { x: t }, [shared], (dy) => ({ x: () => (dy.dtype === 'float32' ? alias(dy) : tf.cast(dy, 'float32')) }), [], {});
   return shared;
@@ -62,10 +64,12 @@ export function alias<R extends tf.Tensor>(t: R): R {
 export function untaped<R>(f: () => R): R {
   const s = engine().state;
   s.kernelDepth++;
+  traceHooks.untaped?.(1);
   try {
     return f();
   } finally {
     s.kernelDepth--;
+    traceHooks.untaped?.(-1);
   }
 }
 

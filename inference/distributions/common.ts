@@ -2,6 +2,7 @@
 // called inside a family method's tf.tidy, so intermediate tensors are freed.
 import { tf } from '../backend.js';
 import type { Params } from './types.js';
+import { normalNoise, uniformNoise } from '../noise.js';
 
 type T = tf.Tensor;
 
@@ -49,7 +50,7 @@ export function restrict(inside: T, logDensity: T): T {
 
 /** Uniform on (0, 1) with both ends excluded, so that log u and log(1 − u) are finite in float32. */
 export function openUniform(shape: number[], seed: number): T {
-  return tf.clipByValue(tf.randomUniform(shape, 0, 1, 'float32', seed), 1e-7, 1 - 6e-8);
+  return tf.clipByValue(uniformNoise(shape, seed), 1e-7, 1 - 6e-8);
 }
 
 /** Sub-seeds for the several random ops of one draw; tfjs seeds distinct integers independently. */
@@ -76,7 +77,7 @@ export function standardGamma(alpha: T, seed: number): T {
   const a = tf.where(boosted, tf.add(alpha, 1), alpha);
   const d = tf.sub(a, 1 / 3);
   const c = tf.div(1, tf.sqrt(tf.mul(9, d)));
-  const z = tf.randomNormal([GAMMA_ROUNDS, ...shape], 0, 1, 'float32', subSeed(seed, 1));
+  const z = normalNoise([GAMMA_ROUNDS, ...shape], subSeed(seed, 1));
   const u = openUniform([GAMMA_ROUNDS, ...shape], subSeed(seed, 2));
   const v = tf.pow(tf.add(1, tf.mul(c, z)), 3);
   const positive = tf.greater(v, 0);

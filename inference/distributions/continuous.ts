@@ -4,6 +4,7 @@ import { abs, constant, log, log1p, exp, square } from '../ops.js';
 import { lgamma } from '../special.js';
 import { expand, LOG_2PI, openUniform, param, restrict, standardGamma, subSeed } from './common.js';
 import type { Distribution, Params } from './types.js';
+import { normalNoise } from '../noise.js';
 
 type T = tf.Tensor;
 
@@ -17,7 +18,7 @@ export function tidy<D extends Distribution>(d: D): D {
 }
 
 function standardNormal(shape: number[], seed: number): T {
-  return tf.randomNormal(shape, 0, 1, 'float32', seed);
+  return normalNoise(shape, seed);
 }
 
 /** Standard Cauchy by inversion of its CDF. */

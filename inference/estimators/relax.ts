@@ -11,12 +11,13 @@ import * as ops from '../ops.js';
 import type { Rng } from '../rng.js';
 import { logAddExp } from '../special.js';
 import { Soft } from '../values.js';
+import { uniformNoise as uniformNoiseRaw } from '../noise.js';
 
 const EPS = 1e-6;
 
 /** Uniform noise kept away from 0 and 1 (float32: 1 − 1e-8 == 1). */
 export function uniformNoise(shape: number[], seed: number): tf.Tensor {
-  return tf.clipByValue(tf.randomUniform(shape, 0, 1, 'float32', seed), EPS, 1 - EPS);
+  return tf.clipByValue(uniformNoiseRaw(shape, seed), EPS, 1 - EPS);
 }
 
 export type RelaxFamily = 'Bernoulli' | 'Categorical';

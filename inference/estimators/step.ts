@@ -562,6 +562,12 @@ export class Estimators {
     return tf.tidy(() => tf.relu(tf.sub(this.moments!.m2, tf.square(this.moments!.m1))).dataSync() as Float32Array);
   }
 
+  /** Why the compiled engine (compile/) cannot run this plan's step yet; undefined when it can. */
+  whyNotCompiled(): string | undefined {
+    for (const [site, kind] of this.kinds) return `'${site}' is fitted by ${kind}, which keeps state the step reads back; the compiled engine runs reparameterised sites only so far`;
+    return undefined;
+  }
+
   /** One optimisation step: θ by `optimizer`, φ by the surrogate optimiser. Returns the loss (kept). */
   step(jo: JointOptions, flat: tf.Variable, optimizer: tf.Optimizer): tf.Tensor {
     const seed = this.rng.int();

@@ -2,33 +2,21 @@
 // its noise and by more than 5% of the ELBO, is a divergence, and the watch names the parameter
 // that moved most; a dip within the noise, a small relative dip, or a fit still improving is not.
 
-import { beforeAll, describe, expect, it } from 'vitest';
-import { selectBackend, tf } from '../../inference/backend.js';
+import { describe, expect, it } from 'vitest';
 import { DivergenceWatch } from '../../inference/divergence.js';
-
-beforeAll(async () => {
-  await selectBackend('cpu');
-});
 
 /** Feed windows (step, mean, se, parameters) and return the verdict at the last parameters. */
 function run(windows: [number, number, number, number[]][]) {
   const watch = new DivergenceWatch();
-  const before = tf.memory().numTensors;
-  try {
-    let last: tf.Tensor | undefined;
-    for (const [step, mean, se, params] of windows) {
-      last?.dispose();
-      last = tf.tensor1d(params);
-      watch.observe(step, mean, se, last);
-    }
-    const v = watch.verdict(last!);
-    last!.dispose();
-    return v;
-  } finally {
-    watch.dispose();
-    // The watch keeps one clone of the best parameters and frees it.
-    expect(tf.memory().numTensors).toBe(before);
+  let last: Float32Array | undefined;
+  for (const [step, mean, se, params] of windows) {
+    last = Float32Array.from(params);
+    watch.observe(step, mean, se, last);
+    // The watch keeps its own copy of the best parameters: later changes to the caller's do not reach it.
+    last.fill(NaN);
+    last = Float32Array.from(params);
   }
+  return watch.verdict(last!);
 }
 
 describe('DivergenceWatch', () => {

@@ -1,0 +1,41 @@
+// Compiling a fit's step: trace the estimators' loss once, differentiate and
+// lower it, and check the lowered program against the trace before trusting it.
+// What cannot be compiled yet says why, and the fit keeps the tfjs engine.
+
+import type { Estimators } from '../estimators/step.js';
+import type { JointOptions } from '../joint.js';
+import { Rng } from '../rng.js';
+import { JsStep, type UpdateRule } from './step-js.js';
+import { NotCompilable, traceLoss, type Trace } from './trace.js';
+
+export type CompiledFit = { ok: true; step: JsStep; trace: Trace } | { ok: false; reason: string };
+
+/** Relative agreement the lowered loss must reach with tfjs's float32 value at the trace's inputs. */
+const SELF_CHECK = 1e-4;
+
+/**
+ * The JavaScript step of a fit, or why there is none. Estimators that keep state across steps from
+ * values they read back (baselines, surrogates) are not traced: only a plan of reparameterised sites.
+ */
+export function compileFitStep(est: Estimators, jo: JointOptions, init: Float32Array, rule: UpdateRule, lr: number, rng: Rng): CompiledFit {
+  const why = est.whyNotCompiled();
+  if (why) return { ok: false, reason: why };
+  let trace: Trace;
+  try {
+    trace = traceLoss(init, (flat) => est.loss({ ...jo, rng: new Rng(0) }, flat, 0).loss);
+  } catch (e) {
+    if (e instanceof NotCompilable) return { ok: false, reason: e.message };
+    throw e;
+  }
+  const step = new JsStep(trace, rule, lr, rng);
+  // The lowered program at the trace's own inputs must give the value tfjs computed.
+  step.params.set(init);
+  const noise = trace.noise;
+  for (const n of noise) step.lowered.buffers[n.id]?.set(n.values);
+  const value = step.evaluate();
+  if (!(Math.abs(value - trace.lossValue) <= SELF_CHECK * (1 + Math.abs(trace.lossValue)))) {
+    return { ok: false, reason: `internal: the compiled loss ${value} differs from the traced ${trace.lossValue}` };
+  }
+  step.params.set(init);
+  return { ok: true, step, trace };
+}

@@ -1,0 +1,195 @@
+// Lowering to JavaScript: a program becomes two generated functions over
+// Float64Array buffers allocated once — `init` computes every node that depends
+// only on constants (constant folding, in float64), `run` computes the rest —
+// so a step allocates nothing. The source is built from the IR alone: buffer
+// names are `b<id>`, index maps `m<k>`, sizes and strides integer literals;
+// constants' values live in buffers, never in the text. No model text (a name,
+// a number the user wrote) can reach the generated source.
+
+import { argsOf, sizeOf, type Node, type Program } from './ir.js';
+
+export interface LoweredJs {
+  /** One buffer per node (nodes that alias another share its buffer); undefined for dead nodes. */
+  readonly buffers: (Float64Array | undefined)[];
+  /** Recompute every node that depends on a param or noise node. */
+  readonly run: () => void;
+  /** The generated source of `run`, for inspection and for the test that no model text reaches it. */
+  readonly source: string;
+  /** Nodes computed per run (after constant folding and dead-code removal). */
+  readonly liveNodes: number;
+}
+
+/** Scalar helpers the generated code calls; small enough for V8 to inline. */
+const HELPERS = {
+  sigmoid: (x: number) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x))),
+  softplus: (x: number) => (x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x))),
+  /** Round half to even, as tfjs's Round does. */
+  round: (x: number) => {
+    const f = Math.floor(x);
+    const d = x - f;
+    if (d > 0.5) return f + 1;
+    if (d < 0.5) return f;
+    return f % 2 === 0 ? f : f + 1;
+  },
+  /** erf by Abramowitz–Stegun 7.1.26 (|error| < 1.5e-7), the formula tfjs's kernels use. */
+  erf: (x: number) => {
+    const s = x < 0 ? -1 : 1;
+    const a = Math.abs(x);
+    const t = 1 / (1 + 0.3275911 * a);
+    const y = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-a * a);
+    return s * y;
+  },
+};
+
+const UNARY_JS: Record<string, (a: string) => string> = {
+  neg: (a) => `-${a}`,
+  exp: (a) => `Math.exp(${a})`,
+  log: (a) => `Math.log(${a})`,
+  log1p: (a) => `Math.log1p(${a})`,
+  expm1: (a) => `Math.expm1(${a})`,
+  sqrt: (a) => `Math.sqrt(${a})`,
+  sin: (a) => `Math.sin(${a})`,
+  cos: (a) => `Math.cos(${a})`,
+  tanh: (a) => `Math.tanh(${a})`,
+  sigmoid: (a) => `H.sigmoid(${a})`,
+  softplus: (a) => `H.softplus(${a})`,
+  abs: (a) => `Math.abs(${a})`,
+  sign: (a) => `Math.sign(${a})`,
+  floor: (a) => `Math.floor(${a})`,
+  ceil: (a) => `Math.ceil(${a})`,
+  trunc: (a) => `Math.trunc(${a})`,
+  round: (a) => `H.round(${a})`,
+  reciprocal: (a) => `1 / ${a}`,
+  isfinite: (a) => `(Number.isFinite(${a}) ? 1 : 0)`,
+  isnan: (a) => `(${a} !== ${a} ? 1 : 0)`,
+  not: (a) => `(${a} !== 0 ? 0 : 1)`,
+  erf: (a) => `H.erf(${a})`,
+};
+
+const BINARY_JS: Record<string, (a: string, b: string) => string> = {
+  add: (a, b) => `${a} + ${b}`,
+  sub: (a, b) => `${a} - ${b}`,
+  mul: (a, b) => `${a} * ${b}`,
+  div: (a, b) => `${a} / ${b}`,
+  pow: (a, b) => `Math.pow(${a}, ${b})`,
+  max: (a, b) => `Math.max(${a}, ${b})`,
+  min: (a, b) => `Math.min(${a}, ${b})`,
+  gt: (a, b) => `(${a} > ${b} ? 1 : 0)`,
+  ge: (a, b) => `(${a} >= ${b} ? 1 : 0)`,
+  lt: (a, b) => `(${a} < ${b} ? 1 : 0)`,
+  le: (a, b) => `(${a} <= ${b} ? 1 : 0)`,
+  eq: (a, b) => `(${a} === ${b} ? 1 : 0)`,
+  ne: (a, b) => `(${a} !== ${b} ? 1 : 0)`,
+  and: (a, b) => `(${a} !== 0 && ${b} !== 0 ? 1 : 0)`,
+  or: (a, b) => `(${a} !== 0 || ${b} !== 0 ? 1 : 0)`,
+};
+
+const isIdentity = (map: Int32Array) => map.every((v, i) => v === i);
+
+/** Nodes the outputs need. */
+function liveSet(p: Program, outputs: readonly number[]): boolean[] {
+  const live = new Array<boolean>(p.nodes.length).fill(false);
+  for (const o of outputs) live[o] = true;
+  for (let i = p.nodes.length - 1; i >= 0; i--) if (live[i]) for (const a of argsOf(p.nodes[i]!)) live[a] = true;
+  return live;
+}
+
+/** Nodes whose value changes from run to run (they depend on a param or noise node). */
+function dynamicSet(nodes: readonly Node[]): boolean[] {
+  const dyn = new Array<boolean>(nodes.length).fill(false);
+  nodes.forEach((n, i) => {
+    dyn[i] = n.op === 'param' || n.op === 'noise' || argsOf(n).some((a) => dyn[a]);
+  });
+  return dyn;
+}
+
+export function lowerJs(p: Program, outputs: readonly number[]): LoweredJs {
+  const live = liveSet(p, outputs);
+  const dyn = dynamicSet(p.nodes);
+  const buffers: (Float64Array | undefined)[] = new Array(p.nodes.length);
+  /** Which node's buffer each node uses (itself, or the node it aliases). */
+  const home: number[] = p.nodes.map((_, i) => i);
+  const maps: Int32Array[] = [];
+  const mapName = (m: Int32Array) => {
+    maps.push(m);
+    return `M[${maps.length - 1}]`;
+  };
+
+  p.nodes.forEach((n, i) => {
+    if (!live[i]) return;
+    if (n.op === 'const') buffers[i] = n.value;
+    else if (n.op === 'stop' || (n.op === 'gather' && n.map.length === sizeOf(p.nodes[n.args[0]]!.shape) && isIdentity(n.map))) {
+      home[i] = home[n.args[0]]!;
+      buffers[i] = buffers[home[i]!];
+    } else buffers[i] = new Float64Array(sizeOf(n.shape));
+  });
+
+  const ref = (id: number) => `b${home[id]}`;
+  const emit = (i: number): string => {
+    const n = p.nodes[i]!;
+    if (home[i] !== i || n.op === 'const' || n.op === 'param' || n.op === 'noise') return '';
+    const o = ref(i);
+    const size = sizeOf(n.shape);
+    const at = (a: number) => (sizeOf(p.nodes[a]!.shape) === 1 ? `${ref(a)}[0]` : `${ref(a)}[i]`);
+    if (n.op in UNARY_JS) return `for (let i = 0; i < ${size}; i++) ${o}[i] = ${UNARY_JS[n.op]!(at(argsOf(n)[0]!))};`;
+    if (n.op in BINARY_JS) {
+      const [a, b] = argsOf(n) as [number, number];
+      return `for (let i = 0; i < ${size}; i++) ${o}[i] = ${BINARY_JS[n.op]!(at(a), at(b))};`;
+    }
+    switch (n.op) {
+      case 'select': {
+        const [c, a, b] = n.args;
+        return `for (let i = 0; i < ${size}; i++) ${o}[i] = ${at(c)} !== 0 ? ${at(a)} : ${at(b)};`;
+      }
+      case 'gather': {
+        const x = ref(n.args[0]);
+        const m = mapName(n.map);
+        if (n.map.every((v) => v >= 0)) return `{ const m = ${m}; for (let i = 0; i < ${size}; i++) ${o}[i] = ${x}[m[i]]; }`;
+        return `{ const m = ${m}; for (let i = 0; i < ${size}; i++) { const j = m[i]; ${o}[i] = j < 0 ? 0 : ${x}[j]; } }`;
+      }
+      case 'scatterAdd': {
+        const x = ref(n.args[0]);
+        const len = n.map.length;
+        if (size === 1 && n.map.every((v) => v === 0)) return `{ let s = 0; for (let i = 0; i < ${len}; i++) s += ${x}[i]; ${o}[0] = s; }`;
+        const m = mapName(n.map);
+        return `{ const m = ${m}; ${o}.fill(0); for (let i = 0; i < ${len}; i++) { const j = m[i]; if (j >= 0) ${o}[j] += ${x}[i]; } }`;
+      }
+      case 'segmentMax':
+      case 'segmentMin': {
+        const x = ref(n.args[0]);
+        const m = mapName(n.map);
+        const cmp = n.op === 'segmentMax' ? '>' : '<';
+        return `{ const m = ${m}; ${o}.fill(${n.op === 'segmentMax' ? '-Infinity' : 'Infinity'}); for (let i = 0; i < ${n.map.length}; i++) { const j = m[i], v = ${x}[i]; if (v ${cmp} ${o}[j] || v !== v) ${o}[j] = v; } }`;
+      }
+      case 'matmul': {
+        const [a, b] = n.args.map(ref) as [string, string];
+        const { batch, m, k, n: nn, ta, tb } = n;
+        const ai = ta ? `p * ${m} + i` : `i * ${k} + p`;
+        const bi = tb ? `j * ${k} + p` : `p * ${nn} + j`;
+        return `for (let t = 0; t < ${batch}; t++) { const ao = t * ${m * k}, bo = t * ${k * nn}, oo = t * ${m * nn}; for (let i = 0; i < ${m}; i++) for (let j = 0; j < ${nn}; j++) { let s = 0; for (let p = 0; p < ${k}; p++) s += ${a}[ao + ${ai}] * ${b}[bo + ${bi}]; ${o}[oo + i * ${nn} + j] = s; } }`;
+      }
+      default:
+        throw new Error(`internal: no JavaScript lowering for ${n.op}`);
+    }
+  };
+
+  const initLines: string[] = [];
+  const runLines: string[] = [];
+  let liveNodes = 0;
+  p.nodes.forEach((_, i) => {
+    if (!live[i]) return;
+    const line = emit(i);
+    if (!line) return;
+    if (dyn[i]) {
+      runLines.push(line);
+      liveNodes++;
+    } else initLines.push(line);
+  });
+  const used = [...new Set(home.filter((h, i) => live[i] && buffers[h]))];
+  const header = `"use strict";\nconst ${used.map((h) => `b${h} = B[${h}]`).join(', ') || '_ = 0'};`;
+  const source = `${header}\nreturn function run() {\n${runLines.join('\n')}\n};`;
+  const initSource = `${header}\n${initLines.join('\n')}`;
+  const factory = new Function('B', 'M', 'H', source) as (B: unknown, M: unknown, H: unknown) => () => void;
+  new Function('B', 'M', 'H', initSource)(buffers, maps, HELPERS);
+  return { buffers, run: factory(buffers, maps, HELPERS), source, liveNodes };
+}

@@ -1,0 +1,145 @@
+// Trace: run a step's loss once over tfjs with the engine's kernel calls
+// recorded, and keep the kernels that depend on the parameters or on noise as
+// an IR program (ir.ts). Everything computed from constants alone — data
+// transforms, masks, index tables — is folded into constants here: only what
+// changes from step to step is left. A value read back to JavaScript during
+// the step (control flow on a sampled value), a random draw that bypasses
+// noise.ts, or a kernel missing from the table ends the trace with the reason.
+
+import { tf } from '../backend.js';
+import { convertKernel, INPUT_NAMES, NotCompilable, type Arg, type Out } from './from-tfjs.js';
+import { traceHooks } from './hooks.js';
+import { Builder, type Program } from './ir.js';
+
+export { NotCompilable };
+
+export interface Trace {
+  program: Program;
+  /** IR id of the parameter vector and of the loss. */
+  param: number;
+  loss: number;
+  /** Noise inputs in the order they were drawn, with the values the trace drew (for the self-check). */
+  noise: { id: number; values: Float32Array }[];
+  /** The loss tfjs computed during the trace. */
+  lossValue: number;
+}
+
+interface EngineHooks {
+  runKernel(name: string, inputs: unknown, attrs: unknown): tf.Tensor | tf.Tensor[];
+  readSync(dataId: object): unknown;
+  read(dataId: object): Promise<unknown>;
+}
+
+function inputList(name: string, inputs: unknown): tf.Tensor[] {
+  if (Array.isArray(inputs)) return inputs as tf.Tensor[];
+  const map = inputs as Record<string, tf.Tensor>;
+  const names = INPUT_NAMES[name];
+  if (names) return names.map((n) => map[n]!).filter((t) => t !== undefined);
+  return Object.values(map).filter((t) => t instanceof tf.Tensor);
+}
+
+/**
+ * Runs `loss(flat)` once with `flat` = `init` and returns its IR. `loss` must build the step's
+ * scalar loss from `flat` with tfjs ops; its random draws must come from noise.ts.
+ */
+export function traceLoss(init: Float32Array, loss: (flat: tf.Tensor) => tf.Tensor): Trace {
+  const b = new Builder();
+  /** IR ids of traced (non-constant) tensors, by tensor id. */
+  const traced = new Map<number, number>();
+  /** Buffers of traced tensors: reading one back during the step is value-dependent control flow. */
+  const tracedData = new Set<object>();
+  /** IR ids of constants already materialised, by tensor id. */
+  const consts = new Map<number, number>();
+  const noise: Trace['noise'] = [];
+  let untaped = 0;
+  let inKernel = 0;
+  // Every seed a step's random stream hands out must feed a draw the trace sees (noise.ts).
+  let seedPending = false;
+  let unseenDraws = 0;
+  const e = tf.engine() as unknown as EngineHooks;
+  const own = { runKernel: e.runKernel, readSync: e.readSync, read: e.read };
+  const ownProps = (['runKernel', 'readSync', 'read'] as const).filter((k) => Object.prototype.hasOwnProperty.call(e, k));
+
+  const mark = (t: tf.Tensor, id: number) => {
+    const v = untaped > 0 ? b.push({ op: 'stop', shape: b.shape(id).slice(), args: [id] }) : id;
+    traced.set(t.id, v);
+    tracedData.add(t.dataId);
+  };
+  const arg = (t: tf.Tensor): Arg => {
+    const id = traced.get(t.id);
+    if (id !== undefined) return { id, shape: t.shape.slice() };
+    if (tracedData.has(t.dataId)) throw new NotCompilable('a second handle on a traced value made outside the engine');
+    // A Variable other than the parameters is state that changes between steps (a baseline, a surrogate).
+    if (t instanceof tf.Variable) throw new NotCompilable(`state kept across steps in the tfjs Variable '${t.name}'`);
+    const values = Float64Array.from(own.readSync.call(e, t.dataId) as ArrayLike<number>);
+    let c = consts.get(t.id);
+    if (c === undefined) consts.set(t.id, (c = b.constant(values, t.shape.slice())));
+    return { id: c, shape: t.shape.slice(), value: values };
+  };
+
+  traceHooks.noise = (t, kind) => {
+    seedPending = false;
+    const tensor = t as tf.Tensor;
+    noise.push({ id: b.push({ op: 'noise', shape: tensor.shape.slice(), kind }), values: Float32Array.from(tensor.dataSync() as Float32Array) });
+    mark(tensor, noise[noise.length - 1]!.id);
+  };
+  traceHooks.alias = (from, to) => {
+    const id = traced.get((from as tf.Tensor).id);
+    if (id !== undefined) mark(to as tf.Tensor, id);
+  };
+  traceHooks.untaped = (d) => {
+    untaped += d;
+  };
+  traceHooks.seed = () => {
+    if (seedPending) unseenDraws++;
+    seedPending = true;
+  };
+  e.runKernel = function (this: EngineHooks, name: string, inputs: unknown, attrs: unknown) {
+    if (inKernel > 0) return own.runKernel.call(this, name, inputs, attrs);
+    inKernel++;
+    let out: tf.Tensor | tf.Tensor[];
+    try {
+      out = own.runKernel.call(this, name, inputs, attrs);
+    } finally {
+      inKernel--;
+    }
+    const ins = inputList(name, inputs);
+    if (!ins.some((t) => traced.has(t.id))) return out;
+    const list = Array.isArray(out) ? out : [out];
+    const outs: Out[] = list.map((t) => ({ shape: t.shape.slice(), dtype: t.dtype, values: () => Float64Array.from(own.readSync.call(e, t.dataId) as ArrayLike<number>) }));
+    const ids = convertKernel(b, name, ins.map(arg), (attrs ?? {}) as Record<string, unknown>, outs);
+    list.forEach((t, k) => mark(t, ids[k]!));
+    return out;
+  };
+  e.readSync = function (this: EngineHooks, dataId: object) {
+    if (inKernel === 0 && tracedData.has(dataId)) throw new NotCompilable('a value read back to JavaScript during the step (a choice made on a sampled value)');
+    return own.readSync.call(this, dataId);
+  };
+  e.read = function (this: EngineHooks, dataId: object) {
+    if (inKernel === 0 && tracedData.has(dataId)) throw new NotCompilable('a value read back to JavaScript during the step');
+    return own.read.call(this, dataId);
+  };
+
+  try {
+    return tf.tidy((() => {
+      const flat = tf.tensor1d(init);
+      const param = b.push({ op: 'param', shape: [init.length] });
+      traced.set(flat.id, param);
+      tracedData.add(flat.dataId);
+      const out = loss(flat);
+      if (out.size !== 1) throw new Error(`internal: the traced loss has shape [${out.shape}]`);
+      const lossId = traced.get(out.id);
+      if (lossId === undefined) throw new NotCompilable('a loss that does not depend on the parameters');
+      if (seedPending) unseenDraws++;
+      if (unseenDraws > 0) throw new NotCompilable(`${unseenDraws} random draw(s) made outside the engine's noise inputs`);
+      const lossValue = (own.readSync.call(e, out.dataId) as Float32Array)[0]!;
+      return { program: b.program({ loss: lossId }), param, loss: lossId, noise, lossValue };
+    }) as unknown as () => tf.TensorContainer) as unknown as Trace;
+  } finally {
+    for (const k of ['runKernel', 'readSync', 'read'] as const) {
+      if (ownProps.includes(k)) (e as unknown as Record<string, unknown>)[k] = own[k];
+      else delete (e as unknown as Record<string, unknown>)[k];
+    }
+    traceHooks.noise = traceHooks.alias = traceHooks.untaped = traceHooks.seed = undefined;
+  }
+}
