@@ -42,6 +42,11 @@ export class Rng {
     return Math.floor(this.uniform() * 0x80000000);
   }
 
+  /** Consumes one seed's worth of the stream without drawing with it (keeps passes aligned, as int() would). */
+  skip(): void {
+    this.prng.double();
+  }
+
   /**
    * An independent child stream that depends only on this stream's seed and
    * the purpose, not on how much of this stream was consumed.

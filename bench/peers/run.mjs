@@ -55,10 +55,11 @@ const ROWS = {
 };
 const rowModel = (row) => ROWS[row]?.model ?? row;
 const rowWppl = (row) => ROWS[row]?.wppl ?? rowModel(row);
+// Rate runs are long enough that a window of the compiled engine (a few µs a step) is not timer noise.
 const PLAN = {
-  normal_normal: { acc: { particles: 8, lr: 0.05, cap: 3000 }, rate: { particles: 1, steps: 200, warm: 50 } },
-  eight_schools: { acc: { particles: 8, lr: 0.05, cap: 3000 }, rate: { particles: 1, steps: 150, warm: 50 } },
-  logistic_regression: { acc: { particles: 8, lr: 0.05, cap: 600 }, rate: { particles: 1, steps: 60, warm: 20 } },
+  normal_normal: { acc: { particles: 8, lr: 0.05, cap: 3000 }, rate: { particles: 1, steps: 4000, warm: 500 } },
+  eight_schools: { acc: { particles: 8, lr: 0.05, cap: 3000 }, rate: { particles: 1, steps: 3000, warm: 500 } },
+  logistic_regression: { acc: { particles: 8, lr: 0.05, cap: 600 }, rate: { particles: 1, steps: 400, warm: 100 } },
   // Explicit assignments under each system's automatic choice (tilde: RELAX; WebPPL: REINFORCE).
   gmm: { acc: { particles: 8, lr: 0.05, cap: 2000, tildeSteps: 2000 }, rate: { particles: 1, steps: 40, warm: 10 } },
   gmm_summed: { acc: { particles: 8, lr: 0.05, cap: 2000 }, rate: { particles: 1, steps: 150, warm: 50 } },

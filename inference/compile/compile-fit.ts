@@ -2,6 +2,7 @@
 // lower it, and check the lowered program against the trace before trusting it.
 // What cannot be compiled yet says why, and the fit keeps the tfjs engine.
 
+import { tf } from '../backend.js';
 import type { Estimators } from '../estimators/step.js';
 import type { JointOptions } from '../joint.js';
 import { Rng } from '../rng.js';
@@ -14,28 +15,44 @@ export type CompiledFit = { ok: true; step: JsStep; trace: Trace } | { ok: false
 const SELF_CHECK = 1e-4;
 
 /**
- * The JavaScript step of a fit, or why there is none. Estimators that keep state across steps from
- * values they read back (baselines, surrogates) are not traced: only a plan of reparameterised sites.
+ * The JavaScript step of a fit, or why there is none. State the estimators keep across steps
+ * (moving-average baselines) becomes the step's carried state, RELAX's surrogate parameters a
+ * second parameter slot trained by Adam at the surrogate's learning rate.
  */
 export function compileFitStep(est: Estimators, jo: JointOptions, init: Float32Array, rule: UpdateRule, lr: number, rng: Rng): CompiledFit {
   const why = est.whyNotCompiled();
   if (why) return { ok: false, reason: why };
   let trace: Trace;
   try {
-    trace = traceLoss(init, (flat) => est.loss({ ...jo, rng: new Rng(0) }, flat, 0).loss);
+    // One evaluation on tfjs first: the estimators make their state (baselines, surrogates) on
+    // first use, and the step to compile is the one that reads it. No update is applied.
+    tf.tidy(() => {
+      const flat = tf.tensor1d(init);
+      est.loss({ ...jo, rng: new Rng(0) }, flat, 0).keep.forEach((t) => t.dispose());
+    });
+    const surrogates = est.phiVariables();
+    trace = traceLoss(
+      init,
+      (flat) => {
+        const r = est.loss({ ...jo, rng: new Rng(0) }, flat, 0);
+        r.keep.forEach((t) => t.dispose());
+        return { loss: r.loss, value: surrogates.length ? tf.neg(r.value) : r.loss };
+      },
+      { extra: surrogates, state: true },
+    );
+    const step = new JsStep(trace, [{ rule, lr }, ...surrogates.map(() => ({ rule: 'adam' as const, lr: est.surrogateLr }))], rng);
+    // The lowered program at the trace's own inputs must give the value tfjs computed.
+    step.params.set(init);
+    surrogates.forEach((v, k) => step.slot(k + 1).set(v.dataSync()));
+    for (const n of trace.noise) step.lowered.buffers[n.id]?.set(n.values);
+    const value = step.evaluate();
+    if (!(Math.abs(value - trace.lossValue) <= SELF_CHECK * (1 + Math.abs(trace.lossValue)))) {
+      return { ok: false, reason: `internal: the compiled loss ${value} differs from the traced ${trace.lossValue}` };
+    }
+    step.params.set(init);
+    return { ok: true, step, trace };
   } catch (e) {
     if (e instanceof NotCompilable) return { ok: false, reason: e.message };
     throw e;
   }
-  const step = new JsStep(trace, rule, lr, rng);
-  // The lowered program at the trace's own inputs must give the value tfjs computed.
-  step.params.set(init);
-  const noise = trace.noise;
-  for (const n of noise) step.lowered.buffers[n.id]?.set(n.values);
-  const value = step.evaluate();
-  if (!(Math.abs(value - trace.lossValue) <= SELF_CHECK * (1 + Math.abs(trace.lossValue)))) {
-    return { ok: false, reason: `internal: the compiled loss ${value} differs from the traced ${trace.lossValue}` };
-  }
-  step.params.set(init);
-  return { ok: true, step, trace };
 }

@@ -127,6 +127,20 @@ function reduce(b: Builder, x: Arg, attrs: Attrs, out: Out, kind: 'sum' | 'mean'
   return b.reshape(r, out.shape);
 }
 
+/** The first index of the largest (smallest) entry along an axis, as tfjs's ArgMax: no derivative. */
+function argExtreme(b: Builder, x: Arg, attrs: Attrs, out: Out, kind: 'max' | 'min'): number {
+  const axis = axesOf(attrs['axis'], x.shape.length)[0]!;
+  const { map, shape } = reduceMap(x.shape, [axis]);
+  const best = b.push({ op: kind === 'max' ? 'segmentMax' : 'segmentMin', shape, args: [x.id], map });
+  const hit = b.binary('eq', x.id, b.gather(best, map, x.shape), x.shape);
+  const along = new Float64Array(sizeOf(x.shape));
+  forEachIndex(x.shape, (idx, i) => {
+    along[i] = idx[axis]!;
+  });
+  const candidates = b.select(hit, b.constant(along, x.shape), b.constant(Infinity), x.shape);
+  return b.reshape(b.push({ op: 'segmentMin', shape, args: [candidates], map }), out.shape);
+}
+
 /** Cumulative sum along `axis` as a product with a constant triangular matrix. */
 function cumsum(b: Builder, x: Arg, attrs: Attrs): number {
   const rank = x.shape.length;
@@ -167,6 +181,8 @@ const RULES: Record<string, Rule> = {
   Square: (b, [x]) => [b.binary('mul', x!.id, x!.id)],
   Rsqrt: (b, [x]) => [b.unary('reciprocal', b.unary('sqrt', x!.id))],
   Relu: (b, [x]) => [b.binary('max', x!.id, b.constant(0))],
+  // tfjs's Step (inside its abs and relu gradients): 1 where x > 0, else alpha.
+  Step: (b, [x], a) => [b.select(b.binary('gt', x!.id, b.constant(0)), b.constant(1), b.constant(Number(a['alpha'] ?? 0)), x!.shape)],
   SquaredDifference: (b, [x, y]) => {
     const d = b.binary('sub', x!.id, y!.id);
     return [b.binary('mul', d, d)];
@@ -258,6 +274,8 @@ const RULES: Record<string, Rule> = {
     const hit = b.binary('eq', lifted, iota, o!.shape);
     return [b.select(hit, b.constant(Number(a['onValue'] ?? 1)), b.constant(Number(a['offValue'] ?? 0)), o!.shape)];
   },
+  ArgMax: (b, [x], a, [o]) => [argExtreme(b, x!, a, o!, 'max')],
+  ArgMin: (b, [x], a, [o]) => [argExtreme(b, x!, a, o!, 'min')],
   Softmax: (b, [x], _a, [o]) => {
     const last = x!.shape.length - 1;
     const { map, shape } = reduceMap(x!.shape, [last]);

@@ -61,6 +61,7 @@ function vjp(b: Builder, n: Node, out: number, g: number, give: Give): void {
   const zero = b.constant(0);
   switch (n.op) {
     case 'param':
+    case 'state':
     case 'noise':
     case 'const':
     case 'stop':

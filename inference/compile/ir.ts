@@ -22,8 +22,10 @@ export type UnaryPrim = (typeof UNARY)[number];
 export type BinaryPrim = (typeof BINARY)[number];
 
 export type Node =
-  /** The flat parameter vector being optimised. */
-  | { op: 'param'; shape: number[] }
+  /** A parameter vector being optimised: slot 0 the fit's flat vector, others e.g. RELAX's surrogate φ. */
+  | { op: 'param'; shape: number[]; slot: number }
+  /** State carried from step to step (a baseline's moving average): read here, its update an output. */
+  | { op: 'state'; shape: number[]; slot: number }
   /** Fresh noise each step: standard normal, or uniform on [0, 1). */
   | { op: 'noise'; shape: number[]; kind: 'normal' | 'uniform' }
   | { op: 'const'; shape: number[]; value: Float64Array }
@@ -258,7 +260,7 @@ export function forEachIndex(shape: readonly number[], f: (idx: readonly number[
 export function printProgram(p: Program): string {
   const lines = p.nodes.map((n, i) => {
     const args = argsOf(n).map((a) => `%${a}`).join(' ');
-    const extra = n.op === 'const' ? (n.value.length <= 4 ? ` ${Array.from(n.value).join(',')}` : ` (${n.value.length} values)`) : n.op === 'noise' ? ` ${n.kind}` : n.op === 'matmul' ? ` ${n.batch}x[${n.m},${n.k}]@[${n.k},${n.n}]${n.ta ? ' ta' : ''}${n.tb ? ' tb' : ''}` : '';
+    const extra = n.op === 'param' || n.op === 'state' ? ` ${n.slot}` : n.op === 'const' ? (n.value.length <= 4 ? ` ${Array.from(n.value).join(',')}` : ` (${n.value.length} values)`) : n.op === 'noise' ? ` ${n.kind}` : n.op === 'matmul' ? ` ${n.batch}x[${n.m},${n.k}]@[${n.k},${n.n}]${n.ta ? ' ta' : ''}${n.tb ? ' tb' : ''}` : '';
     return `%${i} = ${n.op}${args ? ' ' + args : ''}${extra} : [${n.shape.join(', ')}]`;
   });
   for (const [k, v] of Object.entries(p.outputs)) lines.push(`${k} = %${v}`);

@@ -84,6 +84,9 @@ const BINARY_JS: Record<string, (a: string, b: string) => string> = {
   or: (a, b) => `(${a} !== 0 || ${b} !== 0 ? 1 : 0)`,
 };
 
+/** Statements per generated function. */
+const CHUNK = 24;
+
 const isIdentity = (map: Int32Array) => map.every((v, i) => v === i);
 
 /** Nodes the outputs need. */
@@ -98,7 +101,7 @@ function liveSet(p: Program, outputs: readonly number[]): boolean[] {
 function dynamicSet(nodes: readonly Node[]): boolean[] {
   const dyn = new Array<boolean>(nodes.length).fill(false);
   nodes.forEach((n, i) => {
-    dyn[i] = n.op === 'param' || n.op === 'noise' || argsOf(n).some((a) => dyn[a]);
+    dyn[i] = n.op === 'param' || n.op === 'noise' || n.op === 'state' || argsOf(n).some((a) => dyn[a]);
   });
   return dyn;
 }
@@ -127,7 +130,7 @@ export function lowerJs(p: Program, outputs: readonly number[]): LoweredJs {
   const ref = (id: number) => `b${home[id]}`;
   const emit = (i: number): string => {
     const n = p.nodes[i]!;
-    if (home[i] !== i || n.op === 'const' || n.op === 'param' || n.op === 'noise') return '';
+    if (home[i] !== i || n.op === 'const' || n.op === 'param' || n.op === 'noise' || n.op === 'state') return '';
     const o = ref(i);
     const size = sizeOf(n.shape);
     const at = (a: number) => (sizeOf(p.nodes[a]!.shape) === 1 ? `${ref(a)}[0]` : `${ref(a)}[i]`);
@@ -187,8 +190,24 @@ export function lowerJs(p: Program, outputs: readonly number[]): LoweredJs {
   });
   const used = [...new Set(home.filter((h, i) => live[i] && buffers[h]))];
   const header = `"use strict";\nconst ${used.map((h) => `b${h} = B[${h}]`).join(', ') || '_ = 0'};`;
-  const source = `${header}\nreturn function run() {\n${runLines.join('\n')}\n};`;
+  // V8 optimises only functions of bounded bytecode size: a large step runs as a sequence of small
+  // functions, each of which gets optimised on its own.
+  const chunks: string[] = [];
+  for (let i = 0; i < runLines.length; i += CHUNK) chunks.push(`function c${chunks.length}() {\n${runLines.slice(i, i + CHUNK).join('\n')}\n}`);
+  const source = `${header}\n${chunks.join('\n')}\nreturn function run() {\n${chunks.map((_, k) => `c${k}();`).join(' ')}\n};`;
   const initSource = `${header}\n${initLines.join('\n')}`;
+  if ((globalThis as { process?: { env?: Record<string, string> } }).process?.env?.['TILDE_IR_STATS']) {
+    const byOp = new Map<string, { n: number; work: number }>();
+    p.nodes.forEach((n, i) => {
+      if (!live[i] || !dyn[i] || home[i] !== i) return;
+      const w = n.op === 'matmul' ? n.batch * n.m * n.n * n.k : n.op === 'scatterAdd' || n.op === 'segmentMax' || n.op === 'segmentMin' ? n.map.length : sizeOf(n.shape);
+      const e = byOp.get(n.op) ?? { n: 0, work: 0 };
+      e.n++;
+      e.work += w;
+      byOp.set(n.op, e);
+    });
+    console.error([...byOp].sort((a, b) => b[1].work - a[1].work).map(([k, v]) => `${k} ${v.n} nodes ${v.work} elements`).join('\n'));
+  }
   const factory = new Function('B', 'M', 'H', source) as (B: unknown, M: unknown, H: unknown) => () => void;
   new Function('B', 'M', 'H', initSource)(buffers, maps, HELPERS);
   return { buffers, run: factory(buffers, maps, HELPERS), source, liveNodes };

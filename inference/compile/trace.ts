@@ -15,9 +15,16 @@ export { NotCompilable };
 
 export interface Trace {
   program: Program;
-  /** IR id of the parameter vector and of the loss. */
-  param: number;
+  /** IR ids of the parameter vectors by slot: 0 the traced `flat`, then the `extra` Variables. */
+  params: number[];
   loss: number;
+  /** IR id of the value the step reports (−ELBO or the expected cost); the loss itself unless given apart. */
+  value: number;
+  /**
+   * State read from tfjs Variables during the step (a baseline's moving average): its IR input, its
+   * value when traced, and the IR id of its value after the step (what the step assigned, or itself).
+   */
+  state: { id: number; name: string; init: Float64Array; update: number }[];
   /** Noise inputs in the order they were drawn, with the values the trace drew (for the self-check). */
   noise: { id: number; values: Float32Array }[];
   /** The loss tfjs computed during the trace. */
@@ -40,9 +47,12 @@ function inputList(name: string, inputs: unknown): tf.Tensor[] {
 
 /**
  * Runs `loss(flat)` once with `flat` = `init` and returns its IR. `loss` must build the step's
- * scalar loss from `flat` with tfjs ops; its random draws must come from noise.ts.
+ * scalar loss from `flat` (and the `extra` Variables, further parameters) with tfjs ops; its random
+ * draws must come from noise.ts. Other Variables it reads, and assigns, become the step's state.
  */
-export function traceLoss(init: Float32Array, loss: (flat: tf.Tensor) => tf.Tensor): Trace {
+export function traceLoss(init: Float32Array, loss: (flat: tf.Tensor) => tf.Tensor | { loss: tf.Tensor; value: tf.Tensor }, o: { extra?: readonly tf.Variable[]; state?: boolean } = {}): Trace {
+  const extra = o.extra ?? [];
+  const trackState = o.state ?? false;
   const b = new Builder();
   /** IR ids of traced (non-constant) tensors, by tensor id. */
   const traced = new Map<number, number>();
@@ -69,12 +79,36 @@ export function traceLoss(init: Float32Array, loss: (flat: tf.Tensor) => tf.Tens
     const id = traced.get(t.id);
     if (id !== undefined) return { id, shape: t.shape.slice() };
     if (tracedData.has(t.dataId)) throw new NotCompilable('a second handle on a traced value made outside the engine');
-    // A Variable other than the parameters is state that changes between steps (a baseline, a surrogate).
-    if (t instanceof tf.Variable) throw new NotCompilable(`state kept across steps in the tfjs Variable '${t.name}'`);
+    if (t instanceof tf.Variable) return { id: stateOf(t), shape: t.shape.slice() };
     const values = Float64Array.from(own.readSync.call(e, t.dataId) as ArrayLike<number>);
     let c = consts.get(t.id);
     if (c === undefined) consts.set(t.id, (c = b.constant(values, t.shape.slice())));
     return { id: c, shape: t.shape.slice(), value: values };
+  };
+
+  /** A Variable read (or written) during the step: state carried from step to step. */
+  const stateOf = (v: tf.Variable): number => {
+    const known = traced.get(v.id);
+    if (known !== undefined) return known;
+    if (!trackState) throw new NotCompilable(`state kept across steps in the tfjs Variable '${v.name}'`);
+    const init = Float64Array.from(own.readSync.call(e, v.dataId) as ArrayLike<number>);
+    const id = b.push({ op: 'state', shape: v.shape.slice(), slot: state.length });
+    state.push({ id, name: v.name, init, update: id });
+    traced.set(v.id, id);
+    tracedData.add(v.dataId);
+    return id;
+  };
+  const state: Trace['state'] = [];
+  const ownAssign = tf.Variable.prototype.assign;
+  const extraIds = new Set(extra.map((v) => v.id));
+  tf.Variable.prototype.assign = function (this: tf.Variable, value: tf.Tensor) {
+    if (extraIds.has(this.id)) throw new NotCompilable(`the parameter '${this.name}' is assigned during the step`);
+    const slot = state.find((st) => st.id === stateOf(this))!;
+    const next = arg(value).id;
+    ownAssign.call(this, value);
+    slot.update = next;
+    traced.set(this.id, next);
+    tracedData.add(this.dataId);
   };
 
   traceHooks.noise = (t, kind) => {
@@ -123,19 +157,26 @@ export function traceLoss(init: Float32Array, loss: (flat: tf.Tensor) => tf.Tens
   try {
     return tf.tidy((() => {
       const flat = tf.tensor1d(init);
-      const param = b.push({ op: 'param', shape: [init.length] });
-      traced.set(flat.id, param);
-      tracedData.add(flat.dataId);
-      const out = loss(flat);
-      if (out.size !== 1) throw new Error(`internal: the traced loss has shape [${out.shape}]`);
+      const params = [flat, ...extra].map((t, slot) => {
+        const id = b.push({ op: 'param', shape: t.shape.slice(), slot });
+        traced.set(t.id, id);
+        tracedData.add(t.dataId);
+        return id;
+      });
+      const result = loss(flat);
+      const out = result instanceof tf.Tensor ? result : result.loss;
+      const reported = result instanceof tf.Tensor ? result : result.value;
+      if (out.size !== 1 || reported.size !== 1) throw new Error(`internal: the traced loss has shape [${out.shape}]`);
       const lossId = traced.get(out.id);
       if (lossId === undefined) throw new NotCompilable('a loss that does not depend on the parameters');
+      const valueId = traced.get(reported.id) ?? arg(reported).id;
       if (seedPending) unseenDraws++;
       if (unseenDraws > 0) throw new NotCompilable(`${unseenDraws} random draw(s) made outside the engine's noise inputs`);
       const lossValue = (own.readSync.call(e, out.dataId) as Float32Array)[0]!;
-      return { program: b.program({ loss: lossId }), param, loss: lossId, noise, lossValue };
+      return { program: b.program({ loss: lossId, value: valueId }), params, loss: lossId, value: valueId, state, noise, lossValue };
     }) as unknown as () => tf.TensorContainer) as unknown as Trace;
   } finally {
+    tf.Variable.prototype.assign = ownAssign;
     for (const k of ['runKernel', 'readSync', 'read'] as const) {
       if (ownProps.includes(k)) (e as unknown as Record<string, unknown>)[k] = own[k];
       else delete (e as unknown as Record<string, unknown>)[k];

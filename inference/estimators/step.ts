@@ -193,7 +193,7 @@ export class Estimators {
     for (let k = 0; k < K; k++) {
       const hook: DiscreteHook = (d) => {
         if (d.ev.site.name !== site) return others(d);
-        d.rng.int(); // the draw this pass replaces
+        d.rng.skip(); // the draw this pass replaces
         const value = tf.fill([d.S, ...d.ev.shape], k);
         return { value, logq: d.q.logProb(value) };
       };
@@ -235,7 +235,7 @@ export class Estimators {
         const family = relaxFamily(d.ev.site.family.name);
         const shape = [d.S, ...d.ev.shape, ...(family === 'Categorical' ? [d.logits.shape[d.logits.rank - 1]!] : [])];
         const u = uniformNoise(shape, d.rng.int());
-        d.rng.int(); // keep the stream aligned with RELAX's two noise draws
+        d.rng.skip(); // keep the stream aligned with RELAX's two noise draws
         const soft = relax(family, relaxedSample(family, d.logits, u), tf.scalar(this.options.concreteTemperature));
         let value: Soft = soft;
         if (this.options.straightThrough) {
@@ -246,7 +246,7 @@ export class Estimators {
         return { value, logq: logProbAt(d.q, value), pathwise: true };
       }
       if (kind === 'marginalize') {
-        d.rng.int(); // the draw it replaces, so every pass sees the same stream
+        d.rng.skip(); // the draw it replaces, so every pass sees the same stream
         return fixedDraw(d, 0);
       }
       return plainDraw(d);
@@ -267,7 +267,7 @@ export class Estimators {
     for (let k = 1; k < K; k++) {
       const hook: DiscreteHook = (d) => {
         if (d.ev.site.name !== site) return others(d);
-        d.rng.int();
+        d.rng.skip();
         return fixedDraw(d, k);
       };
       signals.push(siteSignal(this.program, sp, evaluateJoint({ ...jo, rng: new Rng(seed), drawDiscrete: hook }, views), this.mode));
@@ -370,8 +370,8 @@ export class Estimators {
       if (d.ev.site.name !== site) return hard(d);
       const i = byKey.get(eventKey(d));
       if (i === undefined) throw new Error(`internal: RELAX event ${eventKey(d)} was not drawn in the hard pass`);
-      d.rng.int();
-      d.rng.int();
+      d.rng.skip();
+      d.rng.skip();
       const e = events[i]!;
       const l = logits[i]!;
       const zr = which === 'z' ? relaxedSample(e.family, l, e.u) : conditionalSample(e.family, l, e.b, e.v);
@@ -392,7 +392,8 @@ export class Estimators {
     return s;
   }
 
-  private phiVariables(): tf.Variable[] {
+  /** RELAX's surrogate parameters, one Variable per site (made at the site's first step). */
+  phiVariables(): tf.Variable[] {
     return [...this.surrogates.values()].map((s) => s.phi);
   }
 
@@ -564,8 +565,14 @@ export class Estimators {
 
   /** Why the compiled engine (compile/) cannot run this plan's step yet; undefined when it can. */
   whyNotCompiled(): string | undefined {
-    for (const [site, kind] of this.kinds) return `'${site}' is fitted by ${kind}, which keeps state the step reads back; the compiled engine runs reparameterised sites only so far`;
+    // NVIL trains its baseline network after each step on the step's signals: a second optimisation the trace does not see.
+    if (this.baselineKind() === 'nvil' && [...this.kinds.values()].includes('reinforce')) return "baseline 'nvil' trains its network outside the step";
     return undefined;
+  }
+
+  /** Learning rate of RELAX's surrogate parameters. */
+  get surrogateLr(): number {
+    return this.options.surrogateLr;
   }
 
   /** One optimisation step: θ by `optimizer`, φ by the surrogate optimiser. Returns the loss (kept). */

@@ -26,7 +26,7 @@ interface Harness {
 /** f's value, gradient of Σ w·f and Hessian-vector product, all from one lowered program. */
 function harness(n: number, f: (b: Builder, x: number) => number): Harness {
   const b = new Builder();
-  const x = b.push({ op: 'param', shape: [n] });
+  const x = b.push({ op: 'param', shape: [n], slot: 0 });
   const y = f(b, x);
   const w = b.constant(values(b.size(y), 0.5, 1.5, 7), b.shape(y).slice());
   const prod = b.binary('mul', y, w);
@@ -256,7 +256,7 @@ describe('indexing and reduction primitives', () => {
 
   it('a third derivative: differentiating grad(grad(f)) again (d³/dx³ of x·sin x)', () => {
     const b = new Builder();
-    const x = b.push({ op: 'param', shape: [1] });
+    const x = b.push({ op: 'param', shape: [1], slot: 0 });
     const f = b.reshape(b.binary('mul', x, b.unary('sin', x)), []);
     const d1 = grad(b.program({}), f, [x]);
     const b1 = new Builder(d1.program.nodes);

@@ -24,9 +24,9 @@ const weighted = (t: tf.Tensor) => tf.sum(tf.mul(tf.sin(t), tf.add(0.5, tf.div(t
 /** Compiled value and gradient against tfjs's value and tf.grad at X. */
 function agree(f: (x: tf.Tensor) => tf.Tensor, at: Float32Array = X, reference: (x: tf.Tensor) => tf.Tensor = f): void {
   const tr = traceLoss(at, f);
-  const { program, grads } = grad(tr.program, tr.loss, [tr.param]);
+  const { program, grads } = grad(tr.program, tr.loss, [tr.params[0]!]);
   const low = lowerJs(program, [tr.loss, grads[0]!]);
-  low.buffers[tr.param]!.set(at);
+  low.buffers[tr.params[0]!]!.set(at);
   for (const n of tr.noise) low.buffers[n.id]?.set(n.values);
   low.run();
   const value = low.buffers[tr.loss]![0]!;
@@ -87,9 +87,9 @@ describe('kernel table: compiled value and gradient equal tfjs', () => {
 
   it('detach holds a factor constant (the gradient of detach(x)·x is x, not 2x)', () => {
     const tr = traceLoss(X, (x) => tf.sum(tf.mul(ops.detach(x), x)));
-    const { program, grads } = grad(tr.program, tr.loss, [tr.param]);
+    const { program, grads } = grad(tr.program, tr.loss, [tr.params[0]!]);
     const low = lowerJs(program, [grads[0]!]);
-    low.buffers[tr.param]!.set(X);
+    low.buffers[tr.params[0]!]!.set(X);
     low.run();
     X.forEach((v, i) => expect(low.buffers[grads[0]!]![i]).toBeCloseTo(v, 6));
   });
@@ -100,9 +100,9 @@ describe('kernel table: compiled value and gradient equal tfjs', () => {
     expect(tr.noise).toHaveLength(1);
     expect(tr.program.nodes[tr.noise[0]!.id]).toMatchObject({ op: 'noise', kind: 'normal', shape: [12] });
     agree((x) => tf.sum(tf.square(tf.add(x, normalNoise([12], new Rng(3).int())))));
-    const { program, grads } = grad(tr.program, tr.loss, [tr.param]);
+    const { program, grads } = grad(tr.program, tr.loss, [tr.params[0]!]);
     const low = lowerJs(program, [tr.loss, grads[0]!]);
-    low.buffers[tr.param]!.set(X);
+    low.buffers[tr.params[0]!]!.set(X);
     low.buffers[tr.noise[0]!.id]!.fill(0);
     low.run();
     // With the noise at zero the loss is Σx² and its gradient 2x.
@@ -113,7 +113,7 @@ describe('kernel table: compiled value and gradient equal tfjs', () => {
   it('folds what depends on constants only: a data transform leaves no node in the step', () => {
     const data = tf.tensor1d(Array.from({ length: 12 }, (_, i) => i));
     const tr = traceLoss(X, (x) => tf.sum(tf.mul(x, tf.exp(tf.div(tf.sqrt(data), 3)))));
-    const { program, grads } = grad(tr.program, tr.loss, [tr.param]);
+    const { program, grads } = grad(tr.program, tr.loss, [tr.params[0]!]);
     const low = lowerJs(program, [tr.loss, grads[0]!]);
     expect(low.source).not.toMatch(/Math\.sqrt|Math\.exp/);
   });
