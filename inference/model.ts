@@ -117,6 +117,8 @@ export interface FitDiagnostics {
   backend: BackendName | 'js';
   /** Why the compiled engine did not run the fit (absent when it did). */
   notCompiled?: string;
+  /** With backend 'js': the tfjs backend of the work around the step (start, summaries, draws). */
+  tfjsBackend?: BackendName;
   steps: number;
   seconds: number;
   converged: boolean;
@@ -324,7 +326,7 @@ export class Model {
         trace: loop.trace,
         diagnostics: {
           backend,
-          ...(notCompiled ? { notCompiled } : {}),
+          ...(notCompiled ? { notCompiled } : { tfjsBackend }),
           steps: loop.steps,
           seconds: loop.seconds,
           converged: loop.converged,
@@ -603,7 +605,7 @@ export class Fit {
   static async fromJSON(json: unknown): Promise<Fit> {
     const st = json as FitState & { format?: string };
     if (!st || typeof st !== 'object' || st.format !== 'tilde-fit') throw new TypeError('not a saved tilde fit (format "tilde-fit" expected)');
-    await selectBackend(st.diagnostics.backend === 'js' ? 'auto' : st.diagnostics.backend);
+    await selectBackend(st.diagnostics.backend === 'js' ? (st.diagnostics.tfjsBackend ?? 'auto') : st.diagnostics.backend);
     const model = compile(st.source, { file: st.file });
     const bound = model.bind(st.data);
     const s = setup(model.program, bound);

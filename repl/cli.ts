@@ -120,7 +120,7 @@ export function buildProgram(io: Io): Command {
     .addOption(new Option('--guide <kind>', 'automatic guide').choices(['meanfield', 'fullrank']))
     .addOption(new Option('--init <kind>', "where the automatic guide starts: laplace (the posterior mode, Laplace covariance), random (Stan's U(-2, 2)), auto (laplace when every latent is continuous, or discrete and summable out, and there are at most 100 continuous scalars)").choices(['auto', 'laplace', 'random']))
     .addOption(new Option('--optimizer <name>', 'optimiser').choices(['adam', 'sgd', 'rmsprop']))
-    .addOption(new Option('--backend <name>', 'tfjs backend (default: fastest available; env TILDE_BACKEND)').choices(['auto', 'tensorflow', 'wasm', 'cpu', 'webgl']))
+    .addOption(new Option('--backend <name>', "where the step runs: js (compiled), or the tfjs engine on tensorflow, wasm, cpu or webgl (default auto: compiled when the fit allows; env TILDE_BACKEND)").choices(['auto', 'js', 'tensorflow', 'wasm', 'cpu', 'webgl']))
     .option('--draws <n>', 'posterior draws for the summary', intArg('--draws'))
     .addOption(new Option('--estimator <name>', 'force an estimator on every discrete site').choices(['reinforce', 'relax', 'rebar', 'concrete', 'enumerate', 'marginalize']))
     .addOption(new Option('--baseline <kind>', 'REINFORCE baseline (nvil: learned from each plate entry\'s data rows)').choices(['auto', 'loo', 'ema', 'none', 'nvil']))
@@ -170,7 +170,7 @@ export function buildProgram(io: Io): Command {
     .description('explore models and posteriors interactively (reads commands line by line when stdin is not a terminal)')
     .argument('[model]', 'a .tilde file to start from')
     .option('--data <file>', 'data (JSON or CSV); defaults to MODEL.json beside the model')
-    .addOption(new Option('--backend <name>', 'tfjs backend (default: chosen per model; env TILDE_BACKEND)').choices(['auto', 'tensorflow', 'wasm', 'cpu', 'webgl']))
+    .addOption(new Option('--backend <name>', "where fits run: js (compiled), or the tfjs engine on tensorflow, wasm, cpu or webgl (default auto; env TILDE_BACKEND)").choices(['auto', 'js', 'tensorflow', 'wasm', 'cpu', 'webgl']))
     .action(async (modelFile: string | undefined, opts: { data?: string; backend?: 'auto' | 'tensorflow' | 'wasm' | 'cpu' | 'webgl' }) => {
       const { runRepl } = await import('./start.js');
       const code = await runRepl({ model: modelFile, data: opts.data, backend: opts.backend, version: program.version() });

@@ -88,6 +88,7 @@ const BINARY_JS: Record<string, (a: string, b: string) => string> = {
 const CHUNK = 24;
 
 const isIdentity = (map: Int32Array) => map.every((v, i) => v === i);
+const contiguous = (map: Int32Array) => map.length > 0 && map[0]! >= 0 && map.every((v, i) => v === map[0]! + i);
 
 /** Nodes the outputs need. */
 function liveSet(p: Program, outputs: readonly number[]): boolean[] {
@@ -118,32 +119,46 @@ export function lowerJs(p: Program, outputs: readonly number[]): LoweredJs {
     return `M[${maps.length - 1}]`;
   };
 
+  /** Gathers that read a contiguous run of their input: a view on its buffer, no copy. */
+  const views = new Set<number>();
   p.nodes.forEach((n, i) => {
     if (!live[i]) return;
     if (n.op === 'const') buffers[i] = n.value;
     else if (n.op === 'stop' || (n.op === 'gather' && n.map.length === sizeOf(p.nodes[n.args[0]]!.shape) && isIdentity(n.map))) {
       home[i] = home[n.args[0]]!;
       buffers[i] = buffers[home[i]!];
+    } else if (n.op === 'gather' && contiguous(n.map)) {
+      const from = buffers[home[n.args[0]]!]!;
+      buffers[i] = from.subarray(n.map[0]!, n.map[0]! + n.map.length);
+      views.add(i);
     } else buffers[i] = new Float64Array(sizeOf(n.shape));
   });
 
+  // Who reads each buffer: an elementwise result read only inside its own fused loop needs no store.
+  const readers: number[][] = p.nodes.map(() => []);
+  p.nodes.forEach((n, j) => {
+    if (!live[j] || home[j] !== j) return;
+    for (const a of argsOf(n)) readers[home[a]!]!.push(j);
+  });
+  const kept = new Set(outputs.map((o) => home[o]!));
+
   const ref = (id: number) => `b${home[id]}`;
+  const elementwise = (op: string) => op in UNARY_JS || op in BINARY_JS || op === 'select';
+
+  /** One elementwise node as an expression, its arguments read from `val`. */
+  const expression = (n: Node, val: (a: number) => string): string => {
+    const args = argsOf(n);
+    if (n.op in UNARY_JS) return UNARY_JS[n.op]!(val(args[0]!));
+    if (n.op in BINARY_JS) return BINARY_JS[n.op]!(val(args[0]!), val(args[1]!));
+    return `(${val(args[0]!)} !== 0 ? ${val(args[1]!)} : ${val(args[2]!)})`;
+  };
+
   const emit = (i: number): string => {
     const n = p.nodes[i]!;
-    if (home[i] !== i || n.op === 'const' || n.op === 'param' || n.op === 'noise' || n.op === 'state') return '';
+    if (home[i] !== i || views.has(i) || n.op === 'const' || n.op === 'param' || n.op === 'noise' || n.op === 'state') return '';
     const o = ref(i);
     const size = sizeOf(n.shape);
-    const at = (a: number) => (sizeOf(p.nodes[a]!.shape) === 1 ? `${ref(a)}[0]` : `${ref(a)}[i]`);
-    if (n.op in UNARY_JS) return `for (let i = 0; i < ${size}; i++) ${o}[i] = ${UNARY_JS[n.op]!(at(argsOf(n)[0]!))};`;
-    if (n.op in BINARY_JS) {
-      const [a, b] = argsOf(n) as [number, number];
-      return `for (let i = 0; i < ${size}; i++) ${o}[i] = ${BINARY_JS[n.op]!(at(a), at(b))};`;
-    }
     switch (n.op) {
-      case 'select': {
-        const [c, a, b] = n.args;
-        return `for (let i = 0; i < ${size}; i++) ${o}[i] = ${at(c)} !== 0 ? ${at(a)} : ${at(b)};`;
-      }
       case 'gather': {
         const x = ref(n.args[0]);
         const m = mapName(n.map);
@@ -176,18 +191,49 @@ export function lowerJs(p: Program, outputs: readonly number[]): LoweredJs {
     }
   };
 
-  const initLines: string[] = [];
-  const runLines: string[] = [];
-  let liveNodes = 0;
-  p.nodes.forEach((_, i) => {
-    if (!live[i]) return;
-    const line = emit(i);
-    if (!line) return;
-    if (dyn[i]) {
-      runLines.push(line);
-      liveNodes++;
-    } else initLines.push(line);
-  });
+  /**
+   * Statements in program order, with runs of elementwise nodes of one size fused into one loop:
+   * inside it each value is a local, stored to its buffer only when something outside the loop reads it.
+   */
+  const schedule = (ids: number[]): string[] => {
+    const lines: string[] = [];
+    let group: number[] = [];
+    let groupSize = -1;
+    const flush = () => {
+      if (!group.length) return;
+      const members = new Set(group);
+      const val = (a: number) => (members.has(home[a]!) ? `t${home[a]}` : sizeOf(p.nodes[a]!.shape) === 1 ? `${ref(a)}[0]` : `${ref(a)}[i]`);
+      const body = group.map((g) => {
+        const store = kept.has(g) || readers[g]!.some((r) => !members.has(r)) ? ` ${ref(g)}[i] = t${g};` : '';
+        return `const t${g} = ${expression(p.nodes[g]!, val)};${store}`;
+      });
+      lines.push(groupSize === 1 ? `{ const i = 0; ${body.join(' ')} }` : `for (let i = 0; i < ${groupSize}; i++) { ${body.join(' ')} }`);
+      group = [];
+    };
+    for (const i of ids) {
+      const n = p.nodes[i]!;
+      if (home[i] === i && elementwise(n.op)) {
+        const size = sizeOf(n.shape);
+        if (size !== groupSize) flush();
+        groupSize = size;
+        group.push(i);
+        continue;
+      }
+      // A view reads its parent's buffer at other indices than the loop's: the parent must be stored first.
+      if (views.has(i) && group.includes(home[argsOf(n)[0]!]!)) flush();
+      const line = emit(i);
+      if (!line) continue;
+      flush();
+      lines.push(line);
+    }
+    flush();
+    return lines;
+  };
+
+  const liveIds = p.nodes.map((_, i) => i).filter((i) => live[i]);
+  const initLines = schedule(liveIds.filter((i) => !dyn[i]));
+  const runLines = schedule(liveIds.filter((i) => dyn[i]));
+  const liveNodes = liveIds.filter((i) => dyn[i] && home[i] === i && !views.has(i) && !['param', 'noise', 'state'].includes(p.nodes[i]!.op)).length;
   const used = [...new Set(home.filter((h, i) => live[i] && buffers[h]))];
   const header = `"use strict";\nconst ${used.map((h) => `b${h} = B[${h}]`).join(', ') || '_ = 0'};`;
   // V8 optimises only functions of bounded bytecode size: a large step runs as a sequence of small

@@ -13,7 +13,7 @@ export interface Chunk {
 }
 
 export type GuideKind = 'meanfield' | 'fullrank';
-export type BackendChoice = 'auto' | 'tensorflow' | 'wasm' | 'cpu' | 'webgl';
+export type BackendChoice = 'auto' | 'js' | 'tensorflow' | 'wasm' | 'cpu' | 'webgl';
 
 export interface Settings {
   steps?: number;

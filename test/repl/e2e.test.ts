@@ -59,7 +59,8 @@ describe('tilde repl in a terminal', () => {
         { send: 'P(mu > 0)\r', expect: 'P\\(mu > 0\\) = 0\\.\\d+ ± [\\d.]+' },
         { send: ':hist tau\r', expect: 'tau  \\(1000 draws\\)(\\n.*│.*%){10}' },
         { send: ':fti\r', expect: "unknown command ':fti' \\(did you mean ':fit'\\?\\)\\n  :fti\\n  \\^\\^\\^\\^" },
-        { send: ':set steps=100000\r', expect: 'steps=100000\\n' },
+        // The compiled step converges in well under a second at 8 particles: 2,000 keep the fit running when Ctrl-C arrives.
+        { send: ':set steps=100000 particles=2000\r', expect: 'steps=100000 particles=2000\\n' },
         { send: ':fit\r', expect: 'step \\d+/100000 .*steps/s', timeout: 60, fresh: true },
         { send: '\x03', expect: 'fit stopped at step \\d+ \\(Ctrl-C\\): keeping the result so far', timeout: 60 },
         { send: 'E(tau)\r', expect: 'E\\(tau\\) = [\\d.]+ ±', timeout: 30 },

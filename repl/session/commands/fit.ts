@@ -20,7 +20,7 @@ const SETTINGS: Record<keyof Settings, { parse: (v: string) => Parsed; doc: stri
   lr: { parse: (v) => (Number(v) > 0 && Number.isFinite(Number(v)) ? { ok: true, value: Number(v) } : { ok: false, message: `lr must be a number > 0, found '${v}'` }), doc: 'learning rate of the optimiser' },
   draws: { parse: positiveInt('draws'), doc: 'posterior draws kept for summaries and queries' },
   guide: { parse: choice('guide', ['meanfield', 'fullrank']), doc: 'automatic guide: meanfield or fullrank' },
-  backend: { parse: choice('backend', ['auto', 'tensorflow', 'wasm', 'cpu', 'webgl']), doc: 'tfjs backend: auto, tensorflow, wasm, cpu or webgl' },
+  backend: { parse: choice('backend', ['auto', 'js', 'tensorflow', 'wasm', 'cpu', 'webgl']), doc: 'where the step runs: auto, js (the compiled step), or the tfjs engine on tensorflow, wasm, cpu or webgl' },
 };
 
 const KEYS = Object.keys(SETTINGS) as (keyof Settings)[];
