@@ -3,7 +3,8 @@
 // researcher uses to compare estimators. Each estimate averages `particles` draws.
 // Gradients are of the objective as written: the expected cost (optimisation) or the ELBO.
 
-import { tf, useBackend, type BackendName } from './backend.js';
+import { engineRequest, tf, useBackend, type BackendName } from './backend.js';
+import { compileFitStep } from './compile/compile-fit.js';
 import { Estimators } from './estimators/step.js';
 import { blockNames, buildLayout, initialValues, paramKey } from './layout.js';
 import { estimatorOptions, evaluateInits, planFor, type FitOptions, type Model } from './model.js';
@@ -20,7 +21,8 @@ export interface GradientOptions {
   seed?: number;
   estimator?: FitOptions['estimator'];
   baseline?: FitOptions['baseline'];
-  backend?: BackendName | 'auto';
+  /** 'js' the compiled step, a tfjs backend by name the tfjs engine, 'auto' compiled when the plan allows. */
+  backend?: BackendName | 'auto' | 'js';
   /** RELAX/REBAR (and NVIL's baseline): steps of surrogate training (φ/ψ only, θ held at its initial value) before measuring. */
   surrogateSteps?: number;
   surrogateLr?: number;
@@ -37,14 +39,17 @@ export interface GradientStats {
 export interface GradientReport {
   params: Record<string, GradientStats>;
   plan: Record<string, string>;
-  backend: BackendName;
+  backend: BackendName | 'js';
+  /** Why the compiled engine did not run (absent when it did). */
+  notCompiled?: string;
 }
 
 export async function estimateGradients(model: Model, o: GradientOptions = {}): Promise<GradientReport> {
   const draws = o.draws ?? 1000;
   const particles = o.particles ?? 1;
   const seed = o.seed ?? 1;
-  const backend = await useBackend(o.backend);
+  const engine = engineRequest(o.backend);
+  const tfjsBackend = await useBackend(o.backend === 'js' ? undefined : o.backend);
   const plan = planFor(model.program, { estimator: o.estimator });
   const s: Setup = setup(model.program, model.bind(o.data ?? {}, o.dataFile));
   const mode = model.program.mode === 'optimisation' ? 'optimisation' : 'inference';
@@ -66,23 +71,35 @@ export async function estimateGradients(model: Model, o: GradientOptions = {}): 
     initT.dispose();
     const jo = { setup: s, layout, S: particles, rng: rng.split('steps'), mode } as const;
     try {
+      const n = layout.size;
+      const sum = new Float64Array(n);
+      const sumSq = new Float64Array(n);
+      const sign = mode === 'optimisation' ? 1 : -1;
+      const add = (g: ArrayLike<number>) => {
+        for (let i = 0; i < n; i++) {
+          const x = sign * g[i]!;
+          sum[i] += x;
+          sumSq[i] += x * x;
+        }
+      };
+      // The compiled step: θ's update rule has rate 0, so surrogate training leaves θ where it is.
+      const compiled = engine === 'tfjs' ? { ok: false as const, reason: `backend '${tfjsBackend}' asked for by name` } : compileFitStep(est, jo, init, 'sgd', 0, rng.split('steps-js'));
+      if (!compiled.ok && engine === 'js') throw new RangeError(`backend 'js' cannot estimate these gradients: ${compiled.reason}`);
+      if (compiled.ok) {
+        const js = compiled.step;
+        if (o.surrogateSteps && est.hasSurrogates) for (let k = 0; k < o.surrogateSteps; k++) js.step();
+        for (let m = 0; m < draws; m++) {
+          js.estimate();
+          add(js.grad);
+        }
+      } else {
       if (o.surrogateSteps && (est.hasSurrogates || o.baseline === 'nvil')) {
         // Train φ alone: θ's optimiser has learning rate 0, so θ stays at its initial value.
         const frozen = tf.train.sgd(0);
         for (let k = 0; k < o.surrogateSteps; k++) tf.tidy(() => est.step(jo, flat, frozen));
         frozen.dispose();
       }
-      const n = layout.size;
-      const sum = new Float64Array(n);
-      const sumSq = new Float64Array(n);
-      const sign = mode === 'optimisation' ? 1 : -1;
-      for (let m = 0; m < draws; m++) {
-        const g = tf.tidy(() => est.gradients(jo, flat).grads.dataSync());
-        for (let i = 0; i < n; i++) {
-          const x = sign * g[i]!;
-          sum[i] += x;
-          sumSq[i] += x * x;
-        }
+      for (let m = 0; m < draws; m++) add(tf.tidy(() => est.gradients(jo, flat).grads.dataSync()));
       }
       const params: Record<string, GradientStats> = {};
       for (const b of blockNames(layout)) {
@@ -95,7 +112,7 @@ export async function estimateGradients(model: Model, o: GradientOptions = {}): 
         }
         params[b.name] = { mean, variance, draws };
       }
-      return { params, plan: Object.fromEntries(plan.entries.map((e) => [e.site, e.estimator])), backend };
+      return { params, plan: Object.fromEntries(plan.entries.map((e) => [e.site, e.estimator])), backend: compiled.ok ? 'js' : tfjsBackend, ...(compiled.ok ? {} : { notCompiled: compiled.reason }) };
     } finally {
       flat.dispose();
       est.dispose();

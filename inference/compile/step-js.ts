@@ -131,6 +131,14 @@ export class JsStep {
     return this.loss[0]!;
   }
 
+  /** A gradient estimate without an update: fresh noise, loss and gradients, the state carried on (baselines learn as in a step). */
+  estimate(): number {
+    this.draw();
+    this.evaluate();
+    for (const c of this.carry) c.to.set(c.from);
+    return this.value[0]!;
+  }
+
   /** One step: fresh noise, loss and gradients, every slot's update, the state carried on. Returns the reported value (−ELBO) before the update. */
   step(): number {
     this.draw();
