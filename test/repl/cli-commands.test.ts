@@ -100,7 +100,7 @@ describe('tilde fit', () => {
   it('an unknown backend is a usage error naming the choices (exit 2)', async () => {
     const r = await run('fit', join(root, 'models', 'coin.tilde'), '--backend', 'gpu-please', '--steps', '10');
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(/argument 'gpu-please' is invalid\. Allowed choices are auto, tensorflow, wasm, cpu, webgl/);
+    expect(r.err).toMatch(/argument 'gpu-please' is invalid\. Allowed choices are auto, js, tensorflow, wasm, cpu, webgl/);
   });
 
   const tfjsNode = (() => {

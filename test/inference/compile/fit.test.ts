@@ -1,0 +1,113 @@
+// Fits on the compiled step (backend 'js'): the conjugate posterior in closed form, bit-identical
+// results for one seed, no tfjs tensor made per step, the reason a fit falls back to the tfjs
+// engine, and generated source that no model text reaches.
+
+import { beforeAll, describe, expect, it } from 'vitest';
+import { selectBackend, tf } from '../../../inference/backend.js';
+import { compileFitStep } from '../../../inference/compile/compile-fit.js';
+import { Estimators } from '../../../inference/estimators/step.js';
+import { buildLayout, initialValues } from '../../../inference/layout.js';
+import { compile, evaluateInits } from '../../../inference/model.js';
+import { Rng } from '../../../inference/rng.js';
+import { setup } from '../../../inference/setup.js';
+
+beforeAll(async () => {
+  await selectBackend('cpu');
+});
+
+const NORMAL = `data N: int
+data y: real[N]
+mu ~ Normal(0, 5)
+y ~ Normal(mu, 2)
+`;
+const Y = [3.1, 1.2, 4.4, 2.9, 3.8, 0.7, 2.2, 5.1, 3.3, 2.6];
+
+describe('fits on the compiled step', () => {
+  it('reach the closed-form posterior of a conjugate model', async () => {
+    const fit = await compile(NORMAL).fit({ data: { N: Y.length, y: Y }, backend: 'js', seed: 3, draws: 4000 });
+    expect(fit.diagnostics.backend).toBe('js');
+    const prec = 1 / 25 + Y.length / 4;
+    const mean = Y.reduce((a, b) => a + b, 0) / 4 / prec;
+    const sd = Math.sqrt(1 / prec);
+    const mu = fit.summary()['mu']!;
+    // 4 Monte Carlo standard errors of 4,000 draws, plus 0.1 sd for the optimiser's residual noise.
+    expect(Math.abs(mu.mean - mean)).toBeLessThan(4 * (sd / Math.sqrt(4000)) + 0.1 * sd);
+    expect(Math.abs(mu.sd - sd) / sd).toBeLessThan(0.15);
+  });
+
+  it('give bit-identical results for one seed, and other results for another', async () => {
+    const m = compile(NORMAL);
+    const run = (seed: number) => m.fit({ data: { N: Y.length, y: Y }, seed, steps: 300, tolRelObj: 0, draws: 50 });
+    const [a, b, c] = [await run(5), await run(5), await run(6)];
+    expect(a.diagnostics.backend).toBe('js');
+    expect(b.toJSON().flat).toEqual(a.toJSON().flat);
+    expect(b.toJSON().trace).toEqual(a.toJSON().trace);
+    expect(c.toJSON().flat).not.toEqual(a.toJSON().flat);
+  });
+
+  it('make no tfjs tensor per step (the count stays flat over a long fit)', async () => {
+    const counts: number[] = [];
+    await compile(NORMAL).fit({ data: { N: Y.length, y: Y }, steps: 5000, tolRelObj: 0, evalEvery: 250, draws: 20, onProgress: () => counts.push(tf.memory().numTensors) });
+    expect(counts.length).toBeGreaterThan(10);
+    expect(new Set(counts.slice(1)).size).toBe(1);
+  });
+
+  it('run discrete estimators compiled too: REINFORCE on the RELAX toy drives θ down', async () => {
+    const toy = compile('data t: real = 0.499\nparam phi: real = 0\nb ~ Bernoulli(logits = phi)\nminimize (t - b) ^ 2\n');
+    const fit = await toy.fit({ estimator: 'reinforce', steps: 3000, lr: 0.05, draws: 10 });
+    expect(fit.diagnostics.backend).toBe('js');
+    // E[(t − b)²] falls as θ = σ(φ) → 0 (t < 0.5): 3,000 steps take φ well below 0.
+    expect(fit.summary()['phi']!.mean).toBeLessThan(-1);
+  });
+
+  it("say why a fit keeps the tfjs engine, and refuse backend 'js' for it with the reason", async () => {
+    const m = compile(`plate N
+data x: real[N]
+z: int[N] ~ Bernoulli(0.5)
+x ~ Normal(3 * z, 1)
+`);
+    const data = { N: 4, x: [0.1, 2.9, 3.2, -0.3] };
+    const fit = await m.fit({ data, estimator: 'reinforce', baseline: 'nvil', steps: 60, draws: 10 });
+    expect(fit.diagnostics.backend).not.toBe('js');
+    expect(fit.diagnostics.notCompiled).toMatch(/nvil/);
+    await expect(m.fit({ data, estimator: 'reinforce', baseline: 'nvil', steps: 60, backend: 'js' })).rejects.toThrow(/backend 'js' cannot run this fit: baseline 'nvil'/);
+    const named = await compile(NORMAL).fit({ data: { N: Y.length, y: Y }, backend: 'cpu', steps: 100, draws: 10 });
+    expect(named.diagnostics.backend).toBe('cpu');
+    expect(named.diagnostics.notCompiled).toMatch(/backend 'cpu' asked for by name/);
+  });
+});
+
+describe('generated source', () => {
+  it('holds no model text: names, strings and numbers the user wrote stay out of it', () => {
+    const src = `data N: int
+data constructor_y: real[N]
+data scale__proto__: real = 1.2345678
+param weird_Name0: real = 0.61803
+mu_alert ~ Normal(weird_Name0, 3.14159)
+constructor_y ~ Normal(mu_alert, scale__proto__)
+`;
+    const m = compile(src);
+    const s = setup(m.program, m.bind({ N: 3, constructor_y: [1.5, 2.5, 0.5] }));
+    try {
+      const layout = buildLayout(s, 'meanfield');
+      const rng = new Rng(1);
+      const init = initialValues(layout, s, { rng: rng.split('init'), paramInits: evaluateInits(s), initScale: 0.1 });
+      const est = new Estimators(m.program, m.plan, 'inference', 2, rng.split('e'));
+      const c = compileFitStep(est, { setup: s, layout, S: 2, rng: rng.split('steps'), mode: 'inference' }, init, 'adam', 0.05, new Rng(2));
+      est.dispose();
+      expect(c.ok).toBe(true);
+      if (!c.ok) return;
+      const text = c.step.lowered.source;
+      for (const word of ['constructor', 'proto', 'weird', 'mu_alert', 'Name0', '3.14159', '1.2345678', '0.61803', '1.5', '2.5']) expect(text).not.toContain(word);
+      // Only generated names, integer literals and the fixed templates' operators and calls.
+      const identifiers = new Set(text.match(/[A-Za-z_$][\w$]*/g));
+      const allowed = /^(b\d+|c\d+|t\d+|[BMHijkmopst]|ao|bo|oo|run|function|const|let|for|if|return|use|strict|fill|Math|Number|H|exp|log|log1p|expm1|sqrt|sin|cos|tanh|abs|sign|floor|ceil|trunc|pow|max|min|isFinite|sigmoid|softplus|round|erf|Infinity)$/;
+      for (const id of identifiers) expect(id, `identifier '${id}' in the generated source`).toMatch(allowed);
+      expect(text.startsWith('"use strict";')).toBe(true);
+      expect(text.slice('"use strict";'.length)).not.toMatch(/["'`]/); // no string literal but the directive
+      expect(text.match(/\d+\.\d+|\de[-+]?\d/g)).toBeNull(); // no non-integer number
+    } finally {
+      s.dispose();
+    }
+  });
+});
