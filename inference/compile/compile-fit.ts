@@ -44,9 +44,10 @@ export function compileFitStep(est: Estimators, jo: JointOptions, init: Float32A
     // The lowered program at the trace's own inputs must give the value tfjs computed.
     step.params.set(init);
     surrogates.forEach((v, k) => step.slot(k + 1).set(v.dataSync()));
-    for (const n of trace.noise) step.lowered.buffers[n.id]?.set(n.values);
+    step.useTracedNoise(trace);
     const value = step.evaluate();
-    if (!(Math.abs(value - trace.lossValue) <= SELF_CHECK * (1 + Math.abs(trace.lossValue)))) {
+    // Both non-finite alike (a start where the loss is already NaN) agree: the fit loop then names the term.
+    if (!Object.is(value, trace.lossValue) && !(Math.abs(value - trace.lossValue) <= SELF_CHECK * (1 + Math.abs(trace.lossValue)))) {
       return { ok: false, reason: `internal: the compiled loss ${value} differs from the traced ${trace.lossValue}` };
     }
     step.params.set(init);

@@ -5,8 +5,8 @@
 
 import { Rng } from '../rng.js';
 import { grad } from './grad.js';
-import { sizeOf } from './ir.js';
 import { lowerJs, type LoweredJs } from './lower-js.js';
+import { simplify } from './simplify.js';
 import type { Trace } from './trace.js';
 
 export type UpdateRule = 'adam' | 'sgd' | 'rmsprop';
@@ -69,6 +69,10 @@ export class JsStep {
   private readonly loss: Float64Array;
   private readonly value: Float64Array;
   private readonly noise: { buffer: Float64Array; kind: 'normal' | 'uniform' }[];
+  /** The buffer of each of the trace's noise inputs, in the order drawn (undefined where unused). */
+  private readonly noiseAt: (Float64Array | undefined)[];
+  /** Node counts: after reverse mode, after simplification, and computed per step. */
+  readonly nodes: { before: number; after: number; live: number };
   private readonly optimisers: Optimiser[];
   /** Per state slot: its buffer and the buffer of its value after a step. */
   private readonly carry: { to: Float64Array; from: Float64Array }[];
@@ -79,32 +83,43 @@ export class JsStep {
     private readonly rng: Rng,
   ) {
     if (slots.length !== trace.params.length) throw new Error(`internal: ${slots.length} update rules for ${trace.params.length} parameter slots`);
-    const { program, grads } = grad(trace.program, trace.loss, trace.params);
-    const updates = trace.state.filter((st) => st.update !== st.id).map((st) => st.update);
-    this.lowered = lowerJs(program, [trace.loss, trace.value, ...grads, ...updates]);
-    const buf = (id: number) => {
-      const b = this.lowered.buffers[id];
-      if (!b) throw new Error(`internal: node ${id} has no buffer`);
+    const d = grad(trace.program, trace.loss, trace.params);
+    const simple = simplify(d.program);
+    const id = simple.id;
+    const program = simple.program;
+    const grads = d.grads.map(id);
+    const updates = trace.state.filter((st) => st.update !== st.id).map((st) => id(st.update));
+    this.lowered = lowerJs(program, [id(trace.loss), id(trace.value), ...grads, ...updates]);
+    this.nodes = { before: simple.before, after: simple.after, live: this.lowered.liveNodes };
+    const buf = (k: number) => {
+      const b = this.lowered.buffers[k];
+      if (!b) throw new Error(`internal: node ${k} has no buffer`);
       return b;
     };
-    this.optimisers = trace.params.map((id, k) => new Optimiser(buf(id), buf(grads[k]!), slots[k]!.rule, slots[k]!.lr));
+    this.optimisers = trace.params.map((p, k) => new Optimiser(buf(id(p)), buf(grads[k]!), slots[k]!.rule, slots[k]!.lr));
     this.params = this.optimisers[0]!.p;
     this.grad = this.optimisers[0]!.g;
-    this.loss = buf(trace.loss);
-    this.value = buf(trace.value);
-    // Noise the loss does not use has no buffer and is not drawn.
-    this.noise = trace.noise.flatMap(({ id }) => {
-      const n = program.nodes[id]!;
-      const b = this.lowered.buffers[id];
-      return b && n.op === 'noise' ? [{ buffer: b, kind: n.kind }] : [];
+    this.loss = buf(id(trace.loss));
+    this.value = buf(id(trace.value));
+    // Noise the loss does not use has no buffer and is not drawn; the trace's draws stay listed (for tracedNoise).
+    this.noiseAt = trace.noise.map(({ id: n }) => this.lowered.buffers[id(n)]);
+    this.noise = trace.noise.flatMap(({ id: n }) => {
+      const node = program.nodes[id(n)]!;
+      const b = this.lowered.buffers[id(n)];
+      return b && node.op === 'noise' ? [{ buffer: b, kind: node.kind }] : [];
     });
     this.carry = [];
     for (const st of trace.state) {
-      const to = this.lowered.buffers[st.id];
+      const to = this.lowered.buffers[id(st.id)];
       if (!to) continue;
       to.set(st.init);
-      if (st.update !== st.id) this.carry.push({ to, from: buf(st.update) });
+      if (st.update !== st.id) this.carry.push({ to, from: buf(id(st.update)) });
     }
+  }
+
+  /** Puts the values the trace drew into the noise inputs (to check the lowering against the trace). */
+  useTracedNoise(trace: Trace): void {
+    trace.noise.forEach((n, k) => this.noiseAt[k]?.set(n.values));
   }
 
   /** The buffer of parameter slot k (1, 2, …: the extra Variables the trace was given). */

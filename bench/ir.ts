@@ -1,0 +1,69 @@
+// The compiled step of each bundled model: how many IR nodes reverse mode leaves, how many the
+// simplifying pass keeps, how many run per step, and the bare step's rate (noise, loss, gradient,
+// optimiser update; no fit loop). Run after the build:
+//   node dist/bench/ir.js [--models a,b] [--particles S] [--steps N] [--reps R]
+// Columns: nodes after reverse mode → after simplify, nodes computed per step, steps/s (median of
+// R runs of N steps, min–max).
+
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { selectBackend } from '../inference/backend.js';
+import { compileFitStep } from '../inference/compile/compile-fit.js';
+import { Estimators } from '../inference/estimators/step.js';
+import { buildLayout, initialValues } from '../inference/layout.js';
+import { compile, evaluateInits } from '../inference/model.js';
+import { Rng } from '../inference/rng.js';
+import { setup } from '../inference/setup.js';
+
+const ROOT = fileURLToPath(new URL(import.meta.url.includes('/dist/') ? '../..' : '..', import.meta.url));
+const argv = process.argv.slice(2);
+const flag = (name: string, d: string) => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? argv[i + 1]! : d;
+};
+const MODELS = flag('models', 'normal_normal,eight_schools,logistic_regression,relax_toy,gmm').split(',');
+const S = Number(flag('particles', '1'));
+const STEPS = Number(flag('steps', '2000'));
+const REPS = Number(flag('reps', '5'));
+
+await selectBackend('cpu');
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const fmt = (x: number) => Math.round(x).toLocaleString('en-US');
+
+console.log(`compiled steps, ${S} particle(s), ${STEPS.toLocaleString('en-US')} steps, median of ${REPS} (min–max)\n`);
+console.log('| model | estimators | IR nodes (reverse mode → simplified) | computed per step | steps/s |');
+console.log('|---|---|---|---|---|');
+for (const name of MODELS) {
+  const m = compile(readFileSync(`${ROOT}/models/${name}.tilde`, 'utf8'), { file: `${name}.tilde` });
+  let data: unknown = {};
+  try {
+    data = JSON.parse(readFileSync(`${ROOT}/models/${name}.json`, 'utf8'));
+  } catch {
+    // a model with all data defaulted
+  }
+  const s = setup(m.program, m.bind(data as Record<string, unknown>));
+  const plan = m.plan;
+  const mode = m.program.mode === 'optimisation' ? 'optimisation' : 'inference';
+  const layout = buildLayout(s, 'meanfield');
+  const rng = new Rng(1);
+  const init = initialValues(layout, s, { rng: rng.split('init'), paramInits: evaluateInits(s), initScale: 0.1 });
+  const est = new Estimators(m.program, plan, mode, S, rng.split('estimators'));
+  const c = compileFitStep(est, { setup: s, layout, S, rng: rng.split('steps'), mode }, init, 'adam', 0.01, rng.split('steps-js'));
+  est.dispose();
+  s.dispose();
+  const kinds = [...new Set(plan.entries.map((e) => e.estimator))].join(', ') || 'reparam';
+  if (!c.ok) {
+    console.log(`| ${name} | ${kinds} | not compiled: ${c.reason} | | |`);
+    continue;
+  }
+  const rates: number[] = [];
+  for (let r = 0; r <= REPS; r++) {
+    c.step.params.set(init);
+    const t0 = performance.now();
+    for (let k = 0; k < STEPS; k++) c.step.step();
+    const rate = STEPS / ((performance.now() - t0) / 1000);
+    if (r > 0) rates.push(rate); // the first run warms V8 up
+  }
+  const { before, after, live } = c.step.nodes;
+  console.log(`| ${name} | ${kinds} | ${fmt(before)} → ${fmt(after)} | ${fmt(live)} | ${fmt(median(rates))} (${fmt(Math.min(...rates))}–${fmt(Math.max(...rates))}) |`);
+}
