@@ -19,6 +19,7 @@
 
 import { CholeskyDecomposition, Matrix, inverse } from 'ml-matrix';
 import { tf } from './backend.js';
+import { compileDensity, type DensityOracle } from './compile/density-js.js';
 import { FitError } from './fit.js';
 import { evaluateJoint, type JointOptions } from './joint.js';
 import type { Layout } from './layout.js';
@@ -123,23 +124,36 @@ function value(s: Setup, layout: Layout, flat: tf.Tensor, x: Float64Array, densi
 /**
  * The Hessian in one second-order pass: D particles all at x, so row i of the gradient is
  * ∇f at particle i; summing its i-th entry over particles and differentiating again gives
- * ∂/∂U_i (∂f/∂u_i) = row i of the Hessian. Made exactly symmetric (float32 rounding is not).
+ * ∂/∂U_i (∂f/∂u_i) = row i of the Hessian. D×D row-major.
  */
-function hessian(s: Setup, layout: Layout, flat: tf.Tensor, x: Float64Array, density: Density): Matrix {
+function hessian(s: Setup, layout: Layout, flat: tf.Tensor, x: Float64Array, density: Density): Float64Array {
   const D = x.length;
   const hold = requireSecondOrder();
-  let h: Float32Array;
   try {
     const t = tf.tidy(() => {
       const U = tf.tile(tf.tensor2d(Float32Array.from(x), [1, D]), [D, 1]);
       const grad = (V: tf.Tensor) => tf.grad((W: tf.Tensor) => tf.sum(logDensity(s, layout, flat, W, density)))(V);
       return tf.grad((V: tf.Tensor) => tf.sum(tf.mul(grad(V), tf.eye(D))))(U);
     });
-    h = t.dataSync() as Float32Array;
+    const h = Float64Array.from(t.dataSync() as Float32Array);
     t.dispose();
+    return h;
   } finally {
     hold.release();
   }
+}
+
+/** The density's value, gradient and Hessian evaluated by tfjs (float32). */
+function tfjsOracle(s: Setup, layout: Layout, flat: tf.Tensor, density: Density): DensityOracle {
+  return {
+    value: (x) => value(s, layout, flat, x, density),
+    valueAndGradient: (x) => valueAndGradient(s, layout, flat, x, density),
+    hessian: (x) => hessian(s, layout, flat, x, density),
+  };
+}
+
+/** Made exactly symmetric: rounding (float32 on tfjs) is not. */
+function symmetric(h: Float64Array, D: number): Matrix {
   const H = new Matrix(D, D);
   for (let i = 0; i < D; i++) for (let j = 0; j < D; j++) H.set(i, j, 0.5 * (h[i * D + j]! + h[j * D + i]!));
   return H;
@@ -163,31 +177,55 @@ function dampedSolve(A: Matrix, g: Float64Array): { d: Float64Array; damped: boo
   return null;
 }
 
+/** The name of coordinate i of u: a latent, with its element index when it has several. */
+function coordinateName(layout: Layout, i: number): string {
+  for (const slot of layout.slots.values()) if (i >= slot.offset && i < slot.offset + slot.size) return slot.size === 1 ? slot.name : `${slot.name}[${i - slot.offset}]`;
+  return `u[${i}]`;
+}
+
+/**
+ * A mode with a direction almost flat in unconstrained space is not one to start from: a
+ * conditional sd beyond RUN_OFF (e^30) is a ridge or a spike's rim (a scale at its degenerate
+ * end), where the guide's first draws overflow. float32 evaluation rarely settles there (its
+ * Hessians come out indefinite first); float64 can.
+ */
+function regularMode(layout: Layout, m: ModeResult & { ok: true }): ModeResult {
+  for (let i = 0; i < m.mode.length; i++) {
+    const sd = 1 / Math.sqrt(m.precision.get(i, i));
+    if (!(sd <= RUN_OFF)) return { ok: false, reason: `no regular mode: '${coordinateName(layout, i)}' is flat there (conditional sd ${sd.toPrecision(3)} in unconstrained space)` };
+  }
+  return m;
+}
+
 /**
  * Damped Newton ascent on the log density from u = 0 (the unconstrained centre: 1 for
  * positive latents, ½ for unit ones), with a backtracking line search. Fails, with the
  * reason, when the density has no finite mode (it runs off) or the search does not settle.
  */
-export function findMode(s: Setup, layout: Layout, base: Float32Array, marginal?: MarginalDensity): ModeResult {
+export function findMode(s: Setup, layout: Layout, base: Float32Array, marginal?: MarginalDensity, compiled = false): ModeResult {
   const D = layout.autoDim;
   const flat = tf.tensor1d(base);
   const density = marginal?.logDensity ?? plainDensity;
   try {
+    // The compiled density (float64, generated JavaScript) when the fit runs compiled; tfjs's otherwise,
+    // or when the density does not compile.
+    const js = compiled ? compileDensity(D, (u) => logDensity(s, layout, flat, u, density)) : undefined;
+    const oracle = js && !('reason' in js) ? js : tfjsOracle(s, layout, flat, density);
     const constrained = constrainedCoordinates(s, layout);
     let damped = 0;
     // A summed-out mixture's labels are exchangeable: the origin, where the components coincide,
     // is a saddle that Newton would not leave. Its search starts at the guide's random inits.
     const loc = layout.blocks.get('q:loc');
     let x: Float64Array = marginal && loc ? Float64Array.from(base.subarray(loc.offset, loc.offset + D)) : new Float64Array(D);
-    let { f, g } = valueAndGradient(s, layout, flat, x, density);
+    let { f, g } = oracle.valueAndGradient(x);
     if (!Number.isFinite(f) || !g.every(Number.isFinite)) return { ok: false, reason: 'the log density is not finite at the unconstrained origin' };
     for (let it = 1; it <= MAX_ITERATIONS; it++) {
-      const A = hessian(s, layout, flat, x, density).mul(-1);
+      const A = symmetric(oracle.hessian(x), D).mul(-1);
       if (!A.to1DArray().every(Number.isFinite)) return { ok: false, reason: `the Hessian is not finite after ${it - 1} Newton steps` };
       const solved = dampedSolve(A, g);
       if (!solved) return { ok: false, reason: `the Hessian cannot be regularised after ${it - 1} Newton steps` };
       const decrement = g.reduce((acc, gi, i) => acc + gi * solved.d[i]!, 0);
-      if (!solved.damped && decrement < DECREMENT_TOL) return { ok: true, mode: x, precision: A, logDensity: f, iterations: it - 1 };
+      if (!solved.damped && decrement < DECREMENT_TOL) return regularMode(layout, { ok: true, mode: x, precision: A, logDensity: f, iterations: it - 1 });
       damped = solved.damped ? damped + 1 : 0;
       if (damped > MAX_DAMPED) return { ok: false, reason: `no regular mode: the Hessian stayed indefinite for ${MAX_DAMPED} Newton steps (a funnel?)` };
       // Armijo backtracking; float32 evaluation noise of order 1e-6·|f| must not reject a good step.
@@ -196,7 +234,7 @@ export function findMode(s: Setup, layout: Layout, base: Float32Array, marginal?
       let accepted: { x: Float64Array; f: number } | undefined;
       while (t > 1e-10) {
         const xt = x.map((xi, i) => xi + t * solved.d[i]!);
-        const ft = value(s, layout, flat, xt, density);
+        const ft = oracle.value(xt);
         if (Number.isFinite(ft) && ft >= f + 1e-4 * t * decrement - slack) {
           accepted = { x: xt, f: ft };
           break;
@@ -204,13 +242,13 @@ export function findMode(s: Setup, layout: Layout, base: Float32Array, marginal?
         t /= 2;
       }
       if (!accepted) {
-        if (!solved.damped && decrement < STALL_TOL) return { ok: true, mode: x, precision: A, logDensity: f, iterations: it - 1 };
+        if (!solved.damped && decrement < STALL_TOL) return regularMode(layout, { ok: true, mode: x, precision: A, logDensity: f, iterations: it - 1 });
         return { ok: false, reason: `the line search stalled after ${it - 1} Newton steps` };
       }
       x = accepted.x;
       const far = constrained.find((c) => Math.abs(x[c.index]!) > RUN_OFF);
       if (far) return { ok: false, reason: `no finite mode: '${far.name}' ran off to ${x[far.index]!.toFixed(1)} in unconstrained space (a funnel or an improper posterior)` };
-      ({ f, g } = valueAndGradient(s, layout, flat, x, density));
+      ({ f, g } = oracle.valueAndGradient(x));
       if (!g.every(Number.isFinite)) return { ok: false, reason: `the gradient is not finite after ${it} Newton steps` };
     }
     return { ok: false, reason: `no mode within ${MAX_ITERATIONS} Newton steps (the density may have none: a funnel or an improper posterior)` };
@@ -246,7 +284,8 @@ export function chooseInit(
   s: Setup,
   layout: Layout,
   base: Float32Array,
-  o: { minibatch?: boolean; marginal?: MarginalDensity } = {},
+  /** `compiled`: search the mode on the compiled density (a fit on the compiled engine). */
+  o: { minibatch?: boolean; marginal?: MarginalDensity; compiled?: boolean } = {},
 ): { flat: Float32Array; report: InitReport; precondition?: Precondition } {
   if (kind === 'random') return { flat: base, report: { used: 'random', reason: 'asked for (init: random)' } };
   const why = o.minibatch ? 'minibatches see only part of the data' : laplaceIneligible(s, layout, o.marginal?.sites);
@@ -257,7 +296,7 @@ export function chooseInit(
   if (kind === 'auto' && layout.autoDim > LAPLACE_MAX_DIM) {
     return { flat: base, report: { used: 'random', reason: `${layout.autoDim} continuous latent scalars (the Laplace start is automatic up to ${LAPLACE_MAX_DIM})` } };
   }
-  const m = findMode(s, layout, base, o.marginal);
+  const m = findMode(s, layout, base, o.marginal, o.compiled);
   if (!m.ok) {
     if (kind === 'laplace') throw new FitError(`init 'laplace' failed: ${m.reason}. Use init 'random' (or 'auto', which falls back to it).`);
     return { flat: base, report: { used: 'random', reason: m.reason } };

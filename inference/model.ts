@@ -248,7 +248,7 @@ export class Model {
         }
         const summed = o.init === 'random' || B !== undefined ? undefined : summedOutStart(this.program, plan, o.guide, mode, rng.split('start'));
         try {
-          start = chooseInit(o.init, s, layout, random, { minibatch: B !== undefined, marginal: (summed ?? est).marginalDensity() });
+          start = chooseInit(o.init, s, layout, random, { minibatch: B !== undefined, marginal: (summed ?? est).marginalDensity(), compiled: engine !== 'tfjs' });
           if (summed && start.report.used === 'laplace') startAtConditionalPosterior(summed, s, layout, start, rng.split('start-draws'));
         } finally {
           summed?.dispose();

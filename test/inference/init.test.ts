@@ -66,6 +66,68 @@ describe('mode search', () => {
   });
 });
 
+describe('mode search on the compiled density (float64, generated JavaScript)', () => {
+  it('finds the conjugate Normal mode and precision to float64 accuracy', () => {
+    const y = [2.1, 3.4, 1.7, 2.9, 3.3, 2.2, 2.8];
+    const { s, layout, base } = prepare(NORMAL, { N: y.length, y });
+    try {
+      const m = findMode(s, layout, base, undefined, true);
+      if (!m.ok) throw new Error(m.reason);
+      const precision = 1 / 4 + y.length / 0.25;
+      const mean = (1 / 4 + y.reduce((a, b) => a + b, 0) / 0.25) / precision;
+      // The tfjs search above gets 1e-3 sd and 1e-4 relative. Here the arithmetic is float64 and only
+      // the data's float32 rounding (they are traced from tfjs tensors: 6e-8 relative) remains.
+      expect(Math.abs(m.mode[0]! - mean) * Math.sqrt(precision)).toBeLessThan(1e-6);
+      expect(Math.abs(m.precision.get(0, 0) - precision) / precision).toBeLessThan(1e-6);
+    } finally {
+      s.dispose();
+    }
+  });
+
+  it('gets the Gamma–Poisson curvature in unconstrained space, Jacobian included', () => {
+    const k = [3, 5, 2, 4, 6, 3];
+    const { s, layout, base } = prepare(`data N: int\ndata k: int[N]\nlam ~ Gamma(3, 2)\nk ~ Poisson(lam)`, { N: k.length, k });
+    try {
+      const m = findMode(s, layout, base, undefined, true);
+      if (!m.ok) throw new Error(m.reason);
+      const alpha = 3 + k.reduce((a, b) => a + b, 0);
+      const beta = 2 + k.length;
+      // Newton stops once its decrement is below 1e-6 (squared sds), which bounds these.
+      expect(Math.abs(m.mode[0]! - Math.log(alpha / beta)) * Math.sqrt(alpha)).toBeLessThan(1e-4);
+      expect(Math.abs(m.precision.get(0, 0) - alpha) / alpha).toBeLessThan(1e-4);
+    } finally {
+      s.dispose();
+    }
+  });
+
+  it('gives a regression its full precision matrix XᵀX/σ² + I/τ², off-diagonals included', () => {
+    const rng = new Rng(5);
+    const N = 30;
+    const X = Array.from({ length: N }, () => [1, 5 + rng.normal(), rng.normal()]);
+    const y = X.map((r) => r[0]! - r[1]! + 0.5 * r[2]! + rng.normal());
+    const { s, layout, base } = prepare(`data N: int\ndata X: real[N, 3]\ndata y: real[N]\nbeta: real[3] ~ Normal(0, 2)\ny ~ Normal(X @ beta, 0.7)`, { N, X, y });
+    try {
+      const m = findMode(s, layout, base, undefined, true);
+      const t = findMode(s, layout, base, undefined, false);
+      if (!m.ok || !t.ok) throw new Error('no mode');
+      const Xm = new Matrix(X);
+      const Lambda = Xm.transpose().mmul(Xm).div(0.49).add(Matrix.eye(3, 3).div(4));
+      for (let i = 0; i < 3; i++) {
+        for (let j = 0; j < 3; j++) {
+          const scale = Math.sqrt(Lambda.get(i, i) * Lambda.get(j, j));
+          // The Hessian is constant here: only the data's float32 rounding separates it from Λ.
+          expect(Math.abs(m.precision.get(i, j) - Lambda.get(i, j)) / scale).toBeLessThan(1e-6);
+          // tfjs's float32 Hessian agrees to its own precision.
+          expect(Math.abs(t.precision.get(i, j) - Lambda.get(i, j)) / scale).toBeLessThan(1e-3);
+        }
+        expect(Math.abs(m.mode[i]! - t.mode[i]!) * Math.sqrt(Lambda.get(i, i))).toBeLessThan(1e-2);
+      }
+    } finally {
+      s.dispose();
+    }
+  });
+});
+
 describe('Laplace guide of a Bayesian linear regression (exact: the posterior is Gaussian)', () => {
   const N = 40;
   const K = 3;
