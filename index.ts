@@ -3,6 +3,7 @@
 
 export { compile, Model, Fit, FIT_DEFAULTS, type FitOptions, type FitDiagnostics, type CompileOptions } from './inference/model.js';
 export { FitError, type Progress } from './inference/fit.js';
+export { FIT_OPTIONS, type OptionSpec, type OptionType, type Surface } from './inference/options.js';
 export { Posterior, type SummaryRow, type QueryResult } from './inference/posterior.js';
 export { selectBackend, activeBackend, configureWasmPaths, type BackendName } from './inference/backend.js';
 export { ModelError, renderDiagnostic, renderDiagnostics, type Diagnostic } from './language/diagnostics.js';

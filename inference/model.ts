@@ -20,75 +20,51 @@ import { makePlan, planToJSON, type EstimatorKind, type Plan } from './plan.js';
 import { Posterior, summarise, elementNames, type DrawArray, type QueryResult, type SummaryRow } from './posterior.js';
 import { paretoKhat } from './psis.js';
 import { Rng } from './rng.js';
-import { ESTIMATOR_DEFAULTS, Estimators, type EstimatorOptions } from './estimators/step.js';
+import { Estimators, type EstimatorOptions } from './estimators/step.js';
+import { optionDefaults, optionProblem, optionsFor, type Assert, type FitDefaults, type OptionName, type Same } from './options.js';
 import type { BaselineKind } from './estimators/baselines.js';
 import { setup, type Setup } from './setup.js';
 import { batchOf, checkBatchable, IndexSampler, plateInfo, type PlateInfo } from './batch.js';
 import { fullElbo } from './full-elbo.js';
 import { hard } from './values.js';
 
+/**
+ * Options of `model.fit`. What each one means, its default and the values it accepts are its
+ * entry in FIT_OPTIONS (options.ts), which also checks it; FitOptionsMatchTable fails to compile
+ * when this interface and the table name different options.
+ */
 export interface FitOptions {
   data?: Record<string, unknown>;
-  /** Named in data diagnostics. */
   dataFile?: string;
-  /** Maximum optimisation steps (the fit stops earlier when the ELBO converges). */
   steps?: number;
-  /** Monte Carlo particles per step. */
   particles?: number;
-  /**
-   * Minibatch size: each step subsamples this many distinct entries of the model's plate
-   * (local terms weighted by N/B, so the ELBO estimate stays unbiased). Default: all the data.
-   */
   batchSize?: number;
   lr?: number;
   seed?: number;
   guide?: GuideKind;
-  /** Where the automatic guide starts: 'laplace' at the posterior mode (init.ts), 'random' Stan's U(−2, 2), 'auto' Laplace when cheap. */
   init?: InitKind;
   optimizer?: OptimizerName;
-  /**
-   * Where the step runs: 'js' the compiled JavaScript step (an error if the fit cannot be compiled),
-   * a tfjs backend by name the tfjs engine on it, 'auto' (default) the compiled step when the fit
-   * can be compiled, else the tfjs engine on the backend chosen for the model's size.
-   */
   backend?: BackendName | 'auto' | 'js';
-  /** Relative ELBO change below which the fit counts as converged (Stan's tol_rel_obj). */
   tolRelObj?: number;
-  /** Steps between ELBO read-backs, progress events and convergence checks. */
   evalEvery?: number;
-  /** Posterior draws kept for summaries and queries. */
   draws?: number;
-  /** Force an estimator for every discrete site, or per site (`{ z: 'reinforce' }`); 'rebar' is RELAX without its learned network. */
+  /** One estimator for every discrete site, or one per site (`{ z: 'reinforce' }`). */
   estimator?: EstimatorKind | 'rebar' | Record<string, EstimatorKind | 'rebar'>;
-  /** REINFORCE baseline: leave-one-out (needs particles ≥ 2), moving average, or none; default picks by particles. */
   baseline?: BaselineKind | 'auto';
-  /** Scale REINFORCE signals by a running estimate of their sd. */
   normalise?: boolean;
-  /** Temperature of the concrete relaxation (default 0.5). */
   concreteTemperature?: number;
-  /** Concrete with hard values forward and relaxed gradients. */
   straightThrough?: boolean;
-  /** Learning rate of RELAX's surrogate parameters (default 0.01, the paper's). */
   surrogateLr?: number;
   onProgress?: (p: Progress) => void;
   signal?: AbortSignal;
 }
 
-export const FIT_DEFAULTS = {
-  steps: 10_000,
-  particles: 8,
-  lr: 0.05,
-  seed: 1,
-  guide: 'meanfield' as GuideKind,
-  init: 'auto' as InitKind,
-  optimizer: 'adam' as OptimizerName,
-  tolRelObj: 0.01,
-  evalEvery: 50,
-  draws: 1000,
-};
+export type FitOptionsMatchTable = Assert<Same<keyof FitOptions, OptionName>>;
 
-const ESTIMATOR_OPTIONS = ['baseline', 'normalise', 'concreteTemperature', 'straightThrough', 'surrogateLr'] as const;
-const KNOWN_OPTIONS = new Set([...Object.keys(FIT_DEFAULTS), ...ESTIMATOR_OPTIONS, 'data', 'dataFile', 'backend', 'estimator', 'batchSize', 'onProgress', 'signal']);
+/** The defaults of the options that have one, from the option table (options.ts). */
+export const FIT_DEFAULTS: FitDefaults = optionDefaults();
+
+const KNOWN_OPTIONS = new Set<string>(optionsFor('api').map((o) => o.name));
 
 /** 'rebar' is RELAX with the network switched off: split it out of the estimator option. */
 function splitRebar(e: FitOptions['estimator']): { estimator?: EstimatorKind | Record<string, EstimatorKind>; rebar: boolean } {
@@ -105,11 +81,8 @@ function splitRebar(e: FitOptions['estimator']): { estimator?: EstimatorKind | R
 
 export function estimatorOptions(o: FitOptions): EstimatorOptions {
   const { rebar } = splitRebar(o.estimator);
-  return {
-    ...ESTIMATOR_DEFAULTS,
-    ...stripUndefined({ baseline: o.baseline, normalise: o.normalise, concreteTemperature: o.concreteTemperature, straightThrough: o.straightThrough, surrogateLr: o.surrogateLr }),
-    rebar,
-  };
+  const g = { ...FIT_DEFAULTS, ...stripUndefined(o) };
+  return { baseline: g.baseline, normalise: g.normalise, concreteTemperature: g.concreteTemperature, straightThrough: g.straightThrough, surrogateLr: g.surrogateLr, rebar };
 }
 
 export interface FitDiagnostics {
@@ -428,20 +401,11 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-function validateOptions(o: typeof FIT_DEFAULTS): void {
-  const posInt = (k: keyof typeof FIT_DEFAULTS) => {
-    const v = o[k] as number;
-    if (!Number.isInteger(v) || v < 1) throw new RangeError(`fit option ${k} must be a positive integer, found ${v}`);
-  };
-  posInt('steps');
-  posInt('particles');
-  posInt('evalEvery');
-  posInt('draws');
-  if (!(o.lr > 0)) throw new RangeError(`fit option lr must be > 0, found ${o.lr}`);
-  if (!Number.isInteger(o.seed)) throw new RangeError(`fit option seed must be an integer, found ${o.seed}`);
-  if (o.guide !== 'meanfield' && o.guide !== 'fullrank') throw new RangeError(`fit option guide must be 'meanfield' or 'fullrank', found '${o.guide}'`);
-  if (!['auto', 'laplace', 'random'].includes(o.init)) throw new RangeError(`fit option init must be 'auto', 'laplace' or 'random', found '${o.init}'`);
-  if (!['adam', 'sgd', 'rmsprop'].includes(o.optimizer)) throw new RangeError(`fit option optimizer must be adam, sgd or rmsprop, found '${o.optimizer}'`);
+function validateOptions(o: Record<string, unknown>): void {
+  for (const spec of optionsFor('api')) {
+    const problem = optionProblem(spec, o[spec.name]);
+    if (problem) throw new RangeError(`fit option ${problem}`);
+  }
 }
 
 /** Constant initial values of params that declare one. */

@@ -5,6 +5,8 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ModelError, renderDiagnostics } from '../language/diagnostics.js';
 import { frontEnd } from '../language/index.js';
+import type { FitOptions } from '../inference/model.js';
+import { kebab, optionsFor, optionSpec, type OptionSpec } from '../inference/options.js';
 import { defaultDataFile, readDataFile, readText } from './files.js';
 import { dataCommand } from './data.js';
 import { fmt, seconds, summaryTable, table } from './format.js';
@@ -35,6 +37,37 @@ function numArg(name: string) {
     if (!Number.isFinite(n)) throw new InvalidArgumentError(`${name} must be a number`);
     return n;
   };
+}
+
+/** A commander option for a fit option: its flag, help, parser or choices come from the option table. */
+function flagFor(spec: OptionSpec): Option {
+  const flag = `--${spec.flag ?? kebab(spec.name)}`;
+  const t = spec.type;
+  switch (t.kind) {
+    case 'count':
+    case 'integer':
+      return new Option(`${flag} <n>`, spec.help).argParser(intArg(flag));
+    case 'positive':
+    case 'nonnegative':
+      return new Option(`${flag} <x>`, spec.help).argParser(numArg(flag));
+    case 'choice':
+    case 'choice-by-site':
+      return new Option(`${flag} <name>`, spec.help).choices(t.choices);
+    case 'boolean':
+      return new Option(flag, spec.help);
+    case 'value':
+      throw new Error(`internal: fit option ${spec.name} has no command-line form`);
+  }
+}
+
+/** Adds the flags of these fit options to a command; the result reads the parsed flags back as fit options. */
+function fitFlags(cmd: Command, specs: readonly OptionSpec[]): (opts: Record<string, unknown>) => FitOptions {
+  const added = specs.map((spec) => {
+    const option = flagFor(spec);
+    cmd.addOption(option);
+    return { name: spec.name, key: option.attributeName() };
+  });
+  return (opts) => Object.fromEntries(added.map(({ name, key }) => [name, opts[key]])) as FitOptions;
 }
 
 class ExitCode extends Error {
@@ -107,23 +140,13 @@ export function buildProgram(io: Io): Command {
       }
     });
 
-  program
+  const fitCmd = program
     .command('fit')
     .description('fit a model by variational inference and print its posterior')
     .argument('<model>', 'a .tilde file')
-    .option('--data <file>', 'data (JSON or CSV); defaults to MODEL.json beside the model')
-    .option('--steps <n>', 'maximum optimisation steps', intArg('--steps'))
-    .option('--particles <s>', 'Monte Carlo particles per step', intArg('--particles'))
-    .option('--batch <b>', "minibatch size: each step uses B random entries of the model's plate (default: all)", intArg('--batch'))
-    .option('--lr <x>', 'learning rate', numArg('--lr'))
-    .option('--seed <n>', 'random seed', intArg('--seed'))
-    .addOption(new Option('--guide <kind>', 'automatic guide').choices(['meanfield', 'fullrank']))
-    .addOption(new Option('--init <kind>', "where the automatic guide starts: laplace (the posterior mode, Laplace covariance), random (Stan's U(-2, 2)), auto (laplace when every latent is continuous, or discrete and summable out, and there are at most 100 continuous scalars)").choices(['auto', 'laplace', 'random']))
-    .addOption(new Option('--optimizer <name>', 'optimiser').choices(['adam', 'sgd', 'rmsprop']))
-    .addOption(new Option('--backend <name>', "where the step runs: js (compiled), or the tfjs engine on tensorflow, wasm, cpu or webgl (default auto: compiled when the fit allows; env TILDE_BACKEND)").choices(['auto', 'js', 'tensorflow', 'wasm', 'cpu', 'webgl']))
-    .option('--draws <n>', 'posterior draws for the summary', intArg('--draws'))
-    .addOption(new Option('--estimator <name>', 'force an estimator on every discrete site').choices(['reinforce', 'relax', 'rebar', 'concrete', 'enumerate', 'marginalize']))
-    .addOption(new Option('--baseline <kind>', 'REINFORCE baseline (nvil: learned from each plate entry\'s data rows)').choices(['auto', 'loo', 'ema', 'none', 'nvil']))
+    .option('--data <file>', 'data (JSON or CSV); defaults to MODEL.json beside the model');
+  const fitOptions = fitFlags(fitCmd, optionsFor('cli'));
+  fitCmd
     .option('--json', 'machine-readable output (with elbo_per_datum, the full-data ELBO per plate entry, for a model with a plate)')
     .action(async (modelFile: string, opts: Record<string, unknown>) => {
       const { source, checked, warnings } = loadModel(modelFile, io);
@@ -132,23 +155,7 @@ export function buildProgram(io: Io): Command {
       const { Model } = await import('../inference/model.js');
       const model = new Model(checked, warnings);
       const showProgress = io.isTTY && !opts['json'];
-      const fit = await model.fit({
-        data,
-        dataFile,
-        steps: opts['steps'] as number | undefined,
-        particles: opts['particles'] as number | undefined,
-        batchSize: opts['batch'] as number | undefined,
-        lr: opts['lr'] as number | undefined,
-        seed: opts['seed'] as number | undefined,
-        guide: opts['guide'] as 'meanfield' | 'fullrank' | undefined,
-        init: opts['init'] as 'auto' | 'laplace' | 'random' | undefined,
-        optimizer: opts['optimizer'] as 'adam' | undefined,
-        backend: opts['backend'] as 'cpu' | undefined,
-        draws: opts['draws'] as number | undefined,
-        estimator: opts['estimator'] as 'relax' | undefined,
-        baseline: opts['baseline'] as 'nvil' | undefined,
-        onProgress: showProgress ? progressBar(io) : undefined,
-      });
+      const fit = await model.fit({ ...fitOptions(opts), data, dataFile, onProgress: showProgress ? progressBar(io) : undefined });
       if (showProgress) io.err('\r' + ' '.repeat(100) + '\r');
       const d = fit.diagnostics;
       if (opts['json']) {
@@ -165,46 +172,47 @@ export function buildProgram(io: Io): Command {
       io.out(`${mode} ${fmt(value)}${perDatum}   k-hat ${Number.isFinite(d.khat) ? fmt(d.khat, 2) + ` (${d.khatReading})` : 'n/a'}   ${d.steps} steps (${d.converged ? 'converged' : d.stopped})${d.init?.used === 'laplace' ? `, Laplace start${d.init.summedOut ? ` (${d.init.summedOut.join(', ')} summed out)` : ''}` : ''}   backend ${d.backend}   ${seconds(d.seconds)}\n`);
     });
 
-  program
+  const replCmd = program
     .command('repl')
     .description('explore models and posteriors interactively (reads commands line by line when stdin is not a terminal)')
     .argument('[model]', 'a .tilde file to start from')
-    .option('--data <file>', 'data (JSON or CSV); defaults to MODEL.json beside the model')
-    .addOption(new Option('--backend <name>', "where fits run: js (compiled), or the tfjs engine on tensorflow, wasm, cpu or webgl (default auto; env TILDE_BACKEND)").choices(['auto', 'js', 'tensorflow', 'wasm', 'cpu', 'webgl']))
-    .action(async (modelFile: string | undefined, opts: { data?: string; backend?: 'auto' | 'tensorflow' | 'wasm' | 'cpu' | 'webgl' }) => {
+    .option('--data <file>', 'data (JSON or CSV); defaults to MODEL.json beside the model');
+  const replOptions = fitFlags(replCmd, [optionSpec('backend')]);
+  replCmd
+    .action(async (modelFile: string | undefined, opts: Record<string, unknown>) => {
       const { runRepl } = await import('./start.js');
-      const code = await runRepl({ model: modelFile, data: opts.data, backend: opts.backend, version: program.version() });
+      const code = await runRepl({ model: modelFile, data: opts['data'] as string | undefined, backend: replOptions(opts).backend, version: program.version() });
       if (code !== 0) throw new ExitCode(code);
     });
 
-  program
+  const gradCmd = program
     .command('grad')
     .description('mean and variance of gradient estimates at the initial parameters, per estimator')
     .argument('<model>', 'a .tilde file')
-    .option('--data <file>', 'data (JSON or CSV); defaults to MODEL.json beside the model')
-    .addOption(new Option('--estimator <name>', 'force an estimator on every discrete site').choices(['reparam', 'reinforce', 'relax', 'rebar', 'concrete', 'enumerate', 'marginalize']))
-    .addOption(new Option('--baseline <kind>', 'REINFORCE baseline').choices(['auto', 'loo', 'ema', 'none', 'nvil']))
+    .option('--data <file>', 'data (JSON or CSV); defaults to MODEL.json beside the model');
+  // draws and particles mean other things here (estimates, and particles per estimate).
+  const gradOptions = fitFlags(gradCmd, (['estimator', 'baseline', 'seed', 'backend'] as const).map(optionSpec));
+  gradCmd
     .option('--draws <m>', 'number of gradient estimates', intArg('--draws'), 1000)
     .option('--particles <s>', 'particles averaged in each estimate', intArg('--particles'), 1)
     .option('--surrogate-steps <k>', 'RELAX/REBAR: train the surrogate this many steps first', intArg('--surrogate-steps'))
-    .option('--seed <n>', 'random seed', intArg('--seed'))
-    .addOption(new Option('--backend <name>', 'tfjs backend').choices(['auto', 'tensorflow', 'wasm', 'cpu', 'webgl']))
     .option('--json', 'machine-readable output')
     .action(async (modelFile: string, opts: Record<string, unknown>) => {
       const { checked, warnings } = loadModel(modelFile, io);
       const { file: dataFile, data } = loadData(modelFile, opts['data'] as string | undefined);
       const { Model } = await import('../inference/model.js');
       const { estimateGradients } = await import('../inference/gradients.js');
+      const { estimator, baseline, seed, backend } = gradOptions(opts);
       const r = await estimateGradients(new Model(checked, warnings), {
         data,
         dataFile,
         draws: opts['draws'] as number,
         particles: opts['particles'] as number,
-        seed: opts['seed'] as number | undefined,
-        estimator: opts['estimator'] as 'relax' | undefined,
-        baseline: opts['baseline'] as 'loo' | undefined,
+        seed,
+        estimator,
+        baseline,
         surrogateSteps: opts['surrogateSteps'] as number | undefined,
-        backend: opts['backend'] as 'cpu' | undefined,
+        backend,
       });
       if (opts['json']) {
         io.out(JSON.stringify({ params: r.params, plan: r.plan, backend: r.backend }, null, 2) + '\n');

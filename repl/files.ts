@@ -4,7 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { ModelError, type Diagnostic } from '../language/diagnostics.js';
-import { parseCsv } from '../language/data.js';
+import { parseCsv } from '../language/csv.js';
 import { posAt } from '../language/span.js';
 
 function fileError(file: string, message: string): ModelError {

@@ -8,7 +8,7 @@ import { defaultHistoryFile, History } from './history.js';
 import { printBlocks, runPlain } from './plain.js';
 import { loadEngine, nodeContext } from './session/context.js';
 import { banner, Session } from './session/session.js';
-import type { BackendChoice } from './session/state.js';
+import type { BackendChoice } from '../inference/options.js';
 import type { Block } from './session/types.js';
 
 export interface ReplOptions {

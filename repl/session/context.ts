@@ -25,7 +25,7 @@ export function loadEngine(): Promise<Engine> {
   enginePromise ??= import('../../inference/model.js').then((m) => ({
     fit: (program, warnings, options) => new m.Model(program, warnings).fit(options),
     open: (json) => m.Fit.fromJSON(json),
-    defaults: { ...m.FIT_DEFAULTS, backend: 'auto' },
+    defaults: m.FIT_DEFAULTS,
   }));
   return enginePromise;
 }

@@ -4,7 +4,8 @@
 
 import type { CheckedProgram } from '../../language/checked.js';
 import type { Diagnostic } from '../../language/diagnostics.js';
-import type { Fit } from '../../inference/model.js';
+import type { Fit, FitOptions } from '../../inference/model.js';
+import type { OptionNameOn } from '../../inference/options.js';
 
 export interface Chunk {
   text: string;
@@ -12,18 +13,8 @@ export interface Chunk {
   origin: string;
 }
 
-export type GuideKind = 'meanfield' | 'fullrank';
-export type BackendChoice = 'auto' | 'js' | 'tensorflow' | 'wasm' | 'cpu' | 'webgl';
-
-export interface Settings {
-  steps?: number;
-  particles?: number;
-  seed?: number;
-  lr?: number;
-  draws?: number;
-  guide?: GuideKind;
-  backend?: BackendChoice;
-}
+/** What :set can change: the fit options the option table gives the REPL. */
+export type Settings = Pick<FitOptions, OptionNameOn<'repl'>>;
 
 export class SessionState {
   chunks: Chunk[] = [];

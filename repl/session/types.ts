@@ -38,7 +38,7 @@ export interface Result {
 export interface Engine {
   fit(program: CheckedProgram, warnings: Diagnostic[], options: FitOptions): Promise<Fit>;
   open(json: unknown): Promise<Fit>;
-  defaults: Readonly<Record<string, string | number>>;
+  defaults: Readonly<Record<string, string | number | boolean>>;
 }
 
 /** What the estimator plan and the graph printers offer (engine II may not be there yet). */

@@ -1,44 +1,32 @@
 // Commands that fit and keep fits: :set, :seed, :fit, :save, :open.
 
 import type { Fit } from '../../../inference/model.js';
+import { optionsFor, parseOptionText } from '../../../inference/options.js';
 import { fmt, seconds } from '../../format.js';
 import { fileArg, words, type Word } from '../args.js';
 import { errorBlock, inputError } from '../errors.js';
 import { summaryBlock } from '../query.js';
-import type { BackendChoice, GuideKind, SessionState, Settings } from '../state.js';
+import type { SessionState, Settings } from '../state.js';
 import type { Block, Command, CommandEnv } from '../types.js';
 
-type Parsed = { ok: true; value: number | string } | { ok: false; message: string };
+/** The fit options :set can change, from the option table. */
+const SETTINGS = optionsFor('repl');
 
-const positiveInt = (name: string) => (v: string): Parsed => (/^\d+$/.test(v) && Number(v) >= 1 ? { ok: true, value: Number(v) } : { ok: false, message: `${name} must be a positive integer, found '${v}'` });
-const choice = (name: string, options: readonly string[]) => (v: string): Parsed => (options.includes(v) ? { ok: true, value: v } : { ok: false, message: `${name} must be one of ${options.join(', ')}, found '${v}'` });
-
-const SETTINGS: Record<keyof Settings, { parse: (v: string) => Parsed; doc: string }> = {
-  steps: { parse: positiveInt('steps'), doc: 'maximum optimisation steps (the fit stops earlier when the ELBO converges)' },
-  particles: { parse: positiveInt('particles'), doc: 'Monte Carlo particles per step' },
-  seed: { parse: (v) => (/^-?\d+$/.test(v) ? { ok: true, value: Number(v) } : { ok: false, message: `seed must be an integer, found '${v}'` }), doc: 'random seed: the same seed gives the same numbers' },
-  lr: { parse: (v) => (Number(v) > 0 && Number.isFinite(Number(v)) ? { ok: true, value: Number(v) } : { ok: false, message: `lr must be a number > 0, found '${v}'` }), doc: 'learning rate of the optimiser' },
-  draws: { parse: positiveInt('draws'), doc: 'posterior draws kept for summaries and queries' },
-  guide: { parse: choice('guide', ['meanfield', 'fullrank']), doc: 'automatic guide: meanfield or fullrank' },
-  backend: { parse: choice('backend', ['auto', 'js', 'tensorflow', 'wasm', 'cpu', 'webgl']), doc: 'where the step runs: auto, js (the compiled step), or the tfjs engine on tensorflow, wasm, cpu or webgl' },
-};
-
-const KEYS = Object.keys(SETTINGS) as (keyof Settings)[];
-
-export const SETTING_NAMES: readonly string[] = KEYS;
+export const SETTING_NAMES: readonly string[] = SETTINGS.map((s) => s.name);
 
 /** Parses `key=value …`; all or nothing, so a typo does not half-apply a line. */
 function parseSettings(env: CommandEnv): { settings?: Settings; blocks: Block[] } {
-  const out: Record<string, number | string> = {};
+  const out: Record<string, number | string | boolean> = {};
   for (const w of words(env.args, env.argsOffset)) {
     const eq = w.text.indexOf('=');
     const key = eq < 0 ? w.text : w.text.slice(0, eq);
-    if (!(KEYS as string[]).includes(key)) {
-      const near = KEYS.find((k) => k.startsWith(key.slice(0, 2)));
-      return { blocks: [inputError(env.line, w.start, w.start + key.length, `unknown setting '${key}'${near ? ` (did you mean '${near}'?)` : ''}`, `settings: ${KEYS.join(', ')}`)] };
+    const spec = SETTINGS.find((s) => s.name === key);
+    if (!spec) {
+      const near = SETTING_NAMES.find((k) => k.startsWith(key.slice(0, 2)));
+      return { blocks: [inputError(env.line, w.start, w.start + key.length, `unknown setting '${key}'${near ? ` (did you mean '${near}'?)` : ''}`, `settings: ${SETTING_NAMES.join(', ')}`)] };
     }
     if (eq < 0) return { blocks: [inputError(env.line, w.start, w.end, `write ${key}=VALUE`)] };
-    const parsed = SETTINGS[key as keyof Settings].parse(w.text.slice(eq + 1));
+    const parsed = parseOptionText(spec, w.text.slice(eq + 1));
     if (!parsed.ok) return { blocks: [inputError(env.line, w.start + eq + 1, w.end, parsed.message)] };
     out[key] = parsed.value;
   }
@@ -47,10 +35,10 @@ function parseSettings(env: CommandEnv): { settings?: Settings; blocks: Block[] 
 
 async function showSettings(env: CommandEnv): Promise<Block[]> {
   const { defaults } = await env.ctx.engine();
-  const rows = KEYS.map((k) => {
-    const set = env.state.settings[k];
-    const value = set ?? defaults[k] ?? 'auto';
-    return [k, String(value), set === undefined ? 'default' : 'set', SETTINGS[k].doc];
+  const rows = SETTINGS.map((s) => {
+    const set = env.state.settings[s.name as keyof Settings];
+    const value = set ?? defaults[s.name] ?? '';
+    return [s.name, String(value), set === undefined ? 'default' : 'set', s.help];
   });
   return [{ kind: 'table', header: ['setting', 'value', '', 'meaning'], rows, text: true }];
 }
@@ -85,8 +73,6 @@ async function runFit(env: CommandEnv): Promise<Block[]> {
     data: state.data,
     dataFile: state.dataFile,
     ...state.settings,
-    backend: state.settings.backend as BackendChoice | undefined,
-    guide: state.settings.guide as GuideKind | undefined,
     onProgress: hooks.onProgress,
     signal: hooks.signal,
   });
@@ -107,7 +93,7 @@ export const fitCommands: Command[] = [
   {
     name: 'set',
     usage: '[key=value …]',
-    summary: 'fit settings: steps particles seed lr draws guide backend',
+    summary: `fit settings: ${SETTING_NAMES.join(' ')}`,
     details: 'Without arguments, lists the settings and their values. Example: :set steps=5000 particles=8 seed=3 lr=0.05 guide=fullrank backend=wasm',
     async run(env) {
       if (!env.args.trim()) return { blocks: await showSettings(env) };
