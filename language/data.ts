@@ -1,10 +1,11 @@
 // Data binding: the user's JSON object (or CSV columns) checked against the model's data
 // declarations, turned into flat row-major arrays, with every plate size resolved. Then the
 // shape questions the checker left open (DeferredCheck) are answered with the real sizes.
-// All problems are collected and thrown together in one ModelError.
+// All problems are collected and thrown together in one ModelError. Defaults are computed by
+// the front end's constant evaluator (constants.ts); CSV files are read by csv.ts.
 
-import type { Expr } from './ast.js';
 import type { CheckedProgram, SymbolInfo } from './checked.js';
+import { evaluateConstant, scalarConstant, type Constant } from './constants.js';
 import { ModelError, type Diagnostic } from './diagnostics.js';
 import { affineOf, analyseCoverage, resolveDim, showDims, substituteSizes, type Affine, type DeferredCheck } from './shapes.js';
 import type { Span } from './span.js';
@@ -31,7 +32,7 @@ export interface BoundData {
 }
 
 /** A value read from JSON: its shape and flat values, or why it is not a regular numeric array. */
-type Parsed = { ok: true; shape: number[]; values: number[]; bools: boolean } | { ok: false; found: string };
+type Parsed = Constant | { ok: false; found: string };
 
 function describeValue(v: unknown): string {
   if (typeof v === 'string') return `the string '${v.length > 20 ? v.slice(0, 20) + '…' : v}'`;
@@ -40,7 +41,8 @@ function describeValue(v: unknown): string {
   return `${typeof v}`;
 }
 
-const NON_FINITE_STRINGS = new Map<string, number>([
+/** Spellings of non-finite numbers that JSON (as strings) and CSV cells may use. */
+export const NON_FINITE_STRINGS = new Map<string, number>([
   ['NaN', NaN],
   ['nan', NaN],
   ['NA', NaN],
@@ -135,7 +137,12 @@ export function bindData(program: CheckedProgram, data: Record<string, unknown>,
     let raw: unknown = Object.prototype.hasOwnProperty.call(data, sym.name) ? data[sym.name] : undefined;
     let fromDefault = false;
     if (raw === undefined && sym.defaultValue) {
-      const v = evaluate(sym.defaultValue, arrays, sizes);
+      const v = evaluateConstant(sym.defaultValue, (name) => {
+        const a = arrays.get(name);
+        if (a) return { ok: true, shape: [...a.shape], values: [...a.values], bools: false };
+        const n = sizes.get(name);
+        return n === undefined ? undefined : scalarConstant(n);
+      });
       if (typeof v === 'string') {
         error(sym.span, 'data-default', `the default of '${sym.name}' ${v}`);
         continue;
@@ -339,214 +346,4 @@ function addDerivedSizes(program: CheckedProgram, sizes: Map<string, number>): v
     for (const s of program.guide.symbols.values()) s.type.shape.forEach(add);
     for (const s of program.guide.sites) s.type.shape.forEach(add);
   }
-}
-
-// ---------------------------------------------------------------- default values
-
-type Val = Extract<Parsed, { ok: true }>;
-
-const scalarVal = (x: number): Val => ({ ok: true, shape: [], values: [x], bools: false });
-
-/** Evaluates a constant default expression, or says why it cannot be. */
-function evaluate(e: Expr, arrays: Map<string, DataArray>, sizes: Map<string, number>): Val | string {
-  const go = (x: Expr): Val | string => {
-    switch (x.kind) {
-      case 'num':
-        return scalarVal(x.value);
-      case 'bool':
-        return { ok: true, shape: [], values: [x.value ? 1 : 0], bools: true };
-      case 'var': {
-        const a = arrays.get(x.name);
-        if (a) return { ok: true, shape: [...a.shape], values: [...a.values], bools: false };
-        const n = sizes.get(x.name);
-        if (n !== undefined) return scalarVal(n);
-        return `uses '${x.name}', which has no value`;
-      }
-      case 'unary': {
-        const v = go(x.arg);
-        if (typeof v === 'string') return v;
-        return { ...v, values: v.values.map((y) => (x.op === '-' ? -y : x.op === '!' ? (y ? 0 : 1) : y)) };
-      }
-      case 'binary': {
-        const l = go(x.left);
-        if (typeof l === 'string') return l;
-        const r = go(x.right);
-        if (typeof r === 'string') return r;
-        const f = BINARY[x.op];
-        if (!f) return `uses '${x.op}', which defaults cannot use`;
-        return broadcast2(l, r, f) ?? `combines values of shapes [${l.shape.join(', ')}] and [${r.shape.join(', ')}]`;
-      }
-      case 'array': {
-        const parts = x.elements.map(go);
-        const bad = parts.find((p) => typeof p === 'string');
-        if (bad) return bad;
-        const vs = parts as Val[];
-        if (vs.length === 0) return { ok: true, shape: [0], values: [], bools: false };
-        if (vs.some((v) => v.shape.join() !== vs[0]!.shape.join())) return 'is a ragged array';
-        return { ok: true, shape: [vs.length, ...vs[0]!.shape], values: vs.flatMap((v) => v.values), bools: false };
-      }
-      case 'call': {
-        const args = x.args.map((a) => go(a.value));
-        const bad = args.find((p) => typeof p === 'string');
-        if (bad) return bad;
-        const vs = args as Val[];
-        const dims = (from: number): number[] => vs.slice(from).map((v) => v.values[0]!);
-        const filled = (shape: number[], v: number): Val => ({ ok: true, shape, values: new Array(shape.reduce((p, d) => p * d, 1)).fill(v), bools: false });
-        if (['ones', 'zeros', 'fill'].includes(x.callee) && dims(x.callee === 'fill' ? 1 : 0).some((d) => !(Number.isInteger(d) && d >= 0))) {
-          return `calls '${x.callee}' with a dimension that is not a non-negative int`;
-        }
-        const unary = UNARY[x.callee];
-        if (unary && vs.length === 1) return { ...vs[0]!, values: vs[0]!.values.map(unary) };
-        if (x.callee === 'ones') return filled(dims(0), 1);
-        if (x.callee === 'zeros') return filled(dims(0), 0);
-        if (x.callee === 'fill') return filled(dims(1), vs[0]!.values[0]!);
-        if (x.callee === 'length') return scalarVal(vs[0]!.shape[0] ?? 1);
-        if (x.callee === 'sum') return scalarVal(vs[0]!.values.reduce((a, b) => a + b, 0));
-        return `calls '${x.callee}', which defaults cannot use`;
-      }
-      default:
-        return 'cannot be computed before inference';
-    }
-  };
-  return go(e);
-}
-
-const BINARY: Record<string, ((a: number, b: number) => number) | undefined> = {
-  '+': (a, b) => a + b,
-  '-': (a, b) => a - b,
-  '*': (a, b) => a * b,
-  '/': (a, b) => a / b,
-  '^': (a, b) => a ** b,
-  '<': (a, b) => +(a < b),
-  '<=': (a, b) => +(a <= b),
-  '>': (a, b) => +(a > b),
-  '>=': (a, b) => +(a >= b),
-  '==': (a, b) => +(a === b),
-  '!=': (a, b) => +(a !== b),
-  '&&': (a, b) => +(a !== 0 && b !== 0),
-  '||': (a, b) => +(a !== 0 || b !== 0),
-};
-
-const UNARY: Record<string, ((a: number) => number) | undefined> = {
-  exp: Math.exp,
-  log: Math.log,
-  sqrt: Math.sqrt,
-  abs: Math.abs,
-  floor: Math.floor,
-  ceil: Math.ceil,
-  round: Math.round,
-  log1p: Math.log1p,
-  expm1: Math.expm1,
-  tanh: Math.tanh,
-  sigmoid: (a) => 1 / (1 + Math.exp(-a)),
-};
-
-function broadcast2(a: Val, b: Val, f: (x: number, y: number) => number): Val | undefined {
-  const n = Math.max(a.shape.length, b.shape.length);
-  const sa = [...new Array(n - a.shape.length).fill(1), ...a.shape];
-  const sb = [...new Array(n - b.shape.length).fill(1), ...b.shape];
-  const out: number[] = [];
-  for (let i = 0; i < n; i++) {
-    if (sa[i] === sb[i] || sb[i] === 1) out.push(sa[i]);
-    else if (sa[i] === 1) out.push(sb[i]);
-    else return undefined;
-  }
-  const total = out.reduce((p, d) => p * d, 1);
-  const values: number[] = new Array(total);
-  const at = (shape: number[], idx: number[]): number => idx.reduce((flat, x, i) => flat * shape[i]! + (shape[i] === 1 ? 0 : x), 0);
-  for (let flat = 0; flat < total; flat++) {
-    const idx: number[] = [];
-    let r = flat;
-    for (let i = n - 1; i >= 0; i--) {
-      idx.unshift(r % out[i]!);
-      r = Math.floor(r / out[i]!);
-    }
-    values[flat] = f(a.values[at(sa, idx)]!, b.values[at(sb, idx)]!);
-  }
-  return { ok: true, shape: out, values, bools: false };
-}
-
-// ---------------------------------------------------------------- CSV
-
-/**
- * One column per name, named by the header row. Cells are numbers, true / false (1 / 0), or
- * NaN / NA / inf spellings (kept, so binding reports them with their index). Errors name the
- * row (1-based line of the file, the header being row 1) and the column.
- */
-export function parseCsv(text: string, file = '<csv>'): Record<string, number[]> {
-  const diags: Diagnostic[] = [];
-  const lines = text.split(/\r?\n/);
-  let offset = 0;
-  const rows: { cells: { text: string; col: number }[]; line: number; start: number }[] = [];
-  lines.forEach((line, i) => {
-    if (line.trim() !== '') rows.push({ cells: splitCsvLine(line), line: i + 1, start: offset });
-    offset += line.length + (text[offset + line.length] === '\r' ? 2 : 1);
-  });
-  const spanOf = (row: { line: number; start: number }, col: number, len: number): Span => ({
-    start: { offset: row.start + col, line: row.line, column: col + 1 },
-    end: { offset: row.start + col + Math.max(1, len), line: row.line, column: col + 1 + Math.max(1, len) },
-  });
-  const fail = (span: Span | undefined, message: string): void => {
-    diags.push(span ? { severity: 'error', code: 'csv', message, file, span } : { severity: 'error', code: 'csv', message, file });
-  };
-  const out: Record<string, number[]> = {};
-  const header = rows[0];
-  if (!header) {
-    fail(undefined, 'the CSV file is empty; it needs a header row naming the columns');
-    throw new ModelError(diags, text);
-  }
-  const names = header.cells.map((c) => c.text.trim());
-  names.forEach((n, i) => {
-    const cell = header.cells[i]!;
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(n)) fail(spanOf(header, cell.col, cell.text.length), `column ${i + 1} of the header is '${n}', which is not a name`);
-    else if (names.indexOf(n) !== i) fail(spanOf(header, cell.col, cell.text.length), `column '${n}' appears twice in the header`);
-    out[n] = [];
-  });
-  for (const row of rows.slice(1)) {
-    if (row.cells.length !== names.length) {
-      fail(spanOf(row, 0, lines[row.line - 1]!.length), `row ${row.line} has ${row.cells.length} cells, but the header names ${names.length} columns`);
-      continue;
-    }
-    row.cells.forEach((cell, i) => {
-      const t = cell.text.trim();
-      const name = names[i]!;
-      const span = spanOf(row, cell.col, cell.text.length);
-      let v: number | undefined;
-      if (t === '') fail(span, `row ${row.line}, column '${name}' is empty`);
-      else if (t === 'true' || t === 'TRUE') v = 1;
-      else if (t === 'false' || t === 'FALSE') v = 0;
-      else if (NON_FINITE_STRINGS.has(t)) v = NON_FINITE_STRINGS.get(t)!;
-      else if (/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(t)) v = Number(t);
-      else fail(span, `row ${row.line}, column '${name}': '${t}' is not a number`);
-      if (v !== undefined) out[name]!.push(v);
-    });
-  }
-  if (diags.length) throw new ModelError(diags, text);
-  return out;
-}
-
-/** Splits one line on commas, honouring double quotes; keeps each cell's column for carets. */
-function splitCsvLine(line: string): { text: string; col: number }[] {
-  const cells: { text: string; col: number }[] = [];
-  let i = 0;
-  let start = 0;
-  let cur = '';
-  let quoted = false;
-  for (; i < line.length; i++) {
-    const ch = line[i]!;
-    if (quoted) {
-      if (ch === '"' && line[i + 1] === '"') {
-        cur += '"';
-        i++;
-      } else if (ch === '"') quoted = false;
-      else cur += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ',') {
-      cells.push({ text: cur, col: start });
-      cur = '';
-      start = i + 1;
-    } else cur += ch;
-  }
-  cells.push({ text: cur, col: start });
-  return cells;
 }

@@ -21,7 +21,8 @@ export function frontEnd(source: string, file = '<input>'): FrontEndResult {
 
 export { parse, parseExpression, parseStatement, isIncomplete } from './parse.js';
 export { check } from './checker.js';
-export { bindData, parseCsv } from './data.js';
+export { bindData } from './data.js';
+export { parseCsv } from './csv.js';
 export { ModelError, renderDiagnostic, renderDiagnostics, type Diagnostic } from './diagnostics.js';
 export { printProgram, printExpr, printStmt } from './printer.js';
 export type { CheckedProgram } from './checked.js';

@@ -68,12 +68,6 @@ export interface ExprCtx {
 
 
 /** A literal number, possibly negated: used for axis arguments and compile-time domain checks. */
-export function literalValue(e: Expr): number | undefined {
-  if (e.kind === 'num') return e.value;
-  if (e.kind === 'unary' && e.op === '-' && e.arg.kind === 'num') return -e.arg.value;
-  return undefined;
-}
-
 export function intLiteral(e: Expr): number | undefined {
   if (e.kind === 'num' && e.isInt) return e.value;
   if (e.kind === 'unary' && e.op === '-' && e.arg.kind === 'num' && e.arg.isInt) return -e.arg.value;

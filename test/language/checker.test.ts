@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from '../../language/parse.js';
 import { check } from '../../language/checker.js';
-import { bindData, parseCsv } from '../../language/data.js';
+import { parseCsv } from '../../language/csv.js';
+import { bindData } from '../../language/data.js';
 import { renderDiagnostics } from '../../language/diagnostics.js';
 import type { Expr } from '../../language/ast.js';
 
@@ -195,6 +196,12 @@ describe('distributions', () => {
     expect(errorsOf('data y: int\ny ~ Bernoulli(0.5, 0.2)\n')).toEqual(['Bernoulli takes 1 argument (probs | logits), got 2']);
     expect(errorsOf('data y: real\ny ~ Normal(0, sd = 1)\n')).toEqual(["Normal has no parameter 'sd'; its parameters are loc, scale", "Normal is missing 'scale'"]);
     expect(errorsOf('data y: int\ny ~ Bernoulli(1.5)\n')).toEqual(['probs of Bernoulli must be between 0 and 1, got 1.5']);
+  });
+  it('checks the domain of constant arguments with the evaluator data defaults use (constants.ts)', () => {
+    expect(errorsOf('data y: real\ny ~ Normal(0, 1 - 2)\n')).toEqual(['scale of Normal must be positive, got -1']);
+    expect(errorsOf('data y: int\ny ~ Categorical([0.2, 0.1 * 3])\n')).toEqual(['probs of Categorical must be a simplex (summing to one), but it sums to 0.5']);
+    // A name has no value before the data are bound: nothing to say yet.
+    expect(errorsOf('data s: real\ndata y: real\ny ~ Normal(0, s - 2)\n')).toEqual([]);
   });
   it('gives discrete families int values and continuous ones their support constraint', () => {
     const c = clean('data y: real\np ~ Beta(1, 1)\ns ~ HalfCauchy(1)\nb ~ Bernoulli(p)\ny ~ Normal(b, s)\n');

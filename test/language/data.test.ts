@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from '../../language/parse.js';
 import { check } from '../../language/checker.js';
-import { bindData, parseCsv } from '../../language/data.js';
+import { parseCsv } from '../../language/csv.js';
+import { bindData } from '../../language/data.js';
 import { ModelError, renderDiagnostic } from '../../language/diagnostics.js';
 
 function program(src: string) {
