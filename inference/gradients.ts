@@ -87,7 +87,7 @@ export async function estimateGradients(model: Model, o: GradientOptions = {}): 
       if (!compiled.ok && engine === 'js') throw new RangeError(`backend 'js' cannot estimate these gradients: ${compiled.reason}`);
       if (compiled.ok) {
         const js = compiled.step;
-        if (o.surrogateSteps && est.hasSurrogates) for (let k = 0; k < o.surrogateSteps; k++) js.step();
+        if (o.surrogateSteps && (est.hasSurrogates || o.baseline === 'nvil')) for (let k = 0; k < o.surrogateSteps; k++) js.step();
         for (let m = 0; m < draws; m++) {
           js.estimate();
           add(js.grad);

@@ -22,6 +22,13 @@ const SELF_CHECK = 1e-4;
 export function compileFitStep(est: Estimators, jo: JointOptions, init: Float32Array, rule: UpdateRule, lr: number, rng: Rng): CompiledFit {
   const why = est.whyNotCompiled();
   if (why) return { ok: false, reason: why };
+  const r = compile(est, jo, init, rule, lr, rng);
+  // The tfjs engine takes over: its NVIL networks learn after each step again, from clean state.
+  if (!r.ok) est.uncompileNvil();
+  return r;
+}
+
+function compile(est: Estimators, jo: JointOptions, init: Float32Array, rule: UpdateRule, lr: number, rng: Rng): CompiledFit {
   let trace: Trace;
   try {
     // One evaluation on tfjs first: the estimators make their state (baselines, surrogates) on
@@ -31,19 +38,24 @@ export function compileFitStep(est: Estimators, jo: JointOptions, init: Float32A
       est.loss({ ...jo, rng: new Rng(0) }, flat, 0).keep.forEach((t) => t.dispose());
     });
     const surrogates = est.phiVariables();
+    const nvil = est.compileNvil();
+    // The loss carries terms for other parameters than θ (RELAX's Σ ĝ², NVIL's least squares): the
+    // reported value is then −ELBO itself, not the loss.
+    const apart = surrogates.length > 0 || nvil.length > 0;
     trace = traceLoss(
       init,
       (flat) => {
         const r = est.loss({ ...jo, rng: new Rng(0) }, flat, 0);
         r.keep.forEach((t) => t.dispose());
-        return { loss: r.loss, value: surrogates.length ? tf.neg(r.value) : r.loss };
+        return { loss: r.loss, value: apart ? tf.neg(r.value) : r.loss };
       },
-      { extra: surrogates, state: true },
+      { extra: [...surrogates, ...nvil.map((n) => n.variable)], state: true },
     );
-    const step = new JsStep(trace, [{ rule, lr }, ...surrogates.map(() => ({ rule: 'adam' as const, lr: est.surrogateLr }))], rng);
+    const slots = [{ rule, lr }, ...surrogates.map(() => ({ rule: 'adam' as const, lr: est.surrogateLr })), ...nvil.map((n) => ({ rule: 'adam' as const, lr: n.lr }))];
+    const step = new JsStep(trace, slots, rng);
     // The lowered program at the trace's own inputs must give the value tfjs computed.
     step.params.set(init);
-    surrogates.forEach((v, k) => step.slot(k + 1).set(v.dataSync()));
+    [...surrogates, ...nvil.map((n) => n.variable)].forEach((v, k) => step.slot(k + 1).set(v.dataSync()));
     step.useTracedNoise(trace);
     const value = step.evaluate();
     // Both non-finite alike (a start where the loss is already NaN) agree: the fit loop then names the term.

@@ -102,7 +102,8 @@ export class NvilBaseline {
     readonly inputDim: number,
     rng: Rng,
     readonly hidden = 32,
-    lr = 0.01,
+    /** ψ's Adam learning rate (a compiled step trains ψ as a parameter slot at this rate). */
+    readonly lr = 0.01,
   ) {
     const H = hidden;
     this.sizes = [inputDim * H, H, H, 1];
@@ -125,9 +126,19 @@ export class NvilBaseline {
     return tf.add(tf.matMul(h, w2!.reshape([this.hidden, 1])), b2!).reshape([1, -1]);
   }
 
-  /** One Adam step on mean (f − b_ψ(x))² (f held constant); inside the caller's tidy. */
+  /** ψ, for a compiled step that trains it as a parameter slot of its own. */
+  get variable(): tf.Variable {
+    return this.psi;
+  }
+
+  /** mean (f − b_ψ(x))² with f held constant: what ψ is fitted to. */
+  loss(x: tf.Tensor, f: tf.Tensor): tf.Tensor {
+    return tf.mean(tf.square(tf.sub(f, this.predict(x, f))));
+  }
+
+  /** One Adam step on the loss; inside the caller's tidy. */
   train(x: tf.Tensor, f: tf.Tensor): void {
-    const { grads } = tf.variableGrads(() => tf.mean(tf.square(tf.sub(f, this.predict(x, f)))) as tf.Scalar, [this.psi]);
+    const { grads } = tf.variableGrads(() => this.loss(x, f) as tf.Scalar, [this.psi]);
     this.optimizer.applyGradients(grads);
   }
 

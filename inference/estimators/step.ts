@@ -89,6 +89,8 @@ export class Estimators {
   private readonly nvil = new Map<string, NvilBaseline>();
   /** (input, signal) pairs of this step's NVIL sites, kept until the baselines are trained after the step. */
   private nvilPending: { site: string; x: tf.Tensor; f: tf.Tensor }[] = [];
+  /** Set while a compiled step is traced: NVIL's least-squares terms, added to the step's loss. */
+  private nvilTerms?: tf.Tensor[];
   private readonly surrogates = new Map<string, Surrogate>();
   private phiOptimizer?: tf.Optimizer;
   private readonly relaxSites: string[];
@@ -423,6 +425,10 @@ export class Estimators {
       loss = tf.add(loss, tf.add(thetaLoss, phiLoss));
       keep.push(...kept);
     }
+    if (this.nvilTerms?.length) {
+      loss = tf.add(loss, tf.addN(this.nvilTerms));
+      this.nvilTerms = [];
+    }
     return { loss, value, keep };
   }
 
@@ -449,7 +455,10 @@ export class Estimators {
         centred = tf.sub(resid, ema.value(resid, at));
         ema.update(resid, at);
       }
-      this.nvilPending.push({ site, x: tf.keep(x), f: tf.keep(f) });
+      // A compiled step trains ψ with θ (a slot of its own, its loss added to the step's); the tfjs
+      // engine trains it after the step on the kept signals. Either way the step's baseline is ψ before.
+      if (this.nvilTerms) this.nvilTerms.push(nv.loss(x, f));
+      else this.nvilPending.push({ site, x: tf.keep(x), f: tf.keep(f) });
     } else if (kind === 'loo') centred = tf.sub(f, leaveOneOut(f));
     else if (kind === 'ema') {
       let ema = this.ema.get(site);
@@ -565,9 +574,24 @@ export class Estimators {
 
   /** Why the compiled engine (compile/) cannot run this plan's step yet; undefined when it can. */
   whyNotCompiled(): string | undefined {
-    // NVIL trains its baseline network after each step on the step's signals: a second optimisation the trace does not see.
-    if (this.baselineKind() === 'nvil' && [...this.kinds.values()].includes('reinforce')) return "baseline 'nvil' trains its network outside the step";
     return undefined;
+  }
+
+  /**
+   * NVIL's networks, for a compiled step: from now on each step's loss carries their least-squares
+   * terms (zero gradient for θ: the signal and the data are constants to them) instead of keeping
+   * the signals for a separate update. Call after one evaluation has made the networks.
+   */
+  compileNvil(): { variable: tf.Variable; lr: number }[] {
+    this.trainNvil(false);
+    this.nvilTerms = [];
+    return [...this.nvil.values()].map((n) => ({ variable: n.variable, lr: n.lr }));
+  }
+
+  /** Back to training NVIL's networks after each step (a step that could not be compiled); drops kept signals. */
+  uncompileNvil(): void {
+    this.trainNvil(false);
+    this.nvilTerms = undefined;
   }
 
   /** Learning rate of RELAX's surrogate parameters. */
