@@ -27,11 +27,12 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { tf, useBackend, type BackendName } from '../inference/backend.js';
-import { Estimators } from '../inference/estimators/step.js';
+import type { BoundData } from '../language/data.js';
 import { evaluateJoint } from '../inference/joint.js';
-import { buildLayout, initialValues, type Layout } from '../inference/layout.js';
-import { compile, estimatorOptions, evaluateInits, planFor, type FitOptions, type Model } from '../inference/model.js';
+import type { Layout } from '../inference/layout.js';
+import { compile, estimatorOptions, planFor, type FitOptions, type Model } from '../inference/model.js';
 import { particleValue } from '../inference/objective.js';
+import { prepare } from '../inference/prepare.js';
 import { Rng } from '../inference/rng.js';
 import { setup, type Setup } from '../inference/setup.js';
 import { binarizedMnist, type MnistData } from '../repl/data-mnist.js';
@@ -101,9 +102,13 @@ function loadModel(): Model {
   return compile(readFileSync(here('models/sbn.tilde'), 'utf8'), { file: 'sbn.tilde' });
 }
 
-/** The first `count` rows of `d` starting at `from`, bound as the model's data. */
+/** Rows of `d` as the model's data. */
+function rowsData(model: Model, d: MnistData, rows: number[]): BoundData {
+  return model.bind({ N: rows.length, D: d.D, H: d.H, x: rows.map((i) => d.x[i]!) });
+}
+
 function bindRows(model: Model, d: MnistData, rows: number[]): Setup {
-  return setup(model.program, model.bind({ N: rows.length, D: d.D, H: d.H, x: rows.map((i) => d.x[i]!) }));
+  return setup(model.program, rowsData(model, d, rows));
 }
 
 /** Minibatch indices: a seeded permutation of the training set per epoch. */
@@ -164,13 +169,11 @@ export async function train(o: TrainOptions): Promise<VaeRun> {
   const trainSet = binarizedMnist({ offset: 0, n: 9000 });
   const testSet = binarizedMnist({ offset: 9000, n: 1000 });
   const plan = planFor(model.program, { estimator: fitOptions(o.estimator).estimator });
-  const root = new Rng(o.seed);
-  const batches = new Batches(trainSet.N, o.batch, root.split('batches'));
-  const first = bindRows(model, trainSet, batches.next());
-  const layout = buildLayout(first, 'meanfield');
-  const init = initialValues(layout, first, { rng: root.split('init'), paramInits: evaluateInits(first), initScale: 0.1 });
-  const stepRng = root.split('steps');
-  const est = new Estimators(model.program, plan, 'inference', o.particles, root.split('estimators'), estimatorOptions(fitOptions(o.estimator)));
+  const batches = new Batches(trainSet.N, o.batch, new Rng(o.seed).split('batches'));
+  // The layout is the same for every minibatch: the first one's serves them all.
+  const prepared = prepare(model.program, rowsData(model, trainSet, batches.next()), { seed: o.seed, plan, particles: o.particles, estimators: estimatorOptions(fitOptions(o.estimator)) });
+  const { setup: first, layout, random: init, est } = prepared;
+  const stepRng = prepared.rng.split('steps');
   const initT = tf.tensor1d(init);
   const flat = tf.variable(initT, true, 'tilde/flat');
   initT.dispose();
@@ -220,7 +223,7 @@ export async function train(o: TrainOptions): Promise<VaeRun> {
     window.forEach((t) => t.dispose());
     flat.dispose();
     optimizer.dispose();
-    est.dispose();
+    prepared.dispose();
   }
   return run;
 }
@@ -233,12 +236,10 @@ export async function throughput(batchesList: number[], estimators: readonly Vae
   const rows: ThroughputRow[] = [];
   for (const estimator of estimators) {
     for (const B of batchesList) {
-      const s = bindRows(model, data, Array.from({ length: B }, (_, i) => i));
-      const layout = buildLayout(s, 'meanfield');
-      const root = new Rng(1);
-      const init = initialValues(layout, s, { rng: root.split('init'), paramInits: evaluateInits(s), initScale: 0.1 });
       const S = DEFAULT_PARTICLES[estimator];
-      const est = new Estimators(model.program, planFor(model.program, { estimator: fitOptions(estimator).estimator }), 'inference', S, root.split('estimators'), estimatorOptions(fitOptions(estimator)));
+      const plan = planFor(model.program, { estimator: fitOptions(estimator).estimator });
+      const prepared = prepare(model.program, rowsData(model, data, Array.from({ length: B }, (_, i) => i)), { plan, particles: S, estimators: estimatorOptions(fitOptions(estimator)) });
+      const { setup: s, layout, rng: root, random: init, est } = prepared;
       const flat = tf.variable(tf.tensor1d(init), true, 'tilde/flat');
       const optimizer = tf.train.adam(1e-3);
       const jo = { setup: s, layout, S, rng: root.split('steps'), mode: 'inference' } as const;
@@ -276,8 +277,7 @@ export async function throughput(batchesList: number[], estimators: readonly Vae
       rows.push({ estimator, batch: B, particles: S, stepsPerSecond: 1000 / median, cpuStepsPerSecond: 1000 / cpuMs, kernels, matmulShare: med(shares), kernelShare: med(kernelShares), backend });
       flat.dispose();
       optimizer.dispose();
-      est.dispose();
-      s.dispose();
+      prepared.dispose();
     }
   }
   return rows;

@@ -15,8 +15,7 @@
 
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { selectBackend } from '../inference/backend.js';
-import { compile, type FitOptions } from '../inference/model.js';
+import { compile, FIT_OPTIONS, selectBackend, type FitOptions } from '../index.js';
 import { inReferenceLabels } from '../test/reference/relabel.js';
 
 type Backend = 'cpu' | 'wasm';
@@ -34,8 +33,9 @@ const valueOf = (flag: string) => {
   const i = argv.indexOf(flag);
   return i >= 0 ? argv[i + 1] : undefined;
 };
-const initKind = (valueOf('--init') ?? 'auto') as 'auto' | 'laplace' | 'random';
-if (!['auto', 'laplace', 'random'].includes(initKind)) throw new Error(`--init must be auto, laplace or random, found ${initKind}`);
+const initKind = (valueOf('--init') ?? 'auto') as Required<FitOptions>['init'];
+const inits = FIT_OPTIONS.find((o) => o.name === 'init')!.type.choices;
+if (!inits.includes(initKind)) throw new Error(`--init must be ${inits.join(', ')}, found ${initKind}`);
 const seeds = Number(valueOf('--seeds') ?? 1);
 
 /** Posterior means and sds stated in the model files (closed forms, or long MCMC runs). */

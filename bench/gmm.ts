@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { pathToFileURL } from 'node:url';
-import { compile, type FitOptions } from '../inference/model.js';
+import { compile, type FitOptions } from '../index.js';
 
 const here = (f: string) => new URL(`../../models/${f}`, import.meta.url).pathname;
 

@@ -14,11 +14,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { selectBackend, tf, type BackendName } from '../inference/backend.js';
 import { evaluateJoint } from '../inference/joint.js';
-import { buildLayout, initialValues } from '../inference/layout.js';
 import { analyseLoops, formatLoops } from '../inference/loops.js';
-import { compile, evaluateInits, type Model } from '../inference/model.js';
+import { compile, type Model } from '../inference/model.js';
+import { prepareStart } from '../inference/prepare.js';
 import { Rng } from '../inference/rng.js';
-import { setup } from '../inference/setup.js';
 
 const ROOT = fileURLToPath(new URL(import.meta.url.includes('/dist/') ? '../..' : '..', import.meta.url));
 const REF_DIR = `${ROOT}/../shared/reference/posteriordb`;
@@ -48,9 +47,9 @@ await selectBackend(backend);
 
 /** Milliseconds of one joint evaluation with its gradient, per loop mode (alternating runs). */
 function evalTimes(model: Model, data: Record<string, unknown>): Record<'auto' | 'unroll', number> {
-  const s = setup(model.program, model.bind(data));
-  const layout = buildLayout(s, 'fullrank');
-  const flat = tf.tensor1d(initialValues(layout, s, { rng: new Rng(3), paramInits: evaluateInits(s), initScale: 0.1 }));
+  const start = prepareStart(model.program, model.bind(data), { guide: 'fullrank', seed: 3 });
+  const { setup: s, layout } = start;
+  const flat = tf.tensor1d(start.random);
   const once = (loops: 'auto' | 'unroll') => {
     const run = { ...s, modelRun: { ...s.modelRun, loops }, guideRun: { ...s.guideRun, loops } };
     const t0 = performance.now();
@@ -71,7 +70,7 @@ function evalTimes(model: Model, data: Record<string, unknown>): Record<'auto' |
     times.unroll.push(once('unroll'));
   }
   flat.dispose();
-  s.dispose();
+  start.dispose();
   return { auto: median(times.auto), unroll: median(times.unroll) };
 }
 

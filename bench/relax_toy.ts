@@ -30,11 +30,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { tf, useBackend } from '../inference/backend.js';
-import { Estimators } from '../inference/estimators/step.js';
-import { buildLayout, initialValues } from '../inference/layout.js';
-import { compile, estimatorOptions, evaluateInits, planFor, type FitOptions } from '../inference/model.js';
+import { compile, estimatorOptions, planFor, type FitOptions } from '../inference/model.js';
+import { prepare } from '../inference/prepare.js';
 import { Rng } from '../inference/rng.js';
-import { setup } from '../inference/setup.js';
 
 export const ESTIMATORS = {
   'reinforce-none': { estimator: 'reinforce', baseline: 'none' },
@@ -69,13 +67,10 @@ export async function runToy(name: ToyEstimator, seed: number, steps: number, ch
   const model = compile(source, { file: 'relax_toy.tilde' });
   const opts = ESTIMATORS[name];
   const plan = planFor(model.program, { estimator: opts.estimator });
-  const s = setup(model.program, model.bind({ t: T }));
+  const prepared = prepare(model.program, model.bind({ t: T }), { seed, plan, particles: 1, estimators: estimatorOptions({ estimator: opts.estimator, baseline: opts.baseline, surrogateLr: LR }) });
+  const { setup: s, layout, rng, random: init, est } = prepared;
   const tensorsBefore = tf.memory().numTensors;
-  const layout = buildLayout(s, 'meanfield');
-  const rng = new Rng(seed);
-  const init = initialValues(layout, s, { rng: rng.split('init'), paramInits: evaluateInits(s), initScale: 0.1 });
   const jo = { setup: s, layout, S: 1, rng: rng.split('steps'), mode: 'optimisation' } as const;
-  const est = new Estimators(model.program, plan, 'optimisation', 1, rng.split('estimators'), estimatorOptions({ estimator: opts.estimator, baseline: opts.baseline, surrogateLr: LR }));
   const initT = tf.tensor1d(init);
   const flat = tf.variable(initT, true, 'tilde/flat');
   initT.dispose();
@@ -117,8 +112,7 @@ export async function runToy(name: ToyEstimator, seed: number, steps: number, ch
   } finally {
     flat.dispose();
     optimizer.dispose();
-    est.dispose();
-    s.dispose();
+    prepared.dispose();
   }
   return { estimator: name, seed, phi, logVar, msPerStep: trainMs / steps, tensorsBefore, tensorsAfter: tf.memory().numTensors };
 }

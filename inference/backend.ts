@@ -1,19 +1,19 @@
 // The only module that imports TensorFlow.js. Importing the umbrella (not
 // tfjs-core) matters: only the umbrella registers the gradient functions.
 import * as tf from '@tensorflow/tfjs';
+import { TFJS_BACKENDS, type BackendName } from './backend-names.js';
 import { fastWasmSlices } from './wasm-kernels.js';
 
 export { tf };
+export type { BackendName };
 
 // Production mode: no debug-only checks, and no console banner urging tfjs-node
 // (which cannot install on many machines) every time the cpu backend starts.
 tf.enableProdMode();
 
-export type BackendName = 'tensorflow' | 'wasm' | 'cpu' | 'webgl';
-
 /** Preference order for 'auto'; webgl is only used when asked for by name. */
 const AUTO_ORDER: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];
-const ALL: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu', 'webgl'];
+const ALL: readonly BackendName[] = TFJS_BACKENDS;
 
 // Held in a variable so that bundlers and the type checker do not try to
 // resolve an optional dependency that is usually absent.

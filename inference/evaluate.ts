@@ -13,6 +13,7 @@ import type { DistExpr, Expr, IndexItem, LValue, Stmt } from '../language/ast.js
 import type { SiteInfo } from '../language/checked.js';
 import type { Span } from '../language/span.js';
 import type { Dim } from '../language/types.js';
+import { EvalError } from '../language/errors.js';
 import { tf } from './backend.js';
 import { makeDistribution, type Distribution, type Params } from './distributions/index.js';
 import { callBuiltin } from './functions.js';
@@ -20,13 +21,8 @@ import { hoistable, loopDecision } from './loops.js';
 import * as ops from './ops.js';
 import { aligned, hard, logicalRank, padRank, Soft, toTensor, type Val } from './values.js';
 
-/** A run-time problem in the user's program, with the place it happened. */
-export class EvalError extends Error {
-  constructor(message: string, readonly span: Span) {
-    super(message);
-    this.name = 'EvalError';
-  }
-}
+// Defined with the other errors (language/errors.ts); the engine's modules import it from here.
+export { EvalError };
 
 export interface SiteEvent {
   site: SiteInfo;

@@ -3,6 +3,7 @@
 // change of the windowed ELBO (Stan ADVI's tol_rel_obj rule), then a short phase
 // of iterate averaging so the reported posterior is not one noisy Adam iterate.
 
+import { FitError } from '../language/errors.js';
 import { tf } from './backend.js';
 import { DivergenceWatch, type Diverged } from './divergence.js';
 import { evaluateJoint, type JointOptions } from './joint.js';
@@ -66,13 +67,8 @@ export interface LoopResult {
   seconds: number;
 }
 
-/** A fit that cannot go on: names the site and suggests a fix. */
-export class FitError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'FitError';
-  }
-}
+// Defined with the other errors (language/errors.ts); the engine's modules import it from here.
+export { FitError };
 
 function makeOptimizer(name: OptimizerName, lr: number): tf.Optimizer {
   switch (name) {

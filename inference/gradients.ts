@@ -5,11 +5,9 @@
 
 import { engineRequest, tf, useBackend, type BackendName } from './backend.js';
 import { compileFitStep } from './compile/compile-fit.js';
-import { Estimators } from './estimators/step.js';
-import { blockNames, buildLayout, initialValues, paramKey } from './layout.js';
-import { estimatorOptions, evaluateInits, planFor, type FitOptions, type Model } from './model.js';
-import { Rng } from './rng.js';
-import { setup, type Setup } from './setup.js';
+import { blockNames, paramKey } from './layout.js';
+import { estimatorOptions, planFor, type FitOptions, type Model } from './model.js';
+import { prepare } from './prepare.js';
 
 export interface GradientOptions {
   data?: Record<string, unknown>;
@@ -51,12 +49,10 @@ export async function estimateGradients(model: Model, o: GradientOptions = {}): 
   const engine = engineRequest(o.backend);
   const tfjsBackend = await useBackend(o.backend === 'js' ? undefined : o.backend);
   const plan = planFor(model.program, { estimator: o.estimator });
-  const s: Setup = setup(model.program, model.bind(o.data ?? {}, o.dataFile));
-  const mode = model.program.mode === 'optimisation' ? 'optimisation' : 'inference';
+  const estimators = estimatorOptions({ estimator: o.estimator, baseline: o.baseline, surrogateLr: o.surrogateLr });
+  const prepared = prepare(model.program, model.bind(o.data ?? {}, o.dataFile), { seed, plan, particles, estimators });
+  const { setup: s, layout, rng, random: init, mode, est } = prepared;
   try {
-    const layout = buildLayout(s, 'meanfield');
-    const rng = new Rng(seed);
-    const init = initialValues(layout, s, { rng: rng.split('init'), paramInits: evaluateInits(s), initScale: 0.1 });
     for (const [name, values] of Object.entries(o.at ?? {})) {
       const p = s.params.find((q) => q.name === name);
       if (!p) throw new RangeError(`--at: '${name}' is not a param (params: ${s.params.map((q) => q.name).join(', ') || 'none'})`);
@@ -65,7 +61,6 @@ export async function estimateGradients(model: Model, o: GradientOptions = {}): 
       const { unconstrain } = await import('./layout.js');
       values.forEach((v, i) => (init[b.offset + i] = unconstrain(p.constraint, v)));
     }
-    const est = new Estimators(model.program, plan, mode, particles, rng.split('estimators'), estimatorOptions({ estimator: o.estimator, baseline: o.baseline, surrogateLr: o.surrogateLr }));
     const initT = tf.tensor1d(init);
     const flat = tf.variable(initT);
     initT.dispose();
@@ -115,9 +110,8 @@ export async function estimateGradients(model: Model, o: GradientOptions = {}): 
       return { params, plan: Object.fromEntries(plan.entries.map((e) => [e.site, e.estimator])), backend: compiled.ok ? 'js' : tfjsBackend, ...(compiled.ok ? {} : { notCompiled: compiled.reason }) };
     } finally {
       flat.dispose();
-      est.dispose();
     }
   } finally {
-    s.dispose();
+    prepared.dispose();
   }
 }

@@ -23,16 +23,16 @@
 // Pure TypeScript: no tfjs, no Node-only modules.
 
 import type { Diagnostic } from '../language/diagnostics.js';
-import type { FamilySpec } from '../language/distributions.js';
+import { ESTIMATORS, type EstimatorName, type FamilySpec } from '../language/distributions.js';
 import type { CheckedProgram, SiteInfo } from '../language/checked.js';
 import type { Span } from '../language/span.js';
 import { ancestors, buildGraph, type Graph } from './graph.js';
 import { analyseSmoothness, describeNonSmooth, type SmoothnessResult } from './smoothness.js';
+import type { GuideKind } from './layout.js';
 import { analyseLoops, formatLoops, type LoopEntry } from './loops.js';
 
-export type EstimatorKind = 'reparam' | 'reinforce' | 'relax' | 'concrete' | 'enumerate' | 'marginalize';
-
-export const ESTIMATOR_KINDS: readonly EstimatorKind[] = ['reparam', 'reinforce', 'relax', 'concrete', 'enumerate', 'marginalize'];
+/** The language's estimator annotations (`@reinforce`) are the estimators a plan can choose. */
+export type EstimatorKind = EstimatorName;
 
 export interface PlanEntry {
   /** The latent's name (model and guide sites share it). */
@@ -61,7 +61,7 @@ export interface Plan {
 }
 
 export interface PlanOptions {
-  guide?: 'meanfield' | 'fullrank';
+  guide?: GuideKind;
   /** Force one estimator for every discrete site, or choose per site by name. */
   estimator?: EstimatorKind | Record<string, EstimatorKind>;
 }
@@ -87,7 +87,7 @@ function at(file: string, span: Span): string {
 }
 
 function isEstimator(x: unknown): x is EstimatorKind {
-  return typeof x === 'string' && (ESTIMATOR_KINDS as readonly string[]).includes(x);
+  return typeof x === 'string' && (ESTIMATORS as readonly string[]).includes(x);
 }
 
 /** Why estimator `e` cannot apply to a site drawn from `fam` (undefined when it can). */
@@ -173,7 +173,7 @@ class Planner {
     const whole = this.p.ast.span;
     if (typeof o === 'string') {
       if (!isEstimator(o)) {
-        this.report('error', `unknown estimator '${String(o)}' in the estimator option (expected one of ${ESTIMATOR_KINDS.join(', ')})`, whole);
+        this.report('error', `unknown estimator '${String(o)}' in the estimator option (expected one of ${ESTIMATORS.join(', ')})`, whole);
         return () => undefined;
       }
       // A blanket option applies to the discrete sites; continuous ones keep their choice.
@@ -182,7 +182,7 @@ class Planner {
     const names = new Set(cands.map((c) => c.name));
     for (const [k, v] of Object.entries(o)) {
       if (!isEstimator(v)) {
-        this.report('error', `unknown estimator '${String(v)}' for '${k}' in the estimator option (expected one of ${ESTIMATOR_KINDS.join(', ')})`, whole);
+        this.report('error', `unknown estimator '${String(v)}' for '${k}' in the estimator option (expected one of ${ESTIMATORS.join(', ')})`, whole);
       } else if (!names.has(k)) {
         const sym = this.p.symbols.get(k);
         const why = !sym

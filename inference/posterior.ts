@@ -5,7 +5,8 @@
 import type { Expr } from '../language/ast.js';
 import { tf } from './backend.js';
 import { varRefs } from './graph.js';
-import { EvalError, Interpreter } from './evaluate.js';
+import { EvalError } from '../language/errors.js';
+import { Interpreter } from './evaluate.js';
 import { hard, type Val } from './values.js';
 
 export interface DrawArray {

@@ -1,7 +1,8 @@
 // CSV data: one column per name, each cell a number, true/false, or a NaN/NA/inf spelling.
 // Every problem is a diagnostic at its row and column, naming the column, all thrown together.
 
-import { ModelError, type Diagnostic } from './diagnostics.js';
+import type { Diagnostic } from './diagnostics.js';
+import { ModelError } from './errors.js';
 import { NON_FINITE_STRINGS } from './data.js';
 import type { Span } from './span.js';
 

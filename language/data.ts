@@ -6,7 +6,8 @@
 
 import type { CheckedProgram, SymbolInfo } from './checked.js';
 import { evaluateConstant, scalarConstant, type Constant } from './constants.js';
-import { ModelError, type Diagnostic } from './diagnostics.js';
+import type { Diagnostic } from './diagnostics.js';
+import { ModelError } from './errors.js';
 import { affineOf, analyseCoverage, resolveDim, showDims, substituteSizes, type Affine, type DeferredCheck } from './shapes.js';
 import type { Span } from './span.js';
 import { didYouMean } from './suggest.js';

@@ -1,6 +1,7 @@
 // User-facing diagnostics: what went wrong, where, and how it is shown. Constructors for
 // each kind of diagnostic live beside the stage that raises them (syntax-errors.ts,
-// semantic-errors.ts, data-errors.ts); this module holds the shared shape and the renderer.
+// semantic-errors.ts, data.ts); this module holds the shared shape and the renderer, and
+// errors.ts the ModelError that carries them.
 
 import type { Span } from './span.js';
 
@@ -41,27 +42,6 @@ export function renderDiagnostic(d: Diagnostic, source?: string): string {
 
 export function renderDiagnostics(ds: readonly Diagnostic[], source?: string): string {
   return ds.map((d) => renderDiagnostic(d, source)).join('\n\n');
-}
-
-/** Thrown by `compile` and data validation: carries every diagnostic of the run, not only the first. */
-export class ModelError extends Error {
-  readonly diagnostics: Diagnostic[];
-  readonly source?: string;
-  constructor(diagnostics: Diagnostic[], source?: string) {
-    const errors = diagnostics.filter((d) => d.severity === 'error');
-    super(renderDiagnostics(errors.length ? errors : diagnostics, source));
-    this.name = 'ModelError';
-    this.diagnostics = diagnostics;
-    this.source = source;
-  }
-}
-
-/** An internal compiler error: a bug in tilde, never the user's fault. Kept apart from ModelError. */
-export class InternalError extends Error {
-  constructor(message: string) {
-    super(`internal error (a bug in tilde, please report it): ${message}`);
-    this.name = 'InternalError';
-  }
 }
 
 export function hasErrors(ds: readonly Diagnostic[]): boolean {

@@ -23,6 +23,7 @@ export { parse, parseExpression, parseStatement, isIncomplete } from './parse.js
 export { check } from './checker.js';
 export { bindData } from './data.js';
 export { parseCsv } from './csv.js';
-export { ModelError, renderDiagnostic, renderDiagnostics, type Diagnostic } from './diagnostics.js';
+export { renderDiagnostic, renderDiagnostics, type Diagnostic } from './diagnostics.js';
+export { ModelError } from './errors.js';
 export { printProgram, printExpr, printStmt } from './printer.js';
 export type { CheckedProgram } from './checked.js';

@@ -4,7 +4,8 @@
 import type { CstNode, IRecognitionException, IToken } from 'chevrotain';
 import type { Expr, Program, Stmt } from './ast.js';
 import { buildExpression, buildProgram } from './ast-builder.js';
-import { InternalError, type Diagnostic } from './diagnostics.js';
+import type { Diagnostic } from './diagnostics.js';
+import { InternalError } from './errors.js';
 import { tildeParser } from './parser.js';
 import type { Span } from './span.js';
 import { translateParserError, unexpectedCharacter } from './syntax-errors.js';

@@ -2,5 +2,4 @@
 // the wasm binaries' location (a bundle can no longer find them next to itself), and
 // compile, so that bench/peers measures the start-up a `tilde` user gets.
 export { main } from './cli.js';
-export { configureWasmPaths } from '../inference/backend.js';
-export { compile } from '../inference/model.js';
+export { compile, configureWasmPaths } from '../index.js';

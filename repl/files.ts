@@ -3,7 +3,8 @@
 
 import { existsSync, readFileSync } from 'node:fs';
 import { extname } from 'node:path';
-import { ModelError, type Diagnostic } from '../language/diagnostics.js';
+import type { Diagnostic } from '../language/diagnostics.js';
+import { ModelError } from '../language/errors.js';
 import { parseCsv } from '../language/csv.js';
 import { posAt } from '../language/span.js';
 

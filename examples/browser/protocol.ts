@@ -1,6 +1,8 @@
 // Messages between the playground page (main.ts) and its fit worker (worker.ts).
 // Plain JSON-safe values only: they cross postMessage's structured clone.
 
+import type { FitOptions } from '../../index.js';
+
 export interface WireDiagnostic {
   severity: 'error' | 'warning';
   message: string;
@@ -16,11 +18,12 @@ export interface WireDiagnostic {
 }
 
 export interface FitSettings {
-  backend: 'auto' | 'wasm' | 'cpu' | 'webgl';
+  /** A browser has no native TensorFlow, and the page offers the tfjs backends only. */
+  backend: Exclude<Required<FitOptions>['backend'], 'tensorflow' | 'js'>;
   steps: number;
   particles: number;
   seed: number;
-  guide: 'meanfield' | 'fullrank';
+  guide: Required<FitOptions>['guide'];
 }
 
 export type ToWorker =

@@ -37,6 +37,13 @@ function lineColumn(text: string, offset: number): { line: number; column: numbe
   return { line: before.length, column: before[before.length - 1]!.length + 1 };
 }
 
+/** The span of the one character at a line and column (1-based) of `text`. */
+function charAt(text: string, line: number, column: number): NonNullable<Diagnostic['span']> {
+  const offset = text.split('\n').slice(0, line - 1).reduce((n, l) => n + l.length + 1, 0) + column - 1;
+  return { start: { offset, line, column }, end: { offset: offset + 1, line, column: column + 1 } };
+}
+
+/** The data pane's JSON; a problem is a ModelError with a data diagnostic, as binding's are. */
 function parseData(text: string, file: string): Record<string, unknown> {
   if (text.trim() === '') return {};
   let value: unknown;
@@ -49,19 +56,12 @@ function parseData(text: string, file: string): Record<string, unknown> {
     const pos = /position (\d+)/.exec(msg);
     const where = lc ? { line: Number(lc[1]), column: Number(lc[2]) } : pos ? lineColumn(text, Number(pos[1])) : undefined;
     const message = `invalid JSON: ${msg.replace(/ in JSON at position \d+.*$/, '').replace(/, ".*$/, '')}`;
-    const rendered = where ? `${file}:${where.line}:${where.column}: ${message}` : `${file}: ${message}`;
-    throw new DataError({ severity: 'error', message, pane: 'data', file, line: where?.line, column: where?.column, endLine: where?.line, endColumn: where ? where.column + 1 : undefined, rendered });
+    throw new ModelError([{ severity: 'error', code: 'data-json', message, file, span: where && charAt(text, where.line, where.column) }]);
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new DataError({ severity: 'error', message: 'data must be a JSON object mapping names to values', pane: 'data', file, rendered: `${file}: data must be a JSON object mapping names to values` });
+    throw new ModelError([{ severity: 'error', code: 'file', message: 'data must be a JSON object mapping names to values', file }]);
   }
   return value as Record<string, unknown>;
-}
-
-class DataError extends Error {
-  constructor(readonly diagnostic: WireDiagnostic) {
-    super(diagnostic.message);
-  }
 }
 
 function planRows(plan: Record<string, { estimator: string; reason: string }>): PlanRow[] {
@@ -80,7 +80,7 @@ function check(id: number, source: string, file: string): void {
 }
 
 async function chooseBackend(wanted: FitSettings['backend']): Promise<string> {
-  if (wanted === 'wasm' || wanted === 'webgl' || wanted === 'cpu') return selectBackend(wanted);
+  if (wanted !== 'auto') return selectBackend(wanted);
   // auto: wasm when its binaries are served, else cpu.
   if ((await wasmAvailable).ok) {
     try {
@@ -100,8 +100,8 @@ async function fit(m: Extract<ToWorker, { type: 'fit' }>): Promise<void> {
   let source: string | undefined = m.source;
   try {
     const model = compile(m.source, { file: m.file });
-    const data = parseData(m.dataText, m.dataFile);
     source = undefined; // data diagnostics point into the data, not the model
+    const data = parseData(m.dataText, m.dataFile);
     model.bind(data, m.dataFile);
     const backend = await chooseBackend(m.settings.backend);
     post({ type: 'started', id: m.id, backend });
@@ -130,8 +130,7 @@ async function fit(m: Extract<ToWorker, { type: 'fit' }>): Promise<void> {
       diagnostics: { backend: d.backend, steps: d.steps, seconds: d.seconds, stopped: d.stopped, elbo: d.elbo, khat: Number.isFinite(d.khat) ? d.khat : null, khatReading: d.khatReading, warnings: d.warnings },
     });
   } catch (e) {
-    if (e instanceof DataError) post({ type: 'failed', id: m.id, message: e.diagnostic.rendered, diagnostics: [e.diagnostic] });
-    else if (e instanceof ModelError) {
+    if (e instanceof ModelError) {
       const pane = source === undefined ? 'data' : 'model';
       post({ type: 'failed', id: m.id, message: e.message, diagnostics: e.diagnostics.map((d) => wire(d, e.source ?? source, pane)) });
     } else post({ type: 'failed', id: m.id, message: e instanceof Error ? `${e.name}: ${e.message}` : String(e), diagnostics: [] });

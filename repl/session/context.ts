@@ -22,7 +22,7 @@ async function optional(spec: string): Promise<Record<string, unknown> | undefin
 let enginePromise: Promise<Engine> | undefined;
 
 export function loadEngine(): Promise<Engine> {
-  enginePromise ??= import('../../inference/model.js').then((m) => ({
+  enginePromise ??= import('../../index.js').then((m) => ({
     fit: (program, warnings, options) => new m.Model(program, warnings).fit(options),
     open: (json) => m.Fit.fromJSON(json),
     defaults: m.FIT_DEFAULTS,

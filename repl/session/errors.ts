@@ -2,7 +2,8 @@
 // options) print as diagnostics; anything else is a bug in tilde, said so, and
 // the session goes on either way.
 
-import { ModelError, renderDiagnostics, type Diagnostic } from '../../language/diagnostics.js';
+import { renderDiagnostics, type Diagnostic } from '../../language/diagnostics.js';
+import { ModelError } from '../../language/errors.js';
 import type { Span } from '../../language/span.js';
 import type { Block } from './types.js';
 

@@ -7,7 +7,7 @@ import type { Expr } from '../../language/ast.js';
 import { BUILTIN_NAMES } from '../../language/builtins.js';
 import { parseExpression } from '../../language/parse.js';
 import { didYouMean } from '../../language/suggest.js';
-import type { SummaryRow } from '../../inference/posterior.js';
+import type { SummaryRow } from '../../index.js';
 import { varRefs } from '../../inference/graph.js';
 import { fmt } from '../format.js';
 import { diagnosticBlocks, inputError } from './errors.js';

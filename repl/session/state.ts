@@ -2,9 +2,7 @@
 // file, then typed statements), its checked form, the data, fit settings and the
 // last fit. The program is always valid: a change that does not check is refused.
 
-import type { CheckedProgram } from '../../language/checked.js';
-import type { Diagnostic } from '../../language/diagnostics.js';
-import type { Fit, FitOptions } from '../../inference/model.js';
+import type { CheckedProgram, Diagnostic, Fit, FitOptions } from '../../index.js';
 import type { OptionNameOn } from '../../inference/options.js';
 
 export interface Chunk {

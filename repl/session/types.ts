@@ -3,10 +3,7 @@
 // ways. Everything outside the process (files, the engine, the planner) comes in
 // through `Context`, so tests can drive a session with an in-memory one.
 
-import type { CheckedProgram } from '../../language/checked.js';
-import type { Diagnostic } from '../../language/diagnostics.js';
-import type { Fit, FitOptions } from '../../inference/model.js';
-import type { Progress } from '../../inference/fit.js';
+import type { CheckedProgram, Diagnostic, Fit, FitOptions, Progress } from '../../index.js';
 import type { SessionState } from './state.js';
 
 export interface Bin {

@@ -7,11 +7,11 @@ import { CholeskyDecomposition, Matrix, inverse } from 'ml-matrix';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../inference/backend.js';
 import { chooseInit, findMode, toOriginal, type InitKind } from '../../inference/init.js';
-import { FitError } from '../../inference/fit.js';
-import { buildLayout, initialValues, type GuideKind } from '../../inference/layout.js';
-import { compile, evaluateInits } from '../../inference/model.js';
+import { FitError } from '../../language/errors.js';
+import type { GuideKind } from '../../inference/layout.js';
+import { compile } from '../../inference/model.js';
+import { prepareStart } from '../../inference/prepare.js';
 import { Rng } from '../../inference/rng.js';
-import { setup } from '../../inference/setup.js';
 
 beforeAll(async () => {
   await selectBackend('cpu');
@@ -20,9 +20,7 @@ beforeAll(async () => {
 /** Setup, layout and Stan-style random inits of a model, as Model.fit builds them. */
 function prepare(source: string, data: Record<string, unknown>, guide: GuideKind = 'meanfield') {
   const model = compile(source, { file: 'init.tilde' });
-  const s = setup(model.program, model.bind(data));
-  const layout = buildLayout(s, guide);
-  const base = initialValues(layout, s, { rng: new Rng(3).split('init'), paramInits: evaluateInits(s), initScale: 0.1 });
+  const { setup: s, layout, random: base } = prepareStart(model.program, model.bind(data), { guide, seed: 3 });
   return { s, layout, base, init: (kind: InitKind) => chooseInit(kind, s, layout, base) };
 }
 

@@ -4,10 +4,9 @@
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../inference/backend.js';
-import { buildLayout, initialValues, paramKey } from '../../inference/layout.js';
-import { compile, evaluateInits } from '../../inference/model.js';
-import { Rng } from '../../inference/rng.js';
-import { setup } from '../../inference/setup.js';
+import { paramKey } from '../../inference/layout.js';
+import { compile } from '../../inference/model.js';
+import { prepareStart } from '../../inference/prepare.js';
 import { modelsDir } from './front.js';
 
 beforeAll(async () => {
@@ -19,14 +18,13 @@ const DATA = JSON.parse(readFileSync(`${modelsDir}sbn.json`, 'utf8')) as Record<
 
 function inits(seed: number, source = SOURCE) {
   const model = compile(source);
-  const s = setup(model.program, model.bind(DATA));
-  const layout = buildLayout(s, 'meanfield');
-  const flat = initialValues(layout, s, { rng: new Rng(seed).split('init'), paramInits: evaluateInits(s), initScale: 0.1 });
+  const start = prepareStart(model.program, model.bind(DATA), { seed });
+  const { layout, random: flat } = start;
   const block = (scope: string, name: string) => {
     const b = layout.blocks.get(paramKey({ scope, name }))!;
     return { shape: b.shape, values: Array.from(flat.subarray(b.offset, b.offset + b.size)) };
   };
-  s.dispose();
+  start.dispose();
   return { flat, block };
 }
 

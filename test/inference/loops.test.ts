@@ -11,15 +11,15 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend, tf } from '../../inference/backend.js';
 import { evaluateJoint } from '../../inference/joint.js';
-import { buildLayout, initialValues, type GuideKind } from '../../inference/layout.js';
+import type { GuideKind } from '../../inference/layout.js';
 import { analyseLoops, formatLoops, hoistable } from '../../inference/loops.js';
 import type { Stmt } from '../../language/ast.js';
 import { printExpr } from '../../language/printer.js';
 import type { ForStmt } from '../../language/scope.js';
-import { compile, evaluateInits } from '../../inference/model.js';
+import { compile } from '../../inference/model.js';
+import { prepareStart } from '../../inference/prepare.js';
 import { formatPlan, makePlan } from '../../inference/plan.js';
 import { Rng } from '../../inference/rng.js';
-import { setup } from '../../inference/setup.js';
 import { front, modelsDir } from './front.js';
 
 const REF_DIR = fileURLToPath(new URL('../../../shared/reference/posteriordb/', import.meta.url));
@@ -140,13 +140,12 @@ interface Snapshot {
 /** One joint evaluation and the gradient of Σ (log p + log|J|) with respect to the flat vector. */
 function snapshot(source: string, data: Record<string, unknown>, loops: 'auto' | 'unroll', guide: GuideKind, S = 3): Snapshot {
   const model = compile(source, { file: 'loops.tilde' });
-  const s = setup(model.program, model.bind(data));
+  // A wide initial scale spreads the particles, so the comparison sees varied latent values.
+  const start = prepareStart(model.program, model.bind(data), { guide, seed: 3, initScale: 0.7 });
+  const { setup: s, layout, random: init } = start;
   try {
-    const layout = buildLayout(s, guide);
-    // A wide initial scale spreads the particles, so the comparison sees varied latent values.
-    const init = initialValues(layout, s, { rng: new Rng(3).split('init'), paramInits: evaluateInits(s), initScale: 0.7 });
     const run = { ...s, modelRun: { ...s.modelRun, loops }, guideRun: { ...s.guideRun, loops } };
-    const mode = model.program.mode === 'optimisation' ? 'optimisation' : 'inference';
+    const mode = start.mode;
     const out: Partial<Snapshot> = {};
     tf.tidy(() => {
       const f = (flat: tf.Tensor) => {
@@ -164,7 +163,7 @@ function snapshot(source: string, data: Record<string, unknown>, loops: 'auto' |
     });
     return out as Snapshot;
   } finally {
-    s.dispose();
+    start.dispose();
   }
 }
 

@@ -10,11 +10,10 @@ import { batchOf, checkBatchable, IndexSampler } from '../../inference/batch.js'
 import { EmaBaseline } from '../../inference/estimators/baselines.js';
 import { Estimators } from '../../inference/estimators/step.js';
 import { evaluateJoint, type JointOptions } from '../../inference/joint.js';
-import { buildLayout, initialValues, type Layout } from '../../inference/layout.js';
-import { compile, estimatorOptions, evaluateInits, planFor, type FitOptions } from '../../inference/model.js';
+import { compile, estimatorOptions, planFor, type FitOptions } from '../../inference/model.js';
+import { prepareStart } from '../../inference/prepare.js';
 import { particleValue } from '../../inference/objective.js';
 import { Rng } from '../../inference/rng.js';
-import { setup, type Setup } from '../../inference/setup.js';
 
 beforeAll(async () => {
   await selectBackend('cpu');
@@ -34,9 +33,7 @@ function moments(rows: Float32Array[]): { mean: number[]; se: number[] } {
 /** A model, its data and a fixed parameter vector to estimate at (the fit's random start). */
 function fixture(source: string, data: Record<string, unknown>, seed = 11) {
   const model = compile(source);
-  const s: Setup = setup(model.program, model.bind(data));
-  const layout: Layout = buildLayout(s, 'meanfield');
-  const init = initialValues(layout, s, { rng: new Rng(seed).split('init'), paramInits: evaluateInits(s), initScale: 0.1 });
+  const { setup: s, layout, random: init } = prepareStart(model.program, model.bind(data), { seed });
   // Move the discrete guides' logits off 0 so the test does not sit at a symmetric point.
   const r = new Rng(seed).split('logits');
   for (const b of layout.blocks.values()) if (b.key.startsWith('q:logits:')) for (let i = b.offset; i < b.offset + b.size; i++) init[i] = 2 * r.uniform() - 1;

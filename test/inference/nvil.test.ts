@@ -10,7 +10,8 @@ import { Estimators } from '../../inference/estimators/step.js';
 import type { JointOptions } from '../../inference/joint.js';
 import { buildLayout, initialValues } from '../../inference/layout.js';
 import { estimateGradients } from '../../inference/gradients.js';
-import { compile, estimatorOptions, evaluateInits, planFor, type FitOptions } from '../../inference/model.js';
+import { compile, estimatorOptions, planFor, type FitOptions } from '../../inference/model.js';
+import { evaluateInits } from '../../inference/prepare.js';
 import { Rng } from '../../inference/rng.js';
 import { setup } from '../../inference/setup.js';
 

@@ -7,10 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend, tf } from '../../inference/backend.js';
 import { Estimators } from '../../inference/estimators/step.js';
 import { conditionalSample, hardValue, relaxedSample, score, uniformNoise, type Surrogate } from '../../inference/estimators/relax.js';
-import { buildLayout, initialValues } from '../../inference/layout.js';
-import { compile, estimatorOptions, evaluateInits, planFor } from '../../inference/model.js';
+import { compile, estimatorOptions, planFor } from '../../inference/model.js';
+import { prepare } from '../../inference/prepare.js';
 import { Rng } from '../../inference/rng.js';
-import { setup } from '../../inference/setup.js';
 
 beforeAll(async () => {
   await selectBackend('cpu');
@@ -162,13 +161,9 @@ interface Harness {
 function harness(source: string, data: Record<string, unknown>, S: number): Harness {
   const model = compile(source, { file: 'relax_fd.tilde' });
   const plan = planFor(model.program, { estimator: 'relax' });
-  const s = setup(model.program, model.bind(data));
-  const layout = buildLayout(s, 'meanfield');
-  const rng = new Rng(5);
-  const init = initialValues(layout, s, { rng: rng.split('init'), paramInits: evaluateInits(s), initScale: 0.1 });
-  const mode = model.program.mode === 'optimisation' ? 'optimisation' : 'inference';
+  const prepared = prepare(model.program, model.bind(data), { seed: 5, plan, particles: S, estimators: estimatorOptions({ estimator: 'relax' }) });
+  const { setup: s, layout, rng, random: init, mode, est } = prepared;
   const jo = { setup: s, layout, S, rng: rng.split('steps'), mode } as const;
-  const est = new Estimators(model.program, plan, mode, S, rng.split('estimators'), estimatorOptions({ estimator: 'relax' }));
   const flat = tf.variable(tf.tensor1d(init), true, `relax-fd/flat/${Math.random()}`);
   return {
     est,
@@ -176,8 +171,7 @@ function harness(source: string, data: Record<string, unknown>, S: number): Harn
     flat,
     dispose() {
       flat.dispose();
-      est.dispose();
-      s.dispose();
+      prepared.dispose();
     },
   };
 }

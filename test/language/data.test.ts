@@ -4,7 +4,8 @@ import { parse } from '../../language/parse.js';
 import { check } from '../../language/checker.js';
 import { parseCsv } from '../../language/csv.js';
 import { bindData } from '../../language/data.js';
-import { ModelError, renderDiagnostic } from '../../language/diagnostics.js';
+import { renderDiagnostic } from '../../language/diagnostics.js';
+import { ModelError } from '../../language/errors.js';
 
 function program(src: string) {
   const p = parse(src, 'm.tilde');

@@ -1,7 +1,7 @@
 // A session over an in-memory file system and the real engine (tiny models fit in
 // well under a second), with helpers that read its output as plain text.
 
-import { ModelError } from '../../language/diagnostics.js';
+import { ModelError } from '../../language/errors.js';
 import { loadEngine, loadInspectors } from '../../repl/session/context.js';
 import { blocksText } from '../../repl/render.js';
 import { Session } from '../../repl/session/session.js';

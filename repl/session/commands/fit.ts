@@ -1,6 +1,6 @@
 // Commands that fit and keep fits: :set, :seed, :fit, :save, :open.
 
-import type { Fit } from '../../../inference/model.js';
+import type { Fit } from '../../../index.js';
 import { optionsFor, parseOptionText } from '../../../inference/options.js';
 import { fmt, seconds } from '../../format.js';
 import { fileArg, words, type Word } from '../args.js';

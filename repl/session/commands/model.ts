@@ -2,7 +2,7 @@
 
 import { printProgram } from '../../../language/printer.js';
 import { bindData } from '../../../language/data.js';
-import { ModelError } from '../../../language/diagnostics.js';
+import { ModelError } from '../../../language/errors.js';
 import { fileArg } from '../args.js';
 import { diagnosticBlocks, inputError } from '../errors.js';
 import { loadProgram, undoStatement } from '../program.js';
