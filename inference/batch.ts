@@ -7,6 +7,7 @@
 import { affineOf } from '../language/shapes.js';
 import type { Span } from '../language/span.js';
 import { tf } from './backend.js';
+import { traceHooks } from './compile/hooks.js';
 import type { AutoSlot, Layout } from './layout.js';
 import type { Rng } from './rng.js';
 import type { Setup } from './setup.js';
@@ -91,6 +92,13 @@ export function checkBatchable(s: Sized, B: number): PlateInfo {
   return info;
 }
 
+/** A minibatch gathers local latents' guide entries one by one, which a full-rank guide's coupling forbids. */
+export function checkBatchGuide(layout: Layout, plate: PlateInfo): void {
+  if (layout.guide !== 'meanfield' && [...layout.slots.keys()].some((n) => plate.localAxes.has(n))) {
+    throw new RangeError(`fit option batchSize needs the mean-field guide: the full-rank guide couples the local latents of plate '${plate.plate}'`);
+  }
+}
+
 /**
  * Draws B distinct plate indices per step from the fit's own stream: a partial
  * Fisher–Yates shuffle of a permutation kept across steps (any starting order gives
@@ -135,9 +143,11 @@ export function gatherPositions(shape: number[], axis: number, indices: Int32Arr
  * x[index] for a 1-D x with a gradient that scatters back (tf.gather's own gradient needs
  * UnsortedSegmentSum, which the wasm backend lacks; ScatterNd it has).
  */
-export function gatherFlat(x: tf.Tensor, index: Int32Array): tf.Tensor {
+export function gatherFlat(x: tf.Tensor, index: Int32Array, key?: string): tf.Tensor {
   const size = x.shape[0]!;
   const idx = tf.tensor1d(index, 'int32');
+  // A compiled step is given the index anew at each run (batchInputs below says how it is made).
+  if (key) traceHooks.input?.(idx, key);
   // The index is saved with the op: tensors made in the forward pass are freed before the backward one.
   const f = tf.customGrad(((v: tf.Tensor, save: tf.GradSaveFunc) => {
     save([idx]);
@@ -155,6 +165,7 @@ export function batchOf(s: Setup, layout: Layout, info: PlateInfo, indices: Int3
   const sizes = new Map(s.sizes);
   sizes.set(info.plate, B);
   const idx = tf.tensor1d(indices, 'int32');
+  traceHooks.input?.(idx, BATCH_ROWS);
   const dataEnv = new Map<string, Val>(s.dataEnv);
   dataEnv.set(info.plate, B);
   for (const [name, axis] of info.dataAxes) {
@@ -164,6 +175,35 @@ export function batchOf(s: Setup, layout: Layout, info: PlateInfo, indices: Int3
   const withPlate = (shape: number[], axis: number | undefined) => (axis === undefined ? shape : shape.map((d, i) => (i === axis ? B : d)));
   const latents = s.latents.map((l) => ({ ...l, shape: withPlate(l.shape, info.localAxes.get(l.name)) }));
 
+  const { autoIndex, autoLocal, slots, autoDim, logits } = guidePositions(layout, info, indices);
+  const local = new Set<string>(info.localAxes.keys());
+  const setup: Setup = {
+    ...s,
+    sizes,
+    dataEnv,
+    modelRun: { ...s.modelRun, sizes },
+    guideRun: { ...s.guideRun, sizes },
+    latents,
+    dispose: () => undefined,
+  };
+  return {
+    setup,
+    layout: { ...layout, autoDim, slots },
+    batch: { plate: info.plate, N: info.N, indices, scale, local, autoIndex, autoLocal, logits },
+  };
+}
+
+/** The key of a batch's plate indices among a compiled step's inputs. */
+export const BATCH_ROWS = 'batch:rows';
+/** The key of the automatic guide's batched positions. */
+export const BATCH_AUTO = 'batch:auto';
+/** The key of a discrete guide's batched logits positions. */
+export const batchLogitsKey = (name: string) => `batch:logits:${name}`;
+
+/** Where a batch's entries sit in the guide's parameter blocks: which depends on the indices, the rest only on B. */
+function guidePositions(layout: Layout, info: PlateInfo, indices: Int32Array) {
+  const B = indices.length;
+  const withPlate = (shape: number[], axis: number | undefined) => (axis === undefined ? shape : shape.map((d, i) => (i === axis ? B : d)));
   // The automatic Gaussian guide: the batched u keeps global entries and the batch's local ones.
   let autoIndex: Int32Array | null = null;
   let autoLocal: Uint8Array | null = null;
@@ -191,21 +231,16 @@ export function batchOf(s: Setup, layout: Layout, info: PlateInfo, indices: Int3
     if (axis === undefined) continue;
     logits.set(name, { index: gatherPositions(block.shape, axis, indices), shape: withPlate(block.shape, axis) });
   }
-  const local = new Set<string>(info.localAxes.keys());
-  const setup: Setup = {
-    ...s,
-    sizes,
-    dataEnv,
-    modelRun: { ...s.modelRun, sizes },
-    guideRun: { ...s.guideRun, sizes },
-    latents,
-    dispose: () => undefined,
-  };
-  return {
-    setup,
-    layout: { ...layout, autoDim, slots },
-    batch: { plate: info.plate, N: info.N, indices, scale, local, autoIndex, autoLocal, logits },
-  };
+  return { autoIndex, autoLocal, slots, autoDim, logits };
+}
+
+/** A batch's index arrays by input key, for a compiled step given a new batch at each run. */
+export function batchInputs(layout: Layout, info: PlateInfo, indices: Int32Array): Map<string, Int32Array> {
+  const g = guidePositions(layout, info, indices);
+  const out = new Map<string, Int32Array>([[BATCH_ROWS, indices]]);
+  if (g.autoIndex) out.set(BATCH_AUTO, g.autoIndex);
+  for (const [name, l] of g.logits) out.set(batchLogitsKey(name), l.index);
+  return out;
 }
 
 function concat<A extends Int32Array | Uint8Array>(parts: A[], make: (n: number) => A): A {

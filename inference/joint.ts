@@ -12,7 +12,7 @@ import { EvalError, Interpreter, sliceAt, type Handlers, type SiteEvent } from '
 import { paramKey, type Layout } from './layout.js';
 import * as ops from './ops.js';
 import type { Rng } from './rng.js';
-import { gatherFlat, type BatchView } from './batch.js';
+import { batchLogitsKey, BATCH_AUTO, gatherFlat, type BatchView } from './batch.js';
 import type { Setup } from './setup.js';
 import { bijectorFor } from './transforms.js';
 import { padRank, Soft, sumLogical, toTensor, type Val } from './values.js';
@@ -248,8 +248,8 @@ export function evaluateJoint(o: JointOptions, flat: tf.Tensor | BlockViews): Jo
     if (batch?.autoIndex) {
       // The batch's slice of a mean-field guide: gradients reach only the gathered entries.
       if (layout.guide !== 'meanfield' || o.precondition) throw new Error('internal: a minibatch needs the mean-field guide in its own coordinates');
-      const logscale = gatherFlat(view('q:logscale'), batch.autoIndex);
-      u = tf.add(gatherFlat(loc, batch.autoIndex), tf.mul(ops.exp(logscale), eps));
+      const logscale = gatherFlat(view('q:logscale'), batch.autoIndex, BATCH_AUTO);
+      u = tf.add(gatherFlat(loc, batch.autoIndex, BATCH_AUTO), tf.mul(ops.exp(logscale), eps));
       // Entropy per entry is logscale + ½(1 + log 2π); local entries are weighted by N/B.
       const isLocal = tf.tensor1d(batch.autoLocal!, 'float32');
       const perEntry = tf.add(logscale, 0.5 * (1 + LOG_2PI));
@@ -360,7 +360,7 @@ export function evaluateJoint(o: JointOptions, flat: tf.Tensor | BlockViews): Jo
       } else {
         let raw = view(`q:logits:${name}`);
         const g = batch?.logits.get(name);
-        if (g) raw = gatherFlat(raw.reshape([-1]), g.index).reshape(g.shape);
+        if (g) raw = gatherFlat(raw.reshape([-1]), g.index, batchLogitsKey(name)).reshape(g.shape);
         raw = raw.reshape([1, ...raw.shape]);
         for (const i of ev.element) raw = sliceAt(raw, i);
         const params = guideParams(ev, raw);

@@ -4,27 +4,28 @@
 import type { Expr } from '../language/ast.js';
 import type { CheckedProgram } from '../language/checked.js';
 import { bindData, type BoundData } from '../language/data.js';
-import { ModelError, type Diagnostic } from '../language/diagnostics.js';
+import type { Diagnostic } from '../language/diagnostics.js';
+import { EvalError, ModelError } from '../language/errors.js';
 import { frontEnd } from '../language/index.js';
 import { parseExpression } from '../language/parse.js';
 import { engineRequest, selectBackend, tf, useBackend, type BackendName } from './backend.js';
-import { EvalError, Interpreter } from './evaluate.js';
 import { chooseInit, preconditionTensors, toOriginal, type InitKind, type InitReport } from './init.js';
 import { runLoop, TfTrainer, type OptimizerName, type Progress, type Trainer } from './fit.js';
 import { compileFitStep } from './compile/compile-fit.js';
 import { JsTrainer } from './compile/js-trainer.js';
 import { evaluateJoint, type JointOptions } from './joint.js';
-import { blockNames, buildLayout, initialValues, paramKey, type GuideKind, type Layout } from './layout.js';
+import { blockNames, type GuideKind, type Layout } from './layout.js';
 import { sumAfterFirst } from './objective.js';
 import { makePlan, planToJSON, type EstimatorKind, type Plan } from './plan.js';
 import { Posterior, summarise, elementNames, type DrawArray, type QueryResult, type SummaryRow } from './posterior.js';
 import { paretoKhat } from './psis.js';
 import { Rng } from './rng.js';
-import { Estimators, type EstimatorOptions } from './estimators/step.js';
+import { Estimators, estimatorOptionsFrom, type EstimatorOptions } from './estimators/step.js';
 import { optionDefaults, optionProblem, optionsFor, type Assert, type FitDefaults, type OptionName, type Same } from './options.js';
 import type { BaselineKind } from './estimators/baselines.js';
-import { setup, type Setup } from './setup.js';
-import { batchOf, checkBatchable, IndexSampler, plateInfo, type PlateInfo } from './batch.js';
+import type { Setup } from './setup.js';
+import { bindLayout, fitMode, prepare, type FitMode } from './prepare.js';
+import { batchInputs, batchOf, checkBatchable, IndexSampler, plateInfo, type PlateInfo } from './batch.js';
 import { fullElbo } from './full-elbo.js';
 import { hard } from './values.js';
 
@@ -80,9 +81,7 @@ function splitRebar(e: FitOptions['estimator']): { estimator?: EstimatorKind | R
 }
 
 export function estimatorOptions(o: FitOptions): EstimatorOptions {
-  const { rebar } = splitRebar(o.estimator);
-  const g = { ...FIT_DEFAULTS, ...stripUndefined(o) };
-  return { baseline: g.baseline, normalise: g.normalise, concreteTemperature: g.concreteTemperature, straightThrough: g.straightThrough, surrogateLr: g.surrogateLr, rebar };
+  return estimatorOptionsFrom({ ...FIT_DEFAULTS, ...stripUndefined(o) }, splitRebar(o.estimator).rebar);
 }
 
 export interface FitDiagnostics {
@@ -202,16 +201,9 @@ export class Model {
     // 'auto' compiles the step when it can; a tfjs backend asked for by name gets the tfjs engine.
     const engine = engineRequest(options.backend);
     const tfjsBackend = await useBackend(options.backend === 'js' ? undefined : options.backend, preferredBackend(bound, o.particles, B && plate ? B / plate.N : 1));
-    const s = setup(this.program, bound);
+    const prepared = prepare(this.program, bound, { guide: o.guide, seed: o.seed, minibatch: B !== undefined ? plate : undefined, plan, particles: o.particles, estimators: estimatorOptions(options) });
+    const { setup: s, layout, rng, random, mode, est } = prepared;
     try {
-      const layout = buildLayout(s, o.guide);
-      if (B !== undefined && layout.guide !== 'meanfield' && [...layout.slots.keys()].some((n) => plate!.localAxes.has(n))) {
-        throw new RangeError(`fit option batchSize needs the mean-field guide: the full-rank guide couples the local latents of plate '${plate!.plate}'`);
-      }
-      const rng = new Rng(o.seed);
-      const random = initialValues(layout, s, { rng: rng.split('init'), paramInits: evaluateInits(s), initScale: 0.1 });
-      const mode = this.program.mode === 'optimisation' ? 'optimisation' : 'inference';
-      const est = new Estimators(this.program, plan, mode, o.particles, rng.split('estimators'), estimatorOptions(options));
       const globalSums = plate ? est.globalMarginals(plate.plate) : [];
       let start: ReturnType<typeof chooseInit>;
       try {
@@ -238,13 +230,28 @@ export class Model {
       let trainer: Trainer | undefined;
       let notCompiled: string | undefined;
       if (engine !== 'tfjs') {
-        const c = sampler ? { ok: false as const, reason: 'minibatches change the step from step to step' } : compileFitStep(est, jo, start.flat, o.optimizer, o.lr, rng.split('steps-js'));
-        if (c.ok) trainer = new JsTrainer(c.step);
-        else if (engine === 'js') {
+        // Under minibatches the step is traced on the first B rows; each step is then given its batch's index arrays.
+        const firstRows = sampler ? Int32Array.from({ length: B! }, (_, i) => i) : undefined;
+        const onBatch = firstRows && {
+          plate: plate!.plate,
+          options: () => {
+            const b = batchOf(s, layout, plate!, firstRows, plate!.N / B!);
+            return { ...jo, setup: b.setup, layout: b.layout, batch: b.batch };
+          },
+        };
+        const c = compileFitStep(est, jo, start.flat, o.optimizer, o.lr, rng.split('steps-js'), onBatch);
+        // Measured work decides 'auto': matrix products beyond JS_MATMUL_MAX multiply–adds a step run
+        // faster as tfjs kernels on wasm than as generated loops (the belief nets on MNIST: 5×).
+        const products = c.ok ? c.step.lowered.matmulWork : 0;
+        if (c.ok && engine === 'auto' && tfjsBackend !== 'cpu' && products > JS_MATMUL_MAX) {
+          notCompiled = `its matrix products (${(products / 1e6).toFixed(1)} M multiply–adds a step) run faster on the ${tfjsBackend} backend`;
+          est.uncompileNvil();
+        } else if (c.ok) trainer = new JsTrainer(c.step, sampler && (() => batchInputs(layout, plate!, sampler.next())));
+        else if (!c.ok && engine === 'js') {
           est.dispose();
           pre?.dispose();
           throw new RangeError(`backend 'js' cannot run this fit: ${c.reason}; use backend 'auto' or a tfjs backend`);
-        } else notCompiled = c.reason;
+        } else if (!c.ok) notCompiled = c.reason;
       } else notCompiled = `backend '${tfjsBackend}' asked for by name`;
       trainer ??= new TfTrainer(
         start.flat,
@@ -319,7 +326,7 @@ export class Model {
       };
       return Fit.create(this, s, layout, state, plan);
     } finally {
-      s.dispose();
+      prepared.dispose();
     }
   }
 }
@@ -351,7 +358,7 @@ function setMarginalPosteriors(est: Estimators, jo: JointOptions, layout: Layout
  * 200-point mixture under RELAX stopped on that plateau at 16 sd from the posterior).
  * Undefined when some discrete site cannot be summed out (the reason is then the init report's).
  */
-function summedOutStart(program: CheckedProgram, plan: Plan, guide: GuideKind, mode: 'inference' | 'optimisation', rng: Rng): Estimators | undefined {
+function summedOutStart(program: CheckedProgram, plan: Plan, guide: GuideKind, mode: FitMode, rng: Rng): Estimators | undefined {
   if (mode !== 'inference' || program.guide) return undefined;
   const discrete = plan.entries.filter((e) => e.autoGuide === 'discrete');
   if (!discrete.some((e) => e.estimator !== 'marginalize')) return undefined;
@@ -391,6 +398,14 @@ const FULL_ELBO_CHUNK = 1024;
  * wasm ahead from 400 (the mixture at 2 particles 1.9×, at 8 2.0×; logistic regression's 2,500
  * at 1 particle 1.3×). `batchFraction` (B/N under minibatches) scales the data a step touches.
  */
+/**
+ * Multiply–adds of matrix products per step above which 'auto' keeps the tfjs engine (on wasm)
+ * rather than the compiled step. Measured with tilde fit models/sbn.tilde (RELAX, 8 particles):
+ * on 24 MNIST digits (315 M a step) wasm 8.5 steps/s, the generated loops 1.7; on its bars data
+ * (2.2 M) wasm 43, the loops 86; the discrete VAE at batch 24, 1 particle (46 M): wasm 29.6, loops 16.
+ */
+export const JS_MATMUL_MAX = 2e7;
+
 export function preferredBackend(bound: BoundData, particles: number, batchFraction = 1): BackendName {
   let largest = 1;
   for (const a of bound.arrays.values()) largest = Math.max(largest, a.values.length);
@@ -406,29 +421,6 @@ function validateOptions(o: Record<string, unknown>): void {
     const problem = optionProblem(spec, o[spec.name]);
     if (problem) throw new RangeError(`fit option ${problem}`);
   }
-}
-
-/** Constant initial values of params that declare one. */
-export function evaluateInits(s: Setup): Map<string, Float32Array> {
-  const out = new Map<string, Float32Array>();
-  for (const p of s.params) {
-    const init = p.symbol.init;
-    if (!init) continue;
-    const v = tf.tidy(() => {
-      const interp = new Interpreter(s.modelRun, noHandlers(), s.dataEnv);
-      const val = hard(interp.eval(init));
-      return typeof val === 'number' ? new Float32Array([val]) : (val.dataSync() as Float32Array).slice();
-    });
-    out.set(paramKey(p), v);
-  }
-  return out;
-}
-
-function noHandlers() {
-  const fail = (): never => {
-    throw new Error('an initial value must be a constant');
-  };
-  return { sample: fail, observe: fail, param: fail };
 }
 
 /** Everything needed to rebuild a fit: JSON-safe. */
@@ -461,7 +453,7 @@ export class Fit {
     let logw: Float32Array = new Float32Array(0);
     tf.tidy(() => {
       const flat = tf.tensor1d(state.flat);
-      const mode = model.program.mode === 'optimisation' ? 'optimisation' : 'inference';
+      const mode = fitMode(model.program);
       const rng = new Rng(state.options.seed).split('draws');
       const replicated = new Map<string, tf.Tensor[]>();
       const j = evaluateJoint(
@@ -571,14 +563,12 @@ export class Fit {
     if (!st || typeof st !== 'object' || st.format !== 'tilde-fit') throw new TypeError('not a saved tilde fit (format "tilde-fit" expected)');
     await selectBackend(st.diagnostics.backend === 'js' ? (st.diagnostics.tfjsBackend ?? 'auto') : st.diagnostics.backend);
     const model = compile(st.source, { file: st.file });
-    const bound = model.bind(st.data);
-    const s = setup(model.program, bound);
+    const b = bindLayout(model.program, model.bind(st.data), st.options.guide);
     try {
-      const layout = buildLayout(s, st.options.guide);
-      if (layout.size !== st.flat.length) throw new TypeError(`saved fit has ${st.flat.length} parameters, the model needs ${layout.size}`);
-      return Fit.create(model, s, layout, { ...st, diagnostics: { ...st.diagnostics } }, planFor(model.program, { guide: st.options.guide, estimator: st.options.estimator }));
+      if (b.layout.size !== st.flat.length) throw new TypeError(`saved fit has ${st.flat.length} parameters, the model needs ${b.layout.size}`);
+      return Fit.create(model, b.setup, b.layout, { ...st, diagnostics: { ...st.diagnostics } }, planFor(model.program, { guide: st.options.guide, estimator: st.options.estimator }));
     } finally {
-      s.dispose();
+      b.dispose();
     }
   }
 }

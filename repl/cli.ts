@@ -3,9 +3,8 @@
 // Exit codes: 0 ok, 1 model/data/fit errors, 2 usage.
 
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { ModelError, renderDiagnostics } from '../language/diagnostics.js';
-import { frontEnd } from '../language/index.js';
-import type { FitOptions } from '../inference/model.js';
+import { frontEnd, ModelError, renderDiagnostics } from '../language/index.js';
+import type { FitOptions } from '../index.js';
 import { kebab, optionsFor, optionSpec, type OptionSpec } from '../inference/options.js';
 import { defaultDataFile, readDataFile, readText } from './files.js';
 import { dataCommand } from './data.js';
@@ -152,7 +151,7 @@ export function buildProgram(io: Io): Command {
       const { source, checked, warnings } = loadModel(modelFile, io);
       const { file: dataFile, data } = loadData(modelFile, opts['data'] as string | undefined);
       if (!opts['json'] && warnings.length) io.err(renderDiagnostics(warnings, source) + '\n');
-      const { Model } = await import('../inference/model.js');
+      const { Model } = await import('../index.js');
       const model = new Model(checked, warnings);
       const showProgress = io.isTTY && !opts['json'];
       const fit = await model.fit({ ...fitOptions(opts), data, dataFile, onProgress: showProgress ? progressBar(io) : undefined });
@@ -162,7 +161,7 @@ export function buildProgram(io: Io): Command {
         // A model with a plate also reports the full-data ELBO per datum (nats), comparable across batch sizes.
         const perDatum = d.elboPerDatum !== undefined ? { full_elbo: d.fullElbo, elbo_per_datum: d.elboPerDatum } : {};
         const batch = d.batchSize !== undefined ? { batch_size: d.batchSize } : {};
-        io.out(JSON.stringify({ summary: fit.summary(), plan: fit.planJSON(), elbo: d.elbo, ...perDatum, khat: Number.isFinite(d.khat) ? d.khat : null, backend: d.backend, steps: d.steps, ...batch, ...(d.init ? { init: d.init.used } : {}), seconds: d.seconds, converged: d.converged }, null, 2) + '\n');
+        io.out(JSON.stringify({ summary: fit.summary(), plan: fit.planJSON(), elbo: d.elbo, ...perDatum, khat: Number.isFinite(d.khat) ? d.khat : null, backend: d.backend, ...(d.notCompiled ? { not_compiled: d.notCompiled } : {}), steps: d.steps, ...batch, ...(d.init ? { init: d.init.used } : {}), seconds: d.seconds, converged: d.converged }, null, 2) + '\n');
         return;
       }
       io.out(summaryTable(fit.summary()) + '\n\n');
@@ -170,6 +169,8 @@ export function buildProgram(io: Io): Command {
       const value = checked.mode === 'optimisation' ? -d.elbo : d.elbo;
       const perDatum = d.elboPerDatum !== undefined ? `   full-data ELBO ${fmt(d.fullElbo!)} (${fmt(d.elboPerDatum)} per datum)` : '';
       io.out(`${mode} ${fmt(value)}${perDatum}   k-hat ${Number.isFinite(d.khat) ? fmt(d.khat, 2) + ` (${d.khatReading})` : 'n/a'}   ${d.steps} steps (${d.converged ? 'converged' : d.stopped})${d.init?.used === 'laplace' ? `, Laplace start${d.init.summedOut ? ` (${d.init.summedOut.join(', ')} summed out)` : ''}` : ''}   backend ${d.backend}   ${seconds(d.seconds)}\n`);
+      // Why the step ran on tfjs, unless the user asked for that backend by name.
+      if (d.notCompiled && !d.notCompiled.startsWith('backend ')) io.out(`note: the step ran on tfjs, not compiled: ${d.notCompiled}\n`);
     });
 
   const replCmd = program
@@ -200,7 +201,7 @@ export function buildProgram(io: Io): Command {
     .action(async (modelFile: string, opts: Record<string, unknown>) => {
       const { checked, warnings } = loadModel(modelFile, io);
       const { file: dataFile, data } = loadData(modelFile, opts['data'] as string | undefined);
-      const { Model } = await import('../inference/model.js');
+      const { Model } = await import('../index.js');
       const { estimateGradients } = await import('../inference/gradients.js');
       const { estimator, baseline, seed, backend } = gradOptions(opts);
       const r = await estimateGradients(new Model(checked, warnings), {

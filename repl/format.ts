@@ -1,7 +1,7 @@
 // Plain-text renderings shared by the CLI and the REPL: summary tables in the
 // ArviZ/Stan convention, numbers with sensible precision, durations.
 
-import type { SummaryRow } from '../inference/posterior.js';
+import type { SummaryRow } from '../index.js';
 
 export function fmt(x: number, digits = 3): string {
   if (!Number.isFinite(x)) return String(x);
@@ -12,7 +12,8 @@ export function fmt(x: number, digits = 3): string {
 }
 
 export function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  // A reduce, not Math.max(...): a matrix parameter has more rows than a call takes arguments.
+  const widths = header.map((h, i) => rows.reduce((w, r) => Math.max(w, r[i]!.length), h.length));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   return [line(header), ...rows.map(line)].join('\n');
 }

@@ -19,23 +19,33 @@ const SELF_CHECK = 1e-4;
  * (moving-average baselines) becomes the step's carried state, RELAX's surrogate parameters a
  * second parameter slot trained by Adam at the surrogate's learning rate.
  */
-export function compileFitStep(est: Estimators, jo: JointOptions, init: Float32Array, rule: UpdateRule, lr: number, rng: Rng): CompiledFit {
-  const why = est.whyNotCompiled();
+export function compileFitStep(est: Estimators, jo: JointOptions, init: Float32Array, rule: UpdateRule, lr: number, rng: Rng, batch?: Minibatches): CompiledFit {
+  const why = est.whyNotCompiled(batch?.plate);
   if (why) return { ok: false, reason: why };
-  const r = compile(est, jo, init, rule, lr, rng);
+  const r = compile(est, batch ? batch.options : () => jo, init, rule, lr, rng);
   // The tfjs engine takes over: its NVIL networks learn after each step again, from clean state.
   if (!r.ok) est.uncompileNvil();
   return r;
 }
 
-function compile(est: Estimators, jo: JointOptions, init: Float32Array, rule: UpdateRule, lr: number, rng: Rng): CompiledFit {
+/**
+ * A fit on minibatches of `plate`: `options` gives the step's joint options on one batch (its
+ * setup's data gathered at the batch's rows: call it inside the traced function), whose index
+ * arrays become the compiled step's inputs, given anew at every step (batch.ts, batchInputs).
+ */
+export interface Minibatches {
+  plate: string;
+  options: () => JointOptions;
+}
+
+function compile(est: Estimators, joAt: () => JointOptions, init: Float32Array, rule: UpdateRule, lr: number, rng: Rng): CompiledFit {
   let trace: Trace;
   try {
     // One evaluation on tfjs first: the estimators make their state (baselines, surrogates) on
     // first use, and the step to compile is the one that reads it. No update is applied.
     tf.tidy(() => {
       const flat = tf.tensor1d(init);
-      est.loss({ ...jo, rng: new Rng(0) }, flat, 0).keep.forEach((t) => t.dispose());
+      est.loss({ ...joAt(), rng: new Rng(0) }, flat, 0).keep.forEach((t) => t.dispose());
     });
     const surrogates = est.phiVariables();
     const nvil = est.compileNvil();
@@ -45,7 +55,7 @@ function compile(est: Estimators, jo: JointOptions, init: Float32Array, rule: Up
     trace = traceLoss(
       init,
       (flat) => {
-        const r = est.loss({ ...jo, rng: new Rng(0) }, flat, 0);
+        const r = est.loss({ ...joAt(), rng: new Rng(0) }, flat, 0);
         r.keep.forEach((t) => t.dispose());
         return { loss: r.loss, value: apart ? tf.neg(r.value) : r.loss };
       },

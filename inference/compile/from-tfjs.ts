@@ -222,12 +222,16 @@ const RULES: Record<string, Rule> = {
   SplitV: (b, [x], a, outs) => split(b, x!, axesOf(a['axis'], x!.shape.length)[0]!, outs, false),
   Unpack: (b, [x], a, outs) => split(b, x!, axesOf(a['axis'], x!.shape.length)[0]!, outs, true),
   GatherV2: (b, [x, ix], a, [o]) => {
-    if (!ix!.value) throw new NotCompilable('a gather whose indices change from step to step');
     if (Number(a['batchDims'] ?? 0) !== 0) throw new NotCompilable('a gather with batch dimensions');
     const axis = axesOf(a['axis'], x!.shape.length)[0]!;
     const outer = sizeOf(x!.shape.slice(0, axis));
     const inner = sizeOf(x!.shape.slice(axis + 1));
     const n = x!.shape[axis]!;
+    // Indices given anew each step (a minibatch's): rows picked at run time.
+    if (!ix!.value) {
+      if (ix!.shape.length !== 1) throw new NotCompilable('a gather by a computed index array of rank > 1');
+      return [b.push({ op: 'take', shape: o!.shape.slice(), args: [x!.id, ix!.id], outer, n, inner })];
+    }
     const idx = ix!.value;
     const map = new Int32Array(sizeOf(o!.shape));
     let k = 0;

@@ -63,6 +63,7 @@ function vjp(b: Builder, n: Node, out: number, g: number, give: Give): void {
     case 'param':
     case 'state':
     case 'noise':
+    case 'input':
     case 'const':
     case 'stop':
       return;
@@ -142,6 +143,14 @@ function vjp(b: Builder, n: Node, out: number, g: number, give: Give): void {
       const shape = b.shape(x).slice();
       const hit = b.binary('eq', x, b.gather(out, n.map, shape));
       return give(x, b.select(hit, b.gather(g, n.map, shape), zero, shape));
+    }
+    case 'take': {
+      const [x, idx] = n.args;
+      return give(x, b.push({ op: 'put', shape: b.shape(x).slice(), args: [g, idx], outer: n.outer, n: n.n, inner: n.inner }));
+    }
+    case 'put': {
+      const [x, idx] = n.args;
+      return give(x, b.push({ op: 'take', shape: b.shape(x).slice(), args: [g, idx], outer: n.outer, n: n.n, inner: n.inner }));
     }
     case 'matmul': {
       const [x, y] = n.args;

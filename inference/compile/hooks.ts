@@ -13,6 +13,8 @@ export interface TraceHooks {
   untaped?: (delta: 1 | -1) => void;
   /** A seed was taken from a random stream (Rng.int). */
   seed?: () => void;
+  /** `t` holds values the step is given anew each time it runs (a minibatch's indices), known by `key`. */
+  input?: (t: object, key: string) => void;
 }
 
 export const traceHooks: TraceHooks = {};

@@ -28,6 +28,8 @@ export type Node =
   | { op: 'state'; shape: number[]; slot: number }
   /** Fresh noise each step: standard normal, or uniform on [0, 1). */
   | { op: 'noise'; shape: number[]; kind: 'normal' | 'uniform' }
+  /** Values the step is given each time it runs (a minibatch's indices), by key. */
+  | { op: 'input'; shape: number[]; key: string }
   | { op: 'const'; shape: number[]; value: Float64Array }
   | { op: UnaryPrim; shape: number[]; args: [number] }
   | { op: BinaryPrim; shape: number[]; args: [number, number] }
@@ -39,6 +41,13 @@ export type Node =
   | { op: 'scatterAdd'; shape: number[]; args: [number]; map: Int32Array }
   /** out[j] = max (or min) of x[i] over map[i] = j; −∞ (+∞) where no i maps to j. */
   | { op: 'segmentMax' | 'segmentMin'; shape: number[]; args: [number]; map: Int32Array }
+  /**
+   * Rows picked by indices given at run time: x viewed as [outer, n, inner], out [outer, B, inner]
+   * with out[p, j, q] = x[p, idx[j], q] (idx: B values, each in 0..n−1).
+   */
+  | { op: 'take'; shape: number[]; args: [number, number]; outer: number; n: number; inner: number }
+  /** take's transpose: out [outer, n, inner] = 0; out[p, idx[j], q] += g[p, j, q]. */
+  | { op: 'put'; shape: number[]; args: [number, number]; outer: number; n: number; inner: number }
   /** batch × [M, K] @ [K, N] with either operand stored transposed; batches of equal count. */
   | { op: 'matmul'; shape: number[]; args: [number, number]; batch: number; m: number; k: number; n: number; ta: boolean; tb: boolean }
   /** The identity whose derivative is zero: a factor held constant. */
@@ -260,7 +269,7 @@ export function forEachIndex(shape: readonly number[], f: (idx: readonly number[
 export function printProgram(p: Program): string {
   const lines = p.nodes.map((n, i) => {
     const args = argsOf(n).map((a) => `%${a}`).join(' ');
-    const extra = n.op === 'param' || n.op === 'state' ? ` ${n.slot}` : n.op === 'const' ? (n.value.length <= 4 ? ` ${Array.from(n.value).join(',')}` : ` (${n.value.length} values)`) : n.op === 'noise' ? ` ${n.kind}` : n.op === 'matmul' ? ` ${n.batch}x[${n.m},${n.k}]@[${n.k},${n.n}]${n.ta ? ' ta' : ''}${n.tb ? ' tb' : ''}` : '';
+    const extra = n.op === 'param' || n.op === 'state' ? ` ${n.slot}` : n.op === 'input' ? ` ${n.key}` : n.op === 'take' || n.op === 'put' ? ` ${n.outer}x${n.n}x${n.inner}` : n.op === 'const' ? (n.value.length <= 4 ? ` ${Array.from(n.value).join(',')}` : ` (${n.value.length} values)`) : n.op === 'noise' ? ` ${n.kind}` : n.op === 'matmul' ? ` ${n.batch}x[${n.m},${n.k}]@[${n.k},${n.n}]${n.ta ? ' ta' : ''}${n.tb ? ' tb' : ''}` : '';
     return `%${i} = ${n.op}${args ? ' ' + args : ''}${extra} : [${n.shape.join(', ')}]`;
   });
   for (const [k, v] of Object.entries(p.outputs)) lines.push(`${k} = %${v}`);

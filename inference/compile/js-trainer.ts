@@ -15,9 +15,14 @@ export class JsTrainer implements Trainer {
   private moments?: { m1: Float64Array; m2: Float64Array };
   private steps = 0;
 
-  constructor(private readonly js: JsStep) {}
+  /** `feed`: the inputs of the next step by key (a new minibatch's index arrays), when the step takes any. */
+  constructor(
+    private readonly js: JsStep,
+    private readonly feed?: () => Map<string, ArrayLike<number>>,
+  ) {}
 
   step(): void {
+    if (this.feed) for (const [key, values] of this.feed()) this.js.setInput(key, values);
     this.losses.push(this.js.step());
     if (++this.steps % TRACK_EVERY === 0) this.track();
   }

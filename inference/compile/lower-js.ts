@@ -17,6 +17,10 @@ export interface LoweredJs {
   readonly source: string;
   /** Nodes computed per run (after constant folding and dead-code removal). */
   readonly liveNodes: number;
+  /** Products handed to the matmul kernel per run. */
+  readonly kernelCalls: number;
+  /** Multiply–adds of the matrix products computed per run. */
+  readonly matmulWork: number;
 }
 
 /** Scalar helpers the generated code calls; small enough for V8 to inline. */
@@ -102,12 +106,32 @@ function liveSet(p: Program, outputs: readonly number[]): boolean[] {
 function dynamicSet(nodes: readonly Node[]): boolean[] {
   const dyn = new Array<boolean>(nodes.length).fill(false);
   nodes.forEach((n, i) => {
-    dyn[i] = n.op === 'param' || n.op === 'noise' || n.op === 'state' || argsOf(n).some((a) => dyn[a]);
+    dyn[i] = n.op === 'param' || n.op === 'noise' || n.op === 'state' || n.op === 'input' || argsOf(n).some((a) => dyn[a]);
   });
   return dyn;
 }
 
-export function lowerJs(p: Program, outputs: readonly number[]): LoweredJs {
+/** One batch of products out = op(a) · op(b) over float64 buffers, [m, k] · [k, n] each (ta, tb: stored transposed). */
+export type MatmulKernel = (shape: MatmulShape, a: Float64Array, b: Float64Array, out: Float64Array) => void;
+export interface MatmulShape {
+  batch: number;
+  m: number;
+  k: number;
+  n: number;
+  ta: boolean;
+  tb: boolean;
+}
+
+export interface LowerOptions {
+  /** A kernel for large products (multiply–adds from `matmulFrom`); generated loops do the rest. */
+  matmul?: MatmulKernel;
+  matmulFrom?: number;
+}
+
+export function lowerJs(p: Program, outputs: readonly number[], lowerOptions: LowerOptions = {}): LoweredJs {
+  const o2 = { matmul: lowerOptions.matmul, matmulFrom: lowerOptions.matmulFrom ?? Infinity };
+  /** The shapes of the products handed to the kernel, by their position in the generated calls. */
+  const kernels: MatmulShape[] = [];
   const live = liveSet(p, outputs);
   const dyn = dynamicSet(p.nodes);
   const buffers: (Float64Array | undefined)[] = new Array(p.nodes.length);
@@ -155,7 +179,7 @@ export function lowerJs(p: Program, outputs: readonly number[]): LoweredJs {
 
   const emit = (i: number): string => {
     const n = p.nodes[i]!;
-    if (home[i] !== i || views.has(i) || n.op === 'const' || n.op === 'param' || n.op === 'noise' || n.op === 'state') return '';
+    if (home[i] !== i || views.has(i) || n.op === 'const' || n.op === 'param' || n.op === 'noise' || n.op === 'state' || n.op === 'input') return '';
     const o = ref(i);
     const size = sizeOf(n.shape);
     switch (n.op) {
@@ -179,12 +203,31 @@ export function lowerJs(p: Program, outputs: readonly number[]): LoweredJs {
         const cmp = n.op === 'segmentMax' ? '>' : '<';
         return `{ const m = ${m}; ${o}.fill(${n.op === 'segmentMax' ? '-Infinity' : 'Infinity'}); for (let i = 0; i < ${n.map.length}; i++) { const j = m[i], v = ${x}[i]; if (v ${cmp} ${o}[j] || v !== v) ${o}[j] = v; } }`;
       }
+      case 'take':
+      case 'put': {
+        const [x, idx] = n.args.map(ref) as [string, string];
+        const { outer, inner } = n;
+        const B = sizeOf(p.nodes[n.args[1]]!.shape);
+        // take reads row idx[j] of x into row j; put adds row j of its argument into row idx[j].
+        const [from, to] = n.op === 'take' ? [`(p * ${n.n} + r) * ${inner}`, `(p * ${B} + j) * ${inner}`] : [`(p * ${B} + j) * ${inner}`, `(p * ${n.n} + r) * ${inner}`];
+        const body = n.op === 'take' ? `${o}[t + q] = ${x}[f + q];` : `${o}[t + q] += ${x}[f + q];`;
+        return `{ ${n.op === 'put' ? `${o}.fill(0); ` : ''}for (let p = 0; p < ${outer}; p++) for (let j = 0; j < ${B}; j++) { const r = ${idx}[j], f = ${from}, t = ${to}; for (let q = 0; q < ${inner}; q++) ${body} } }`;
+      }
       case 'matmul': {
         const [a, b] = n.args.map(ref) as [string, string];
         const { batch, m, k, n: nn, ta, tb } = n;
+        // A large product goes to the kernel the caller gives (XNNPACK through tfjs's wasm backend).
+        if (o2.matmul && batch * m * k * nn >= o2.matmulFrom) {
+          kernels.push({ batch, m, k, n: nn, ta, tb });
+          return `H.mm(${kernels.length - 1}, ${a}, ${b}, ${o});`;
+        }
         const ai = ta ? `p * ${m} + i` : `i * ${k} + p`;
-        const bi = tb ? `j * ${k} + p` : `p * ${nn} + j`;
-        return `for (let t = 0; t < ${batch}; t++) { const ao = t * ${m * k}, bo = t * ${k * nn}, oo = t * ${m * nn}; for (let i = 0; i < ${m}; i++) for (let j = 0; j < ${nn}; j++) { let s = 0; for (let p = 0; p < ${k}; p++) s += ${a}[ao + ${ai}] * ${b}[bo + ${bi}]; ${o}[oo + i * ${nn} + j] = s; } }`;
+        if (tb) {
+          // b stored transposed: row i of a and row j of bᵀ are both contiguous, a dot product each.
+          return `for (let t = 0; t < ${batch}; t++) { const ao = t * ${m * k}, bo = t * ${k * nn}, oo = t * ${m * nn}; for (let i = 0; i < ${m}; i++) for (let j = 0; j < ${nn}; j++) { let s = 0; for (let p = 0; p < ${k}; p++) s += ${a}[ao + ${ai}] * ${b}[bo + j * ${k} + p]; ${o}[oo + i * ${nn} + j] = s; } }`;
+        }
+        // b in rows: row i of the output accumulates a[i, p] times row p of b, every access in order.
+        return `for (let t = 0; t < ${batch}; t++) { const ao = t * ${m * k}, bo = t * ${k * nn}, oo = t * ${m * nn}; for (let i = 0; i < ${m}; i++) { const r = oo + i * ${nn}; for (let j = 0; j < ${nn}; j++) ${o}[r + j] = 0; for (let p = 0; p < ${k}; p++) { const x = ${a}[ao + ${ai}]; const f = bo + p * ${nn}; for (let j = 0; j < ${nn}; j++) ${o}[r + j] += x * ${b}[f + j]; } } }`;
       }
       default:
         throw new Error(`internal: no JavaScript lowering for ${n.op}`);
@@ -233,7 +276,7 @@ export function lowerJs(p: Program, outputs: readonly number[]): LoweredJs {
   const liveIds = p.nodes.map((_, i) => i).filter((i) => live[i]);
   const initLines = schedule(liveIds.filter((i) => !dyn[i]));
   const runLines = schedule(liveIds.filter((i) => dyn[i]));
-  const liveNodes = liveIds.filter((i) => dyn[i] && home[i] === i && !views.has(i) && !['param', 'noise', 'state'].includes(p.nodes[i]!.op)).length;
+  const liveNodes = liveIds.filter((i) => dyn[i] && home[i] === i && !views.has(i) && !['param', 'noise', 'state', 'input'].includes(p.nodes[i]!.op)).length;
   const used = [...new Set(home.filter((h, i) => live[i] && buffers[h]))];
   const header = `"use strict";\nconst ${used.map((h) => `b${h} = B[${h}]`).join(', ') || '_ = 0'};`;
   // V8 optimises only functions of bounded bytecode size: a large step runs as a sequence of small
@@ -254,7 +297,14 @@ export function lowerJs(p: Program, outputs: readonly number[]): LoweredJs {
     });
     console.error([...byOp].sort((a, b) => b[1].work - a[1].work).map(([k, v]) => `${k} ${v.n} nodes ${v.work} elements`).join('\n'));
   }
+  const mm = o2.matmul;
+  const helpers = mm ? { ...HELPERS, mm: (k: number, a: Float64Array, b: Float64Array, out: Float64Array) => mm(kernels[k]!, a, b, out) } : HELPERS;
   const factory = new Function('B', 'M', 'H', source) as (B: unknown, M: unknown, H: unknown) => () => void;
-  new Function('B', 'M', 'H', initSource)(buffers, maps, HELPERS);
-  return { buffers, run: factory(buffers, maps, HELPERS), source, liveNodes };
+  new Function('B', 'M', 'H', initSource)(buffers, maps, helpers);
+  let matmulWork = 0;
+  for (const i of liveIds) {
+    const n = p.nodes[i]!;
+    if (dyn[i] && n.op === 'matmul') matmulWork += n.batch * n.m * n.k * n.n;
+  }
+  return { buffers, run: factory(buffers, maps, helpers), source, liveNodes, kernelCalls: kernels.length, matmulWork };
 }

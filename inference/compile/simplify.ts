@@ -44,6 +44,9 @@ function attrKey(n: Node): string {
   switch (n.op) {
     case 'matmul':
       return `${n.batch},${n.m},${n.k},${n.n},${n.ta ? 1 : 0},${n.tb ? 1 : 0}`;
+    case 'take':
+    case 'put':
+      return `${n.outer},${n.n},${n.inner}`;
     case 'const':
     case 'gather':
     case 'scatterAdd':
@@ -59,7 +62,7 @@ const payload = (n: Node): ArrayLike<number> | undefined =>
   n.op === 'const' ? n.value : n.op === 'gather' || n.op === 'scatterAdd' || n.op === 'segmentMax' || n.op === 'segmentMin' ? n.map : undefined;
 
 /** Ops that must never be shared: each is its own input. */
-const UNIQUE = new Set(['param', 'state', 'noise']);
+const UNIQUE = new Set(['param', 'state', 'noise', 'input']);
 
 const isIdentityMap = (map: Int32Array, from: number) => map.length === from && map.every((v, i) => v === i);
 

@@ -5,7 +5,7 @@
 
 import { Rng } from '../rng.js';
 import { grad } from './grad.js';
-import { lowerJs, type LoweredJs } from './lower-js.js';
+import { lowerJs, type LoweredJs, type LowerOptions } from './lower-js.js';
 import { simplify } from './simplify.js';
 import type { Trace } from './trace.js';
 
@@ -71,6 +71,8 @@ export class JsStep {
   private readonly noise: { buffer: Float64Array; kind: 'normal' | 'uniform' }[];
   /** The buffer of each of the trace's noise inputs, in the order drawn (undefined where unused). */
   private readonly noiseAt: (Float64Array | undefined)[];
+  /** Buffers of the inputs given at each run, by key. */
+  private readonly inputs: Map<string, Float64Array>;
   /** Node counts: after reverse mode, after simplification, and computed per step. */
   readonly nodes: { before: number; after: number; live: number };
   private readonly optimisers: Optimiser[];
@@ -81,6 +83,7 @@ export class JsStep {
     trace: Trace,
     slots: readonly SlotUpdate[],
     private readonly rng: Rng,
+    lowering: LowerOptions = {},
   ) {
     if (slots.length !== trace.params.length) throw new Error(`internal: ${slots.length} update rules for ${trace.params.length} parameter slots`);
     const d = grad(trace.program, trace.loss, trace.params);
@@ -89,7 +92,7 @@ export class JsStep {
     const program = simple.program;
     const grads = d.grads.map(id);
     const updates = trace.state.filter((st) => st.update !== st.id).map((st) => id(st.update));
-    this.lowered = lowerJs(program, [id(trace.loss), id(trace.value), ...grads, ...updates]);
+    this.lowered = lowerJs(program, [id(trace.loss), id(trace.value), ...grads, ...updates], lowering);
     this.nodes = { before: simple.before, after: simple.after, live: this.lowered.liveNodes };
     const buf = (k: number) => {
       const b = this.lowered.buffers[k];
@@ -108,6 +111,11 @@ export class JsStep {
       const b = this.lowered.buffers[id(n)];
       return b && node.op === 'noise' ? [{ buffer: b, kind: node.kind }] : [];
     });
+    this.inputs = new Map();
+    for (const i of trace.inputs) {
+      const b = this.lowered.buffers[id(i.id)];
+      if (b) this.inputs.set(i.key, b);
+    }
     this.carry = [];
     for (const st of trace.state) {
       const to = this.lowered.buffers[id(st.id)];
@@ -117,9 +125,15 @@ export class JsStep {
     }
   }
 
-  /** Puts the values the trace drew into the noise inputs (to check the lowering against the trace). */
+  /** Puts the values the trace drew and was given into the noise and other inputs (to check the lowering against the trace). */
   useTracedNoise(trace: Trace): void {
     trace.noise.forEach((n, k) => this.noiseAt[k]?.set(n.values));
+    for (const i of trace.inputs) this.inputs.get(i.key)?.set(i.values);
+  }
+
+  /** Gives the input `key` its values for the next runs (a minibatch's indices); unknown or unused keys are ignored. */
+  setInput(key: string, values: ArrayLike<number>): void {
+    this.inputs.get(key)?.set(values);
   }
 
   /** The buffer of parameter slot k (1, 2, …: the extra Variables the trace was given). */

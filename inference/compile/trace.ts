@@ -27,6 +27,8 @@ export interface Trace {
   state: { id: number; name: string; init: Float64Array; update: number }[];
   /** Noise inputs in the order they were drawn, with the values the trace drew (for the self-check). */
   noise: { id: number; values: Float32Array }[];
+  /** Inputs given anew at each run, by key, with the values the trace saw. */
+  inputs: { id: number; key: string; values: Float64Array }[];
   /** The loss tfjs computed during the trace. */
   lossValue: number;
 }
@@ -61,6 +63,7 @@ export function traceLoss(init: Float32Array, loss: (flat: tf.Tensor) => tf.Tens
   /** IR ids of constants already materialised, by tensor id. */
   const consts = new Map<number, number>();
   const noise: Trace['noise'] = [];
+  const inputs: Trace['inputs'] = [];
   let untaped = 0;
   let inKernel = 0;
   // Every seed a step's random stream hands out must feed a draw the trace sees (noise.ts).
@@ -116,6 +119,16 @@ export function traceLoss(init: Float32Array, loss: (flat: tf.Tensor) => tf.Tens
     const tensor = t as tf.Tensor;
     noise.push({ id: b.push({ op: 'noise', shape: tensor.shape.slice(), kind }), values: Float32Array.from(tensor.dataSync() as Float32Array) });
     mark(tensor, noise[noise.length - 1]!.id);
+  };
+  traceHooks.input = (t, key) => {
+    const tensor = t as tf.Tensor;
+    const values = Float64Array.from(own.readSync.call(e, tensor.dataId) as ArrayLike<number>);
+    // The same input made twice (two gathers by one index array) is one input.
+    const known = inputs.find((i) => i.key === key);
+    if (known && (known.values.length !== values.length || known.values.some((v, k) => v !== values[k]))) throw new Error(`internal: the input '${key}' is given two different values`);
+    const id = known?.id ?? b.push({ op: 'input', shape: tensor.shape.slice(), key });
+    if (!known) inputs.push({ id, key, values });
+    mark(tensor, id);
   };
   traceHooks.alias = (from, to) => {
     const id = traced.get((from as tf.Tensor).id);
@@ -173,7 +186,7 @@ export function traceLoss(init: Float32Array, loss: (flat: tf.Tensor) => tf.Tens
       if (seedPending) unseenDraws++;
       if (unseenDraws > 0) throw new NotCompilable(`${unseenDraws} random draw(s) made outside the engine's noise inputs`);
       const lossValue = (own.readSync.call(e, out.dataId) as Float32Array)[0]!;
-      return { program: b.program({ loss: lossId, value: valueId }), params, loss: lossId, value: valueId, state, noise, lossValue };
+      return { program: b.program({ loss: lossId, value: valueId }), params, loss: lossId, value: valueId, state, noise, inputs, lossValue };
     }) as unknown as () => tf.TensorContainer) as unknown as Trace;
   } finally {
     tf.Variable.prototype.assign = ownAssign;
@@ -181,6 +194,6 @@ export function traceLoss(init: Float32Array, loss: (flat: tf.Tensor) => tf.Tens
       if (ownProps.includes(k)) (e as unknown as Record<string, unknown>)[k] = own[k];
       else delete (e as unknown as Record<string, unknown>)[k];
     }
-    traceHooks.noise = traceHooks.alias = traceHooks.untaped = traceHooks.seed = undefined;
+    traceHooks.noise = traceHooks.alias = traceHooks.untaped = traceHooks.seed = traceHooks.input = undefined;
   }
 }

@@ -11,6 +11,7 @@ import { makeDistribution } from '../distributions/index.js';
 import { particleValue, sumAfterFirst } from '../objective.js';
 import * as ops from '../ops.js';
 import type { MarginalDensity } from '../init.js';
+import { optionDefaults } from '../options.js';
 import type { Plan } from '../plan.js';
 import { Rng } from '../rng.js';
 import { Soft } from '../values.js';
@@ -37,14 +38,13 @@ export interface EstimatorOptions {
 /** Steps between updates of the gradient-variance diagnostic (Estimators.track). */
 const TRACK_EVERY = 4;
 
-export const ESTIMATOR_DEFAULTS: EstimatorOptions = {
-  baseline: 'auto',
-  normalise: false,
-  concreteTemperature: 0.5,
-  straightThrough: false,
-  rebar: false,
-  surrogateLr: 0.01,
-};
+/** The estimators' options out of fit options (the option table's names); rebar comes out of the estimator option. */
+export function estimatorOptionsFrom(o: Omit<EstimatorOptions, 'rebar'>, rebar: boolean): EstimatorOptions {
+  return { baseline: o.baseline, normalise: o.normalise, concreteTemperature: o.concreteTemperature, straightThrough: o.straightThrough, surrogateLr: o.surrogateLr, rebar };
+}
+
+/** The option table's defaults (options.ts). */
+export const ESTIMATOR_DEFAULTS: EstimatorOptions = estimatorOptionsFrom(optionDefaults(), false);
 
 type Mode = 'inference' | 'optimisation';
 
@@ -573,7 +573,19 @@ export class Estimators {
   }
 
   /** Why the compiled engine (compile/) cannot run this plan's step yet; undefined when it can. */
-  whyNotCompiled(): string | undefined {
+  /**
+   * Why a step on minibatches of `plate` cannot be compiled, or undefined. Per-entry moving averages
+   * keep, in JavaScript, which entries a batch has seen: the trace would fix that to its first batch.
+   */
+  whyNotCompiled(plate?: string): string | undefined {
+    if (plate === undefined) return undefined;
+    for (const [site, kind] of this.kinds) {
+      if (kind !== 'reinforce' || this.signals.get(site)?.plate?.name !== plate) continue;
+      const b = this.baselineKind();
+      if (b === 'ema' || (b === 'nvil' && this.S < 2) || this.options.normalise) {
+        return `per-entry moving averages of '${site}' under minibatches (with 2 or more particles the leave-one-out baseline compiles)`;
+      }
+    }
     return undefined;
   }
 
@@ -666,7 +678,12 @@ export class Estimators {
     });
   }
 
+  private disposed = false;
+
+  /** Safe to call twice: a fit ends its estimators early and its prepare step releases them again on any error. */
   dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
     this.secondOrder?.release();
     this.moments?.m1.dispose();
     this.moments?.m2.dispose();
