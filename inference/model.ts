@@ -12,6 +12,7 @@ import { engineRequest, selectBackend, tf, useBackend, type BackendName } from '
 import { chooseInit, preconditionTensors, toOriginal, type InitKind, type InitReport } from './init.js';
 import { runLoop, TfTrainer, type OptimizerName, type Progress, type Trainer } from './fit.js';
 import { compileFitStep } from './compile/compile-fit.js';
+import { drawCompiled } from './compile/draws-js.js';
 import { JsTrainer } from './compile/js-trainer.js';
 import { evaluateJoint, type JointOptions } from './joint.js';
 import { blockNames, type GuideKind, type Layout } from './layout.js';
@@ -412,6 +413,57 @@ export function preferredBackend(bound: BoundData, particles: number, batchFract
   return largest * batchFraction * particles < 300 ? 'cpu' : 'wasm';
 }
 
+/**
+ * What a posterior draw records, as tensors with S particles leading: each named value (`v:NAME`,
+ * hard values of relaxed ones), each observation's replicate (`y:NAME`) and, in inference mode, the
+ * importance weight log p(x, z) − log q(z) for PSIS (`logw`).
+ */
+function drawOutputs(s: Setup, layout: Layout, mode: FitMode, S: number, symbols: readonly string[], rng: Rng, flat: tf.Tensor): Record<string, tf.Tensor> {
+  const replicated = new Map<string, tf.Tensor[]>();
+  const j = evaluateJoint(
+    {
+      setup: s,
+      layout,
+      S,
+      rng,
+      mode,
+      withLogq: true,
+      replicate: (ev, d) => {
+        const list = replicated.get(ev.site.name) ?? [];
+        list.push(d);
+        replicated.set(ev.site.name, list);
+      },
+    },
+    flat,
+  );
+  const out: Record<string, tf.Tensor> = {};
+  for (const name of symbols) {
+    const v0 = j.env.get(name);
+    if (v0 === undefined) continue;
+    const v = hard(v0);
+    const t = typeof v === 'number' ? tf.fill([1], v) : v;
+    out[`v:${name}`] = t.shape[0] === S ? t : tf.broadcastTo(t, [S, ...t.shape.slice(1)]);
+  }
+  // Element sites replicate one element at a time; stack them back into the array.
+  for (const [name, list] of replicated) out[`y:${name}`] = list.length === 1 ? list[0]! : tf.stack(list, 1);
+  if (mode === 'inference') {
+    let lw = tf.sub(tf.add(j.logp, j.logdet), tf.add(j.logqAuto, j.logqExplicit));
+    for (const d of j.discrete) lw = tf.sub(lw, sumAfterFirst(d.logq));
+    out['logw'] = lw.reshape([S, 1]);
+  }
+  return out;
+}
+
+/** All draws in one batched tfjs pass (S = n). */
+function tfjsDraws(s: Setup, layout: Layout, mode: FitMode, n: number, symbols: readonly string[], rng: Rng, flatValues: number[]): Map<string, DrawArray> {
+  let result = new Map<string, DrawArray>();
+  tf.tidy(() => {
+    const out = drawOutputs(s, layout, mode, n, symbols, rng, tf.tensor1d(flatValues));
+    result = new Map(Object.entries(out).map(([k, t]) => [k, { shape: t.shape.slice(1), values: t.dataSync() as Float32Array }]));
+  });
+  return result;
+}
+
 function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
@@ -447,53 +499,23 @@ export class Fit {
   /** Draw the posterior from fitted parameters (deterministic in the seed). */
   static create(model: Model, s: Setup, layout: Layout, state: FitState, plan: Plan): Fit {
     const nDraws = state.options.draws;
+    const mode = fitMode(model.program);
+    const rng = new Rng(state.options.seed).split('draws');
+    const symbols = [...model.program.symbols.values()].filter((sym) => sym.kind === 'latent' || sym.kind === 'deterministic' || sym.kind === 'param').map((sym) => sym.name);
+    // A fit that ran compiled draws compiled (its saved state redraws the same way); one particle traced, run per draw.
+    const compiled = state.diagnostics.backend === 'js' ? drawCompiled(Float32Array.from(state.flat), (flat) => drawOutputs(s, layout, mode, 1, symbols, new Rng(0), flat), nDraws, rng) : undefined;
+    const out = compiled instanceof Map ? compiled : tfjsDraws(s, layout, mode, nDraws, symbols, rng, state.flat);
     const draws = new Map<string, DrawArray>();
     const predictive = new Map<string, DrawArray>();
     const order: string[] = [];
-    let logw: Float32Array = new Float32Array(0);
-    tf.tidy(() => {
-      const flat = tf.tensor1d(state.flat);
-      const mode = fitMode(model.program);
-      const rng = new Rng(state.options.seed).split('draws');
-      const replicated = new Map<string, tf.Tensor[]>();
-      const j = evaluateJoint(
-        {
-          setup: s,
-          layout,
-          S: nDraws,
-          rng,
-          mode,
-          withLogq: true,
-          replicate: (ev, d) => {
-            const list = replicated.get(ev.site.name) ?? [];
-            list.push(d);
-            replicated.set(ev.site.name, list);
-          },
-        },
-        flat,
-      );
-      for (const sym of model.program.symbols.values()) {
-        if (sym.kind !== 'latent' && sym.kind !== 'deterministic' && sym.kind !== 'param') continue;
-        const v0 = j.env.get(sym.name);
-        if (v0 === undefined) continue;
-        const v = hard(v0);
-        const t = typeof v === 'number' ? tf.fill([1], v) : v;
-        const full = t.shape[0] === nDraws ? t : tf.broadcastTo(t, [nDraws, ...t.shape.slice(1)]);
-        draws.set(sym.name, { shape: full.shape.slice(1), values: full.dataSync() as Float32Array });
-        order.push(sym.name);
-      }
-      for (const [name, list] of replicated) {
-        // Element sites replicate one element at a time; stack them back into the array.
-        const t = list.length === 1 ? list[0]! : tf.stack(list, 1);
-        predictive.set(name, { shape: t.shape.slice(1), values: t.dataSync() as Float32Array });
-      }
-      if (mode === 'inference') {
-        // log p(x, z) − log q(z) at each draw, for PSIS k̂.
-        let lw = tf.sub(tf.add(j.logp, j.logdet), tf.add(j.logqAuto, j.logqExplicit));
-        for (const d of j.discrete) lw = tf.sub(lw, sumAfterFirst(d.logq));
-        logw = lw.dataSync() as Float32Array;
-      }
-    });
+    for (const name of symbols) {
+      const d = out.get(`v:${name}`);
+      if (!d) continue;
+      draws.set(name, d);
+      order.push(name);
+    }
+    for (const [key, d] of out) if (key.startsWith('y:')) predictive.set(key.slice(2), d);
+    const logw = out.get('logw')?.values ?? new Float32Array(0);
     const khat = logw.length ? paretoKhat(logw) : NaN;
     state.diagnostics.khat = khat;
     state.diagnostics.khatReading = khatReading(khat);

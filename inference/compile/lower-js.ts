@@ -221,6 +221,10 @@ export function lowerJs(p: Program, outputs: readonly number[], lowerOptions: Lo
           kernels.push({ batch, m, k, n: nn, ta, tb });
           return `H.mm(${kernels.length - 1}, ${a}, ${b}, ${o});`;
         }
+        // Degenerate shapes (a surrogate network's layers at one particle): an outer or an inner product,
+        // with the same arithmetic in the same order as the general loops.
+        if (batch === 1 && k === 1) return `for (let i = 0; i < ${m}; i++) { const x = ${a}[i], r = i * ${nn}; for (let j = 0; j < ${nn}; j++) ${o}[r + j] = x * ${b}[j]; }`;
+        if (batch === 1 && m === 1 && nn === 1) return `{ let s = 0; for (let p = 0; p < ${k}; p++) s += ${a}[p] * ${b}[p]; ${o}[0] = s; }`;
         const ai = ta ? `p * ${m} + i` : `i * ${k} + p`;
         if (tb) {
           // b stored transposed: row i of a and row j of bᵀ are both contiguous, a dot product each.

@@ -53,6 +53,41 @@ function inputList(name: string, inputs: unknown): tf.Tensor[] {
  * draws must come from noise.ts. Other Variables it reads, and assigns, become the step's state.
  */
 export function traceLoss(init: Float32Array, loss: (flat: tf.Tensor) => tf.Tensor | { loss: tf.Tensor; value: tf.Tensor }, o: { extra?: readonly tf.Variable[]; state?: boolean } = {}): Trace {
+  const t = traceOutputs(
+    init,
+    (flat) => {
+      const result = loss(flat);
+      const out = result instanceof tf.Tensor ? result : result.loss;
+      const reported = result instanceof tf.Tensor ? result : result.value;
+      if (out.size !== 1 || reported.size !== 1) throw new Error(`internal: the traced loss has shape [${out.shape}]`);
+      return { loss: out, value: reported };
+    },
+    o,
+  );
+  if (!t.traced.has('loss')) throw new NotCompilable('a loss that does not depend on the parameters');
+  const { loss: lossId, value: valueId } = t.program.outputs as { loss: number; value: number };
+  return { program: t.program, params: t.params, loss: lossId, value: valueId, state: t.state, noise: t.noise, inputs: t.inputs, lossValue: t.scalars['loss']! };
+}
+
+/** A traced program with named outputs (a Trace without the loss). */
+export interface Outputs {
+  program: Program;
+  params: number[];
+  state: Trace['state'];
+  noise: Trace['noise'];
+  inputs: Trace['inputs'];
+  /** Outputs that depend on a parameter, noise, state or input (the others are constants). */
+  traced: Set<string>;
+  /** The values tfjs computed for the scalar outputs during the trace. */
+  scalars: Record<string, number>;
+}
+
+/**
+ * Runs `fn(flat)` once with `flat` = `init` and returns its IR with one output per tensor `fn`
+ * returns. Its random draws must come from noise.ts; Variables it reads become state (with
+ * `o.state`) or, listed in `o.extra`, further parameter slots.
+ */
+export function traceOutputs(init: Float32Array, fn: (flat: tf.Tensor) => Record<string, tf.Tensor>, o: { extra?: readonly tf.Variable[]; state?: boolean } = {}): Outputs {
   const extra = o.extra ?? [];
   const trackState = o.state ?? false;
   const b = new Builder();
@@ -176,18 +211,20 @@ export function traceLoss(init: Float32Array, loss: (flat: tf.Tensor) => tf.Tens
         tracedData.add(t.dataId);
         return id;
       });
-      const result = loss(flat);
-      const out = result instanceof tf.Tensor ? result : result.loss;
-      const reported = result instanceof tf.Tensor ? result : result.value;
-      if (out.size !== 1 || reported.size !== 1) throw new Error(`internal: the traced loss has shape [${out.shape}]`);
-      const lossId = traced.get(out.id);
-      if (lossId === undefined) throw new NotCompilable('a loss that does not depend on the parameters');
-      const valueId = traced.get(reported.id) ?? arg(reported).id;
+      const result = fn(flat);
       if (seedPending) unseenDraws++;
       if (unseenDraws > 0) throw new NotCompilable(`${unseenDraws} random draw(s) made outside the engine's noise inputs`);
-      const lossValue = (own.readSync.call(e, out.dataId) as Float32Array)[0]!;
-      return { program: b.program({ loss: lossId, value: valueId }), params, loss: lossId, value: valueId, state, noise, inputs, lossValue };
-    }) as unknown as () => tf.TensorContainer) as unknown as Trace;
+      const outputs: Record<string, number> = {};
+      const tracedNames = new Set<string>();
+      const scalars: Record<string, number> = {};
+      for (const [name, t] of Object.entries(result)) {
+        const id = traced.get(t.id);
+        if (id !== undefined) tracedNames.add(name);
+        outputs[name] = id ?? arg(t).id;
+        if (t.size === 1) scalars[name] = (own.readSync.call(e, t.dataId) as Float32Array)[0]!;
+      }
+      return { program: b.program(outputs), params, state, noise, inputs, traced: tracedNames, scalars };
+    }) as unknown as () => tf.TensorContainer) as unknown as Outputs;
   } finally {
     tf.Variable.prototype.assign = ownAssign;
     for (const k of ['runKernel', 'readSync', 'read'] as const) {

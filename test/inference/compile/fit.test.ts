@@ -5,7 +5,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend, tf } from '../../../inference/backend.js';
 import { compileFitStep } from '../../../inference/compile/compile-fit.js';
-import { compile } from '../../../inference/model.js';
+import { compile, Fit } from '../../../inference/model.js';
 import { prepare } from '../../../inference/prepare.js';
 import { Rng } from '../../../inference/rng.js';
 
@@ -92,6 +92,27 @@ x ~ Normal(3 * z, 1)
       const se = Math.max(0.05, Math.sqrt(exact * (1 - exact) / 400));
       expect(Math.abs(s[`z[${n}]`]!.mean - exact), `z[${n}]`).toBeLessThan(4 * se + 0.05);
     });
+  });
+});
+
+describe('posterior draws on the compiled engine', () => {
+  it('come back identical from a saved fit, and follow the law of the tfjs draws', async () => {
+    const fit = await compile(NORMAL).fit({ data: { N: Y.length, y: Y }, seed: 3, draws: 4000 });
+    expect(fit.diagnostics.backend).toBe('js');
+    const saved = fit.toJSON();
+    const again = await Fit.fromJSON(JSON.parse(JSON.stringify(saved)));
+    expect(again.summary()).toEqual(fit.summary());
+    expect(again.query('P(mu > 2.5)')).toEqual(fit.query('P(mu > 2.5)'));
+    // The same fitted guide drawn by tfjs (a fit whose step ran there draws there).
+    const tfjs = await Fit.fromJSON({ ...saved, diagnostics: { ...saved.diagnostics, backend: 'cpu' } });
+    const [a, b] = [fit.summary()['mu']!, tfjs.summary()['mu']!];
+    expect(b).not.toEqual(a);
+    // Two independent means of 4,000 draws: 4 standard errors of their difference.
+    expect(Math.abs(a.mean - b.mean)).toBeLessThan(4 * Math.sqrt(2 / 4000) * a.sd);
+    // Sample sds of 4,000 normal draws are within ±2.2 % (sd √(1/2n)) of the truth: 4 of those, twice.
+    expect(Math.abs(a.sd - b.sd) / b.sd).toBeLessThan(4 * Math.sqrt(2) * Math.sqrt(1 / 8000));
+    // PSIS k̂ from the compiled draws' importance weights.
+    expect(Number.isFinite(fit.diagnostics.khat)).toBe(true);
   });
 });
 

@@ -218,19 +218,20 @@ describe('indexing and reduction primitives', () => {
     });
   }
 
+  // The general loops (a batch of 2), and the lowering's outer (k = 1) and inner (m = n = 1) products.
+  for (const [batch, m, k, n] of [[2, 2, 3, 2], [1, 3, 1, 4], [1, 1, 5, 1]] as const)
   for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
-    it(`matmul ${ta ? 'Aᵀ' : 'A'}·${tb ? 'Bᵀ' : 'B'} over a batch of 2: value, first and second derivatives`, () => {
-      const [m, k, n] = [2, 3, 2];
-      const sizeA = 2 * m * k;
-      const h = harness(sizeA + 2 * k * n, (b, x) => {
-        const a = b.gather(x, Int32Array.from({ length: sizeA }, (_, i) => i), ta ? [2, k, m] : [2, m, k]);
-        const c = b.gather(x, Int32Array.from({ length: 2 * k * n }, (_, i) => sizeA + i), tb ? [2, n, k] : [2, k, n]);
+    it(`matmul ${ta ? 'Aᵀ' : 'A'}·${tb ? 'Bᵀ' : 'B'}, ${batch} × [${m}, ${k}]·[${k}, ${n}]: value, first and second derivatives`, () => {
+      const sizeA = batch * m * k;
+      const h = harness(sizeA + batch * k * n, (b, x) => {
+        const a = b.gather(x, Int32Array.from({ length: sizeA }, (_, i) => i), ta ? [batch, k, m] : [batch, m, k]);
+        const c = b.gather(x, Int32Array.from({ length: batch * k * n }, (_, i) => sizeA + i), tb ? [batch, n, k] : [batch, k, n]);
         return b.matmul(a, c, ta, tb);
       });
-      const x = values(sizeA + 2 * k * n, -1, 1, 21);
+      const x = values(sizeA + batch * k * n, -1, 1, 21);
       const y = h.out(x);
-      expect(y.length).toBe(2 * m * n);
-      for (let t = 0; t < 2; t++)
+      expect(y.length).toBe(batch * m * n);
+      for (let t = 0; t < batch; t++)
         for (let i = 0; i < m; i++)
           for (let j = 0; j < n; j++) {
             let s = 0;

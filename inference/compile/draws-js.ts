@@ -1,0 +1,60 @@
+// Posterior draws on the compiled engine: the program that makes one draw (the guide's sample,
+// every named value, each observation's replicate and the importance weight for PSIS) is traced
+// once at one particle and run as generated JavaScript once per draw. On tfjs's cpu backend the
+// same 1,000 draws in one batched pass cost most of a small model's fit (65 ms of normal–normal's
+// 110: broadcasting kernels copy element by element); compiled they take a few milliseconds.
+
+import { tf } from '../backend.js';
+import type { Rng } from '../rng.js';
+import { sizeOf } from './ir.js';
+import { lowerJs } from './lower-js.js';
+import { simplify } from './simplify.js';
+import { NotCompilable, traceOutputs } from './trace.js';
+
+/** One output's draws: the shape of one draw (without the particle dimension) and n of them, in order. */
+export interface Draws {
+  shape: number[];
+  values: Float32Array;
+}
+
+/**
+ * `n` draws of each tensor `one(flat)` returns, where `one` evaluates a single particle (every
+ * output has a leading dimension of 1); the noise comes from `rng`. The reason instead when
+ * `one` cannot be traced (a draw made outside noise.ts, a value read back, a kernel with no rule).
+ */
+export function drawCompiled(flat: Float32Array, one: (flat: tf.Tensor) => Record<string, tf.Tensor>, n: number, rng: Rng): Map<string, Draws> | { reason: string } {
+  let t;
+  try {
+    t = traceOutputs(flat, one);
+  } catch (e) {
+    if (e instanceof NotCompilable) return { reason: e.message };
+    throw e;
+  }
+  if (t.state.length || t.inputs.length) return { reason: 'a draw that reads state or inputs' };
+  const names = Object.keys(t.program.outputs);
+  const s = simplify(t.program);
+  const ids = names.map((k) => s.id(t.program.outputs[k]!));
+  const js = lowerJs(s.program, ids);
+  js.buffers[s.id(t.params[0]!)]?.set(flat);
+  const noise = t.noise.flatMap(({ id }) => {
+    const node = s.program.nodes[s.id(id)]!;
+    const b = js.buffers[s.id(id)];
+    return b && node.op === 'noise' ? [{ buffer: b, kind: node.kind }] : [];
+  });
+  const out = names.map((name, k) => {
+    // The traced node's shape: simplification may stand a node of another shape and the same size in for it.
+    const shape = t.program.nodes[t.program.outputs[name]!]!.shape;
+    if (shape[0] !== 1) throw new Error(`internal: the draw of '${name}' has shape [${shape}], not one particle`);
+    const size = sizeOf(shape);
+    return { name, size, buffer: js.buffers[ids[k]!]!, draws: { shape: shape.slice(1), values: new Float32Array(n * size) } };
+  });
+  for (let d = 0; d < n; d++) {
+    for (const { buffer, kind } of noise) {
+      if (kind === 'normal') for (let i = 0; i < buffer.length; i++) buffer[i] = rng.normal();
+      else for (let i = 0; i < buffer.length; i++) buffer[i] = rng.uniform();
+    }
+    js.run();
+    for (const o of out) o.draws.values.set(o.buffer, d * o.size);
+  }
+  return new Map(out.map((o) => [o.name, o.draws]));
+}
