@@ -25,7 +25,11 @@ export interface LoweredJs {
 
 /** Scalar helpers the generated code calls; small enough for V8 to inline. */
 const HELPERS = {
-  sigmoid: (x: number) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x))),
+  sigmoid: (x: number) => {
+    if (x >= 0) return 1 / (1 + Math.exp(-x));
+    const e = Math.exp(x);
+    return e / (1 + e);
+  },
   softplus: (x: number) => (x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x))),
   /** Round half to even, as tfjs's Round does. */
   round: (x: number) => {

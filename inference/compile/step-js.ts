@@ -24,7 +24,8 @@ export interface SlotUpdate {
 class Optimiser {
   private readonly m: Float64Array;
   private readonly v: Float64Array;
-  private t = 0;
+  private beta1t = 1;
+  private beta2t = 1;
 
   constructor(
     readonly p: Float64Array,
@@ -38,7 +39,6 @@ class Optimiser {
 
   update(): void {
     const { p, g, m, v, lr } = this;
-    this.t++;
     if (this.rule === 'sgd') {
       for (let i = 0; i < p.length; i++) p[i]! -= lr * g[i]!;
     } else if (this.rule === 'rmsprop') {
@@ -49,8 +49,11 @@ class Optimiser {
       }
     } else {
       const { beta1, beta2, eps } = ADAM;
-      const c1 = 1 - beta1 ** this.t;
-      const c2 = 1 - beta2 ** this.t;
+      // βᵗ as running products, as tfjs's Adam keeps them (a power per slot per step is measurable at µs a step).
+      this.beta1t *= beta1;
+      this.beta2t *= beta2;
+      const c1 = 1 - this.beta1t;
+      const c2 = 1 - this.beta2t;
       for (let i = 0; i < p.length; i++) {
         m[i] = beta1 * m[i]! + (1 - beta1) * g[i]!;
         v[i] = beta2 * v[i]! + (1 - beta2) * g[i]! * g[i]!;
