@@ -19,6 +19,12 @@ mu ~ Normal(0, 5)
 y ~ Normal(mu, 2)
 `;
 const Y = [3.1, 1.2, 4.4, 2.9, 3.8, 0.7, 2.2, 5.1, 3.3, 2.6];
+/** Plated discrete assignments of well-separated points: REINFORCE's and its baselines' model. */
+const ASSIGNMENTS = `plate N
+data x: real[N]
+z: int[N] ~ Bernoulli(0.5)
+x ~ Normal(3 * z, 1)
+`;
 
 describe('fits on the compiled step', () => {
   it('reach the closed-form posterior of a conjugate model', async () => {
@@ -59,11 +65,7 @@ describe('fits on the compiled step', () => {
   });
 
   it("say why a fit keeps the tfjs engine, and refuse backend 'js' for it with the reason", async () => {
-    const m = compile(`plate N
-data x: real[N]
-z: int[N] ~ Bernoulli(0.5)
-x ~ Normal(3 * z, 1)
-`);
+    const m = compile(ASSIGNMENTS);
     const data = { N: 4, x: [0.1, 2.9, 3.2, -0.3] };
     const fit = await m.fit({ data, estimator: 'reinforce', baseline: 'ema', batchSize: 2, steps: 60, draws: 10 });
     expect(fit.diagnostics.backend).not.toBe('js');
@@ -76,11 +78,7 @@ x ~ Normal(3 * z, 1)
 
   it("compile NVIL: its network trains as a parameter slot of its own, and the fit reaches the posterior", async () => {
     // Two well-separated components with known locations: z[n]'s posterior is nearly certain.
-    const m = compile(`plate N
-data x: real[N]
-z: int[N] ~ Bernoulli(0.5)
-x ~ Normal(3 * z, 1)
-`);
+    const m = compile(ASSIGNMENTS);
     const x = [0.1, 2.9, 3.2, -0.3, 3.4, -0.2];
     const fit = await m.fit({ data: { N: x.length, x }, estimator: 'reinforce', baseline: 'nvil', particles: 4, steps: 1500, tolRelObj: 0, draws: 400 });
     expect(fit.diagnostics.backend).toBe('js');
@@ -147,11 +145,7 @@ y ~ Normal(theta, 1)
     const run = () => m.fit({ data: { y }, batchSize: 6, steps: 200, tolRelObj: 0, seed: 4, draws: 20 });
     const [a, b] = [await run(), await run()];
     expect(b.toJSON().flat).toEqual(a.toJSON().flat);
-    const z = compile(`plate N
-data x: real[N]
-z: int[N] ~ Bernoulli(0.5)
-x ~ Normal(3 * z, 1)
-`);
+    const z = compile(ASSIGNMENTS);
     const ema = await z.fit({ data: { x: [0.1, 2.9, 3.2, -0.3] }, estimator: 'reinforce', baseline: 'ema', batchSize: 2, steps: 40, draws: 10 });
     expect(ema.diagnostics.backend).not.toBe('js');
     expect(ema.diagnostics.notCompiled).toMatch(/per-entry moving averages of 'z' under minibatches/);
