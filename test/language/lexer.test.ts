@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isIncomplete, lex } from '../../language/parse.js';
+import { Lexer } from 'chevrotain';
+import { ALL_TOKENS, LEXER_CONFIG } from '../../language/tokens.js';
 
 /** Token names and images after the layout pass; terminators show as NL (real), NL* (made up) and ';'. */
 function toks(source: string): string[] {
@@ -105,5 +107,13 @@ describe('lexer', () => {
     expect(isIncomplete('guide {\n z ~ Normal(0, 1)\n}')).toBe(false);
     expect(isIncomplete('x = 1)')).toBe(false);
     expect(isIncomplete('')).toBe(false);
+  });
+});
+
+describe('the token definitions', () => {
+  // The shared lexer skips Chevrotain's validations to start faster; they are checked here.
+  it("pass Chevrotain's lexer validations (no unreachable or conflicting patterns)", () => {
+    const l = new Lexer(ALL_TOKENS, { ...LEXER_CONFIG, lineTerminatorCharacters: ['\n'], skipValidations: false });
+    expect(l.lexerDefinitionErrors).toEqual([]);
   });
 });
