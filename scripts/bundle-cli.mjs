@@ -12,9 +12,10 @@ const outdir = `${root}dist/cli`;
 rmSync(outdir, { recursive: true, force: true });
 
 // The tfjs umbrella (imported for the gradients it registers) also loads its layers, converter and
-// data packages and the webgl backend. tilde uses none of them, and Node has no WebGL: in the
-// command's bundle they are empty modules, which halves the code Node compiles at start-up.
-const UNUSED_TFJS = /^@tensorflow\/tfjs-(layers|converter|data|backend-webgl)$/;
+// data packages and the webgl backend, and tfjs-core carries node-fetch (with whatwg-url's tables)
+// for loading models over HTTP. tilde uses none of them, and Node has no WebGL: in the command's
+// bundle they are empty modules, which halves the code Node compiles at start-up.
+const UNUSED_TFJS = /^(@tensorflow\/tfjs-(layers|converter|data|backend-webgl)|node-fetch)$/;
 const withoutUnusedTfjs = {
   name: 'without-unused-tfjs',
   setup(b) {
