@@ -18,8 +18,8 @@ export interface WireDiagnostic {
 }
 
 export interface FitSettings {
-  /** A browser has no native TensorFlow, and the page offers the tfjs backends only. */
-  backend: Exclude<Required<FitOptions>['backend'], 'tensorflow' | 'js'>;
+  /** A browser has no native TensorFlow: the compiled step (js), or a tfjs backend of the page's. */
+  backend: Exclude<Required<FitOptions>['backend'], 'tensorflow'>;
   steps: number;
   particles: number;
   seed: number;

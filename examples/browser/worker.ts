@@ -79,9 +79,9 @@ function check(id: number, source: string, file: string): void {
   }
 }
 
+/** The tfjs backend: the one named, else (auto, or the compiled step, whose trace runs on tfjs) wasm when its binaries are served, else cpu. */
 async function chooseBackend(wanted: FitSettings['backend']): Promise<string> {
-  if (wanted !== 'auto') return selectBackend(wanted);
-  // auto: wasm when its binaries are served, else cpu.
+  if (wanted !== 'auto' && wanted !== 'js') return selectBackend(wanted);
   if ((await wasmAvailable).ok) {
     try {
       return await selectBackend('wasm');
@@ -105,10 +105,12 @@ async function fit(m: Extract<ToWorker, { type: 'fit' }>): Promise<void> {
     model.bind(data, m.dataFile);
     const backend = await chooseBackend(m.settings.backend);
     post({ type: 'started', id: m.id, backend });
+    // auto and js run the compiled step where the fit allows (generated JavaScript, in this worker too).
+    const wanted = m.settings.backend;
     const result: Fit = await model.fit({
       data,
       dataFile: m.dataFile,
-      backend: backend as FitSettings['backend'],
+      backend: wanted === 'auto' || wanted === 'js' ? wanted : (backend as FitSettings['backend']),
       steps: m.settings.steps,
       particles: m.settings.particles,
       seed: m.settings.seed,
