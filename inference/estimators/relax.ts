@@ -22,6 +22,17 @@ export function uniformNoise(shape: number[], seed: number): tf.Tensor {
 
 export type RelaxFamily = 'Bernoulli' | 'Categorical';
 
+/** RELAX, concrete and enumeration have the maths of these two families only; the plan never sends them another. */
+export function relaxFamily(name: string): RelaxFamily {
+  if (name === 'Bernoulli' || name === 'Categorical') return name;
+  throw new Error(`RELAX needs a Bernoulli or Categorical site, not ${name}`);
+}
+
+/** The shape of one event's noise: per particle and element, and per category for a Categorical. */
+export function noiseShape(family: RelaxFamily, S: number, shape: number[], logits: tf.Tensor): number[] {
+  return [S, ...shape, ...(family === 'Categorical' ? [logits.shape[logits.rank - 1]!] : [])];
+}
+
 /** z = ℓ + log u − log(1 − u) (Bernoulli) or log softmax(ℓ) − log(−log u) (Gumbel, Categorical). */
 export function relaxedSample(family: RelaxFamily, logits: tf.Tensor, u: tf.Tensor): tf.Tensor {
   if (family === 'Bernoulli') return tf.add(logits, tf.sub(tf.log(u), tf.log1p(tf.neg(u))));
