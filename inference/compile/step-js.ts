@@ -87,10 +87,12 @@ export class JsStep {
     slots: readonly SlotUpdate[],
     private readonly rng: Rng,
     lowering: LowerOptions = {},
+    /** `simplify: false` lowers reverse mode's program as it is (the test that the pass changes no value). */
+    passes: { simplify?: boolean } = {},
   ) {
     if (slots.length !== trace.params.length) throw new Error(`internal: ${slots.length} update rules for ${trace.params.length} parameter slots`);
     const d = grad(trace.program, trace.loss, trace.params);
-    const simple = simplify(d.program);
+    const simple = passes.simplify === false ? { program: d.program, id: (k: number) => k, before: d.program.nodes.length, after: d.program.nodes.length } : simplify(d.program);
     const id = simple.id;
     const program = simple.program;
     const grads = d.grads.map(id);

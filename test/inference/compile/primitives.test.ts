@@ -246,6 +246,40 @@ describe('indexing and reduction primitives', () => {
     });
   }
 
+  // take and put: rows picked (and added back) by an index array given at run time, here a
+  // constant one with a repeated row, so put must add, not overwrite.
+  it('take: out[p, j, q] = x[p, idx[j], q]; value, first and second derivatives', () => {
+    const idx = Float64Array.from([2, 0, 2]);
+    const h = harness(12, (b, x) => {
+      const ix = b.constant(idx, [3]);
+      const t = b.push({ op: 'take', shape: [2, 3, 2], args: [b.reshape(x, [2, 3, 2]), ix], outer: 2, n: 3, inner: 2 });
+      return b.unary('exp', t);
+    });
+    const x = values(12, -1, 1, 31);
+    const y = h.out(x);
+    for (let p = 0; p < 2; p++) for (let j = 0; j < 3; j++) for (let q = 0; q < 2; q++) expect(y[(p * 3 + j) * 2 + q]).toBe(Math.exp(x[(p * 3 + idx[j]!) * 2 + q]!));
+    checkDerivatives(h, x);
+  });
+
+  it('put: out[p, idx[j], q] += g[p, j, q] over repeated rows; value, first and second derivatives', () => {
+    const idx = Float64Array.from([3, 1, 3]);
+    const h = harness(12, (b, x) => {
+      const ix = b.constant(idx, [3]);
+      const t = b.push({ op: 'put', shape: [2, 4, 2], args: [b.reshape(x, [2, 3, 2]), ix], outer: 2, n: 4, inner: 2 });
+      return b.unary('sin', t);
+    });
+    const x = values(12, -1, 1, 32);
+    const y = h.out(x);
+    for (let p = 0; p < 2; p++)
+      for (let r = 0; r < 4; r++)
+        for (let q = 0; q < 2; q++) {
+          let s = 0;
+          for (let j = 0; j < 3; j++) if (idx[j] === r) s += x[(p * 3 + j) * 2 + q]!;
+          expect(y[(p * 4 + r) * 2 + q]).toBeCloseTo(Math.sin(s), 14);
+        }
+    checkDerivatives(h, x);
+  });
+
   it('stop holds its value constant: zero derivative through it, at every order', () => {
     const h = harness(N, (b, x) => b.binary('mul', b.push({ op: 'stop', shape: [N], args: [b.unary('exp', x)] }), x));
     const x = values(N, -1, 1, 6);
