@@ -9,6 +9,7 @@ import type { Rng } from '../rng.js';
 import { sizeOf } from './ir.js';
 import { lowerJs } from './lower-js.js';
 import { simplify } from './simplify.js';
+import { fillNoise, noiseBuffers } from './step-js.js';
 import { NotCompilable, traceOutputs } from './trace.js';
 
 /** One output's draws: the shape of one draw (without the particle dimension) and n of them, in order. */
@@ -36,11 +37,7 @@ export function drawCompiled(flat: Float32Array, one: (flat: tf.Tensor) => Recor
   const ids = names.map((k) => s.id(t.program.outputs[k]!));
   const js = lowerJs(s.program, ids);
   js.buffers[s.id(t.params[0]!)]?.set(flat);
-  const noise = t.noise.flatMap(({ id }) => {
-    const node = s.program.nodes[s.id(id)]!;
-    const b = js.buffers[s.id(id)];
-    return b && node.op === 'noise' ? [{ buffer: b, kind: node.kind }] : [];
-  });
+  const noise = noiseBuffers(t.noise, s.program, js.buffers, s.id);
   const out = names.map((name, k) => {
     // The traced node's shape: simplification may stand a node of another shape and the same size in for it.
     const shape = t.program.nodes[t.program.outputs[name]!]!.shape;
@@ -49,10 +46,7 @@ export function drawCompiled(flat: Float32Array, one: (flat: tf.Tensor) => Recor
     return { name, size, buffer: js.buffers[ids[k]!]!, draws: { shape: shape.slice(1), values: new Float32Array(n * size) } };
   });
   for (let d = 0; d < n; d++) {
-    for (const { buffer, kind } of noise) {
-      if (kind === 'normal') for (let i = 0; i < buffer.length; i++) buffer[i] = rng.normal();
-      else for (let i = 0; i < buffer.length; i++) buffer[i] = rng.uniform();
-    }
+    fillNoise(noise, rng);
     js.run();
     for (const o of out) o.draws.values.set(o.buffer, d * o.size);
   }

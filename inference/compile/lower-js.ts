@@ -17,8 +17,6 @@ export interface LoweredJs {
   readonly source: string;
   /** Nodes computed per run (after constant folding and dead-code removal). */
   readonly liveNodes: number;
-  /** Products handed to the matmul kernel per run. */
-  readonly kernelCalls: number;
   /** Multiply–adds of the matrix products computed per run. */
   readonly matmulWork: number;
 }
@@ -115,27 +113,7 @@ function dynamicSet(nodes: readonly Node[]): boolean[] {
   return dyn;
 }
 
-/** One batch of products out = op(a) · op(b) over float64 buffers, [m, k] · [k, n] each (ta, tb: stored transposed). */
-export type MatmulKernel = (shape: MatmulShape, a: Float64Array, b: Float64Array, out: Float64Array) => void;
-export interface MatmulShape {
-  batch: number;
-  m: number;
-  k: number;
-  n: number;
-  ta: boolean;
-  tb: boolean;
-}
-
-export interface LowerOptions {
-  /** A kernel for large products (multiply–adds from `matmulFrom`); generated loops do the rest. */
-  matmul?: MatmulKernel;
-  matmulFrom?: number;
-}
-
-export function lowerJs(p: Program, outputs: readonly number[], lowerOptions: LowerOptions = {}): LoweredJs {
-  const o2 = { matmul: lowerOptions.matmul, matmulFrom: lowerOptions.matmulFrom ?? Infinity };
-  /** The shapes of the products handed to the kernel, by their position in the generated calls. */
-  const kernels: MatmulShape[] = [];
+export function lowerJs(p: Program, outputs: readonly number[]): LoweredJs {
   const live = liveSet(p, outputs);
   const dyn = dynamicSet(p.nodes);
   const buffers: (Float64Array | undefined)[] = new Array(p.nodes.length);
@@ -220,11 +198,6 @@ export function lowerJs(p: Program, outputs: readonly number[], lowerOptions: Lo
       case 'matmul': {
         const [a, b] = n.args.map(ref) as [string, string];
         const { batch, m, k, n: nn, ta, tb } = n;
-        // A large product goes to the kernel the caller gives (XNNPACK through tfjs's wasm backend).
-        if (o2.matmul && batch * m * k * nn >= o2.matmulFrom) {
-          kernels.push({ batch, m, k, n: nn, ta, tb });
-          return `H.mm(${kernels.length - 1}, ${a}, ${b}, ${o});`;
-        }
         // Degenerate shapes (a surrogate network's layers at one particle): an outer or an inner product,
         // with the same arithmetic in the same order as the general loops.
         if (batch === 1 && k === 1) return `for (let i = 0; i < ${m}; i++) { const x = ${a}[i], r = i * ${nn}; for (let j = 0; j < ${nn}; j++) ${o}[r + j] = x * ${b}[j]; }`;
@@ -305,14 +278,12 @@ export function lowerJs(p: Program, outputs: readonly number[], lowerOptions: Lo
     });
     console.error([...byOp].sort((a, b) => b[1].work - a[1].work).map(([k, v]) => `${k} ${v.n} nodes ${v.work} elements`).join('\n'));
   }
-  const mm = o2.matmul;
-  const helpers = mm ? { ...HELPERS, mm: (k: number, a: Float64Array, b: Float64Array, out: Float64Array) => mm(kernels[k]!, a, b, out) } : HELPERS;
   const factory = new Function('B', 'M', 'H', source) as (B: unknown, M: unknown, H: unknown) => () => void;
-  new Function('B', 'M', 'H', initSource)(buffers, maps, helpers);
+  new Function('B', 'M', 'H', initSource)(buffers, maps, HELPERS);
   let matmulWork = 0;
   for (const i of liveIds) {
     const n = p.nodes[i]!;
     if (dyn[i] && n.op === 'matmul') matmulWork += n.batch * n.m * n.k * n.n;
   }
-  return { buffers, run: factory(buffers, maps, helpers), source, liveNodes, kernelCalls: kernels.length, matmulWork };
+  return { buffers, run: factory(buffers, maps, HELPERS), source, liveNodes, matmulWork };
 }

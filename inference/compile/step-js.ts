@@ -5,7 +5,8 @@
 
 import { Rng } from '../rng.js';
 import { grad } from './grad.js';
-import { lowerJs, type LoweredJs, type LowerOptions } from './lower-js.js';
+import type { Program } from './ir.js';
+import { lowerJs, type LoweredJs } from './lower-js.js';
 import { simplify } from './simplify.js';
 import type { Trace } from './trace.js';
 
@@ -63,6 +64,29 @@ class Optimiser {
   }
 }
 
+/** A noise input's buffer and its law. */
+export interface NoiseBuffer {
+  buffer: Float64Array;
+  kind: 'normal' | 'uniform';
+}
+
+/** The buffers of a trace's noise inputs that the lowered program reads (`id`: trace id → program id). */
+export function noiseBuffers(noise: readonly { id: number }[], program: Program, buffers: readonly (Float64Array | undefined)[], id: (traced: number) => number): NoiseBuffer[] {
+  return noise.flatMap(({ id: n }) => {
+    const node = program.nodes[id(n)]!;
+    const b = buffers[id(n)];
+    return b && node.op === 'noise' ? [{ buffer: b, kind: node.kind }] : [];
+  });
+}
+
+/** Fresh noise in every buffer from the fit's stream, in order (the same seed, the same draws). */
+export function fillNoise(noise: readonly NoiseBuffer[], rng: Rng): void {
+  for (const { buffer, kind } of noise) {
+    if (kind === 'normal') for (let i = 0; i < buffer.length; i++) buffer[i] = rng.normal();
+    else for (let i = 0; i < buffer.length; i++) buffer[i] = rng.uniform();
+  }
+}
+
 export class JsStep {
   /** The fit's parameters (slot 0's buffer). */
   readonly params: Float64Array;
@@ -71,7 +95,7 @@ export class JsStep {
   readonly lowered: LoweredJs;
   private readonly loss: Float64Array;
   private readonly value: Float64Array;
-  private readonly noise: { buffer: Float64Array; kind: 'normal' | 'uniform' }[];
+  private readonly noise: NoiseBuffer[];
   /** The buffer of each of the trace's noise inputs, in the order drawn (undefined where unused). */
   private readonly noiseAt: (Float64Array | undefined)[];
   /** Buffers of the inputs given at each run, by key. */
@@ -86,7 +110,6 @@ export class JsStep {
     trace: Trace,
     slots: readonly SlotUpdate[],
     private readonly rng: Rng,
-    lowering: LowerOptions = {},
     /** `simplify: false` lowers reverse mode's program as it is (the test that the pass changes no value). */
     passes: { simplify?: boolean } = {},
   ) {
@@ -97,7 +120,7 @@ export class JsStep {
     const program = simple.program;
     const grads = d.grads.map(id);
     const updates = trace.state.filter((st) => st.update !== st.id).map((st) => id(st.update));
-    this.lowered = lowerJs(program, [id(trace.loss), id(trace.value), ...grads, ...updates], lowering);
+    this.lowered = lowerJs(program, [id(trace.loss), id(trace.value), ...grads, ...updates]);
     this.nodes = { before: simple.before, after: simple.after, live: this.lowered.liveNodes };
     const buf = (k: number) => {
       const b = this.lowered.buffers[k];
@@ -111,11 +134,7 @@ export class JsStep {
     this.value = buf(id(trace.value));
     // Noise the loss does not use has no buffer and is not drawn; the trace's draws stay listed (for tracedNoise).
     this.noiseAt = trace.noise.map(({ id: n }) => this.lowered.buffers[id(n)]);
-    this.noise = trace.noise.flatMap(({ id: n }) => {
-      const node = program.nodes[id(n)]!;
-      const b = this.lowered.buffers[id(n)];
-      return b && node.op === 'noise' ? [{ buffer: b, kind: node.kind }] : [];
-    });
+    this.noise = noiseBuffers(trace.noise, program, this.lowered.buffers, id);
     this.inputs = new Map();
     for (const i of trace.inputs) {
       const b = this.lowered.buffers[id(i.id)];
@@ -153,10 +172,7 @@ export class JsStep {
 
   /** Fills the noise inputs with a fresh draw. */
   draw(): void {
-    for (const { buffer, kind } of this.noise) {
-      if (kind === 'normal') for (let i = 0; i < buffer.length; i++) buffer[i] = this.rng.normal();
-      else for (let i = 0; i < buffer.length; i++) buffer[i] = this.rng.uniform();
-    }
+    fillNoise(this.noise, this.rng);
   }
 
   /** The loss and its gradients at the current parameters, noise and state (the state is not advanced). */

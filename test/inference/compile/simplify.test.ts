@@ -43,7 +43,7 @@ describe('simplify', () => {
         expect(c.ok).toBe(true);
         if (!c.ok) return;
         const slots = c.trace.params.map(() => ({ rule: 'adam' as const, lr: 0.05 }));
-        const plain = new JsStep(c.trace, slots, new Rng(3), {}, { simplify: false });
+        const plain = new JsStep(c.trace, slots, new Rng(3), { simplify: false });
         const simple = new JsStep(c.trace, slots, new Rng(3));
         expect(simple.nodes.after).toBeLessThan(plain.nodes.after);
         for (const s of [plain, simple]) {
