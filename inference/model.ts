@@ -203,7 +203,8 @@ export class Model {
     const engine = engineRequest(options.backend);
     const tfjsBackend = await useBackend(options.backend === 'js' ? undefined : options.backend, preferredBackend(bound, o.particles, B && plate ? B / plate.N : 1));
     const prepared = prepare(this.program, bound, { guide: o.guide, seed: o.seed, minibatch: B !== undefined ? plate : undefined, plan, particles: o.particles, estimators: estimatorOptions(options) });
-    const { setup: s, layout, rng, random, mode, est } = prepared;
+    const { setup: s, layout, rng, random, mode } = prepared;
+    let est = prepared.est;
     try {
       const globalSums = plate ? est.globalMarginals(plate.plate) : [];
       let start: ReturnType<typeof chooseInit>;
@@ -246,13 +247,18 @@ export class Model {
         const products = c.ok ? c.step.lowered.matmulWork : 0;
         if (c.ok && engine === 'auto' && tfjsBackend !== 'cpu' && products > JS_MATMUL_MAX) {
           notCompiled = `its matrix products (${(products / 1e6).toFixed(1)} M multiply–adds a step) run faster on the ${tfjsBackend} backend`;
-          est.uncompileNvil();
         } else if (c.ok) trainer = new JsTrainer(c.step, sampler && (() => batchInputs(layout, plate!, sampler.next())));
         else if (!c.ok && engine === 'js') {
           est.dispose();
           pre?.dispose();
           throw new RangeError(`backend 'js' cannot run this fit: ${c.reason}; use backend 'auto' or a tfjs backend`);
         } else if (!c.ok) notCompiled = c.reason;
+        // On tfjs after all: from the estimators' state a tfjs fit starts from, so 'auto' gives the numbers of the backend it names.
+        if (!trainer) {
+          const clean = est.fresh();
+          est.dispose();
+          est = clean;
+        }
       } else notCompiled = `backend '${tfjsBackend}' asked for by name`;
       trainer ??= new TfTrainer(
         start.flat,

@@ -61,10 +61,10 @@ export class Estimators {
   private phiOptimizer?: tf.Optimizer;
 
   constructor(
-    program: CheckedProgram,
-    plan: Plan,
+    private readonly program: CheckedProgram,
+    private readonly plan: Plan,
     private readonly mode: Mode,
-    S: number,
+    private readonly S: number,
     private readonly rng: Rng,
     private readonly options: EstimatorOptions = ESTIMATOR_DEFAULTS,
   ) {
@@ -267,6 +267,15 @@ export class Estimators {
   }
 
   /** Back to training learned baselines after each step (a step that could not be compiled); drops kept signals. */
+  /**
+   * The same estimators as new, with none of this one's state: a fit that tried to compile its
+   * step and runs on the tfjs engine after all starts from what a tfjs fit starts from (the tries'
+   * evaluations warm-started baselines and surrogates). The stream is shared: compiling draws nothing from it.
+   */
+  fresh(): Estimators {
+    return new Estimators(this.program, this.plan, this.mode, this.S, this.rng, this.options);
+  }
+
   uncompileNvil(): void {
     for (const e of this.sites) e.uncompile?.();
   }

@@ -70,6 +70,15 @@ describe('fits on the compiled step', () => {
     const fit = await m.fit({ data, estimator: 'reinforce', baseline: 'ema', batchSize: 2, steps: 60, draws: 10 });
     expect(fit.diagnostics.backend).not.toBe('js');
     expect(fit.diagnostics.notCompiled).toMatch(/minibatches/);
+    // A Poisson draw reads its value back (a rejection sampler): the trace stops after the estimators
+    // were evaluated once, warm-starting the moving average. The fit then starts from a clean state:
+    // the numbers of the tfjs backend it fell back to, named.
+    const poisson = compile('data y: int = 3\nk ~ Poisson(2.5)\ny ~ Poisson(k + 1)\n');
+    const tried = await poisson.fit({ particles: 1, steps: 100, draws: 20 });
+    expect(tried.diagnostics.notCompiled).toMatch(/read back/);
+    const onTfjs = await poisson.fit({ particles: 1, steps: 100, draws: 20, backend: tried.diagnostics.backend as 'cpu' });
+    expect(onTfjs.toJSON().flat).toEqual(tried.toJSON().flat);
+    expect(onTfjs.summary()).toEqual(tried.summary());
     await expect(m.fit({ data, estimator: 'reinforce', baseline: 'ema', batchSize: 2, steps: 60, backend: 'js' })).rejects.toThrow(/backend 'js' cannot run this fit: per-entry moving averages/);
     const named = await compile(NORMAL).fit({ data: { N: Y.length, y: Y }, backend: 'cpu', steps: 100, draws: 10 });
     expect(named.diagnostics.backend).toBe('cpu');
