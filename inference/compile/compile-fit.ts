@@ -7,12 +7,9 @@ import type { Estimators } from '../estimators/step.js';
 import type { JointOptions } from '../joint.js';
 import { Rng } from '../rng.js';
 import { JsStep, type UpdateRule } from './step-js.js';
-import { NotCompilable, traceLoss, type Trace } from './trace.js';
+import { agreesWithTrace, NotCompilable, traceLoss, type Trace } from './trace.js';
 
 export type CompiledFit = { ok: true; step: JsStep; trace: Trace } | { ok: false; reason: string };
-
-/** Relative agreement the lowered loss must reach with tfjs's float32 value at the trace's inputs. */
-const SELF_CHECK = 1e-4;
 
 /**
  * The JavaScript step of a fit, or why there is none. State the estimators keep across steps
@@ -68,8 +65,7 @@ function compile(est: Estimators, joAt: () => JointOptions, init: Float32Array, 
     [...surrogates, ...nvil.map((n) => n.variable)].forEach((v, k) => step.slot(k + 1).set(v.dataSync()));
     step.useTracedNoise(trace);
     const value = step.evaluate();
-    // Both non-finite alike (a start where the loss is already NaN) agree: the fit loop then names the term.
-    if (!Object.is(value, trace.lossValue) && !(Math.abs(value - trace.lossValue) <= SELF_CHECK * (1 + Math.abs(trace.lossValue)))) {
+    if (!agreesWithTrace(value, trace.lossValue)) {
       return { ok: false, reason: `internal: the compiled loss ${value} differs from the traced ${trace.lossValue}` };
     }
     step.params.set(init);

@@ -9,7 +9,7 @@ import { grad } from './grad.js';
 import { Builder } from './ir.js';
 import { lowerJs, type LoweredJs } from './lower-js.js';
 import { simplify } from './simplify.js';
-import { NotCompilable, traceLoss } from './trace.js';
+import { agreesWithTrace, NotCompilable, traceLoss } from './trace.js';
 
 /** What the mode search asks of a log density f on u ∈ R^D. */
 export interface DensityOracle {
@@ -18,9 +18,6 @@ export interface DensityOracle {
   /** ∇²f(x), D×D row-major. */
   hessian(x: Float64Array): Float64Array;
 }
-
-/** Relative agreement of the compiled value with tfjs's float32 one at the trace's point. */
-const SELF_CHECK = 1e-4;
 
 /** One lowered program with its input buffers found. */
 interface Piece {
@@ -68,7 +65,7 @@ export function compileDensity(D: number, density: (u: tf.Tensor) => tf.Tensor):
   valueOnly.x?.fill(0);
   valueOnly.js.run();
   const at0 = valueOnly.out[0]![0]!;
-  if (!(Math.abs(at0 - trace.lossValue) <= SELF_CHECK * (1 + Math.abs(trace.lossValue)))) {
+  if (!agreesWithTrace(at0, trace.lossValue)) {
     return { reason: `internal: the compiled density ${at0} differs from the traced ${trace.lossValue}` };
   }
 

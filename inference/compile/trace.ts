@@ -69,6 +69,17 @@ export function traceLoss(init: Float32Array, loss: (flat: tf.Tensor) => tf.Tens
   return { program: t.program, params: t.params, loss: lossId, value: valueId, state: t.state, noise: t.noise, inputs: t.inputs, lossValue: t.scalars['loss']! };
 }
 
+/** Relative agreement a lowered program's value must reach with tfjs's float32 one at the trace's own inputs. */
+const SELF_CHECK = 1e-4;
+
+/**
+ * Whether a compiled value agrees with the one tfjs computed while tracing: within float32's
+ * error, or non-finite alike (a start where the loss is already NaN: the fit loop then names the term).
+ */
+export function agreesWithTrace(compiled: number, traced: number): boolean {
+  return Object.is(compiled, traced) || Math.abs(compiled - traced) <= SELF_CHECK * (1 + Math.abs(traced));
+}
+
 /** A traced program with named outputs (a Trace without the loss). */
 export interface Outputs {
   program: Program;
