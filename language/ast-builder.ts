@@ -4,7 +4,7 @@
 // non-integer dimensions, and lines that are not statements.
 
 import type { CstNode, IToken } from 'chevrotain';
-import type { Arg, BaseType, DimExpr, DistExpr, Expr, IndexItem, LValue, Program, Stmt, TypeExpr, BinaryOp, UnaryOp } from './ast.js';
+import type { Arg, BaseType, DimExpr, DistExpr, Expr, FunDecl, FunParam, IndexItem, LValue, Program, Stmt, TypeExpr, BinaryOp, UnaryOp } from './ast.js';
 import type { Diagnostic } from './diagnostics.js';
 import { tildeParser } from './parser.js';
 import { printExpr } from './printer.js';
@@ -48,6 +48,17 @@ function span(t: IToken): Span {
 
 const BaseVisitor = tildeParser().getBaseCstVisitorConstructor();
 
+/** `return EXPR` as the builder meets it; only a function body keeps it (as FunDecl.result). */
+interface ReturnItem {
+  kind: 'return';
+  expr: Expr;
+  span: Span;
+}
+
+/** Where statements are being built: functions stand only at the top, `return` only in a function. */
+type Place = 'top' | 'for' | 'guide' | 'fun';
+const PLACE_WORDS: Record<Place, string> = { top: 'the program', for: 'a for loop', guide: 'the guide block', fun: 'a function body' };
+
 const COMPARISON = 3;
 const PRECEDENCE: Record<string, number> = {
   '||': 1, '&&': 2, '<': COMPARISON, '<=': COMPARISON, '>': COMPARISON, '>=': COMPARISON, '==': COMPARISON, '!=': COMPARISON,
@@ -58,6 +69,8 @@ export class AstBuilder extends BaseVisitor {
   diagnostics: Diagnostic[] = [];
   /** Statements left out because the parser recovered from an error inside them. */
   dropped = 0;
+  functions: FunDecl[] = [];
+  private place: Place = 'top';
 
   constructor() {
     super();
@@ -68,29 +81,52 @@ export class AstBuilder extends BaseVisitor {
     return this.visit(need(n)) as X;
   }
 
-  private statementsOf(ctx: CstChildren): Stmt[] {
-    const out: Stmt[] = [];
+  private statementsOf(ctx: CstChildren): (Stmt | ReturnItem)[] {
+    const out: (Stmt | ReturnItem)[] = [];
     for (const line of nodes(ctx, 'statementLine')) {
       const s = this.statementLine(line.children);
-      if (s !== undefined) out.push(s);
+      if (s === undefined) continue;
+      if (s.kind === 'fun') {
+        if (this.place === 'top') this.functions.push(s);
+        else this.diagnostics.push(E.misplacedFunction(s.nameSpan, PLACE_WORDS[this.place]));
+      } else if (s.kind === 'return' && this.place !== 'fun') this.diagnostics.push(E.misplacedReturn(s.span));
+      else out.push(s);
     }
     for (const junk of nodes(ctx, 'junkLine')) this.junkLine(junk.children);
     for (const brace of tokens(ctx, 'strayBrace')) this.diagnostics.push(E.unmatchedCloser(span(brace), '}'));
     return out;
   }
 
+  /** Statements outside function bodies: a `return` there was reported and dropped. */
+  private plain(items: (Stmt | ReturnItem)[]): Stmt[] {
+    return items.filter((s): s is Stmt => s.kind !== 'return');
+  }
+
   program(ctx: CstChildren): Stmt[] {
-    return this.statementsOf(ctx);
+    return this.plain(this.statementsOf(ctx));
   }
 
   block(ctx: CstChildren): { body: Stmt[]; close: IToken } {
-    const body = this.statementsOf(ctx);
+    const body = this.plain(this.statementsOf(ctx));
     return { body, close: need(tokenAt(ctx, 'RBrace')) };
   }
 
-  statementLine(ctx: CstChildren): Stmt | undefined {
+  /** The block of a `for`, a guide or a function, built with `place` set so misplaced statements are caught. */
+  private blockIn(place: Place, n: CstNode | undefined): { items: (Stmt | ReturnItem)[]; close: IToken } {
+    const outer = this.place;
+    this.place = place;
     try {
-      return this.sub<Stmt>(nodeAt(ctx, 'statement'));
+      const ctx = need(n).children;
+      const items = this.statementsOf(ctx);
+      return { items, close: need(tokenAt(ctx, 'RBrace')) };
+    } finally {
+      this.place = outer;
+    }
+  }
+
+  statementLine(ctx: CstChildren): Stmt | FunDecl | ReturnItem | undefined {
+    try {
+      return this.sub<Stmt | FunDecl | ReturnItem>(nodeAt(ctx, 'statement'));
     } catch (e) {
       if (e !== INCOMPLETE) throw e;
       this.dropped++;
@@ -146,8 +182,8 @@ export class AstBuilder extends BaseVisitor {
     const v = need(tokenAt(ctx, 'Identifier'));
     const from = this.sub<Expr>(nodeAt(ctx, 'from'));
     const to = this.sub<Expr>(nodeAt(ctx, 'to'));
-    const block = this.sub<{ body: Stmt[]; close: IToken }>(nodeAt(ctx, 'block'));
-    return { kind: 'for', variable: v.image, variableSpan: span(v), from, to, body: block.body, span: spanCover(span(kw), span(block.close)) };
+    const block = this.blockIn('for', nodeAt(ctx, 'block'));
+    return { kind: 'for', variable: v.image, variableSpan: span(v), from, to, body: this.plain(block.items), span: spanCover(span(kw), span(block.close)) };
   }
 
   objective(ctx: CstChildren): Stmt {
@@ -158,8 +194,41 @@ export class AstBuilder extends BaseVisitor {
 
   guideBlock(ctx: CstChildren): Stmt {
     const kw = need(tokenAt(ctx, 'Guide'));
-    const block = this.sub<{ body: Stmt[]; close: IToken }>(nodeAt(ctx, 'block'));
-    return { kind: 'guide', body: block.body, span: spanCover(span(kw), span(block.close)) };
+    const block = this.blockIn('guide', nodeAt(ctx, 'block'));
+    return { kind: 'guide', body: this.plain(block.items), span: spanCover(span(kw), span(block.close)) };
+  }
+
+  funDecl(ctx: CstChildren): FunDecl {
+    const kw = need(tokenAt(ctx, 'Fun'));
+    const name = need(tokenAt(ctx, 'Identifier'));
+    const params = nodes(ctx, 'funParam').map((n) => this.sub<FunParam>(n));
+    if (params.length > 0 && params.length !== (ctx.Comma?.length ?? 0) + 1) throw INCOMPLETE;
+    need(tokenAt(ctx, 'RParen'));
+    const returns = this.sub<TypeExpr>(nodeAt(ctx, 'typeExpr'));
+    const block = this.blockIn('fun', nodeAt(ctx, 'block'));
+    const whole = spanCover(span(kw), span(block.close));
+    const last = block.items[block.items.length - 1];
+    block.items.forEach((s, i) => {
+      if (s.kind === 'return' && i < block.items.length - 1) this.diagnostics.push(E.afterReturn(block.items[i + 1]!.span));
+    });
+    if (last === undefined || last.kind !== 'return') {
+      this.diagnostics.push(E.missingReturn(span(name), name.image));
+      throw INCOMPLETE;
+    }
+    const body = block.items.slice(0, -1).filter((s): s is Stmt => s.kind !== 'return');
+    return { kind: 'fun', name: name.image, nameSpan: span(name), params, returns, body, result: last.expr, returnSpan: last.span, span: whole };
+  }
+
+  funParam(ctx: CstChildren): FunParam {
+    const name = need(tokenAt(ctx, 'Identifier'));
+    const type = this.sub<TypeExpr>(nodeAt(ctx, 'typeExpr'));
+    return { name: name.image, nameSpan: span(name), type, span: spanCover(span(name), type.span) };
+  }
+
+  returnStmt(ctx: CstChildren): ReturnItem {
+    const kw = need(tokenAt(ctx, 'Return'));
+    const expr = this.sub<Expr>(nodeAt(ctx, 'expression'));
+    return { kind: 'return', expr, span: spanCover(span(kw), expr.span) };
   }
 
   definition(ctx: CstChildren): Stmt {
@@ -375,6 +444,7 @@ function builder(): AstBuilder {
   const b = (shared ??= new AstBuilder());
   b.diagnostics = [];
   b.dropped = 0;
+  b.functions = [];
   return b;
 }
 
@@ -387,7 +457,9 @@ export interface Built<X> {
 export function buildProgram(cst: CstNode, file: string, whole: Span): Built<Program> {
   const b = builder();
   const body = b.visit(cst) as Stmt[];
-  return { value: { kind: 'program', file, body, span: whole }, diagnostics: b.diagnostics, dropped: b.dropped };
+  const program: Program = { kind: 'program', file, body, span: whole };
+  if (b.functions.length) program.functions = b.functions;
+  return { value: program, diagnostics: b.diagnostics, dropped: b.dropped };
 }
 
 export function buildExpression(cst: CstNode): Built<Expr | undefined> {

@@ -72,12 +72,41 @@ export type Stmt =
   | { kind: 'objective'; direction: 'minimize' | 'maximize'; expr: Expr; span: Span }
   | { kind: 'guide'; body: Stmt[]; span: Span };
 
+/** One parameter of a user function: `name: TYPE`. */
+export interface FunParam {
+  name: string;
+  nameSpan: Span;
+  type: TypeExpr;
+  span: Span;
+}
+
+/**
+ * `fun NAME(PARAMS): TYPE { DEFINITIONS; return EXPR }`, at the top level only. Kept out of
+ * `Program.body`: a call is expanded inline by the front end (language/inline.ts), so the engine
+ * never meets a function.
+ */
+export interface FunDecl {
+  kind: 'fun';
+  name: string;
+  nameSpan: Span;
+  params: FunParam[];
+  returns: TypeExpr;
+  /** The statements before `return` (the checker allows only local `NAME = EXPR`). */
+  body: Stmt[];
+  result: Expr;
+  /** The `return EXPR` statement. */
+  returnSpan: Span;
+  span: Span;
+}
+
 export interface Program {
   kind: 'program';
   /** The file name used in diagnostics ("<repl>" for typed input). */
   file: string;
   body: Stmt[];
+  /** User functions in source order; absent when there are none. */
+  functions?: FunDecl[];
   span: Span;
 }
 
-export type Node = Program | Stmt | Expr | DistExpr | TypeExpr | LValue | Arg | IndexItem | DimExpr;
+export type Node = Program | Stmt | Expr | DistExpr | TypeExpr | LValue | Arg | IndexItem | DimExpr | FunDecl | FunParam;

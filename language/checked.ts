@@ -68,7 +68,10 @@ export interface GuideInfo {
 export interface CheckedProgram {
   file: string;
   source: string;
+  /** The program the engine runs: with user functions, every call expanded inline (language/inline.ts). */
   ast: Program;
+  /** The program as written, with its functions; present only when it has any. */
+  written?: Program;
   mode: Mode;
   /** Model scope, in definition order. */
   symbols: Map<string, SymbolInfo>;

@@ -14,6 +14,8 @@ import { newScope, prepass, toInfo, type Sym } from './scope.js';
 import { decideMode, warnUnused } from './check/distributions.js';
 import { finishElements, stmt } from './check/statements.js';
 import { CheckState } from './check/state.js';
+import { checkFunctions, type FunctionTable } from './check/functions.js';
+import { inlineProgram } from './inline.js';
 
 export { supportConstraint, supportWord } from './check/distributions.js';
 
@@ -22,9 +24,29 @@ export interface CheckResult {
   diagnostics: Diagnostic[];
 }
 
+/**
+ * A program with user functions is checked twice: as written (every error located in what the
+ * user wrote, calls typed by their signatures), then, when that is clean, with every call expanded
+ * inline (language/inline.ts); the second run gives the checked program the engine reads.
+ */
 export function check(program: Program, source: string): CheckResult {
+  const first = checkOnce(program, source);
+  if (!program.functions?.length || !first.checked || !first.table) return { diagnostics: first.diagnostics, ...(first.checked ? { checked: first.checked } : {}) };
+  const inlined = inlineProgram(program, first.table);
+  const expansionErrors = inlined.diagnostics.map((d) => ({ ...d, file: program.file }));
+  const second = checkOnce(inlined.program, source);
+  if (!second.checked || expansionErrors.length) {
+    // Not expected once the first run is clean; shown located in the function, with the call.
+    return { diagnostics: [...first.diagnostics, ...expansionErrors, ...second.diagnostics.filter((d) => d.severity === 'error')] };
+  }
+  const checked: CheckedProgram = { ...second.checked, written: program, deferred: [...(second.checked.deferred ?? []), ...inlined.deferred] };
+  return { checked, diagnostics: first.diagnostics };
+}
+
+function checkOnce(program: Program, source: string): CheckResult & { table?: FunctionTable } {
   const ck = new CheckState(program, source);
   prepass(ck.model, program.body, []);
+  const table = program.functions?.length ? checkFunctions(ck, program) : undefined;
   for (const s of program.body) {
     if (s.kind === 'guide') {
       if (ck.guideStmt) ck.report(E.secondGuide(s.span, ck.guideStmt.span.start.line));
@@ -62,5 +84,5 @@ export function check(program: Program, source: string): CheckResult {
     deferred: ck.deferred,
   };
   if (guide) checked.guide = guide;
-  return { checked, diagnostics };
+  return table ? { checked, diagnostics, table } : { checked, diagnostics };
 }

@@ -3,7 +3,7 @@
 // semantic-errors.ts, data.ts); this module holds the shared shape and the renderer, and
 // errors.ts the ModelError that carries them.
 
-import type { Span } from './span.js';
+import { inlinedAt, type Span } from './span.js';
 
 export type Severity = 'error' | 'warning';
 
@@ -36,6 +36,7 @@ export function renderDiagnostic(d: Diagnostic, source?: string): string {
       lines.push(`  ${text}`, `  ${pad}${'^'.repeat(width)}`);
     }
   }
+  for (const note of inlinedAt(d.span)) lines.push(`  ${note}`);
   if (d.hint) lines.push(`  hint: ${d.hint}`);
   return lines.join('\n');
 }

@@ -6,7 +6,7 @@
 // them from there.
 
 import { renderDiagnostics, type Diagnostic } from './diagnostics.js';
-import type { Span } from './span.js';
+import { inlinedAt, type Span } from './span.js';
 
 /** Thrown by `compile` and data validation: carries every diagnostic of the run, not only the first. */
 export class ModelError extends Error {
@@ -29,13 +29,16 @@ export class InternalError extends Error {
   }
 }
 
-/** A run-time problem in the user's program, with the place it happened. */
+/** A run-time problem in the user's program, with the place it happened (and the call, inside a function). */
 export class EvalError extends Error {
   constructor(
     message: string,
     readonly span: Span,
   ) {
-    super(message);
+    const notes = inlinedAt(span);
+    // A message re-thrown with more context already carries the note.
+    const where = `line ${span.start.line}:${span.start.column} ${notes.join(', ')}`;
+    super(notes.length && !message.includes(where) ? `${message} (at ${where})` : message);
     this.name = 'EvalError';
   }
 }

@@ -58,8 +58,44 @@ export class TildeParser extends CstParser {
       { ALT: () => this.SUBRULE(this.forStmt) },
       { ALT: () => this.SUBRULE(this.objective) },
       { ALT: () => this.SUBRULE(this.guideBlock) },
+      { ALT: () => this.SUBRULE(this.funDecl) },
+      { ALT: () => this.SUBRULE(this.returnStmt) },
       { ALT: () => this.SUBRULE(this.definition) },
     ]);
+  });
+
+  /** `fun NAME(x: T, …): T { … }`; where it may stand (the top level) is the AST builder's concern. */
+  funDecl = this.RULE('funDecl', () => {
+    this.CONSUME(T.Fun);
+    this.CONSUME(T.Identifier);
+    this.CONSUME(T.LParen);
+    this.OPTION(() => {
+      this.SUBRULE(this.funParam);
+      this.MANY({
+        GATE: () => this.LA(2).tokenType !== T.RParen,
+        DEF: () => {
+          this.CONSUME(T.Comma);
+          this.SUBRULE2(this.funParam);
+        },
+      });
+      this.OPTION2(() => this.CONSUME2(T.Comma, { LABEL: 'trailingComma' }));
+    });
+    this.CONSUME(T.RParen);
+    this.CONSUME(T.Colon);
+    this.SUBRULE(this.typeExpr);
+    this.SUBRULE(this.block);
+  });
+
+  funParam = this.RULE('funParam', () => {
+    this.CONSUME(T.Identifier);
+    this.CONSUME(T.Colon);
+    this.SUBRULE(this.typeExpr);
+  });
+
+  /** `return EXPR`: allowed by the grammar anywhere, by the AST builder only last in a function body. */
+  returnStmt = this.RULE('returnStmt', () => {
+    this.CONSUME(T.Return);
+    this.SUBRULE(this.expression);
   });
 
   dataDecl = this.RULE('dataDecl', () => {

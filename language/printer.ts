@@ -1,7 +1,7 @@
 // Canonical source text for an AST, with the fewest parentheses that keep the tree.
 // Round trip: parse(printProgram(p)) equals p up to spans.
 
-import type { Arg, DimExpr, DistExpr, Expr, IndexItem, LValue, Program, Stmt, TypeExpr } from './ast.js';
+import type { Arg, DimExpr, DistExpr, Expr, FunDecl, IndexItem, LValue, Program, Stmt, TypeExpr } from './ast.js';
 
 // Binding strength; higher binds tighter. Comparisons are non-associative.
 const IF = 0;
@@ -130,6 +130,15 @@ export function printStmt(s: Stmt, indent = ''): string {
   }
 }
 
+/** A function declaration; its parameters on one line, its body indented like a block. */
+export function printFunction(f: FunDecl, indent = ''): string {
+  const params = f.params.map((p) => `${p.name}: ${printType(p.type)}`).join(', ');
+  const inner = [...f.body.map((s) => printStmt(s, `${indent}  `)), `${indent}  return ${printExpr(f.result)}`].join('\n');
+  return `${indent}fun ${f.name}(${params}): ${printType(f.returns)} {\n${inner}\n${indent}}`;
+}
+
+/** Functions first (they may stand anywhere at the top level, so their place carries no meaning), then the statements. */
 export function printProgram(p: Program): string {
-  return p.body.map((s) => printStmt(s)).join('\n') + (p.body.length ? '\n' : '');
+  const lines = [...(p.functions ?? []).map((f) => printFunction(f)), ...p.body.map((s) => printStmt(s))];
+  return lines.join('\n') + (lines.length ? '\n' : '');
 }

@@ -98,3 +98,15 @@ export const notAnInt = (span: Span, what: string, type: string): SemanticError 
 export const unusedData = (span: Span, name: string): SemanticError => warn('unused-data', span, `data '${name}' is declared but never used`);
 export const unusedLatent = (span: Span, name: string): SemanticError =>
   warn('unused-latent', span, `latent '${name}' does not affect any observation; its posterior is its prior`);
+export const functionName = (span: Span, name: string, why: string): SemanticError =>
+  err('function-name', span, `'${name}' ${why}; a user function needs a name of its own`);
+export const functionSignature = (span: Span, message: string): SemanticError => err('function-signature', span, message);
+export const recursion = (span: Span, cycle: string): SemanticError =>
+  err('recursion', span, `recursion is not allowed: ${cycle}`, 'a call is expanded inline, so a function cannot call itself, directly or through other functions');
+export const notInFunction = (span: Span, what: string, why: string): SemanticError => err('function-purity', span, `${what} cannot appear inside a function: ${why}`);
+export const impureRead = (span: Span, fn: string, name: string, line: number): SemanticError =>
+  err('function-purity', span, `function '${fn}' cannot read '${name}' (defined in the model, line ${line}): a function sees only its arguments, its locals and literals`, 'pass it in as an argument');
+export const argumentMismatch = (span: Span, fn: string, param: string, expected: string, found: string): SemanticError =>
+  err('argument-type', span, `argument '${param}' of ${fn} must be ${expected}, but this is ${found}`);
+export const returnMismatch = (span: Span, fn: string, declared: string, got: string): SemanticError =>
+  err('return-type', span, `'${fn}' is declared to return ${declared}, but this is ${got}`);

@@ -10,6 +10,24 @@ export interface Pos {
 export interface Span {
   start: Pos;
   end: Pos;
+  /**
+   * Set on the spans of a user function's body as expanded at one call (language/inline.ts): the
+   * call it came from, so a problem found there names the call site as well as the line in the body.
+   */
+  via?: CallSite;
+}
+
+/** A call of a user function, itself possibly inside another function's expanded body. */
+export interface CallSite {
+  fn: string;
+  call: Span;
+}
+
+/** "in function 'f' called at line 12:5", one per enclosing call, outermost last; none outside functions. */
+export function inlinedAt(span: Span | undefined): string[] {
+  const out: string[] = [];
+  for (let v = span?.via; v !== undefined; v = v.call.via) out.push(`in function '${v.fn}' called at line ${v.call.start.line}:${v.call.start.column}`);
+  return out;
 }
 
 export function spanCover(a: Span, b: Span): Span {

@@ -57,6 +57,18 @@ export const expectedStatement = (span: Span, found: string): Diagnostic =>
     'a statement is a declaration (data, param, plate), a definition (x = …), a sample (x ~ …), a for loop, minimize, maximize or guide',
   );
 
+export const misplacedFunction = (span: Span, where: string): Diagnostic =>
+  diag('syntax-function-place', `functions are declared at the top level, not inside ${where}`, span, 'move the function out of the block; it may stand before or after its uses');
+
+export const misplacedReturn = (span: Span): Diagnostic =>
+  diag('syntax-return-place', "'return' is only allowed as the last statement of a function body", span);
+
+export const afterReturn = (span: Span): Diagnostic =>
+  diag('syntax-after-return', "nothing may follow 'return' in a function body", span, "'return EXPR' ends the body: move this statement above it");
+
+export const missingReturn = (span: Span, name: string): Diagnostic =>
+  diag('syntax-missing-return', `function '${name}' has no 'return': its body must end with 'return EXPR'`, span);
+
 export const expectedDefinition = (span: Span, name: string, found: string): Diagnostic => {
   const kw = suggest(name, ['data', 'param', 'plate', 'guide', 'for', 'minimize', 'maximize']);
   return diag(

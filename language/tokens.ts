@@ -37,6 +37,8 @@ export const Guide = keyword('guide', [LineRest]);
 export const For = keyword('for', [LineRest]);
 export const Minimize = keyword('minimize', [LineRest]);
 export const Maximize = keyword('maximize', [LineRest]);
+export const Fun = keyword('fun', [LineRest]);
+export const Return = keyword('return', [LineRest]);
 export const In = keyword('in');
 export const If = keyword('if');
 export const Then = keyword('then');
@@ -52,7 +54,7 @@ export const Unit = keyword('unit', [TypeName, ...junk]);
 export const Simplex = keyword('simplex', [TypeName, ...junk]);
 
 export const TYPE_NAMES = ['real', 'int', 'bool', 'positive', 'unit', 'simplex'] as const;
-export const KEYWORDS = ['data', 'param', 'plate', 'guide', 'for', 'in', 'minimize', 'maximize', 'if', 'then', 'else', 'true', 'false', 'inf', ...TYPE_NAMES];
+export const KEYWORDS = ['data', 'param', 'plate', 'guide', 'for', 'in', 'minimize', 'maximize', 'fun', 'return', 'if', 'then', 'else', 'true', 'false', 'inf', ...TYPE_NAMES];
 
 // `3.` is a number but `0..N` is `0`, `..`, `N`: a '.' directly followed by another '.' is never part of a number.
 export const Num = createToken({
@@ -102,7 +104,7 @@ export const RBrace = createToken({ name: 'RBrace', pattern: /}/ });
 // before their prefixes (`inf`/`int` before `in`) and two-character operators before one.
 export const ALL_TOKENS: TokenType[] = [
   WhiteSpace, Comment, Newline, Semicolon,
-  Minimize, Maximize, Positive, Simplex, Param, Plate, Guide, False, Data, Then, Else, True, Real, Bool, Unit, For, Inf, Int, In, If,
+  Minimize, Maximize, Positive, Simplex, Return, Param, Plate, Guide, False, Data, Then, Else, True, Real, Bool, Unit, Fun, For, Inf, Int, In, If,
   Identifier, Num,
   Range, LessEq, GreaterEq, EqEq, NotEq, Less, Greater, AndAnd, OrOr, Equals, Bang,
   Plus, Minus, Star, Slash, At, Caret, Tilde, Colon, Comma, LParen, RParen, LBracket, RBracket, LBrace, RBrace,

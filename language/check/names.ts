@@ -51,6 +51,11 @@ export function unresolved(ck: CheckState, name: string, span: Span): void {
     ck.report(E.usedBeforeDefined(span, name, later));
     return;
   }
+  const modelLine = ck.inFunction !== undefined ? ck.outside?.(name) : undefined;
+  if (modelLine !== undefined) {
+    ck.report(E.impureRead(span, ck.inFunction!, name, modelLine));
+    return;
+  }
   ck.report(E.unknownName(span, name, didYouMean(name, candidates(ck))));
 }
 

@@ -9,6 +9,7 @@ import { showTyped, type DeferredCheck, type DimPair } from '../shapes.js';
 import { newScope, type ForStmt, type Loop, type Scope } from '../scope.js';
 import type { Span } from '../span.js';
 import type { ValueType } from '../types.js';
+import type { FunctionTable } from './functions.js';
 
 export class CheckState {
   readonly diags: Diagnostic[] = [];
@@ -28,6 +29,13 @@ export class CheckState {
   readonly badLoops = new Set<ForStmt>();
   /** Arrays whose element definitions already produced an error: no coverage errors on top. */
   readonly quietElements = new Set<string>();
+  /** The program's user functions, when it has any. */
+  functions?: FunctionTable;
+  /** User functions whose signature had an error: their calls report nothing more. */
+  readonly brokenSignatures = new Set<string>();
+  /** Set while a function body is checked: its name, and the line of a model name it must not read. */
+  inFunction?: string;
+  outside?: (name: string) => number | undefined;
 
   constructor(
     readonly program: Program,

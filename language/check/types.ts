@@ -256,10 +256,16 @@ function dimArgQuiet(ck: CheckState, e: Expr): Dim | undefined {
 }
 
 function call(ck: CheckState, e: Extract<Expr, { kind: 'call' }>, cx: ExprCtx): Ty {
+  const user = ck.functions?.sigs.get(e.callee);
+  if (user) {
+    if (!ck.brokenSignatures.has(e.callee)) return ck.functions!.call(ck, e, user, cx);
+    for (const a of e.args) expr(ck, a.value, cx);
+    return undefined;
+  }
   const spec = builtin(e.callee);
   if (!spec) {
     if (lookupFamily(e.callee)) ck.report(E.distributionAsFunction(e.calleeSpan, e.callee));
-    else ck.report(E.unknownFunction(e.calleeSpan, e.callee, didYouMean(e.callee, BUILTIN_NAMES)));
+    else ck.report(E.unknownFunction(e.calleeSpan, e.callee, didYouMean(e.callee, [...BUILTIN_NAMES, ...(ck.functions?.names ?? [])])));
     for (const a of e.args) expr(ck, a.value, cx);
     return undefined;
   }
