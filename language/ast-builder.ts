@@ -207,16 +207,16 @@ export class AstBuilder extends BaseVisitor {
     const returns = this.sub<TypeExpr>(nodeAt(ctx, 'typeExpr'));
     const block = this.blockIn('fun', nodeAt(ctx, 'block'));
     const whole = spanCover(span(kw), span(block.close));
-    const last = block.items[block.items.length - 1];
-    block.items.forEach((s, i) => {
-      if (s.kind === 'return' && i < block.items.length - 1) this.diagnostics.push(E.afterReturn(block.items[i + 1]!.span));
-    });
-    if (last === undefined || last.kind !== 'return') {
+    const at = block.items.findIndex((s) => s.kind === 'return');
+    const ret = block.items[at];
+    if (ret === undefined || ret.kind !== 'return') {
       this.diagnostics.push(E.missingReturn(span(name), name.image));
       throw INCOMPLETE;
     }
-    const body = block.items.slice(0, -1).filter((s): s is Stmt => s.kind !== 'return');
-    return { kind: 'fun', name: name.image, nameSpan: span(name), params, returns, body, result: last.expr, returnSpan: last.span, span: whole };
+    const after = block.items[at + 1];
+    if (after !== undefined) this.diagnostics.push(E.afterReturn(after.span));
+    const body = block.items.slice(0, at).filter((s): s is Stmt => s.kind !== 'return');
+    return { kind: 'fun', name: name.image, nameSpan: span(name), params, returns, body, result: ret.expr, returnSpan: ret.span, span: whole };
   }
 
   funParam(ctx: CstChildren): FunParam {

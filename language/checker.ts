@@ -31,13 +31,22 @@ export interface CheckResult {
  */
 export function check(program: Program, source: string): CheckResult {
   const first = checkOnce(program, source);
+  // Functions are checked before the statements; the report reads top to bottom all the same.
+  if (program.functions?.length) first.diagnostics.sort((a, b) => (a.span?.start.offset ?? 0) - (b.span?.start.offset ?? 0));
   if (!program.functions?.length || !first.checked || !first.table) return { diagnostics: first.diagnostics, ...(first.checked ? { checked: first.checked } : {}) };
   const inlined = inlineProgram(program, first.table);
   const expansionErrors = inlined.diagnostics.map((d) => ({ ...d, file: program.file }));
+  // Sizes that disagree only at one call of a body that calls another function.
+  if (expansionErrors.length) return { diagnostics: [...first.diagnostics, ...expansionErrors] };
   const second = checkOnce(inlined.program, source);
-  if (!second.checked || expansionErrors.length) {
+  if (!second.checked) {
     // Not expected once the first run is clean; shown located in the function, with the call.
-    return { diagnostics: [...first.diagnostics, ...expansionErrors, ...second.diagnostics.filter((d) => d.severity === 'error')] };
+    return { diagnostics: [...first.diagnostics, ...second.diagnostics.filter((d) => d.severity === 'error')] };
+  }
+  // A call's value has its declared type: `real` for a body that happens to compute ints.
+  for (const [name, sym] of second.checked.symbols) {
+    const declared = first.checked.symbols.get(name)?.type;
+    if (declared && declared.elem !== sym.type.elem) sym.type = { ...sym.type, elem: declared.elem };
   }
   const checked: CheckedProgram = { ...second.checked, written: program, deferred: [...(second.checked.deferred ?? []), ...inlined.deferred] };
   return { checked, diagnostics: first.diagnostics };

@@ -157,7 +157,7 @@ class Expander {
       const b = substituteDim(p.b, outer);
       const span = this.span(p.span, env);
       const r = relateDims(a, b);
-      if (r === 'different') this.diagnostics.push(E.argumentMismatch(span, e.callee, p.param, `${p.expected} (${showDim(a)} here)`, `of size ${showDim(b)} on that axis`));
+      if (r === 'different') this.diagnostics.push(E.argumentMismatch(span, e.callee, p.param, `${p.expected} (here ${showDim(a)})`, `its size here is ${showDim(b)}`));
       else if (r === 'unknown') this.deferred.push({ kind: 'dims', pair: { a, b, allowOne: false }, what: `argument '${p.param}' of ${e.callee}`, span });
     }
     const inner: Env = { values: new Map(), dims, via: { fn: f.name, call: callSpan } };

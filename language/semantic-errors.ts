@@ -107,6 +107,6 @@ export const notInFunction = (span: Span, what: string, why: string): SemanticEr
 export const impureRead = (span: Span, fn: string, name: string, line: number): SemanticError =>
   err('function-purity', span, `function '${fn}' cannot read '${name}' (defined in the model, line ${line}): a function sees only its arguments, its locals and literals`, 'pass it in as an argument');
 export const argumentMismatch = (span: Span, fn: string, param: string, expected: string, found: string): SemanticError =>
-  err('argument-type', span, `argument '${param}' of ${fn} must be ${expected}, but this is ${found}`);
+  err('argument-type', span, `argument '${param}' of ${fn} must be ${expected}, but ${found}`);
 export const returnMismatch = (span: Span, fn: string, declared: string, got: string): SemanticError =>
   err('return-type', span, `'${fn}' is declared to return ${declared}, but this is ${got}`);

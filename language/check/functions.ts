@@ -86,7 +86,7 @@ export class FunctionTable {
         return;
       }
       const expected = showTyped(p.written.base, p.type.shape);
-      const found = () => `found ${showTyped(t.elem, t.shape)}`;
+      const found = () => `this is ${showTyped(t.elem, t.shape)}`;
       if (!elemFits(t.elem, p.type.elem)) {
         ck.report(E.argumentMismatch(arg.span, e.callee, p.name, expected, found()));
         ok = false;
@@ -145,7 +145,7 @@ function checkConstraint(ck: CheckState, fn: string, p: ParamSig, arg: Expr): vo
   const v = constantNumber(arg);
   if (v === undefined) return;
   const ok = p.constraint === 'positive' ? v > 0 : v >= 0 && v <= 1;
-  if (!ok) ck.report(E.argumentMismatch(arg.span, fn, p.name, p.constraint === 'positive' ? 'positive' : 'in [0, 1] (unit)', `got ${v}`));
+  if (!ok) ck.report(E.argumentMismatch(arg.span, fn, p.name, p.constraint === 'positive' ? 'positive' : 'in [0, 1] (unit)', `this is ${v}`));
 }
 
 /** A dimension of the callee (a literal, a dimension variable, or one plus or minus a literal) at one call. */
@@ -203,7 +203,7 @@ function declare(ck: CheckState, table: FunctionTable, f: FunDecl): void {
   for (const p of f.params) {
     const prev = names.get(p.name);
     if (prev) {
-      ck.report(E.redefinition(p.nameSpan, p.name, prev.start.line, `; it is already a parameter of '${f.name}'`));
+      ck.report(E.redefinition(p.nameSpan, p.name, prev.start.line, ` as a parameter of '${f.name}'`));
       ok = false;
       continue;
     }
