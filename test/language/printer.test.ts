@@ -53,6 +53,14 @@ describe('printer', () => {
     roundTrip('data t: real = 0.499\nparam phi: real = 0\nb ~ Bernoulli(logits = phi)\nminimize (t - b) ^ 2');
     roundTrip('for i in 1.5..2 * N + 1 {\n  x[i] ~ Normal(-a ^ 2, 2 ^ -1) @reparam\n}\ny = if a < b && !c then X[:, j] else X[1:][2]\nz = [[1, 2], [3.0, .5]]');
     roundTrip('guide {\n  param V: real[784, 200]\n  z ~ Bernoulli(logits = x @ V + d)\n}\nmaximize -sum((y - f(x, axis = 1)) ^ 2)');
+    roundTrip('z ~ Normal(hill(1, 2, [1, 2]), 1)\nfun hill(x: real, k: positive, v: real[K]): real[K] {\n  y = x ^ k; return v * y / (1 + y)\n}\nfun none(): simplex[3] { return [0.2, 0.3, 0.5] }');
+  });
+
+  it('prints functions first, each body indented and ending in its return', () => {
+    const src = 'y = f(2)\nfun f(a: real, M: int[2, K]): real {\n  b = a*a\n  return b+1\n}\nfun g(): int { return 3 }';
+    expect(printProgram(parse(src).program)).toBe(
+      'fun f(a: real, M: int[2, K]): real {\n  b = a * a\n  return b + 1\n}\nfun g(): int {\n  return 3\n}\ny = f(2)\n',
+    );
   });
 
   it.skipIf(MODELS.length === 0).each(MODELS.map((m) => [m.name, m.source]))('round-trips models/%s', (_name, source) => {

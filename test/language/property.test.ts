@@ -42,7 +42,7 @@ function frontEnd(source: string): void {
 }
 
 const TOKENS = [
-  'data', 'param', 'plate', 'guide', 'for', 'in', 'minimize', 'maximize', 'if', 'then', 'else', 'true', 'false', 'inf',
+  'data', 'param', 'plate', 'guide', 'for', 'in', 'minimize', 'maximize', 'if', 'then', 'else', 'true', 'false', 'inf', 'fun', 'return',
   'real', 'int', 'bool', 'positive', 'unit', 'simplex', 'x', 'mu', 'N', 'Normal', 'Bernoulli', 'sum', '0', '3', '1.5', '.5', '1e-3',
   '..', '+', '-', '*', '/', '^', '@', '<', '<=', '>', '>=', '==', '!=', '&&', '||', '!', '=', '~', ':', ';', ',',
   '(', ')', '[', ']', '{', '}', '\n', '\n', '\n', '# c\n', '// c\n', '$', '|', '&', '"', '\t', '\r\n', '.',
