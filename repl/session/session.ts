@@ -12,7 +12,7 @@ import { runQuery } from './query.js';
 import { SessionState } from './state.js';
 import type { Block, Context, Result, RunHooks } from './types.js';
 
-const STATEMENT_KEYWORD = /^\s*(data|param|plate|for|guide|minimize|maximize)\b/;
+const STATEMENT_KEYWORD = /^\s*(data|param|plate|for|guide|minimize|maximize|fun)\b/;
 /** `~`, or a single `=` (not part of ==, <=, >=, !=): the user meant a statement. */
 const LOOKS_LIKE_STATEMENT = /~|(^|[^=<>!])=($|[^=])/;
 

@@ -17,6 +17,14 @@ describe('typed statements', () => {
     expect(s.state.checked?.mode).toBe('inference');
   });
 
+  test('a function typed in the session is used by later statements; :model prints it as written', async () => {
+    const { s } = newSession();
+    const rs = await feed(s, ['fun sq(x: real): real { return x * x }', 'data y: real', 'mu ~ Normal(0, 1)', 'y ~ Normal(sq(mu), 1)']);
+    expect(rs.every((r) => !r.blocks.some((b) => b.kind === 'error'))).toBe(true);
+    const m = text(await s.submit(':model'));
+    expect(m).toContain('fun sq(x: real): real {\n  return x * x\n}\ndata y: real\nmu ~ Normal(0, 1)\ny ~ Normal(sq(mu), 1)');
+  });
+
   test('a bad statement is rejected with its caret and the model is unchanged', async () => {
     const { s } = newSession();
     await s.submit('mu ~ Normal(0, 1)');

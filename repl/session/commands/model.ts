@@ -45,7 +45,7 @@ export const modelCommands: Command[] = [
     details: 'Prints the program pretty-printed from its syntax tree (comments are not kept), followed by the data file and names.',
     run({ state }) {
       if (!state.checked) return { blocks: [{ kind: 'note', text: 'the model is empty: type statements (e.g. mu ~ Normal(0, 1)) or :load FILE' }] };
-      const blocks: Block[] = [{ kind: 'text', text: printProgram(state.checked.ast).trimEnd() }];
+      const blocks: Block[] = [{ kind: 'text', text: printProgram(state.checked.written ?? state.checked.ast).trimEnd() }];
       blocks.push({ kind: 'note', text: state.dataFile ? `data: ${state.dataFile} (${dataSummary(state.data)})` : `data: ${Object.keys(state.data).length ? dataSummary(state.data) : 'none'}` });
       return { blocks };
     },
