@@ -48,6 +48,20 @@ describe('a model with a user function', () => {
     expect(fit.diagnostics.notCompiled).toBeUndefined();
   });
 
+  it('names the line in the function and the call site in a run-time error raised inside a body', async () => {
+    const src = `fun pick(v: real[K], i: int): real { return v[i] }
+data N: int
+data x: real[N]
+data y: real[N]
+data j: int
+a ~ Normal(0, 1)
+y ~ Normal(a + pick(x, j), 1)
+`;
+    const run = compile(src).fit({ data: { N: 3, x: [1, 2, 3], y: [1, 2, 3], j: 5 }, seed: 1, steps: 5, draws: 5 });
+    const err = await run.then(() => undefined, (e: unknown) => e);
+    expect((err as Error).message).toBe("index 5 is out of bounds for a dimension of size 3 (at line 1:47 in function 'pick' called at line 7:16)");
+  });
+
   it('recovers the simulating values of the dose-response example within 3 posterior sds', async () => {
     const fit = await compile(WITH_FUNCTION).fit({ data: DATA, seed: 7, draws: 4000 });
     const s = fit.summary();
