@@ -314,8 +314,11 @@ function stmtHead(s: Stmt): Span {
     case 'sample':
       return { start: s.span.start, end: s.dist.familySpan.end };
     case 'for':
-    case 'guide':
-      return { start: s.span.start, end: { ...s.span.start, offset: s.span.start.offset + (s.kind === 'for' ? 3 : 5), column: s.span.start.column + (s.kind === 'for' ? 3 : 5) } };
+    case 'guide': {
+      // The keyword, which is the statement's kind.
+      const n = s.kind.length;
+      return { start: s.span.start, end: { ...s.span.start, offset: s.span.start.offset + n, column: s.span.start.column + n } };
+    }
     default:
       return s.span;
   }
