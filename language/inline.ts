@@ -40,9 +40,18 @@ export function inlineProgram(program: Program, table: FunctionTable): Inlined {
 
 const showDim = (d: Dim): string => showDims([d]).slice(1, -1);
 
+/**
+ * Expression nodes an expansion may make. Each call copies its body, so functions that call
+ * others twice or more grow exponentially with their depth; past this the program is refused
+ * rather than left to exhaust memory.
+ */
+export const MAX_EXPANDED_NODES = 200_000;
+
 class Expander {
   readonly diagnostics: SemanticError[] = [];
   readonly deferred: DeferredCheck[] = [];
+  private made = 0;
+  private tooBig = false;
 
   constructor(private readonly table: FunctionTable) {}
 
@@ -85,8 +94,11 @@ class Expander {
     return value === a.value ? a : { ...a, value };
   }
 
+  /** A node's span inside an expanded body (every node there is new, so this also counts them). */
   private span(s: Span, env: Env | undefined): Span {
-    return env ? { ...s, via: env.via } : s;
+    if (!env) return s;
+    this.made++;
+    return { ...s, via: env.via };
   }
 
   private expr(e: Expr, env: Env | undefined): Expr {
@@ -147,6 +159,12 @@ class Expander {
 
   /** The body of `f` at call `e` (itself in the body expanded under `env`, or in the model). */
   private call(e: Call, f: FunDecl, env: Env | undefined): Expr {
+    if (this.made > MAX_EXPANDED_NODES) {
+      // Reported once, at the outermost call being expanded: the whole program is refused.
+      if (!this.tooBig) this.diagnostics.push(E.expansionTooBig(outermost(e.span, env), e.callee, MAX_EXPANDED_NODES));
+      this.tooBig = true;
+      return e;
+    }
     const args = e.args.map((a) => this.expr(a.value, env));
     const outer = env?.dims ?? new Map<string, Dim>();
     const dims = new Map<string, Dim>();
@@ -166,6 +184,13 @@ class Expander {
     for (const s of f.body) if (s.kind === 'assign') inner.values.set(s.target.name, this.expr(s.value, inner));
     return this.expr(f.result, inner);
   }
+}
+
+/** The call at the top of a chain of expansions: what the user wrote in the model. */
+function outermost(span: Span, env: Env | undefined): Span {
+  let s = env ? env.via.call : span;
+  while (s.via) s = s.via.call;
+  return s;
 }
 
 /** A dimension as an int expression: a literal, a size's name, or a name plus or minus a literal. */

@@ -110,3 +110,5 @@ export const argumentMismatch = (span: Span, fn: string, param: string, expected
   err('argument-type', span, `argument '${param}' of ${fn} must be ${expected}, but ${found}`);
 export const returnMismatch = (span: Span, fn: string, declared: string, got: string): SemanticError =>
   err('return-type', span, `'${fn}' is declared to return ${declared}, but this is ${got}`);
+export const expansionTooBig = (span: Span, fn: string, max: number): SemanticError =>
+  err('function-size', span, `expanding the calls of user functions here makes more than ${max} expressions (at '${fn}')`, 'each call copies its function\'s body: a function that calls another twice doubles it at every level; compute a shared value once and pass it in');

@@ -208,6 +208,26 @@ w = pick([z, z], 1)
   });
 });
 
+describe('expansion size', () => {
+  /** f_k calls f_(k-1) twice: the expansion of f_depth holds about 2^(depth+1) nodes. */
+  const doubling = (depth: number): string => {
+    const fns = ['fun f0(x: real): real { return x + 1 }'];
+    for (let k = 1; k <= depth; k++) fns.push(`fun f${k}(x: real): real { return f${k - 1}(x) + f${k - 1}(x) }`);
+    return `${fns.join('\n')}\nz ~ Normal(0, 1)\nw = f${depth}(z)\n`;
+  };
+
+  it('is fine for a few thousand nodes', () => {
+    ok(doubling(10));
+  });
+
+  it('is refused, at the call in the model, past its limit instead of exhausting memory', () => {
+    const depth = 40;
+    const out = errors(doubling(depth));
+    expect(out).toMatch(new RegExp(`m\\.tilde:${depth + 3}:5: expanding the calls of user functions here makes more than 200000 expressions`));
+    expect(out.match(/expanding the calls/g)?.length).toBe(1);
+  });
+});
+
 describe('lexing', () => {
   it("makes 'fun' and 'return' keywords, but not names that start with them", () => {
     const names = lex('fun return funny returned').tokens.filter((t) => t.image !== '').map((t) => t.tokenType.name);
