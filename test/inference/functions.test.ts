@@ -42,6 +42,35 @@ describe('a model with a user function', () => {
     expect(a.toJSON().flat).toEqual(b.toJSON().flat);
   });
 
+  it('calls in a loop and in a guide fit like the bodies written inline too', async () => {
+    const withFunctions = `fun line(a: real, b: real, x: real): real { return a + b * x }
+data N: int
+data x: real[N]
+data y: real[N]
+a ~ Normal(0, 5)
+b ~ Normal(0, 5)
+for i in 0..N {
+  y[i] ~ Normal(line(a, b, x[i]), 1)
+}
+guide {
+  param ma: real
+  param mb: real
+  a ~ Normal(line(ma, 0, 0), 0.1)
+  b ~ Normal(mb, 0.1)
+}
+`;
+    const writtenOut = withFunctions
+      .replace(/^fun .*\n/, '')
+      .replace('line(a, b, x[i])', 'a + b * x[i]')
+      .replace('line(ma, 0, 0)', 'ma + 0 * 0');
+    const opts = { data: { N: 4, x: [0, 1, 2, 3], y: [1, 3, 5, 7] }, seed: 3, steps: 100, tolRelObj: 0, draws: 50, backend: 'js' as const };
+    const a = await compile(withFunctions).fit(opts);
+    const b = await compile(writtenOut).fit(opts);
+    expect(a.diagnostics.backend).toBe('js');
+    expect(a.elboTrace).toEqual(b.elboTrace);
+    expect(a.toJSON().flat).toEqual(b.toJSON().flat);
+  });
+
   it('compiles on the JS engine (no fall back to tfjs)', async () => {
     const fit = await compile(WITH_FUNCTION).fit({ data: DATA, seed: 1, steps: 50, tolRelObj: 0, draws: 10, backend: 'auto' });
     expect(fit.diagnostics.backend).toBe('js');
