@@ -2,6 +2,7 @@
 // learned, and in which mode the engine will fit it.
 
 import type { CheckedProgram } from '../language/checked.js';
+import { printType } from '../language/printer.js';
 import { showType } from '../language/types.js';
 
 export interface Description {
@@ -18,7 +19,9 @@ export function describeProgram(p: CheckedProgram): Description {
   const params = syms.filter((s) => s.kind === 'param').map((s) => ({ name: s.name, type: showType(s.type) }));
   const plates = syms.filter((s) => s.kind === 'plate').map((s) => s.name);
   const data = syms.filter((s) => s.kind === 'data').map((s) => ({ name: s.name, type: showType(s.type) }));
+  const functions = (p.written?.functions ?? []).map((f) => `${f.name}(${f.params.map((x) => `${x.name}: ${printType(x.type)}`).join(', ')}): ${printType(f.returns)}`);
   const lines = [`${p.file}: ok (${p.mode} mode)`];
+  if (functions.length) lines.push(`functions: ${functions.join(', ')}`);
   if (data.length) lines.push(`data:      ${data.map((d) => `${d.name}: ${d.type}`).join(', ')}`);
   if (plates.length) lines.push(`plates:    ${plates.join(', ')}`);
   if (params.length) lines.push(`params:    ${params.map((d) => `${d.name}: ${d.type}`).join(', ')}`);
@@ -26,5 +29,5 @@ export function describeProgram(p: CheckedProgram): Description {
   if (observed.length) lines.push(`observed:  ${observed.join(', ')}`);
   if (p.objectives.length) lines.push(`objective: ${p.objectives.length} term${p.objectives.length > 1 ? 's' : ''}`);
   if (p.guide) lines.push(`guide:     explicit for ${[...new Set(p.guide.sites.map((s) => s.name))].join(', ')}`);
-  return { text: lines.join('\n'), json: { file: p.file, mode: p.mode, data, plates, params, latents: latentRows, observed } };
+  return { text: lines.join('\n'), json: { file: p.file, mode: p.mode, ...(functions.length ? { functions } : {}), data, plates, params, latents: latentRows, observed } };
 }

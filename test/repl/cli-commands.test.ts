@@ -36,6 +36,22 @@ describe('tilde check', () => {
     expect(r.out).toMatch(/p: reparam — Beta/);
   });
 
+  it('lists the user functions of a model with their signatures', async () => {
+    const r = await run('check', join(root, 'models', 'dose_response.tilde'));
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('functions: hill(dose: real[K], ec50: positive, h: positive): real[K]');
+  });
+
+  it('names the line in a function and its call for an error found there (exit 1)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tilde-cli-'));
+    const file = join(dir, 'spread.tilde');
+    writeFileSync(file, 'fun spread(x: real): real { return x - 2 }\ndata y: real\ny ~ Normal(0, spread(1))\n');
+    const r = await run('check', file);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(`${file}:1:36: scale of Normal must be positive, got -1`);
+    expect(r.err).toContain("in function 'spread' called at line 3:15");
+  });
+
   it('names file:line:col and the unknown name (exit 1)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tilde-cli-'));
     const file = join(dir, 'bad.tilde');
