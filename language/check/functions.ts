@@ -161,7 +161,8 @@ export function substituteDim(d: Dim, dims: Map<string, Dim>): Dim {
   return k === 0 ? ab.name : k > 0 ? `${ab.name}+${k}` : `${ab.name}-${-k}`;
 }
 
-const DISALLOWED: Record<Exclude<Stmt['kind'], 'assign'>, (s: Stmt) => [string, string]> = {
+// Partial, so a statement added to the language later is refused by the general message until it has its own.
+const DISALLOWED: Partial<Record<Stmt['kind'], (s: Stmt) => [string, string]>> = {
   sample: () => ["'~'", 'a function is pure: it computes a value from its arguments and cannot add a random variable or an observation to the model'],
   data: () => ['data declarations', 'a function sees only its arguments; pass the data in as an argument'],
   param: () => ['params', 'a learned value belongs to the model; declare it there and pass it in as an argument'],
@@ -298,7 +299,7 @@ function checkBody(ck: CheckState, table: FunctionTable, sig: FunSig): void {
     if (s.kind === 'assign' && s.target.indices.length === 0) stmt(fck, s);
     else if (s.kind === 'assign') fck.report(E.notInFunction(s.target.span, 'element definitions', 'a local is defined whole, by one expression'));
     else {
-      const [what, why] = DISALLOWED[s.kind](s);
+      const [what, why] = DISALLOWED[s.kind]?.(s) ?? ['this statement', 'a body holds local definitions (NAME = EXPR) and ends with return EXPR'];
       fck.report(E.notInFunction(stmtHead(s), what, why));
     }
   }
