@@ -21,7 +21,7 @@ import { reinforce, ReinforceEstimator } from './reinforce.js';
 import { RelaxEstimator, relaxEstimator } from './relax-estimator.js';
 import type { Surrogate } from './relax.js';
 import { iwaeBound, logWeights, vimcoSignals } from './vimco.js';
-import { planSignals } from './signals.js';
+import { planSignals, type SignalPlan } from './signals.js';
 import { CHECK_PHASES, type EstimatorContext, type EstimatorFactory, type EstimatorOptions, type Mode, type SiteEstimator, type StepPass } from './types.js';
 
 export type { EstimatorOptions } from './types.js';
@@ -77,13 +77,16 @@ export class Estimators {
     const kinds = [...planned];
     for (const [site, kind] of kinds) this.kinds.set(site, kind);
     const signals = planSignals(program, [...this.kinds.keys()]);
-    const ctx: EstimatorContext = { program, plan, mode, S, rng, options, signals, hardHook: () => this.hardHook(new Map()) };
+    this.signalPlans = signals;
+    const ctx: EstimatorContext = { program, plan, mode, S, rng, options, signals, hardHook: () => this.hardHook(new Map()), downstreamHook: (site) => this.downstreamHook(site) };
     for (const phase of CHECK_PHASES) for (const [site, kind] of kinds) FACTORIES[kind].checks?.[phase]?.(ctx, site);
     this.sites = kinds.map(([site, kind]) => FACTORIES[kind].create(ctx, site));
     for (const e of this.sites) this.bySite.set(e.site, e);
     this.marginals = this.sites.filter((e): e is MarginalizeEstimator => e instanceof MarginalizeEstimator);
     this.scored = new Set(plan.entries.filter((e) => (e.estimator === 'reinforce' || e.estimator === 'lax') && !family(e.family)?.discrete).map((e) => e.site));
   }
+
+  private readonly signalPlans: Map<string, SignalPlan>;
 
   /** Continuous sites under a score-function estimator (drawn with their value held constant; joint.ts). */
   private readonly scored: ReadonlySet<string>;
@@ -109,6 +112,19 @@ export class Estimators {
         records.set(name, list);
       };
       return this.bySite.get(name)?.draw?.(d, record) ?? plainDraw(d);
+    };
+  }
+
+  /** RELAX sites drawn from `site`'s value relaxed, the others as in the hard pass (EstimatorContext.downstreamHook). */
+  private downstreamHook(site: string): DiscreteHook {
+    const sp = this.signalPlans.get(site);
+    const drawnFrom = sp ? (this.mode === 'inference' ? sp.guideDependents : sp.dependents) : new Set<string>();
+    const hard = this.hardHook(new Map());
+    return (d) => {
+      const name = d.ev.site.name;
+      const e = this.bySite.get(name);
+      if (name !== site && drawnFrom.has(name) && e instanceof RelaxEstimator) return e.relaxedDraw(d) ?? hard(d);
+      return hard(d);
     };
   }
 
