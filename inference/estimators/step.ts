@@ -26,6 +26,14 @@ import { CHECK_PHASES, type EstimatorContext, type EstimatorFactory, type Estima
 
 export type { EstimatorOptions } from './types.js';
 
+/** A RELAX site's surrogate as learned so far: c_φ = η·f(σ(z/λ)) + r_ρ(z). */
+export interface SurrogateReading {
+  /** λ, the relaxation's temperature. */
+  temperature: number;
+  /** η, the weight of the relaxed model in the control variate. */
+  scale: number;
+}
+
 /** Steps between updates of the gradient-variance diagnostic (Estimators.track). */
 const TRACK_EVERY = 4;
 
@@ -213,6 +221,24 @@ export class Estimators {
     if (!c) return { value, ...(j.local ? { local: j.local } : {}) };
     const local = j.local && c.local ? tf.add(j.local, c.local) : j.local;
     return { value: tf.add(value, c.total), ...(local ? { local } : {}) };
+  }
+
+  /**
+   * Each RELAX site's learned temperature λ and control-variate scale η: from its φ Variable, or
+   * from `slotValues(k)`, the k-th of phiVariables() as a compiled step holds it.
+   */
+  surrogateReadings(slotValues?: (k: number) => ArrayLike<number>): Record<string, SurrogateReading> | undefined {
+    const out: Record<string, SurrogateReading> = {};
+    let k = 0;
+    for (const e of this.sites) {
+      const vars = e.phiVariables?.() ?? [];
+      if (e instanceof RelaxEstimator && vars.length) {
+        const v = slotValues ? slotValues(k) : vars[0]!.dataSync();
+        out[e.site] = { temperature: Math.exp(v[0]!), scale: v[1]! };
+      }
+      k += vars.length;
+    }
+    return Object.keys(out).length ? out : undefined;
   }
 
   /** RELAX's surrogate parameters, one Variable per site (made at the site's first step). */
