@@ -51,6 +51,12 @@ export function logBesselI0Number(x: number): number {
   return x - 0.5 * Math.log(2 * Math.PI * x) + Math.log(hornerNumber(1 / x, ASYMPTOTIC));
 }
 
+/** log(e^(−x) I₀(x)) in float64 (scipy's i0e, in logs). */
+export function logBesselI0eNumber(x: number): number {
+  if (x < BESSEL_SPLIT) return logBesselI0Number(x) - x;
+  return -0.5 * Math.log(2 * Math.PI * x) + Math.log(hornerNumber(1 / x, ASYMPTOTIC));
+}
+
 function horner(w: T, c: number[]): T {
   let acc: T = tf.scalar(c[c.length - 1]!);
   for (let k = c.length - 2; k >= 0; k--) acc = tf.add(tf.mul(acc, w), c[k]!);
@@ -59,13 +65,22 @@ function horner(w: T, c: number[]): T {
 
 /** log I₀(x) elementwise for x ≥ 0; differentiable (I₁/I₀ comes from autodiff of the sums). */
 export function logBesselI0(x: T): T {
+  return tf.add(x, logBesselI0e(x));
+}
+
+/**
+ * log(e^(−x) I₀(x)) elementwise for x ≥ 0: for large x it is −½ log(2πx) plus a small
+ * correction, so it keeps float32's relative precision where log I₀(x) ≈ x would not
+ * (the von Mises density subtracts it from κ cos(x − loc)).
+ */
+export function logBesselI0e(x: T): T {
   const small = tf.less(x, BESSEL_SPLIT);
   // Each branch gets a harmless input in the other's region, so neither leaks Inf or NaN
   // into where's gradient.
   const xs = tf.where(small, x, tf.zerosLike(x));
   const xl = tf.where(small, tf.fill(x.shape, BESSEL_SPLIT), x);
   const q = tf.mul(tf.square(xs), 0.25);
-  const series = log1p(tf.mul(q, horner(q, SERIES)));
-  const asymptotic = tf.add(tf.sub(xl, tf.mul(0.5, log(tf.mul(xl, 2 * Math.PI)))), log(horner(tf.reciprocal(xl), ASYMPTOTIC)));
+  const series = tf.sub(log1p(tf.mul(q, horner(q, SERIES))), xs);
+  const asymptotic = tf.sub(log(horner(tf.reciprocal(xl), ASYMPTOTIC)), tf.mul(0.5, log(tf.mul(xl, 2 * Math.PI))));
   return tf.where(small, series, asymptotic);
 }

@@ -6,7 +6,7 @@
 // value x and x ± 2π have the same density, and data outside [−π, π] score −∞.
 import { tf } from '../backend.js';
 import { constant } from '../ops.js';
-import { logBesselI0 } from '../bessel.js';
+import { logBesselI0e } from '../bessel.js';
 import { Rng } from '../rng.js';
 import { broadcastShapes, expand, param, restrict } from './common.js';
 import { tidy } from './continuous.js';
@@ -50,7 +50,10 @@ export function vonMises(params: Params): Distribution {
     logProb(x) {
       const kappa = param(params, 'kappa', f);
       const inside = constant(() => tf.logicalAnd(tf.greaterEqual(x, -Math.PI), tf.lessEqual(x, Math.PI)));
-      const lp = tf.sub(tf.mul(kappa, tf.cos(tf.sub(x, param(params, 'loc', f)))), tf.add(logBesselI0(kappa), Math.log(2 * Math.PI)));
+      // κ cos d − log I₀(κ) = κ(cos d − 1) − log(e^(−κ) I₀(κ)), and cos d − 1 = −2 sin²(d/2):
+      // no cancellation of two numbers near κ when κ is large.
+      const half = tf.sin(tf.mul(tf.sub(x, param(params, 'loc', f)), 0.5));
+      const lp = tf.sub(tf.mul(tf.mul(kappa, -2), tf.square(half)), tf.add(logBesselI0e(kappa), Math.log(2 * Math.PI)));
       return restrict(inside, lp);
     },
     // Read back and drawn in JavaScript (as the count families are): a rejection sampler,
