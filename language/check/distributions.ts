@@ -247,7 +247,7 @@ export function checkDeclared(ck: CheckState, name: string, t: TypeExpr, declare
       const within = constraint === 'ordered' ? 'real' : 'positive';
       if (fam.support.kind !== within) {
         const hint = within === 'real' && fam.support.kind === 'positive' ? '; use positive_ordered for a positive family' : within === 'positive' && fam.support.kind === 'real' ? '; use ordered for a real-valued family' : '';
-        ck.report(E.orderedSupport(t.span, name, t.base, fam.name, supportWord(fam.support), within, hint));
+        ck.report(E.orderedSupport(t.span, name, ck.text(t.span), fam.name, supportWord(fam.support), within, hint));
         return false;
       }
       return checkShapeFits(ck, name, t.span, declared, fam, value, 'declared');

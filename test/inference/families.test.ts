@@ -304,3 +304,32 @@ describe('models with each family fit on the compiled engine', () => {
     }, 30000);
   }
 });
+
+describe('ordered params and discrete latents of the new families', () => {
+  it('an ordered param stays increasing while it is learned, from its declared start', async () => {
+    const src = 'data y: int[6]\nparam c: ordered[2] = [-0.5, 0.5]\ny ~ OrderedLogistic(0, c)\n';
+    const fit = await compile(src).fit({ data: { y: [0, 0, 0, 1, 2, 2] }, backend: 'js', seed: 2, steps: 1500 });
+    const sm = fit.summary();
+    const c = [sm['c[0]']!.mean, sm['c[1]']!.mean];
+    expect(c[1]!).toBeGreaterThan(c[0]!);
+    // Maximum likelihood: P(0) = σ(c₀) = 1/2 and P(2) = 1 − σ(c₁) = 1/3, so c = (0, log 2).
+    expect(Math.abs(c[0]!)).toBeLessThan(0.1);
+    expect(Math.abs(c[1]! - Math.LN2)).toBeLessThan(0.1);
+  }, 30000);
+
+  it('discrete latents get a guide of their support (Categorical, Binomial, Poisson) and fit', async () => {
+    const src = [
+      'data y: real[3]',
+      'z ~ OrderedLogistic(0.5, [-1, 0, 1])',
+      'v ~ BetaBinomial(5, 1, 2)',
+      'u ~ NegBinomial2(3, 2)',
+      'y ~ Normal(z + v + u, 1)',
+    ].join('\n');
+    const fit = await compile(src).fit({ data: { y: [4, 5, 6] }, seed: 3, steps: 300 });
+    expect(Number.isFinite(fit.diagnostics.elbo)).toBe(true);
+    const z = fit.samples('z', 200) as number[];
+    expect(z.every((k) => Number.isInteger(k) && k >= 0 && k <= 3)).toBe(true);
+    expect((fit.samples('v', 200) as number[]).every((k) => Number.isInteger(k) && k >= 0 && k <= 5)).toBe(true);
+    expect((fit.samples('u', 200) as number[]).every((k) => Number.isInteger(k) && k >= 0)).toBe(true);
+  }, 30000);
+});
