@@ -404,13 +404,13 @@ function guideBody(setup: Setup) {
 /**
  * The automatic guide of a discrete latent, from its free logits: the model's family where
  * its parameters can be free (Bernoulli, Categorical, Binomial, Poisson, Geometric), else a
- * family of the same support (OrderedLogistic → Categorical over its K values, BetaBinomial →
+ * family of the same support (OrderedLogistic, OrderedProbit → Categorical over its K values, BetaBinomial →
  * Binomial of the same total_count, the negative binomials → Poisson).
  */
 export function guideParams(ev: SiteEvent, logits: tf.Tensor): { family: string; params: Params } {
   const fam = ev.site.family.name;
   if (fam === 'Bernoulli' || fam === 'Categorical') return { family: fam, params: { logits } };
-  if (fam === 'OrderedLogistic') return { family: 'Categorical', params: { logits } };
+  if (fam === 'OrderedLogistic' || fam === 'OrderedProbit') return { family: 'Categorical', params: { logits } };
   if (fam === 'Binomial' || fam === 'BetaBinomial') return { family: 'Binomial', params: { total_count: ev.params['total_count']!, logits } };
   if (fam === 'Poisson' || fam === 'NegBinomial' || fam === 'NegBinomial2') return { family: 'Poisson', params: { rate: ops.exp(logits) } };
   if (fam === 'Geometric') return { family: fam, params: { probs: ops.sigmoid(logits) } };

@@ -79,7 +79,7 @@ export function buildLayout(s: Setup, guide: GuideKind): Layout {
     if (!guided || v.explicit || !v.discrete) continue;
     const fam = v.sites[0]!.family.name;
     // Automatic guides for discrete latents have the model's family with free logits.
-    if (fam === 'Categorical' || fam === 'OrderedLogistic') {
+    if (fam === 'Categorical' || fam === 'OrderedLogistic' || fam === 'OrderedProbit') {
       add(`q:logits:${v.name}`, [...v.shape, categoricalK(s, v)]);
     } else {
       add(`q:logits:${v.name}`, v.shape);

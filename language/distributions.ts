@@ -116,6 +116,11 @@ export const FAMILIES: readonly FamilySpec[] = [
     support: { kind: 'categorical' }, discrete: true, reparam: false, relaxable: false, finite: true, eventRank: 0,
     doc: 'a category 0 … K−1 (0-based, unlike Stan) of a latent logistic eta cut at the K−1 increasing cutpoints',
   },
+  {
+    name: 'OrderedProbit', params: [p('eta', 'real'), p('cutpoints', 'ordered', 1)],
+    support: { kind: 'categorical' }, discrete: true, reparam: false, relaxable: false, finite: true, eventRank: 0,
+    doc: 'OrderedLogistic with a standard normal latent: P(y ≤ k) = Φ(cutpoints[k] − eta)',
+  },
 ];
 
 const byName = new Map(FAMILIES.map((f) => [f.name, f]));

@@ -4,7 +4,7 @@ import { FAMILY_NAMES } from '../../language/distributions.js';
 import { cauchy, exponential, halfCauchy, halfNormal, laplace, logistic, logNormal, normal, skewNormal, studentT, uniform, weibull } from './continuous.js';
 import { vonMises } from './circular.js';
 import { betaBinomial, negBinomial, negBinomial2 } from './overdispersed.js';
-import { orderedLogistic } from './ordinal.js';
+import { orderedLogistic, orderedProbit } from './ordinal.js';
 import { bernoulli, binomial, categorical, geometric, poisson } from './discrete.js';
 import { beta, dirichlet, gamma, inverseGamma } from './gamma.js';
 import type { Distribution, Params } from './types.js';
@@ -39,6 +39,7 @@ const CONSTRUCTORS: Record<string, (params: Params) => Distribution> = {
   NegBinomial: negBinomial,
   NegBinomial2: negBinomial2,
   OrderedLogistic: orderedLogistic,
+  OrderedProbit: orderedProbit,
 };
 
 // A family added to the table without a constructor should fail loudly at load.

@@ -1,5 +1,5 @@
 // The families added for issue 20 (Logistic, SkewNormal, Weibull, VonMises, BetaBinomial,
-// NegBinomial, NegBinomial2, OrderedLogistic): log densities against scipy.stats, pmfs that sum
+// NegBinomial, NegBinomial2, OrderedLogistic, OrderedProbit): log densities against scipy.stats, pmfs that sum
 // to one, sampler moments against closed forms, pathwise gradients against finite differences,
 // the special functions they need (log I₀, log Φ), run-time parameter checks, and a fit of a
 // model with each family on the compiled engine (backend 'js', no fallback).
@@ -94,12 +94,30 @@ describe('log densities against scipy.stats', () => {
   });
 });
 
+describe('OrderedProbit', () => {
+  it('log P(k) for every k, in both tails', () => {
+    // log(Φ(cₖ − η) − Φ(cₖ₋₁ − η)) with mpmath.ncdf at 50 digits (scipy.stats.norm.cdf agrees where
+    // it does not round to 0 or 1: at eta = 0.4 to 1e-15).
+    const cases: Array<[number, number[], number[]]> = [
+      [0.4, [-1, 0.5, 2.2], [-2.516314852988329, -0.7785500089543413, -0.857451600485623, -3.326173796378594]],
+      [9, [-1, 0.5, 2.2], [-53.23128515051247, -39.1973972320394, -25.976428579975945, -5.2309575441582756e-12]],
+    ];
+    tf.tidy(() => {
+      for (const [eta, cut, ref] of cases) {
+        const d = makeDistribution('OrderedProbit', { eta: tf.scalar(eta), cutpoints: tf.tensor1d(cut) });
+        expectClose(values(d.logProb(tf.range(0, cut.length + 1))), ref, 2e-5, 1e-6);
+      }
+    });
+  });
+});
+
 describe('pmfs sum to one over their support', () => {
   const cases: Array<[string, Record<string, number[] | number>, number]> = [
     ['BetaBinomial', { total_count: 15, a: 0.7, b: 2.5 }, 16],
     ['NegBinomial', { alpha: 3, beta: 0.8 }, 200], // tail beyond 200 < 1e-30
     ['NegBinomial2', { mu: 6, phi: 1.5 }, 400], // tail beyond 400 < 1e-25
     ['OrderedLogistic', { eta: 0.3, cutpoints: [-2, -0.1, 0.4, 3] }, 5],
+    ['OrderedProbit', { eta: -0.8, cutpoints: [-2, -0.1, 0.4, 3] }, 5],
   ];
   for (const [family, params, n] of cases) {
     it(family, () => {
@@ -183,13 +201,14 @@ describe('sampler moments (n = 20,000, 5 standard errors)', () => {
 
   it('draws repeat for a seed and broadcast parameters', () => {
     tf.tidy(() => {
-      for (const [family, params] of [
+      const cases: Array<[string, Record<string, number[] | number>]> = [
         ['VonMises', { loc: [0, 1, 2], kappa: 3 }],
         ['BetaBinomial', { total_count: 10, a: [1, 2, 3], b: 1 }],
         ['NegBinomial2', { mu: [1, 50, 3], phi: 2 }],
         ['SkewNormal', { loc: [0, 1, 2], scale: 1, alpha: -2 }],
-      ] as const) {
-        const d = makeDistribution(family, paramsOf(params as Record<string, number[] | number>));
+      ];
+      for (const [family, params] of cases) {
+        const d = makeDistribution(family, paramsOf(params));
         const a = d.sample([4, 3], 5);
         expect(a.shape).toEqual([4, 3]);
         expect(values(a)).toEqual(values(d.sample([4, 3], 5)));
@@ -295,6 +314,7 @@ describe('models with each family fit on the compiled engine', () => {
     NegBinomial: ['data y: int[3]\na ~ Gamma(2, 1)\nb ~ Gamma(2, 1)\ny ~ NegBinomial(a, b)', { y: [1, 2, 5] }],
     NegBinomial2: ['data y: int[3]\nmu ~ Gamma(2, 1)\nphi ~ Gamma(2, 1)\ny ~ NegBinomial2(mu, phi)', { y: [1, 2, 5] }],
     OrderedLogistic: ['data y: int[4]\neta ~ Normal(0, 2)\nc: ordered[2] ~ Normal(0, 5)\ny ~ OrderedLogistic(eta, c)', { y: [0, 1, 2, 2] }],
+    OrderedProbit: ['data y: int[4]\neta ~ Normal(0, 2)\nc: ordered[2] ~ Normal(0, 5)\ny ~ OrderedProbit(eta, c)', { y: [0, 1, 2, 2] }],
   };
   for (const [family, [src, data]] of Object.entries(MODELS)) {
     it(family, async () => {
