@@ -139,6 +139,11 @@ export function unconstrainValues(c: Constraint, values: ArrayLike<number>, k: n
     const first = i % k === 0;
     if (first) out[i] = c === 'ordered' ? values[i]! : Math.log(values[i]!);
     else out[i] = Math.log(values[i]! - values[i - 1]!);
+    // A tie or a descent has no unconstrained value; say where instead of starting from NaN.
+    if (!Number.isFinite(out[i]!)) {
+      const what = first ? `entry ${i} is ${values[i]}` : `entry ${i} = ${values[i]} ≤ entry ${i - 1} = ${values[i - 1]}`;
+      throw new RangeError(`a ${c === 'ordered' ? 'ordered' : 'positive_ordered'} value must be strictly increasing${c === 'ordered' ? '' : ' and positive'} (${what})`);
+    }
   }
   return out;
 }

@@ -353,3 +353,10 @@ describe('ordered params and discrete latents of the new families', () => {
     expect((fit.samples('u', 200) as number[]).every((k) => Number.isInteger(k) && k >= 0)).toBe(true);
   }, 30000);
 });
+
+describe('initial values of ordered params', () => {
+  it('a start that is not strictly increasing is refused, saying where', async () => {
+    const src = 'data y: int[3]\nparam c: ordered[2] = [0.5, 0.5]\ny ~ OrderedLogistic(0, c)\n';
+    await expect(compile(src).fit({ data: { y: [0, 1, 2] }, steps: 5 })).rejects.toThrow(/strictly increasing \(entry 1 = 0.5 ≤ entry 0 = 0.5\)/);
+  });
+});
