@@ -231,12 +231,15 @@ class Planner {
     let autoGuide: PlanEntry['autoGuide'];
     if (autoContinuous) {
       est = 'reparam';
+      // A declared ordered type replaces the family's transform (transforms.ts); say which.
+      const constraint = this.p.symbols.get(c.name)?.constraint;
+      const through = constraint === 'ordered' ? ' through the ordered transform' : constraint === 'positive-ordered' ? ' through the positive_ordered transform' : '';
       if (this.opts.guide === 'fullrank') {
         autoGuide = 'fullrank';
-        why = `automatic full-rank Normal guide over the continuous latents in unconstrained space (${where})`;
+        why = `automatic full-rank Normal guide over the continuous latents in unconstrained space${through} (${where})`;
       } else {
         autoGuide = 'advi';
-        why = `automatic Normal guide in unconstrained space (ADVI) (${where})`;
+        why = `automatic Normal guide in unconstrained space (ADVI)${through} (${where})`;
       }
     } else if (!fam.discrete) {
       if (rsample) {

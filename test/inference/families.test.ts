@@ -360,3 +360,12 @@ describe('initial values of ordered params', () => {
     await expect(compile(src).fit({ data: { y: [0, 1, 2] }, steps: 5 })).rejects.toThrow(/strictly increasing \(entry 1 = 0.5 ≤ entry 0 = 0.5\)/);
   });
 });
+
+describe('the plan of an ordered latent', () => {
+  it('says its guide goes through the ordered transform', () => {
+    const model = compile('data y: int[3]\nc: ordered[2] ~ Normal(0, 5)\nw: positive_ordered[2] ~ Exponential(1)\ny ~ OrderedLogistic(w[0] - w[1], c)\n');
+    const reasons = Object.fromEntries(model.plan.entries.map((e) => [e.site, e.reason]));
+    expect(reasons['c']).toMatch(/unconstrained space \(ADVI\) through the ordered transform/);
+    expect(reasons['w']).toMatch(/through the positive_ordered transform/);
+  });
+});
