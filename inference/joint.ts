@@ -87,6 +87,9 @@ export interface CostTerm {
   span: Span;
   /** Weight of the term in the ELBO: N/B for a term local to a subsampled plate, else 1 (`value` is unweighted). */
   scale: number;
+  /** The family and its arguments, so that a non-finite term can be explained by their domain (fit.ts). */
+  family: string;
+  params: Params;
 }
 
 export interface Joint {
@@ -377,7 +380,7 @@ export function evaluateJoint(o: JointOptions, flat: tf.Tensor | BlockViews): Jo
       }
       if (o.mode === 'inference') {
         const lp = logProbAt(ev.dist, value);
-        terms.push({ name, observed: false, value: lp, span: ev.site.stmt.span, scale: scaleOf(name) });
+        terms.push({ name, observed: false, value: lp, span: ev.site.stmt.span, scale: scaleOf(name), family: ev.site.family.name, params: ev.params });
         logp = weighted(logp, name, sumLogical(lp), 1);
       }
       return value;
@@ -385,7 +388,7 @@ export function evaluateJoint(o: JointOptions, flat: tf.Tensor | BlockViews): Jo
     observe(ev, value) {
       if (o.replicate) o.replicate(ev, ev.dist.sample([S, ...ev.shape], rng.int()));
       const lp = ev.dist.logProb(value);
-      terms.push({ name: ev.site.name, observed: true, value: lp, span: ev.site.stmt.span, scale: scaleOf(ev.site.name) });
+      terms.push({ name: ev.site.name, observed: true, value: lp, span: ev.site.stmt.span, scale: scaleOf(ev.site.name), family: ev.site.family.name, params: ev.params });
       logp = weighted(logp, ev.site.name, sumLogical(lp), 1);
     },
     objective: (v, sign, span) => addObjective(v, sign, span),

@@ -369,3 +369,11 @@ describe('the plan of an ordered latent', () => {
     expect(reasons['w']).toMatch(/through the positive_ordered transform/);
   });
 });
+
+describe('arguments outside their domain at run time', () => {
+  it('stop the fit with the statement, the argument and the offending entries', async () => {
+    const src = 'data c: real[3]\ndata y: int[2]\neta ~ Normal(0, 1)\ny ~ OrderedLogistic(eta, c)\n';
+    const fit = compile(src, { file: 'm.tilde' }).fit({ data: { c: [1, 0, 2], y: [0, 1] }, steps: 100 });
+    await expect(fit).rejects.toThrow(/'y' \(m\.tilde:4:1\) is NaN: cutpoints must be strictly increasing \(found cutpoints\[0, 0, 1\] = 0 ≤ cutpoints\[0, 0, 0\] = 1\)/);
+  });
+});
