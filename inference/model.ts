@@ -28,6 +28,7 @@ import type { Setup } from './setup.js';
 import { bindLayout, fitMode, prepare, type FitMode } from './prepare.js';
 import { batchInputs, batchOf, checkBatchable, IndexSampler, plateInfo, type PlateInfo } from './batch.js';
 import { fullElbo } from './full-elbo.js';
+import type { VarianceChoice } from './variance-choice.js';
 import { hard } from './values.js';
 
 /**
@@ -51,8 +52,8 @@ export interface FitOptions {
   tolRelObj?: number;
   evalEvery?: number;
   draws?: number;
-  /** One estimator for every discrete site, or one per site (`{ z: 'reinforce' }`). */
-  estimator?: EstimatorKind | 'rebar' | Record<string, EstimatorKind | 'rebar'>;
+  /** One estimator for every discrete site, one per site (`{ z: 'reinforce' }`), or 'auto-variance' (each site's by measurement). */
+  estimator?: EstimatorKind | 'rebar' | 'auto-variance' | Record<string, EstimatorKind | 'rebar'>;
   baseline?: BaselineKind | 'auto';
   normalise?: boolean;
   concreteTemperature?: number;
@@ -71,7 +72,7 @@ const KNOWN_OPTIONS = new Set<string>(optionsFor('api').map((o) => o.name));
 
 /** 'rebar' is RELAX with the network switched off: split it out of the estimator option. */
 function splitRebar(e: FitOptions['estimator']): { estimator?: EstimatorKind | Record<string, EstimatorKind>; rebar: boolean } {
-  if (e === undefined) return { rebar: false };
+  if (e === undefined || e === 'auto-variance') return { rebar: false };
   if (typeof e === 'string') return e === 'rebar' ? { estimator: 'relax', rebar: true } : { estimator: e, rebar: false };
   let rebar = false;
   const out: Record<string, EstimatorKind> = {};
@@ -87,6 +88,8 @@ export function estimatorOptions(o: FitOptions): EstimatorOptions {
 }
 
 export interface FitDiagnostics {
+  /** With estimator 'auto-variance': each measured site's candidates, their variance and work, and the choice. */
+  estimatorChoice?: VarianceChoice[];
   /** 'js' when the compiled JavaScript step ran the fit, else the tfjs backend. */
   backend: BackendName | 'js';
   /** Why the compiled engine did not run the fit (absent when it did). */
@@ -181,6 +184,24 @@ export class Model {
     return this.program.source;
   }
 
+  /**
+   * `estimator: 'auto-variance'`: each site's estimator measured at the start (variance-choice.ts),
+   * then the fit with those choices; the plan's reasons and `diagnostics.estimatorChoice` carry the
+   * figures. The choice is by counts, not timings, so the same options give the same fit.
+   */
+  private async fitByVariance(options: FitOptions, o: { particles: number; seed: number }): Promise<Fit> {
+    const { chooseByVariance, describeChoice } = await import('./variance-choice.js');
+    const choices = await chooseByVariance(this, { ...options, particles: o.particles, seed: o.seed });
+    const estimator = Object.fromEntries(choices.map((c) => [c.site, c.chosen]));
+    const fit = await this.fit({ ...options, estimator: Object.keys(estimator).length ? estimator : undefined });
+    for (const c of choices) {
+      const e = fit.plan.bySite.get(c.site);
+      if (e) e.reason = `${e.reason}; ${describeChoice(c)}`;
+    }
+    fit.diagnostics.estimatorChoice = choices;
+    return fit;
+  }
+
   /** Validate data against the declarations (throws ModelError naming every problem). */
   bind(data: Record<string, unknown> = {}, dataFile?: string): BoundData {
     return bindData(this.program, data, dataFile);
@@ -195,6 +216,7 @@ export class Model {
     const o = { ...FIT_DEFAULTS, ...modeDefaults, ...stripUndefined(options) };
     validateOptions(o);
     checkObjective(this.program, o);
+    if (options.estimator === 'auto-variance') return this.fitByVariance(options, o);
     const plan = options.estimator || o.guide !== 'meanfield' || o.objective !== 'elbo' ? planFor(this.program, { guide: o.guide, estimator: options.estimator, objective: o.objective }) : this.plan;
     const bound = this.bind(options.data ?? {}, options.dataFile);
     const sized = { program: this.program, sizes: bound.sizes };
@@ -329,7 +351,7 @@ export class Model {
           seed: o.seed,
           guide: o.guide,
           init: start.report,
-          warnings: bound.warnings.map((w) => w.message),
+          warnings: [...(plan.warnings ?? []), ...bound.warnings].map((w) => w.message),
           gradientVariance: perNodeVariance(layout, gradVar),
         },
       };
