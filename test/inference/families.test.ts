@@ -345,13 +345,14 @@ describe('ordered params and discrete latents of the new families', () => {
       'u ~ NegBinomial2(3, 2)',
       'y ~ Normal(z + v + u, 1)',
     ].join('\n');
-    const fit = await compile(src).fit({ data: { y: [4, 5, 6] }, seed: 3, steps: 300 });
+    // The count guides draw in JavaScript, so this fit runs on the tfjs engine: few steps suffice here.
+    const fit = await compile(src).fit({ data: { y: [4, 5, 6] }, seed: 3, steps: 100 });
     expect(Number.isFinite(fit.diagnostics.elbo)).toBe(true);
     const z = fit.samples('z', 200) as number[];
     expect(z.every((k) => Number.isInteger(k) && k >= 0 && k <= 3)).toBe(true);
     expect((fit.samples('v', 200) as number[]).every((k) => Number.isInteger(k) && k >= 0 && k <= 5)).toBe(true);
     expect((fit.samples('u', 200) as number[]).every((k) => Number.isInteger(k) && k >= 0)).toBe(true);
-  }, 30000);
+  }, 120_000);
 });
 
 describe('initial values of ordered params', () => {
