@@ -21,10 +21,18 @@ import { reinforce, ReinforceEstimator } from './reinforce.js';
 import { RelaxEstimator, relaxEstimator } from './relax-estimator.js';
 import type { Surrogate } from './relax.js';
 import { iwaeBound, logWeights, vimcoSignals } from './vimco.js';
-import { planSignals } from './signals.js';
+import { planSignals, type SignalPlan } from './signals.js';
 import { CHECK_PHASES, type EstimatorContext, type EstimatorFactory, type EstimatorOptions, type Mode, type SiteEstimator, type StepPass } from './types.js';
 
 export type { EstimatorOptions } from './types.js';
+
+/** A RELAX site's surrogate as learned so far: c_φ = η·f(σ(z/λ)) + r_ρ(z). */
+export interface SurrogateReading {
+  /** λ, the relaxation's temperature. */
+  temperature: number;
+  /** η, the weight of the relaxed model in the control variate. */
+  scale: number;
+}
 
 /** Steps between updates of the gradient-variance diagnostic (Estimators.track). */
 const TRACK_EVERY = 4;
@@ -77,13 +85,16 @@ export class Estimators {
     const kinds = [...planned];
     for (const [site, kind] of kinds) this.kinds.set(site, kind);
     const signals = planSignals(program, [...this.kinds.keys()]);
-    const ctx: EstimatorContext = { program, plan, mode, S, rng, options, signals, hardHook: () => this.hardHook(new Map()) };
+    this.signalPlans = signals;
+    const ctx: EstimatorContext = { program, plan, mode, S, rng, options, signals, hardHook: () => this.hardHook(new Map()), downstreamHook: (site) => this.downstreamHook(site) };
     for (const phase of CHECK_PHASES) for (const [site, kind] of kinds) FACTORIES[kind].checks?.[phase]?.(ctx, site);
     this.sites = kinds.map(([site, kind]) => FACTORIES[kind].create(ctx, site));
     for (const e of this.sites) this.bySite.set(e.site, e);
     this.marginals = this.sites.filter((e): e is MarginalizeEstimator => e instanceof MarginalizeEstimator);
     this.scored = new Set(plan.entries.filter((e) => (e.estimator === 'reinforce' || e.estimator === 'lax') && !family(e.family)?.discrete).map((e) => e.site));
   }
+
+  private readonly signalPlans: Map<string, SignalPlan>;
 
   /** Continuous sites under a score-function estimator (drawn with their value held constant; joint.ts). */
   private readonly scored: ReadonlySet<string>;
@@ -109,6 +120,19 @@ export class Estimators {
         records.set(name, list);
       };
       return this.bySite.get(name)?.draw?.(d, record) ?? plainDraw(d);
+    };
+  }
+
+  /** RELAX sites drawn from `site`'s value relaxed, the others as in the hard pass (EstimatorContext.downstreamHook). */
+  private downstreamHook(site: string): DiscreteHook {
+    const sp = this.signalPlans.get(site);
+    const drawnFrom = sp ? (this.mode === 'inference' ? sp.guideDependents : sp.dependents) : new Set<string>();
+    const hard = this.hardHook(new Map());
+    return (d) => {
+      const name = d.ev.site.name;
+      const e = this.bySite.get(name);
+      if (name !== site && drawnFrom.has(name) && e instanceof RelaxEstimator) return e.relaxedDraw(d) ?? hard(d);
+      return hard(d);
     };
   }
 
@@ -197,6 +221,24 @@ export class Estimators {
     if (!c) return { value, ...(j.local ? { local: j.local } : {}) };
     const local = j.local && c.local ? tf.add(j.local, c.local) : j.local;
     return { value: tf.add(value, c.total), ...(local ? { local } : {}) };
+  }
+
+  /**
+   * Each RELAX site's learned temperature λ and control-variate scale η: from its φ Variable, or
+   * from `slotValues(k)`, the k-th of phiVariables() as a compiled step holds it.
+   */
+  surrogateReadings(slotValues?: (k: number) => ArrayLike<number>): Record<string, SurrogateReading> | undefined {
+    const out: Record<string, SurrogateReading> = {};
+    let k = 0;
+    for (const e of this.sites) {
+      const vars = e.phiVariables?.() ?? [];
+      if (e instanceof RelaxEstimator && vars.length) {
+        const v = slotValues ? slotValues(k) : vars[0]!.dataSync();
+        out[e.site] = { temperature: Math.exp(v[0]!), scale: v[1]! };
+      }
+      k += vars.length;
+    }
+    return Object.keys(out).length ? out : undefined;
   }
 
   /** RELAX's surrogate parameters, one Variable per site (made at the site's first step). */
