@@ -7,6 +7,7 @@ import { FitError } from '../language/errors.js';
 import { tf } from './backend.js';
 import { DivergenceWatch, type Diverged } from './divergence.js';
 import { evaluateJoint, type JointOptions } from './joint.js';
+import { checkParams } from './distributions/index.js';
 import type { Layout } from './layout.js';
 import type { Rng } from './rng.js';
 import { sumLogical } from './values.js';
@@ -292,6 +293,9 @@ function describeNonFinite(joint: Omit<JointOptions, 'rng'> & { rng: Rng }, last
       const bad = v.find((x) => !Number.isFinite(x));
       if (bad === undefined) continue;
       const at = `'${t.name}' (${file}:${t.span.start.line}:${t.span.start.column})`;
+      // An argument outside its family's domain (a negative scale, cutpoints out of order) is the likeliest cause: name it.
+      const domain = checkParams(t.family, t.params);
+      if (domain !== null) return { text: `the log-density of ${t.observed ? 'the observed ' : ''}${at} is ${bad}: ${domain}`, optimiser: false };
       if (t.observed) return { text: `the log-density of the observed ${at} is ${bad}${offSupport(joint, t.name, t.value)}`, optimiser: false };
       return { text: `the log-density of ${at} is ${bad}`, optimiser: false };
     }
