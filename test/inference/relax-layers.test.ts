@@ -77,3 +77,22 @@ describe('RELAX on two layers drawn one from the other', () => {
     });
   }
 });
+
+describe("RELAX's learned temperature and scale are reported", () => {
+  it('in progress events and the fit diagnostics, from the compiled step and the tfjs engine', { timeout: 120_000 }, async () => {
+    const toy = compile('data t: real = 0.499\nparam phi: real = 0\nb ~ Bernoulli(logits = phi)\nminimize (t - b) ^ 2', { file: 'toy.tilde' });
+    for (const backend of ['js', 'cpu'] as const) {
+      const seen: number[] = [];
+      const fit = await toy.fit({ steps: 200, evalEvery: 50, backend, seed: 1, onProgress: (p) => seen.push(p.surrogates!['b']!.temperature) });
+      const s = fit.diagnostics.surrogates!['b']!;
+      expect(seen).toHaveLength(4);
+      // λ starts at 0.5 and is trained from the first step: every reading has moved, and the last is the fit's.
+      for (const t of seen) expect(t).not.toBe(0.5);
+      expect(s.temperature).toBeCloseTo(seen[seen.length - 1]!, 12);
+      expect(Number.isFinite(s.scale)).toBe(true);
+    }
+    // No RELAX site, no readings.
+    const plain = await compile('data y: real = 1\nm ~ Normal(0, 1)\ny ~ Normal(m, 1)', { file: 'n.tilde' }).fit({ steps: 50 });
+    expect(plain.diagnostics.surrogates).toBeUndefined();
+  });
+});
