@@ -15,6 +15,8 @@ export interface TypeExpr {
   base: BaseType;
   dims: DimExpr[];
   span: Span;
+  /** The alias written (`vector`, `row_vector`, `matrix`) when `base` is the real it stands for. */
+  alias?: string;
 }
 
 export type UnaryOp = '-' | '+' | '!';

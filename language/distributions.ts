@@ -13,8 +13,10 @@ export type ParamConstraint =
 export interface ParamSpec {
   name: string;
   constraint: ParamConstraint;
-  /** 1 when the parameter carries an extra trailing dimension beyond the value's (Categorical's K). */
+  /** 1 when the parameter carries an extra trailing dimension beyond the value's (Categorical's K, MultiNormal's cov [K, K] for values [K]). */
   extraRank: 0 | 1;
+  /** The parameter's trailing [K, K] must be square (a covariance or its Cholesky factor). */
+  square?: boolean;
 }
 
 /** The set a family's values live in. */
@@ -70,6 +72,14 @@ export const FAMILIES: readonly FamilySpec[] = [
   { name: 'InverseGamma', params: [p('shape', 'positive'), p('scale', 'positive')], support: { kind: 'positive' }, ...continuousNoRsample, doc: '1/x for x ~ Gamma(shape, scale)' },
   { name: 'Beta', params: [p('a', 'positive'), p('b', 'positive')], support: { kind: 'unit' }, ...continuousNoRsample, doc: 'beta on (0, 1)' },
   { name: 'Uniform', params: [p('low', 'real'), p('high', 'real')], support: { kind: 'interval' }, ...continuous, doc: 'uniform on (low, high)' },
+  {
+    name: 'MultiNormal', params: [p('loc', 'real'), { ...p('cov', 'real', 1), square: true }], support: { kind: 'real' }, ...continuous, eventRank: 1,
+    doc: 'multivariate normal with mean vector loc and covariance matrix cov (symmetric positive definite); the last dimension is the event',
+  },
+  {
+    name: 'MultiNormalCholesky', params: [p('loc', 'real'), { ...p('scale_tril', 'real', 1), square: true }], support: { kind: 'real' }, ...continuous, eventRank: 1,
+    doc: 'multivariate normal with covariance scale_tril·scale_trilᵀ, scale_tril lower triangular with a positive diagonal',
+  },
   { name: 'Dirichlet', params: [p('concentration', 'positive')], support: { kind: 'simplex' }, ...continuousNoRsample, eventRank: 1, doc: 'distribution over the simplex; the last dimension is the event' },
   {
     name: 'Bernoulli', params: [p('probs', 'unit'), p('logits', 'real')], oneOf: [['probs', 'logits']],

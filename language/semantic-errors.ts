@@ -35,6 +35,10 @@ export const argumentDomain = (span: Span, family: string, arg: string, want: st
   err('argument-domain', span, want.startsWith('a simplex') ? `${arg} of ${family} must be ${want}, but it sums to ${value}` : `${arg} of ${family} must be ${want}, got ${value}`);
 export const argumentRank = (span: Span, family: string, arg: string, got: string): SemanticError =>
   err('argument-rank', span, `${arg} of ${family} must have a last dimension (K), but this is ${got}`);
+export const argumentMatrix = (span: Span, family: string, arg: string, got: string): SemanticError =>
+  err('argument-rank', span, `${arg} of ${family} must be a square matrix [K, K] (batches in front), but this is ${got}`);
+export const eventMismatch = (span: Span, family: string, a: string, b: string): SemanticError =>
+  err('shape-mismatch', span, `the arguments of ${family} disagree on the event size K (the last dimension): ${a} and ${b}`);
 export const broadcastMismatch = (span: Span, what: string, a: string, b: string): SemanticError =>
   err('shape-mismatch', span, `shapes do not broadcast in ${what}: ${a} and ${b}`);
 export const matmulMismatch = (span: Span, a: string, b: string): SemanticError => err('shape-mismatch', span, `'@' needs matching inner dimensions: ${a}, ${b}`);

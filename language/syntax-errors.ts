@@ -6,7 +6,7 @@ import { EOF, type IParserErrorMessageProvider, type IRecognitionException, type
 import type { Diagnostic } from './diagnostics.js';
 import { ESTIMATORS } from './distributions.js';
 import type { Span } from './span.js';
-import { KEYWORDS, TYPE_NAMES } from './tokens.js';
+import { KEYWORDS, TYPE_ALIASES, TYPE_NAMES } from './tokens.js';
 
 const FILE_PLACEHOLDER = '<input>';
 
@@ -76,6 +76,12 @@ export const expectedType = (span: Span, found: string, didYouMean?: string): Di
     `expected a type (${TYPE_NAMES.join(', ')}), found ${found}${didYouMean ? ` (did you mean '${didYouMean}'?)` : ''}`,
     span,
   );
+
+export const aliasRank = (span: Span, alias: string, found: number): Diagnostic => {
+  const rank = TYPE_ALIASES[alias]!;
+  const form = rank === 1 ? `${alias}[N]` : `${alias}[N, K]`;
+  return diag('syntax-type', `${alias} takes ${rank === 1 ? 'one dimension' : 'two dimensions'} (${form}), found ${found === 0 ? 'none' : found}`, span);
+};
 
 export const expectedDimension = (span: Span, found: string): Diagnostic =>
   diag('syntax-dimension', `expected a dimension (a non-negative integer or a name), found ${found}`, span);

@@ -52,6 +52,9 @@ export const Unit = keyword('unit', [TypeName, ...junk]);
 export const Simplex = keyword('simplex', [TypeName, ...junk]);
 
 export const TYPE_NAMES = ['real', 'int', 'bool', 'positive', 'unit', 'simplex'] as const;
+/** Stan's names for real arrays (not keywords: `matrix` stays usable as a name): the rank each takes. */
+export const TYPE_ALIASES: Readonly<Record<string, number>> = { vector: 1, row_vector: 1, matrix: 2 };
+
 export const KEYWORDS = ['data', 'param', 'plate', 'guide', 'for', 'in', 'minimize', 'maximize', 'if', 'then', 'else', 'true', 'false', 'inf', ...TYPE_NAMES];
 
 // `3.` is a number but `0..N` is `0`, `..`, `N`: a '.' directly followed by another '.' is never part of a number.

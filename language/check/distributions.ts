@@ -111,6 +111,7 @@ export function dist(ck: CheckState, d: DistExpr, cx: ExprCtx): { family?: Famil
   // Check every argument's expression, even the rejected ones, so their errors show too.
   let batch: Dim[] | undefined = [];
   let event: Dim[] = [];
+  let eventDesc = '';
   let prevDesc = '';
   for (const a of d.args) {
     const t = expr(ck, a.value, cx);
@@ -148,15 +149,34 @@ export function dist(ck: CheckState, d: DistExpr, cx: ExprCtx): { family?: Famil
       }
     }
     let shape = t.shape;
-    if (spec.extraRank === 1 || fam.eventRank === 1) {
-      if (shape.length === 0) {
-        ck.report(E.argumentRank(a.value.span, fam.name, pname, showTyped(t.elem, t.shape)));
+    // Trailing dimensions that are not batch: the event (Dirichlet's K) and the extra one
+    // (Categorical's K, the second K of MultiNormal's cov [K, K]).
+    const trailing = fam.eventRank + spec.extraRank;
+    if (trailing > 0) {
+      const bad = shape.length < trailing || (spec.square === true && relateDims(shape[shape.length - 2]!, shape[shape.length - 1]!) === 'different');
+      if (bad) {
+        const got = showTyped(t.elem, t.shape);
+        ck.report(spec.square ? E.argumentMatrix(a.value.span, fam.name, pname, got) : E.argumentRank(a.value.span, fam.name, pname, got));
         ok = false;
         batch = undefined;
         continue;
       }
-      if (fam.eventRank === 1) event = [shape[shape.length - 1]!];
-      shape = shape.slice(0, -1);
+      if (spec.square) ck.defer([{ a: shape[shape.length - 2]!, b: shape[shape.length - 1]!, allowOne: false }].filter((q) => relateDims(q.a, q.b) === 'unknown'), `${pname} of ${fam.name}`, a.value.span);
+      if (fam.eventRank === 1) {
+        const k = shape[shape.length - 1]!;
+        if (event.length && relateDims(event[0]!, k) === 'different') {
+          ck.report(E.eventMismatch(a.value.span, fam.name, eventDesc, `${pname} is ${showTyped(t.elem, t.shape)}`));
+          ok = false;
+          batch = undefined;
+          continue;
+        }
+        if (event.length) ck.defer([{ a: event[0]!, b: k, allowOne: false }].filter((q) => relateDims(q.a, q.b) === 'unknown'), `the event size of ${fam.name}`, a.value.span);
+        else {
+          event = [k];
+          eventDesc = `${pname} is ${showTyped(t.elem, t.shape)}`;
+        }
+      }
+      shape = shape.slice(0, shape.length - trailing);
     }
     if (batch) {
       const b = broadcastShapes(batch, shape);

@@ -16,6 +16,7 @@ import type { ExprCtx, Ty } from '../scope.js';
 import * as E from '../semantic-errors.js';
 import type { CheckState } from './state.js';
 import { visible, loopVar, unresolved } from './names.js';
+import { gpCall, linalgCall } from './linalg.js';
 
 const isArith = (op: string): boolean => op === '+' || op === '-' || op === '*' || op === '/' || op === '^';
 const isCompare = (op: string): boolean => op === '<' || op === '<=' || op === '>' || op === '>=' || op === '==' || op === '!=';
@@ -210,7 +211,7 @@ function binary(ck: CheckState, e: Extract<Expr, { kind: 'binary' }>, cx: ExprCt
 }
 
 /** A dimension argument of ones/zeros/fill: an int literal, int data or plate, length(x), ± literals. */
-function dimArg(ck: CheckState, e: Expr, fn: string, cx: ExprCtx): Dim | undefined {
+export function dimArg(ck: CheckState, e: Expr, fn: string, cx: ExprCtx): Dim | undefined {
   const lit = intLiteral(e);
   if (lit !== undefined) {
     if (lit < 0) {
@@ -297,6 +298,10 @@ function call(ck: CheckState, e: Extract<Expr, { kind: 'call' }>, cx: ExprCtx): 
       }
       return ok ? { elem, shape: dims } : undefined;
     }
+    case 'linalg':
+      return linalgCall(ck, e, cx);
+    case 'gp':
+      return gpCall(ck, e, cx);
     default:
       break;
   }
