@@ -40,18 +40,22 @@ function lowerMask(k: number, j: number): T {
  */
 export function cholesky(a: T): T {
   const k = a.shape[a.rank - 1]!;
-  const cols: T[] = [];
+  // The factor so far, columns ≥ j still zero: each step adds one column as an outer product
+  // with the unit vector e_j, so every step's ops have one size (no growing concatenations).
+  let l: T = tf.zerosLike(a);
   for (let j = 0; j < k; j++) {
     let v = at(a, -1, j);
-    if (j > 0) {
-      const sofar = tf.stack(cols, -1); // [..., K, j]
-      const row = take(sofar, -2, j, 1); // [..., 1, j]
-      v = tf.sub(v, tf.sum(tf.mul(sofar, row), -1));
-    }
+    if (j > 0) v = tf.sub(v, tf.sum(tf.mul(l, take(l, -2, j, 1)), -1));
     const pivot = tf.sqrt(take(v, -1, j, 1));
-    cols.push(tf.mul(tf.div(v, pivot), lowerMask(k, j)));
+    const col = tf.mul(tf.div(v, pivot), lowerMask(k, j));
+    l = j === 0 ? tf.mul(tf.expandDims(col, -1), unit(k, j)) : tf.add(l, tf.mul(tf.expandDims(col, -1), unit(k, j)));
   }
-  return tf.stack(cols, -1);
+  return l;
+}
+
+/** e_j among K, as a row [1, K]. */
+function unit(k: number, j: number): T {
+  return tf.tensor2d(Array.from({ length: k }, (_, i) => (i === j ? 1 : 0)), [1, k], 'float32');
 }
 
 /** The diagonal of square matrices [..., K, K] → [..., K] (a product with the identity: cheap and smooth). */
@@ -66,24 +70,38 @@ export function diagMatrix(v: T): T {
   return tf.mul(tf.expandDims(v, -1), eye(k));
 }
 
+/** e_i among K, as a column [K, 1]. */
+function unitColumn(k: number, i: number): T {
+  return tf.tensor2d(Array.from({ length: k }, (_, r) => (r === i ? 1 : 0)), [k, 1], 'float32');
+}
+
+/**
+ * Substitution over the rows of X in the given order: row i is (B[i] − cᵢ · X) / dᵢ, where
+ * cᵢ [..., K] holds the coefficients of the rows already solved (the rest of X is still zero,
+ * so whole rows and columns can be used) and dᵢ the pivot. Each solved row is added to X as an
+ * outer product with e_i, so every step's ops have one size.
+ */
+function substitute(l: T, b: T, order: number[], coefficients: (i: number) => T): T {
+  const k = l.shape[l.rank - 1]!;
+  let x: T | undefined;
+  for (const i of order) {
+    let r = at(b, -2, i); // [..., M]
+    const c = coefficients(i); // [..., K]
+    if (x !== undefined) r = tf.sub(r, tf.sum(tf.mul(tf.expandDims(c, -1), x), -2));
+    const row = tf.div(r, take(c, -1, i, 1));
+    const placed = tf.mul(unitColumn(k, i), tf.expandDims(row, -2)); // [..., K, M]
+    x = x === undefined ? placed : tf.add(x, placed);
+  }
+  return x!;
+}
+
 /**
  * X = L⁻¹ B for lower-triangular L [..., K, K] and B [..., K, M], by forward substitution:
  * row i of X is (B[i] − L[i, :i] X[:i]) / L[i, i].
  */
 export function solveLower(l: T, b: T): T {
   const k = l.shape[l.rank - 1]!;
-  const rows: T[] = [];
-  for (let i = 0; i < k; i++) {
-    let r = at(b, -2, i); // [..., M]
-    const li = at(l, -2, i); // [..., K]: row i of L
-    if (i > 0) {
-      const sofar = tf.stack(rows, -2); // [..., i, M]
-      const coef = tf.expandDims(take(li, -1, 0, i), -1); // [..., i, 1]
-      r = tf.sub(r, tf.sum(tf.mul(coef, sofar), -2));
-    }
-    rows.push(tf.div(r, take(li, -1, i, 1)));
-  }
-  return tf.stack(rows, -2);
+  return substitute(l, b, Array.from({ length: k }, (_, i) => i), (i) => at(l, -2, i));
 }
 
 /**
@@ -92,18 +110,7 @@ export function solveLower(l: T, b: T): T {
  */
 export function solveLowerTransposed(l: T, b: T): T {
   const k = l.shape[l.rank - 1]!;
-  const rows: T[] = new Array<T>(k);
-  for (let i = k - 1; i >= 0; i--) {
-    let r = at(b, -2, i);
-    const ci = at(l, -1, i); // [..., K]: column i of L
-    if (i < k - 1) {
-      const later = tf.stack(rows.slice(i + 1), -2); // [..., K − i − 1, M]
-      const coef = tf.expandDims(take(ci, -1, i + 1, k - i - 1), -1);
-      r = tf.sub(r, tf.sum(tf.mul(coef, later), -2));
-    }
-    rows[i] = tf.div(r, take(ci, -1, i, 1));
-  }
-  return tf.stack(rows, -2);
+  return substitute(l, b, Array.from({ length: k }, (_, i) => k - 1 - i), (i) => at(l, -1, i));
 }
 
 /** L⁻¹ b for vectors b [..., K]. */

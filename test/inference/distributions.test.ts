@@ -304,6 +304,7 @@ describe('checkParams', () => {
         Exponential: { rate: s(1) }, Gamma: { shape: s(1), rate: s(1) }, InverseGamma: { shape: s(1), scale: s(1) }, Beta: { a: s(1), b: s(1) },
         Uniform: { low: s(0), high: s(1) }, Dirichlet: { concentration: s([1, 2]) }, Bernoulli: { logits: s(0) },
         Categorical: { probs: s([0.5, 0.5]) }, Binomial: { total_count: s(3), probs: s(0.5) }, Poisson: { rate: s(2) }, Geometric: { probs: s(0.5) },
+        MultiNormal: { loc: s([0, 1]), cov: tf.tensor2d([[1, 0.5], [0.5, 2]]) }, MultiNormalCholesky: { loc: s([0, 1]), scale_tril: tf.tensor2d([[1, 0], [0.5, 2]]) },
       };
       expect(Object.keys(valid).sort()).toEqual([...FAMILY_NAMES].sort());
       for (const [family, params] of Object.entries(valid)) expect(checkParams(family, params), family).toBeNull();
@@ -322,6 +323,9 @@ describe('checkParams', () => {
       expect(checkParams('Normal', { loc: s(0) })).toBe('Normal needs the parameter scale');
       expect(checkParams('Normal', { loc: s(0), scale: s(1), sd: s(1) })).toMatch(/Normal has no parameter 'sd'/);
       expect(checkParams('Gaussian', {})).toBe("unknown distribution family 'Gaussian'");
+      expect(checkParams('MultiNormal', { loc: s([0, 0]), cov: tf.tensor2d([[1, 0.5], [0.4, 1]]) })).toBe('cov must be symmetric (found 0.4 at index [1, 0] and 0.5 at [0, 1])');
+      expect(checkParams('MultiNormal', { loc: s([0, 0]), cov: tf.tensor3d([[[1, 0], [0, 1]], [[1, 0], [0, 0]]]) })).toBe('cov must have a positive diagonal (found 0 at index [1, 1, 1])');
+      expect(checkParams('MultiNormalCholesky', { loc: s([0, 0]), scale_tril: tf.tensor2d([[-1, 0], [0.3, 1]]) })).toBe('scale_tril must have a positive diagonal (found -1 at index [0, 0])');
     });
   });
 });
