@@ -165,7 +165,7 @@ function segment(ck: CheckState, e: Call, cx: ExprCtx): Ty {
   if (!v || start === undefined || len === undefined) return undefined;
   if (!needRank(ck, e, 0, v, 1, 'a vector')) return undefined;
   if (typeof start === 'number' && typeof len === 'number' && typeof v.shape[0] === 'number' && start + len > v.shape[0]) {
-    ck.report(E.shapeRequirement(e.span, `segment: elements ${start} to ${start + len - 1} are outside ${describe(ck, e, 0, v)} (indices start at 0)`));
+    ck.report(E.shapeRequirement(e.span, `segment: elements ${start} to ${start + len - 1} are outside the vector (${describe(ck, e, 0, v)}; indices start at 0)`));
     return undefined;
   }
   return { elem: v.elem, shape: [len] };

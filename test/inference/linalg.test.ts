@@ -223,3 +223,17 @@ describe('derivatives: compiled float64 against finite differences, the tfjs tap
     }
   });
 });
+
+describe('every matrix function inside one fitted model', () => {
+  it('the golden good model (linalg_ok.tilde) fits on the compiled engine without falling back', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { compile } = await import('../../inference/model.js');
+    const source = readFileSync(new URL('../language/golden/semantic/linalg_ok.tilde', import.meta.url), 'utf8');
+    const N = 6;
+    const x = Array.from({ length: N }, (_, i) => i * 0.7);
+    const data = { N, D: 2, x, X: x.map((v) => [Math.sin(v), Math.cos(v)]), y: x.map((v) => Math.sin(v)), counts: [0, 1, 3, 2, 1, 0] };
+    const fit = await compile(source, { file: 'linalg_ok.tilde' }).fit({ data, steps: 30, seed: 2, draws: 50, init: 'random' });
+    expect(fit.diagnostics.backend, fit.diagnostics.notCompiled).toBe('js');
+    expect(Number.isFinite(fit.diagnostics.elbo)).toBe(true);
+  }, 60_000);
+});
