@@ -115,4 +115,29 @@ y ~ Normal(x, 1)
       expect(Math.abs(row.sd / POST_SD[i]! - 1), `x[${i}] sd ${row.sd}`).toBeLessThan(0.1);
     }
   }, 60_000);
+
+  it('element sites in a loop (latent and observed rows) match the closed form', async () => {
+    const loop = `
+data M: int
+data K: int
+data y: real[M, K]
+data S: matrix[K, K]
+mu: vector[K] ~ Normal(0, 5)
+for i in 0..M {
+  x[i] ~ MultiNormal(mu, S)
+  y[i] ~ MultiNormal(x[i], S)
+}
+`;
+    const y = [[-0.004, -0.842], [1.517, -2.326], [-0.424, -1.793], [1.247, 0.069], [0.346, -1.239], [0.579, -0.648]];
+    const fit = await compile(loop, { file: 'loop.tilde' }).fit({ data: { M: 6, K: 2, y, S: [[1, 0.5], [0.5, 1]] }, guide: 'fullrank', seed: 2, draws: 8000 });
+    expect(fit.diagnostics.backend, fit.diagnostics.notCompiled).toBe('js');
+    // x integrated out, yᵢ ~ MultiNormal(mu, 2S): P = inv(6 inv(2S) + I/25), mean P inv(2S) Σyᵢ (numpy).
+    const MEAN = [0.5437075271609746, -1.1185441284681643];
+    const SD = 0.5726076284589026;
+    const summary = fit.summary();
+    MEAN.forEach((m, k) => {
+      expect(Math.abs(summary[`mu[${k}]`]!.mean - m) / SD, `mu[${k}]`).toBeLessThan(0.1);
+      expect(Math.abs(summary[`mu[${k}]`]!.sd / SD - 1), `mu[${k}] sd`).toBeLessThan(0.1);
+    });
+  }, 60_000);
 });
