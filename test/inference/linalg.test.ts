@@ -12,6 +12,7 @@ import { lowerJs } from '../../inference/compile/lower-js.js';
 import { traceLoss } from '../../inference/compile/trace.js';
 import { callBuiltin } from '../../inference/functions.js';
 import * as la from '../../inference/linalg.js';
+import { makeDistribution } from '../../inference/distributions/index.js';
 
 beforeAll(async () => {
   await selectBackend('cpu');
@@ -207,6 +208,25 @@ describe('derivatives: compiled float64 against finite differences, the tfjs tap
   it('back substitution L⁻ᵀB', () =>
     checkDerivatives(start(K * K + 2 * K), (f) => weighted(la.solveLowerTransposed(lower(f), tf.slice(f, K * K, 2 * K).reshape([K, 2])))));
   it('log determinant', () => checkDerivatives(start(K * K), (f) => la.logDeterminantSPD(spd(f))));
+  it('MultiNormal log density in loc and cov, and MultiNormalCholesky in scale_tril', () => {
+    const x = tf.tensor1d([0.3, -1.2, 0.8, 2.0]);
+    checkDerivatives(start(K + K * K), (f) => makeDistribution('MultiNormal', { loc: tf.slice(f, 0, K), cov: spd(tf.slice(f, K, K * K)) }).logProb(x));
+    checkDerivatives(start(K + K * K), (f) => makeDistribution('MultiNormalCholesky', { loc: tf.slice(f, 0, K), scale_tril: lower(tf.slice(f, K, K * K)) }).logProb(x));
+  });
+  it('covariance functions in the points, alpha and rho (distinct points)', () => {
+    // flat = [x0, x1, x2, log alpha, log rho]
+    const init = [0.1, 0.9, 2.3, Math.log(1.3), Math.log(0.8)];
+    for (const name of ['gp_exp_quad_cov', 'gp_matern32_cov', 'gp_matern52_cov', 'gp_exponential_cov', 'gp_periodic_cov']) {
+      const extra = name === 'gp_periodic_cov' ? [1.5] : [];
+      // The diagonal (distance 0) is left out: the exponential kernel has a kink there.
+      const offDiagonal = tf.sub(tf.ones([3, 3]), tf.eye(3));
+      checkDerivatives(init, (f) => {
+        const pts = tf.slice(f, 0, 3).reshape([1, 3]);
+        const k = callBuiltin(name, [pts, tf.exp(tf.slice(f, 3, 1)), tf.exp(tf.slice(f, 4, 1)), ...extra]) as tf.Tensor;
+        return tf.sum(tf.mul(tf.mul(k.reshape([3, 3]), offDiagonal), weights(9).reshape([3, 3])));
+      });
+    }
+  });
   it('Matérn and exponential kernels at distance 0: finite derivatives in rho and in the points', () => {
     // Points 0 and 1 coincide; flat = [x0, x1, x2, log rho].
     const init = [0.3, 0.3, 1.1, Math.log(0.8)];
