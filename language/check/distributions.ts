@@ -49,6 +49,11 @@ export function sameSupport(a: Support, b: Support): boolean {
   return a.kind === b.kind;
 }
 
+/** Two dimensions that must be equal: checked against the data when they are different names. */
+function deferEqual(ck: CheckState, a: Dim, b: Dim, what: string, span: Span): void {
+  if (relateDims(a, b) === 'unknown') ck.defer([{ a, b, allowOne: false }], what, span);
+}
+
 export function dist(ck: CheckState, d: DistExpr, cx: ExprCtx): { family?: FamilySpec; args: Record<string, Expr>; value?: ValueType } {
   const fam = lookupFamily(d.family);
   const args: Record<string, Expr> = {};
@@ -161,7 +166,7 @@ export function dist(ck: CheckState, d: DistExpr, cx: ExprCtx): { family?: Famil
         batch = undefined;
         continue;
       }
-      if (spec.square) ck.defer([{ a: shape[shape.length - 2]!, b: shape[shape.length - 1]!, allowOne: false }].filter((q) => relateDims(q.a, q.b) === 'unknown'), `${pname} of ${fam.name}`, a.value.span);
+      if (spec.square) deferEqual(ck, shape[shape.length - 2]!, shape[shape.length - 1]!, `${pname} of ${fam.name}`, a.value.span);
       if (fam.eventRank === 1) {
         const k = shape[shape.length - 1]!;
         if (event.length && relateDims(event[0]!, k) === 'different') {
@@ -170,7 +175,7 @@ export function dist(ck: CheckState, d: DistExpr, cx: ExprCtx): { family?: Famil
           batch = undefined;
           continue;
         }
-        if (event.length) ck.defer([{ a: event[0]!, b: k, allowOne: false }].filter((q) => relateDims(q.a, q.b) === 'unknown'), `the event size of ${fam.name}`, a.value.span);
+        if (event.length) deferEqual(ck, event[0]!, k, `the event size of ${fam.name}`, a.value.span);
         else {
           event = [k];
           eventDesc = `${pname} is ${showTyped(t.elem, t.shape)}`;
