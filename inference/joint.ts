@@ -6,6 +6,7 @@
 
 import type { SiteInfo } from '../language/checked.js';
 import type { Span } from '../language/span.js';
+import type { Constraint } from '../language/types.js';
 import { tf } from './backend.js';
 import { makeDistribution, type Distribution, type Params } from './distributions/index.js';
 import { EvalError, Interpreter, sliceAt, type Handlers, type SiteEvent } from './evaluate.js';
@@ -14,7 +15,7 @@ import * as ops from './ops.js';
 import type { Rng } from './rng.js';
 import { batchLogitsKey, BATCH_AUTO, gatherFlat, type BatchView } from './batch.js';
 import type { Setup } from './setup.js';
-import { bijectorFor } from './transforms.js';
+import { bijectorFor, bijectorForConstraint } from './transforms.js';
 import { padRank, Soft, sumLogical, toTensor, type Val } from './values.js';
 import { normalNoise } from './noise.js';
 
@@ -37,6 +38,12 @@ export interface DiscreteDraw {
   pathwise?: boolean;
   /** Weight of this draw's log q in the ELBO: N/B for a site local to a subsampled plate, else 1. */
   scale: number;
+  /**
+   * A continuous site drawn for a score-function estimator from a reparameterisable family: how
+   * to draw the same value pathwise again (its distribution's parameters and the draw's seed), for
+   * LAX's control variate c(z(θ, ε)).
+   */
+  redraw?: { params: Params; seed: number; shape: number[] };
 }
 
 /** What an estimator sees when a discrete latent is drawn. */
@@ -86,6 +93,9 @@ export interface CostTerm {
   span: Span;
   /** Weight of the term in the ELBO: N/B for a term local to a subsampled plate, else 1 (`value` is unweighted). */
   scale: number;
+  /** The family and its arguments, so that a non-finite term can be explained by their domain (fit.ts). */
+  family: string;
+  params: Params;
 }
 
 export interface Joint {
@@ -131,6 +141,12 @@ export interface JointOptions {
   drawDiscrete?: DiscreteHook;
   /** Also compute log q of the automatic guide at its draws (for PSIS; training uses the entropy). */
   withLogq?: boolean;
+  /**
+   * Continuous sites whose plan gives them a score-function estimator (a cost that steps in
+   * them, or `@reinforce`): drawn with their value held constant and listed in `discrete` with
+   * their log density, as a Gamma guide site is.
+   */
+  scored?: ReadonlySet<string>;
   /** Given unconstrained values [S, autoDim] of the automatic latents instead of guide draws (init.ts's mode search). */
   u?: tf.Tensor;
   /**
@@ -167,7 +183,9 @@ export function blockViews(flat: tf.Tensor, layout: Layout): BlockViews {
   };
 }
 
-function constrainParam(u: tf.Tensor, c: string): tf.Tensor {
+function constrainParam(u: tf.Tensor, c: Constraint): tf.Tensor {
+  const ordered = bijectorForConstraint(c);
+  if (ordered) return ordered.forward(u);
   switch (c) {
     case 'positive':
       return ops.exp(u);
@@ -311,11 +329,20 @@ export function evaluateJoint(o: JointOptions, flat: tf.Tensor | BlockViews): Jo
         }
         const dist = ev.dist;
         const shape = [S, ...ev.shape];
-        const value = fam.reparam && dist.rsample ? dist.rsample(shape, rng.int()) : ops.detach(dist.sample(shape, rng.int()));
-        // log q enters the ELBO negatively; logqExplicit holds it with a plus sign.
-        const lq = sumLogical(dist.logProb(value));
-        logqExplicit = weighted(logqExplicit, ev.site.name, lq, -1);
-        if (!fam.reparam) discrete.push({ name: ev.site.name, site: ev.site, element: ev.element, value, logq: dist.logProb(value), logits: null, scale: scaleOf(ev.site.name) });
+        // A score-function site's draw is held constant (its gradient comes from its log q).
+        const scored = !fam.reparam || !!o.scored?.has(ev.site.name);
+        const seed = rng.int();
+        const rsample = fam.reparam && dist.rsample;
+        const drawn = rsample ? dist.rsample!(shape, seed) : dist.sample(shape, seed);
+        const value = scored ? ops.detach(drawn) : drawn;
+        // log q enters the ELBO negatively; logqExplicit holds it with a plus sign. A scored
+        // site's log q is in `discrete` instead, as a discrete site's is (counted once).
+        if (!scored) logqExplicit = weighted(logqExplicit, ev.site.name, sumLogical(dist.logProb(value)), -1);
+        else {
+          const logq = dist.logProb(value);
+          discrete.push({ name: ev.site.name, site: ev.site, element: ev.element, value, logq, logits: null, scale: scaleOf(ev.site.name), ...(rsample ? { redraw: { params: ev.params, seed, shape } } : {}) });
+          if (local && batch!.local.has(ev.site.name)) local = tf.sub(local, sumLogical(logq));
+        }
         return value;
       },
       observe(ev) {
@@ -339,16 +366,25 @@ export function evaluateJoint(o: JointOptions, flat: tf.Tensor | BlockViews): Jo
         value = g instanceof Soft ? g : toTensor(g);
         for (const i of ev.element) value = value instanceof Soft ? new Soft(sliceAt(value.weights, i)) : sliceAt(value, i);
       } else if (!latent.discrete && o.mode === 'optimisation') {
-        // Drawn from its own distribution: pathwise when the family allows it.
+        // Drawn from its own distribution: pathwise when the family allows it and the plan wants it.
         const shape = [S, ...ev.shape];
-        value = ev.site.family.reparam && ev.dist.rsample ? ev.dist.rsample(shape, rng.int()) : ops.detach(ev.dist.sample(shape, rng.int()));
+        const pathwise = ev.site.family.reparam && ev.dist.rsample;
+        const seed = rng.int();
+        if (pathwise && !o.scored?.has(name)) value = ev.dist.rsample!(shape, seed);
+        else {
+          // The same draw either way (one stream), held constant: its gradient comes from its score.
+          const v = ops.detach(pathwise ? ev.dist.rsample!(shape, seed) : ev.dist.sample(shape, seed));
+          discrete.push({ name, site: ev.site, element: ev.element, value: v, logq: ev.dist.logProb(v), logits: null, scale: 1, ...(pathwise ? { redraw: { params: ev.params, seed, shape } } : {}) });
+          value = v;
+        }
       } else if (!latent.discrete) {
         const slot = layout.slots.get(name)!;
         let us = columnsOf(slot.offset, slot.size).reshape([S, ...slot.ushape]);
         for (const i of ev.element) us = sliceAt(us, i);
-        if (ev.site.family.support.kind === 'real') value = us; // identity: no copy, no zero log-Jacobian
+        const declared = bijectorForConstraint(latent.constraint);
+        if (!declared && ev.site.family.support.kind === 'real') value = us; // identity: no copy, no zero log-Jacobian
         else {
-          const bij = bijectorFor(ev.site.family.support, { low: ev.params['low'], high: ev.params['high'] });
+          const bij = declared ?? bijectorFor(ev.site.family.support, { low: ev.params['low'], high: ev.params['high'] });
           value = bij.forward(us);
           logdet = weighted(logdet, name, sumLogical(padRank(bij.logDetJacobian(us), 0)), 1);
         }
@@ -363,9 +399,9 @@ export function evaluateJoint(o: JointOptions, flat: tf.Tensor | BlockViews): Jo
         if (g) raw = gatherFlat(raw.reshape([-1]), g.index, batchLogitsKey(name)).reshape(g.shape);
         raw = raw.reshape([1, ...raw.shape]);
         for (const i of ev.element) raw = sliceAt(raw, i);
-        const params = guideParams(ev, raw);
-        const q = makeDistribution(ev.site.family.name, params);
-        const logits = logitsOf(ev.site.family.name, params);
+        const { family: guideFamily, params } = guideParams(ev, raw);
+        const q = makeDistribution(guideFamily, params);
+        const logits = logitsOf(guideFamily, params);
         const d = draw({ ev, q, logits, S, rng });
         discrete.push({ name, site: ev.site, element: ev.element, value: d.value, logq: d.logq, logits, pathwise: d.pathwise, scale: scaleOf(name) });
         if (local && batch!.local.has(name)) local = tf.sub(local, sumLogical(d.logq));
@@ -373,7 +409,7 @@ export function evaluateJoint(o: JointOptions, flat: tf.Tensor | BlockViews): Jo
       }
       if (o.mode === 'inference') {
         const lp = logProbAt(ev.dist, value);
-        terms.push({ name, observed: false, value: lp, span: ev.site.stmt.span, scale: scaleOf(name) });
+        terms.push({ name, observed: false, value: lp, span: ev.site.stmt.span, scale: scaleOf(name), family: ev.site.family.name, params: ev.params });
         logp = weighted(logp, name, sumLogical(lp), 1);
       }
       return value;
@@ -381,7 +417,7 @@ export function evaluateJoint(o: JointOptions, flat: tf.Tensor | BlockViews): Jo
     observe(ev, value) {
       if (o.replicate) o.replicate(ev, ev.dist.sample([S, ...ev.shape], rng.int()));
       const lp = ev.dist.logProb(value);
-      terms.push({ name: ev.site.name, observed: true, value: lp, span: ev.site.stmt.span, scale: scaleOf(ev.site.name) });
+      terms.push({ name: ev.site.name, observed: true, value: lp, span: ev.site.stmt.span, scale: scaleOf(ev.site.name), family: ev.site.family.name, params: ev.params });
       logp = weighted(logp, ev.site.name, sumLogical(lp), 1);
     },
     objective: (v, sign, span) => addObjective(v, sign, span),
@@ -397,11 +433,18 @@ function guideBody(setup: Setup) {
   return g && g.kind === 'guide' ? g.body : [];
 }
 
-export function guideParams(ev: SiteEvent, logits: tf.Tensor): Params {
+/**
+ * The automatic guide of a discrete latent, from its free logits: the model's family where
+ * its parameters can be free (Bernoulli, Categorical, Binomial, Poisson, Geometric), else a
+ * family of the same support (OrderedLogistic, OrderedProbit → Categorical over its K values, BetaBinomial →
+ * Binomial of the same total_count, the negative binomials → Poisson).
+ */
+export function guideParams(ev: SiteEvent, logits: tf.Tensor): { family: string; params: Params } {
   const fam = ev.site.family.name;
-  if (fam === 'Bernoulli' || fam === 'Categorical') return { logits };
-  if (fam === 'Binomial') return { total_count: ev.params['total_count']!, logits };
-  if (fam === 'Poisson') return { rate: ops.exp(logits) };
-  if (fam === 'Geometric') return { probs: ops.sigmoid(logits) };
+  if (fam === 'Bernoulli' || fam === 'Categorical') return { family: fam, params: { logits } };
+  if (fam === 'OrderedLogistic' || fam === 'OrderedProbit') return { family: 'Categorical', params: { logits } };
+  if (fam === 'Binomial' || fam === 'BetaBinomial') return { family: 'Binomial', params: { total_count: ev.params['total_count']!, logits } };
+  if (fam === 'Poisson' || fam === 'NegBinomial' || fam === 'NegBinomial2') return { family: 'Poisson', params: { rate: ops.exp(logits) } };
+  if (fam === 'Geometric') return { family: fam, params: { probs: ops.sigmoid(logits) } };
   throw new Error(`no automatic guide for ${fam}`);
 }
