@@ -9,7 +9,9 @@ import type { Span } from '../language/span.js';
 import { tf } from './backend.js';
 import { makeDistribution, type Distribution, type Params } from './distributions/index.js';
 import { EvalError, Interpreter, sliceAt, type Handlers, type SiteEvent } from './evaluate.js';
-import { paramKey, type Layout } from './layout.js';
+import { paramKey, unconstrainedShapeOf, type Layout } from './layout.js';
+import { isMatrixConstraint } from '../language/types.js';
+import { MATRIX_BIJECTORS } from './matrix-transforms.js';
 import * as ops from './ops.js';
 import type { Rng } from './rng.js';
 import { batchLogitsKey, BATCH_AUTO, gatherFlat, type BatchView } from './batch.js';
@@ -232,7 +234,7 @@ export function evaluateJoint(o: JointOptions, flat: tf.Tensor | BlockViews): Jo
   const paramValues = new Map<string, tf.Tensor>();
   for (const p of setup.params) {
     const u = view(paramKey(p));
-    paramValues.set(paramKey(p), constrainParam(u.reshape([1, ...p.shape]), p.constraint));
+    paramValues.set(paramKey(p), isMatrixConstraint(p.constraint) ? MATRIX_BIJECTORS[p.constraint].forward(u.reshape([1, ...unconstrainedShapeOf(p.constraint, p.shape)])) : constrainParam(u.reshape([1, ...p.shape]), p.constraint));
   }
 
   // The automatic Gaussian guide over all its continuous latents at once.

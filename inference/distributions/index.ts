@@ -4,6 +4,7 @@ import { FAMILY_NAMES } from '../../language/distributions.js';
 import { cauchy, exponential, halfCauchy, halfNormal, laplace, logNormal, normal, studentT, uniform } from './continuous.js';
 import { bernoulli, binomial, categorical, geometric, poisson } from './discrete.js';
 import { beta, dirichlet, gamma, inverseGamma } from './gamma.js';
+import { lkjCorr, lkjCorrCholesky } from './lkj.js';
 import type { Distribution, Params } from './types.js';
 
 export type { CategoricalDistribution, Distribution, Params } from './types.js';
@@ -23,6 +24,8 @@ const CONSTRUCTORS: Record<string, (params: Params) => Distribution> = {
   Beta: beta,
   Uniform: uniform,
   Dirichlet: dirichlet,
+  LKJCorrCholesky: lkjCorrCholesky,
+  LKJCorr: lkjCorr,
   Bernoulli: bernoulli,
   Categorical: categorical,
   Binomial: binomial,

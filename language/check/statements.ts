@@ -167,6 +167,10 @@ function sample(ck: CheckState, s: SampleStmt): void {
     return;
   }
   let type: Ty = d.value;
+  if (d.family?.eventRank === 2 && !s.type) {
+    ck.report(E.matrixFamilyUndeclared(span, name, d.family.name, supportConstraint(d.family.support)));
+    return;
+  }
   if (s.type) {
     const declared = declType(ck, s.type);
     if (declared && d.family && d.value) {
@@ -216,6 +220,7 @@ function element(ck: CheckState, s: ElementStmt, target: LValue): void {
     data.firstElementLine ??= s.span.start.line;
     if (s.type) ck.report(E.typeMismatch(s.type.span, `'${name}' is data; its type comes from its declaration (line ${data.line})`));
     const d = dist(ck, s.dist, cx);
+    if (d.family?.eventRank === 2) return ck.report(E.matrixFamilyElement(span, name, d.family.name));
     if (s.dist.annotation) ck.report(E.annotationOnObserved(s.dist.annotation.span, name));
     ck.costDeps.push(cx.refs);
     if (!data.type) return;
@@ -262,6 +267,7 @@ function element(ck: CheckState, s: ElementStmt, target: LValue): void {
   let elemType: Ty;
   if (s.kind === 'sample') {
     const d = dist(ck, s.dist, cx);
+    if (d.family?.eventRank === 2) return ck.report(E.matrixFamilyElement(span, name, d.family.name));
     elemType = d.value;
     if (s.type) {
       const declared = declType(ck, s.type);

@@ -9,6 +9,7 @@ import { BUILTIN_NAMES, builtin } from '../builtins.js';
 import { addAffine, affineOf, broadcastShapes, compareAffine, dimOf, fitsInto, matmulShape, relateDims, showAffine, showDims, showTyped } from '../shapes.js';
 import type { Affine } from '../shapes.js';
 import type { Span } from '../span.js';
+import { isMatrixConstraint } from '../types.js';
 import type { Constraint, Dim, ElemType, ValueType } from '../types.js';
 import { didYouMean } from '../suggest.js';
 import { affineSyntax, intLiteral, sameAffine } from '../scope.js';
@@ -42,6 +43,11 @@ export function baseOf(t: TypeExpr): { elem: ElemType; constraint: Constraint } 
       return { elem: 'real', constraint: 'unit' };
     case 'simplex':
       return { elem: 'real', constraint: 'simplex' };
+    case 'cholesky_factor_corr':
+    case 'cholesky_factor_cov':
+    case 'corr_matrix':
+    case 'cov_matrix':
+      return { elem: 'real', constraint: t.base };
   }
 }
 
@@ -75,6 +81,13 @@ export function declType(ck: CheckState, t: TypeExpr): Ty {
   if (t.base === 'simplex' && t.dims.length === 0) {
     ck.report(E.shapeRequirement(t.span, 'a simplex needs a dimension: simplex[K]'));
     ok = false;
+  }
+  if (isMatrixConstraint(t.base)) {
+    // One dimension K names a K×K matrix (as Stan's cov_matrix[K]); arrays of them are not supported.
+    if (t.dims.length !== 1) {
+      ck.report(E.shapeRequirement(t.span, `a ${t.base} takes exactly one dimension, its size K: ${t.base}[K] is a K×K matrix`));
+      ok = false;
+    } else if (ok) shape.push(shape[0]!);
   }
   return ok ? { elem, shape } : undefined;
 }
