@@ -9,7 +9,7 @@ import type { EstimatorName, FamilySpec, Support } from '../distributions.js';
 import { broadcastShapes, relateDims, showTyped } from '../shapes.js';
 import type { DimPair } from '../shapes.js';
 import type { Span } from '../span.js';
-import { isMatrixConstraint } from '../types.js';
+import { isMatrixConstraint, showDim } from '../types.js';
 import type { Constraint, Dim, ValueType } from '../types.js';
 import { didYouMean } from '../suggest.js';
 import type { ExprCtx } from '../scope.js';
@@ -248,7 +248,7 @@ export function checkDeclared(ck: CheckState, name: string, t: TypeExpr, declare
     const sc = supportConstraint(fam.support);
     if (isMatrixConstraint(sc) || isMatrixConstraint(constraint)) {
       if (constraint === sc) return true; // declType made it K×K; the family adds no shape of its own
-      const got = isMatrixConstraint(constraint) ? `${t.base}[…]` : showTyped(declared.elem, declared.shape);
+      const got = isMatrixConstraint(constraint) ? `${t.base}[${showDim(declared.shape[0]!)}]` : showTyped(declared.elem, declared.shape);
       if (isMatrixConstraint(sc)) ck.report(E.matrixFamilyType(t.span, name, fam.name, sc, got));
       else ck.report(E.declaredSupport(t.span, name, t.base, fam.name, fam.support.kind));
       return false;
@@ -273,7 +273,7 @@ export function checkValueAgainst(ck: CheckState, name: string, span: Span, data
   if (isMatrixConstraint(sc)) {
     // Observed matrices are checked against their type when the data is loaded.
     const base = sym?.declaredBase;
-    const got = base && isMatrixConstraint(base) ? `${base}[…]` : showTyped(base ?? dataType.elem, dataType.shape);
+    const got = base && isMatrixConstraint(base) ? `${base}[${showDim(dataType.shape[0]!)}]` : showTyped(base ?? dataType.elem, dataType.shape);
     if (sym?.constraint !== sc) ck.report(E.matrixFamilyType(span, name, fam.name, sc, got));
     return;
   }
