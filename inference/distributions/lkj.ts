@@ -60,10 +60,11 @@ function sampleFactor(eta: T, shape: number[], seed: number): T {
   const rows: T[] = [tf.concat([tf.ones([...batch, 1]), tf.zeros([...batch, K - 1])], -1)];
   for (let i = 1; i < K; i++) {
     // |x|² = g1 / (g1 + g2) ~ Beta(i/2, η + (K − 1 − i)/2); its direction is uniform on the sphere.
-    const g1 = standardGamma(tf.fill([...batch], i / 2), subSeed(seed, 3 * i));
-    const g2 = standardGamma(tf.add(e, (K - 1 - i) / 2), subSeed(seed, 3 * i + 1));
+    // standardGamma draws its own noise at sub-seeds +1 … +3 of the seed it is given: streams 4 apart never share one.
+    const g1 = standardGamma(tf.fill([...batch], i / 2), subSeed(seed, 12 * i));
+    const g2 = standardGamma(tf.add(e, (K - 1 - i) / 2), subSeed(seed, 12 * i + 4));
     const y = tf.div(g1, tf.add(g1, g2));
-    const n = normalNoise([...batch, i], subSeed(seed, 3 * i + 2));
+    const n = normalNoise([...batch, i], subSeed(seed, 12 * i + 8));
     const dir = tf.div(n, tf.sqrt(tf.sum(tf.square(n), -1, true)));
     const x = tf.mul(dir, tf.expandDims(tf.sqrt(y), -1));
     const diag = tf.expandDims(tf.sqrt(tf.sub(1, y)), -1);
