@@ -304,6 +304,7 @@ describe('checkParams', () => {
         Exponential: { rate: s(1) }, Gamma: { shape: s(1), rate: s(1) }, InverseGamma: { shape: s(1), scale: s(1) }, Beta: { a: s(1), b: s(1) },
         Uniform: { low: s(0), high: s(1) }, Dirichlet: { concentration: s([1, 2]) }, Bernoulli: { logits: s(0) },
         Categorical: { probs: s([0.5, 0.5]) }, Binomial: { total_count: s(3), probs: s(0.5) }, Poisson: { rate: s(2) }, Geometric: { probs: s(0.5) },
+        LKJCorrCholesky: { eta: s(2) }, LKJCorr: { eta: s(0.5) },
       };
       expect(Object.keys(valid).sort()).toEqual([...FAMILY_NAMES].sort());
       for (const [family, params] of Object.entries(valid)) expect(checkParams(family, params), family).toBeNull();

@@ -107,4 +107,13 @@ describe('LKJ marginals: (r + 1)/2 ~ Beta(η − 1 + K/2, η − 1 + K/2) for ev
     expect(draws.shape).toEqual([K, K]);
     checkMarginal(draws.values, n, K, eta - 1 + K / 2);
   });
+
+  it('LKJCorr on a corr_matrix latent, mean-field guide: the prior again', { timeout: 60_000 }, async () => {
+    const K = 3;
+    const eta = 2;
+    const n = 4000;
+    const fit = await compile(`Omega: corr_matrix[${K}] ~ LKJCorr(${eta})\n`, { file: 'lkj_corr_prior.tilde' }).fit({ guide: 'meanfield', seed: 4, draws: n, backend: 'js' });
+    expect(fit.diagnostics.backend).toBe('js');
+    checkMarginal(fit.posterior.draws.get('Omega')!.values, n, K, eta - 1 + K / 2);
+  });
 });

@@ -56,13 +56,13 @@ describe('constrained matrix data', () => {
     expect(problems('cholesky_factor_corr[K]', [[1, 0], [0.6, 0.7]])).toEqual(['M: row M[1] has squared norm 0.85, but the rows of a cholesky_factor_corr have unit norm (in d.json)']);
   });
   it('points at the declaration in the model file', () => {
-    let diag;
+    let diag: ModelError['diagnostics'][number] | undefined;
     try {
       bind('cov_matrix[K]', [[1, 2], [2, 1]]).run();
     } catch (e) {
       diag = (e as ModelError).diagnostics[0]!;
     }
-    expect(diag!.span.start).toMatchObject({ line: 3, column: 6 });
+    expect(diag!.span!.start).toMatchObject({ line: 3, column: 6 });
     expect(renderDiagnostic(diag!, SRC('cov_matrix[K]'))).toContain('m.tilde:3:6');
   });
 });
