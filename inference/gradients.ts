@@ -8,7 +8,7 @@ import { compileFitStep } from './compile/compile-fit.js';
 import { blockNames, paramKey } from './layout.js';
 import { isMatrixConstraint } from '../language/types.js';
 import { matrixUnconstrain } from './matrix-transforms.js';
-import { estimatorOptions, planFor, type FitOptions, type Model } from './model.js';
+import { checkObjective, estimatorOptions, planFor, type FitOptions, type Model } from './model.js';
 import { prepare } from './prepare.js';
 
 export interface GradientOptions {
@@ -21,6 +21,8 @@ export interface GradientOptions {
   seed?: number;
   estimator?: FitOptions['estimator'];
   baseline?: FitOptions['baseline'];
+  /** 'iwae': gradients of the importance-weighted bound over `particles` samples (VIMCO at discrete sites). */
+  objective?: FitOptions['objective'];
   /** 'js' the compiled step, a tfjs backend by name the tfjs engine, 'auto' compiled when the plan allows. */
   backend?: BackendName | 'auto' | 'js';
   /** RELAX/REBAR (and NVIL's baseline): steps of surrogate training (φ/ψ only, θ held at its initial value) before measuring. */
@@ -50,8 +52,9 @@ export async function estimateGradients(model: Model, o: GradientOptions = {}): 
   const seed = o.seed ?? 1;
   const engine = engineRequest(o.backend);
   const tfjsBackend = await useBackend(o.backend === 'js' ? undefined : o.backend);
-  const plan = planFor(model.program, { estimator: o.estimator });
-  const estimators = estimatorOptions({ estimator: o.estimator, baseline: o.baseline, surrogateLr: o.surrogateLr });
+  checkObjective(model.program, { objective: o.objective, particles, baseline: o.baseline });
+  const plan = planFor(model.program, { estimator: o.estimator, objective: o.objective });
+  const estimators = estimatorOptions({ estimator: o.estimator, baseline: o.baseline, surrogateLr: o.surrogateLr, objective: o.objective });
   const prepared = prepare(model.program, model.bind(o.data ?? {}, o.dataFile), { seed, plan, particles, estimators });
   const { setup: s, layout, rng, random: init, mode, est } = prepared;
   try {

@@ -40,6 +40,7 @@ export interface FitOptions {
   dataFile?: string;
   steps?: number;
   particles?: number;
+  objective?: 'elbo' | 'iwae';
   batchSize?: number;
   lr?: number;
   seed?: number;
@@ -153,8 +154,8 @@ export function compile(source: string, options: CompileOptions = {}): Model {
 }
 
 /** The estimator plan for a program and options; a plan that cannot be made is a ModelError. */
-export function planFor(program: CheckedProgram, options: { guide?: GuideKind; estimator?: FitOptions['estimator'] } = {}): Plan {
-  const { plan, diagnostics } = makePlan(program, { guide: options.guide, estimator: splitRebar(options.estimator).estimator });
+export function planFor(program: CheckedProgram, options: { guide?: GuideKind; estimator?: FitOptions['estimator']; objective?: FitOptions['objective'] } = {}): Plan {
+  const { plan, diagnostics } = makePlan(program, { guide: options.guide, estimator: splitRebar(options.estimator).estimator, objective: options.objective });
   if (!plan) throw new ModelError(diagnostics, program.source);
   return plan;
 }
@@ -193,7 +194,8 @@ export class Model {
     const modeDefaults = this.program.mode === 'optimisation' ? { tolRelObj: 0 } : {};
     const o = { ...FIT_DEFAULTS, ...modeDefaults, ...stripUndefined(options) };
     validateOptions(o);
-    const plan = options.estimator || o.guide !== 'meanfield' ? planFor(this.program, { guide: o.guide, estimator: options.estimator }) : this.plan;
+    checkObjective(this.program, o);
+    const plan = options.estimator || o.guide !== 'meanfield' || o.objective !== 'elbo' ? planFor(this.program, { guide: o.guide, estimator: options.estimator, objective: o.objective }) : this.plan;
     const bound = this.bind(options.data ?? {}, options.dataFile);
     const sized = { program: this.program, sizes: bound.sizes };
     const plate: PlateInfo | undefined = options.batchSize === undefined ? plateInfo(sized) : checkBatchable(sized, options.batchSize);
@@ -308,7 +310,7 @@ export class Model {
         source: this.program.source,
         file: this.program.file,
         data: options.data ?? {},
-        options: { steps: o.steps, particles: o.particles, lr: o.lr, seed: o.seed, guide: o.guide, optimizer: o.optimizer, draws: o.draws, estimator: options.estimator },
+        options: { steps: o.steps, particles: o.particles, lr: o.lr, seed: o.seed, guide: o.guide, optimizer: o.optimizer, draws: o.draws, estimator: options.estimator, ...(o.objective !== 'elbo' ? { objective: o.objective } : {}) },
         flat: Array.from(loop.flat),
         trace: loop.trace,
         diagnostics: {
@@ -474,6 +476,15 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
+/** The importance-weighted bound needs particles to weigh, the whole data, and a posterior to bound. */
+export function checkObjective(program: CheckedProgram, o: { objective?: FitOptions['objective']; particles?: number; batchSize?: number; baseline?: FitOptions['baseline'] }): void {
+  if (o.objective !== 'iwae') return;
+  if (o.baseline !== undefined && o.baseline !== 'auto') throw new RangeError(`fit option baseline '${o.baseline}' is for the ELBO's REINFORCE sites; under objective 'iwae' their baseline is VIMCO's leave-one-out bound (leave baseline at 'auto')`);
+  if (program.mode === 'optimisation') throw new RangeError(`fit option objective 'iwae' bounds a posterior's evidence, but ${program.file} is a stochastic objective (minimize/maximize); use objective 'elbo'`);
+  if ((o.particles ?? 1) < 2) throw new RangeError(`fit option objective 'iwae' needs particles ≥ 2 (the bound weighs K = particles samples, and VIMCO's baseline leaves one out), found ${o.particles}`);
+  if (o.batchSize !== undefined) throw new RangeError("fit option objective 'iwae' needs the whole data: the log of a mean of weights does not scale from a minibatch (log Σ of a part is biased); fit without batchSize");
+}
+
 function validateOptions(o: Record<string, unknown>): void {
   for (const spec of optionsFor('api')) {
     const problem = optionProblem(spec, o[spec.name]);
@@ -486,7 +497,7 @@ export interface FitState {
   source: string;
   file: string;
   data: Record<string, unknown>;
-  options: { steps: number; particles: number; lr: number; seed: number; guide: GuideKind; optimizer: OptimizerName; draws: number; estimator?: FitOptions['estimator'] };
+  options: { steps: number; particles: number; lr: number; seed: number; guide: GuideKind; optimizer: OptimizerName; draws: number; estimator?: FitOptions['estimator']; objective?: FitOptions['objective'] };
   flat: number[];
   trace: number[];
   diagnostics: FitDiagnostics;
@@ -594,7 +605,7 @@ export class Fit {
     const b = bindLayout(model.program, model.bind(st.data), st.options.guide);
     try {
       if (b.layout.size !== st.flat.length) throw new TypeError(`saved fit has ${st.flat.length} parameters, the model needs ${b.layout.size}`);
-      return Fit.create(model, b.setup, b.layout, { ...st, diagnostics: { ...st.diagnostics } }, planFor(model.program, { guide: st.options.guide, estimator: st.options.estimator }));
+      return Fit.create(model, b.setup, b.layout, { ...st, diagnostics: { ...st.diagnostics } }, planFor(model.program, { guide: st.options.guide, estimator: st.options.estimator, objective: st.options.objective }));
     } finally {
       b.dispose();
     }

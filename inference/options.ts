@@ -52,6 +52,7 @@ const guides = ['meanfield', 'fullrank'] as const;
 const inits = ['auto', 'laplace', 'random'] as const;
 const optimizers = ['adam', 'sgd', 'rmsprop'] as const;
 const baselines = ['auto', 'loo', 'ema', 'none', 'nvil'] as const;
+const objectives = ['elbo', 'iwae'] as const;
 
 const everywhere = ['api', 'cli', 'repl'] as const;
 const apiAndCli = ['api', 'cli'] as const;
@@ -63,6 +64,13 @@ export const FIT_OPTIONS = [
   { name: 'dataFile', type: { kind: 'value', ts: 'string' }, help: 'the file the data came from, named in data diagnostics', surfaces: apiOnly },
   { name: 'steps', type: { kind: 'count' }, default: 10_000, help: 'maximum optimisation steps (the fit stops earlier when the ELBO converges)', surfaces: everywhere },
   { name: 'particles', type: { kind: 'count' }, default: 8, help: 'Monte Carlo particles per step', surfaces: everywhere },
+  {
+    name: 'objective',
+    type: { kind: 'choice', choices: objectives },
+    default: 'elbo',
+    help: "what the fit maximises: elbo, or iwae (the importance-weighted bound over the particles, K = particles ≥ 2; discrete sites take VIMCO's leave-one-out score-function estimator)",
+    surfaces: everywhere,
+  },
   { name: 'batchSize', flag: 'batch', type: { kind: 'count' }, help: "minibatch size: each step uses B random entries of the model's plate, its local terms weighted by N/B (default: all the data)", surfaces: apiAndCli },
   { name: 'lr', type: { kind: 'positive' }, default: 0.05, help: 'learning rate of the optimiser', surfaces: everywhere },
   { name: 'seed', type: { kind: 'integer' }, default: 1, help: 'random seed: the same seed gives the same numbers', surfaces: everywhere },

@@ -64,6 +64,19 @@ export interface PlanOptions {
   guide?: GuideKind;
   /** Force one estimator for every discrete site, or choose per site by name. */
   estimator?: EstimatorKind | Record<string, EstimatorKind>;
+  /**
+   * 'iwae': the fit maximises the importance-weighted bound, whose discrete sites take VIMCO's
+   * score-function estimator (estimators/vimco.ts): RELAX, concrete and enumerate are built for the
+   * ELBO's per-particle mean and do not apply; summing a site out (marginalize) still does.
+   */
+  objective?: 'elbo' | 'iwae';
+}
+
+/** Why estimator `e` cannot serve the importance-weighted bound (undefined when it can). */
+function notForIwae(e: EstimatorKind): string | undefined {
+  if (e === 'relax' || e === 'concrete') return `the iwae objective's discrete sites take VIMCO's leave-one-out score-function estimator (reinforce); ${e}'s control variate or relaxation is built for the ELBO's per-particle mean`;
+  if (e === 'enumerate') return "the iwae objective weighs whole particles, and enumerate replaces a site's draws by its exact expectation inside one particle; use marginalize to sum the site out instead";
+  return undefined;
 }
 
 export const ESTIMATOR_LABEL: Record<EstimatorKind, string> = {
@@ -258,6 +271,9 @@ class Planner {
       } else if (sm && !sm.smooth && sm.firstNonSmooth) {
         est = 'reinforce';
         why = `${autoWords}${describeNonSmooth(sm.firstNonSmooth, file)}`;
+      } else if (this.opts.objective === 'iwae') {
+        est = 'reinforce';
+        why = `${autoWords}VIMCO's leave-one-out signals under the iwae objective (RELAX would apply under the ELBO) (${where})`;
       } else {
         est = 'relax';
         why = `${autoWords}${this.smoothWords(sm, likelihood, where)}`;
@@ -284,6 +300,11 @@ class Planner {
     const span = how === 'annotation' && ann ? ann.span : entry.span;
     const label = how === 'annotation' ? `@${chosen}` : `the estimator option '${chosen}'`;
     const checkFams = autoContinuous ? [fam] : fams;
+    const iwae = this.opts.objective === 'iwae' ? notForIwae(chosen) : undefined;
+    if (iwae) {
+      this.report('error', `${label} cannot apply to '${c.name}': ${iwae}`, span);
+      return undefined;
+    }
     for (const f of checkFams) {
       const no = inapplicable(chosen, f, autoContinuous);
       if (no) {

@@ -192,7 +192,7 @@ export function buildProgram(io: Io): Command {
     .argument('<model>', 'a .tilde file')
     .option('--data <file>', 'data (JSON or CSV); defaults to MODEL.json beside the model');
   // draws and particles mean other things here (estimates, and particles per estimate).
-  const gradOptions = fitFlags(gradCmd, (['estimator', 'baseline', 'seed', 'backend'] as const).map(optionSpec));
+  const gradOptions = fitFlags(gradCmd, (['estimator', 'baseline', 'objective', 'seed', 'backend'] as const).map(optionSpec));
   gradCmd
     .option('--draws <m>', 'number of gradient estimates', intArg('--draws'), 1000)
     .option('--particles <s>', 'particles averaged in each estimate', intArg('--particles'), 1)
@@ -203,7 +203,7 @@ export function buildProgram(io: Io): Command {
       const { file: dataFile, data } = loadData(modelFile, opts['data'] as string | undefined);
       const { Model } = await import('../index.js');
       const { estimateGradients } = await import('../inference/gradients.js');
-      const { estimator, baseline, seed, backend } = gradOptions(opts);
+      const { estimator, baseline, objective, seed, backend } = gradOptions(opts);
       const r = await estimateGradients(new Model(checked, warnings), {
         data,
         dataFile,
@@ -212,6 +212,7 @@ export function buildProgram(io: Io): Command {
         seed,
         estimator,
         baseline,
+        objective,
         surrogateSteps: opts['surrogateSteps'] as number | undefined,
         backend,
       });

@@ -15,9 +15,10 @@ import { Rng } from '../rng.js';
 import { concrete } from './concrete.js';
 import { enumerate } from './enumerate.js';
 import { marginalize, MarginalizeEstimator } from './marginalize.js';
-import { reinforce } from './reinforce.js';
+import { reinforce, ReinforceEstimator } from './reinforce.js';
 import { RelaxEstimator, relaxEstimator } from './relax-estimator.js';
 import type { Surrogate } from './relax.js';
+import { iwaeBound, logWeights, vimcoSignals } from './vimco.js';
 import { planSignals } from './signals.js';
 import { CHECK_PHASES, type EstimatorContext, type EstimatorFactory, type EstimatorOptions, type Mode, type SiteEstimator, type StepPass } from './types.js';
 
@@ -28,7 +29,7 @@ const TRACK_EVERY = 4;
 
 /** The estimators' options out of fit options (the option table's names); rebar comes out of the estimator option. */
 export function estimatorOptionsFrom(o: Omit<EstimatorOptions, 'rebar'>, rebar: boolean): EstimatorOptions {
-  return { baseline: o.baseline, normalise: o.normalise, concreteTemperature: o.concreteTemperature, straightThrough: o.straightThrough, surrogateLr: o.surrogateLr, rebar };
+  return { baseline: o.baseline, normalise: o.normalise, concreteTemperature: o.concreteTemperature, straightThrough: o.straightThrough, surrogateLr: o.surrogateLr, objective: o.objective, rebar };
 }
 
 /** The option table's defaults (options.ts). */
@@ -200,6 +201,7 @@ export class Estimators {
    * RELAX adds Σ ĝ² whose gradient reaches only the surrogate parameters φ.
    */
   loss(jo: JointOptions, flat: tf.Tensor, seed: number, collect?: Map<string, tf.Tensor[]>): { loss: tf.Tensor; value: tf.Tensor; keep: tf.Tensor[] } {
+    if (this.options.objective === 'iwae') return this.iwaeLoss(jo, flat, seed, collect);
     const records = new Map<string, unknown[]>();
     const pass = this.hardPass(jo, flat, seed, records, collect);
     const marginal = this.marginalTerms(pass);
@@ -217,6 +219,25 @@ export class Estimators {
     }
     if (pass.late.length) loss = tf.add(loss, tf.addN(pass.late));
     return { loss, value, keep };
+  }
+
+  /**
+   * The loss under the importance-weighted bound (vimco.ts): its value is −L̂ over the step's
+   * particles; its gradient the bound's, the score-function sites centred by VIMCO's signals.
+   * The plan gives such a fit only REINFORCE and summed-out discrete sites (plan.ts).
+   */
+  private iwaeLoss(jo: JointOptions, flat: tf.Tensor, seed: number, collect?: Map<string, tf.Tensor[]>): { loss: tf.Tensor; value: tf.Tensor; keep: tf.Tensor[] } {
+    const pass = this.hardPass({ ...jo, withLogq: true }, flat, seed, new Map(), collect);
+    const marginal = this.marginalTerms(pass);
+    const lw = marginal ? tf.add(logWeights(pass.j), marginal.total) : logWeights(pass.j);
+    const value = iwaeBound(lw);
+    let loss = tf.neg(value);
+    const reinforced = this.sites.filter((e): e is ReinforceEstimator => e instanceof ReinforceEstimator);
+    if (reinforced.length) {
+      const signal = vimcoSignals(lw);
+      for (const e of reinforced) loss = tf.sub(loss, e.vimcoObjective(pass, signal));
+    }
+    return { loss, value, keep: [] };
   }
 
   private moments?: { m1: tf.Variable; m2: tf.Variable };
