@@ -10,7 +10,7 @@
 // over the ball in polar coordinates gives each row's normaliser π^(i/2) Γ(a_i + 1) / Γ(i/2 + a_i + 1),
 // and |x|² ~ Beta(i/2, a_i + 1), which is how draws are made.
 import { tf } from '../backend.js';
-import { constant, log } from '../ops.js';
+import { constant, log, sqrt } from '../ops.js';
 import { normalNoise } from '../noise.js';
 import { lgamma } from '../special.js';
 import { tidy } from './continuous.js';
@@ -112,7 +112,7 @@ function choleskyLogDiag(x: T): { logDiag: T[]; positive: T } {
         const ok = tf.greater(s, 0);
         positive = tf.logicalAnd(positive, ok);
         const safe = tf.where(ok, s, tf.onesLike(s));
-        L[i]!.push(tf.sqrt(safe));
+        L[i]!.push(sqrt(safe));
         logDiag.push(tf.mul(log(safe), 0.5));
       } else L[i]!.push(tf.div(s, L[j]![j]!));
     }
