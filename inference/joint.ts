@@ -284,6 +284,8 @@ export function evaluateJoint(o: JointOptions, flat: tf.Tensor | BlockViews): Jo
   // draws, rows of uᵀ (contiguous: a copy of one run) transposed back cost two fast kernels instead.
   let uT: tf.Tensor | undefined;
   const columnsOf = (offset: number, size: number): tf.Tensor => {
+    // A 1×1 correlation matrix has no free values (and may be the only latent, leaving no u).
+    if (size === 0) return tf.zeros([S, 0]);
     if (S < MANY_DRAWS || size === u!.shape[1]) return tf.slice(u!, [0, offset], [S, size]);
     uT ??= tf.transpose(u!);
     return tf.transpose(tf.slice(uT, [offset, 0], [size, S]));

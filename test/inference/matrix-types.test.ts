@@ -44,4 +44,16 @@ describe('matrix-typed params and data', () => {
       expect(Math.abs(got - mean) / sd, `eta ${got} vs ${mean} ± ${sd}`).toBeLessThan(0.3);
     }
   });
+
+  it('K = 1: a correlation matrix with no free values is the constant [[1]]', { timeout: 60_000 }, async () => {
+    // mu ~ Normal(0, 1), y = 0.5 ~ Normal(mu + 2, 1): the posterior is Normal(−0.75, √0.5).
+    const src = 'data K: int\ndata y: real[K]\nmu ~ Normal(0, 1)\nOmega: corr_matrix[K] ~ LKJCorr(2)\nL: cholesky_factor_corr[K] ~ LKJCorrCholesky(1)\ny ~ Normal(mu + Omega[0] + L[K - 1], 1)\n';
+    const fit = await compile(src, { file: 'k1.tilde' }).fit({ data: { K: 1, y: [0.5] }, seed: 1, draws: 4000, backend: 'js' });
+    const s = fit.summary();
+    expect(s['Omega[0, 0]']!.mean).toBe(1);
+    expect(s['L[0, 0]']!.mean).toBe(1);
+    // 4,000 draws from a guide that should be exact here: the mean within 4 standard errors (plus the fit's own error).
+    expect(Math.abs(s['mu']!.mean + 0.75)).toBeLessThan(4 * Math.sqrt(0.5 / 4000) + 0.03);
+    expect(s['mu']!.sd).toBeCloseTo(Math.sqrt(0.5), 1);
+  });
 });
