@@ -329,7 +329,7 @@ export class Model {
           seed: o.seed,
           guide: o.guide,
           init: start.report,
-          warnings: bound.warnings.map((w) => w.message),
+          warnings: [...(plan.warnings ?? []), ...bound.warnings].map((w) => w.message),
           gradientVariance: perNodeVariance(layout, gradVar),
         },
       };

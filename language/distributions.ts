@@ -111,5 +111,5 @@ export function family(name: string): FamilySpec | undefined {
 export const FAMILY_NAMES: readonly string[] = FAMILIES.map((f) => f.name);
 
 /** Estimator annotations a site may carry (`~ Bernoulli(0.5) @relax`). */
-export const ESTIMATORS = ['reparam', 'reinforce', 'relax', 'concrete', 'enumerate', 'marginalize'] as const;
+export const ESTIMATORS = ['reparam', 'reinforce', 'relax', 'lax', 'concrete', 'enumerate', 'marginalize'] as const;
 export type EstimatorName = (typeof ESTIMATORS)[number];

@@ -131,6 +131,7 @@ export function buildProgram(io: Io): Command {
         io.err(renderDiagnostics(diagnostics, source) + '\n');
         throw new ExitCode(1);
       }
+      warnings.push(...(plan.warnings ?? []));
       if (opts.json) io.out(JSON.stringify({ ...d.json, plan: planToJSON(plan) }, null, 2) + '\n');
       else {
         if (warnings.length) io.err(renderDiagnostics(warnings, source) + '\n');
@@ -156,6 +157,7 @@ export function buildProgram(io: Io): Command {
       const showProgress = io.isTTY && !opts['json'];
       const fit = await model.fit({ ...fitOptions(opts), data, dataFile, onProgress: showProgress ? progressBar(io) : undefined });
       if (showProgress) io.err('\r' + ' '.repeat(100) + '\r');
+      if (!opts['json'] && fit.plan.warnings?.length) io.err(renderDiagnostics(fit.plan.warnings, source) + '\n');
       const d = fit.diagnostics;
       if (opts['json']) {
         // A model with a plate also reports the full-data ELBO per datum (nats), comparable across batch sizes.

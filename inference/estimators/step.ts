@@ -5,6 +5,7 @@
 // stays the negative ELBO (or the expected cost) so progress and convergence read it directly.
 
 import type { CheckedProgram } from '../../language/checked.js';
+import { family } from '../../language/distributions.js';
 import { tf } from '../backend.js';
 import { blockViews, evaluateJoint, plainDraw, type DiscreteHook, type JointOptions } from '../joint.js';
 import { particleValue } from '../objective.js';
@@ -14,6 +15,7 @@ import type { EstimatorKind, Plan } from '../plan.js';
 import { Rng } from '../rng.js';
 import { concrete } from './concrete.js';
 import { enumerate } from './enumerate.js';
+import { lax, LaxEstimator } from './lax.js';
 import { marginalize, MarginalizeEstimator } from './marginalize.js';
 import { reinforce, ReinforceEstimator } from './reinforce.js';
 import { RelaxEstimator, relaxEstimator } from './relax-estimator.js';
@@ -39,6 +41,7 @@ export const ESTIMATOR_DEFAULTS: EstimatorOptions = estimatorOptionsFrom(optionD
 const FACTORIES: Record<Exclude<EstimatorKind, 'reparam'>, EstimatorFactory> = {
   reinforce,
   relax: relaxEstimator,
+  lax,
   concrete,
   enumerate,
   marginalize,
@@ -79,10 +82,14 @@ export class Estimators {
     this.sites = kinds.map(([site, kind]) => FACTORIES[kind].create(ctx, site));
     for (const e of this.sites) this.bySite.set(e.site, e);
     this.marginals = this.sites.filter((e): e is MarginalizeEstimator => e instanceof MarginalizeEstimator);
+    this.scored = new Set(plan.entries.filter((e) => (e.estimator === 'reinforce' || e.estimator === 'lax') && !family(e.family)?.discrete).map((e) => e.site));
   }
 
+  /** Continuous sites under a score-function estimator (drawn with their value held constant; joint.ts). */
+  private readonly scored: ReadonlySet<string>;
+
   get hasSurrogates(): boolean {
-    return this.sites.some((e) => e instanceof RelaxEstimator);
+    return this.sites.some((e) => e instanceof RelaxEstimator || e instanceof LaxEstimator);
   }
 
   /** Each RELAX site's surrogate, once made (tests read φ through it). */
@@ -122,7 +129,9 @@ export class Estimators {
   }
 
   /** The hard pass of one evaluation, and what re-running it needs. */
-  private hardPass(jo: JointOptions, flat: tf.Tensor, seed: number, records = new Map<string, unknown[]>(), collect?: Map<string, tf.Tensor[]>): StepPass {
+  private hardPass(given: JointOptions, flat: tf.Tensor, seed: number, records = new Map<string, unknown[]>(), collect?: Map<string, tf.Tensor[]>): StepPass {
+    // Passes re-run for one site see the scored sites as this one does.
+    const jo = this.scored.size ? { ...given, scored: this.scored } : given;
     // One cut of the flat vector serves every pass of the step.
     const views = blockViews(flat, jo.layout);
     const j = evaluateJoint({ ...jo, rng: new Rng(seed), drawDiscrete: this.hardHook(records) }, views);
