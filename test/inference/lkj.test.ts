@@ -39,7 +39,7 @@ describe('LKJ densities', () => {
 
   it('K = 3, 4: the normaliser matches quadrature of the unnormalised density over the free entries', () => {
     // scipy 1.17 quad / dblquad / tplquad over each row's unit ball of Π L_ii^(K − i − 1 + 2η − 2),
-    // minus the log of the product (/tmp/lkj_ref.py, as the report describes).
+    // minus the log of the product (scripts/reference/lkj_reference.py).
     const want: Array<[number, number, number]> = [
       [3, 0.8, -1.9031474434948374],
       [3, 2.0, -0.6154833381271297],

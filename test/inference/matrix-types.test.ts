@@ -30,7 +30,8 @@ describe('matrix-typed params and data', () => {
   it('observed correlation matrices: the posterior of eta matches quadrature', { timeout: 60_000 }, async () => {
     // Reference by quadrature over eta (scipy 1.17, trapezoid on 8,001 points in (0, 40]): Gamma(2, rate 0.5)
     // prior times (eta − 1) log det R + log C_3(eta), C_3 from quad over the rows of the Cholesky
-    // factor (row 1 on (−1, 1), row 2 on the unit disk in polar form), independently of lkj.ts.
+    // factor (row 1 on (−1, 1), row 2 on the unit disk in polar form), independently of lkj.ts
+    // (scripts/reference/lkj_reference.py).
     const src = 'data R: corr_matrix[3]\neta ~ Gamma(2, 0.5)\nR ~ LKJCorr(eta)\n';
     const m = compile(src, { file: 'eta.tilde' });
     const cases: Array<[number[][], number, number]> = [
