@@ -44,6 +44,8 @@ export interface GradientReport {
   backend: BackendName | 'js';
   /** Why the compiled engine did not run (absent when it did). */
   notCompiled?: string;
+  /** The compiled step's scalar operations per estimate (absent on the tfjs engine). */
+  work?: number;
 }
 
 export async function estimateGradients(model: Model, o: GradientOptions = {}): Promise<GradientReport> {
@@ -52,6 +54,7 @@ export async function estimateGradients(model: Model, o: GradientOptions = {}): 
   const seed = o.seed ?? 1;
   const engine = engineRequest(o.backend);
   const tfjsBackend = await useBackend(o.backend === 'js' ? undefined : o.backend);
+  if (o.estimator === 'auto-variance') throw new RangeError("estimator 'auto-variance' chooses a fit's estimators by measuring them; to compare estimators' gradients, name one (--estimator relax, reinforce, …)");
   checkObjective(model.program, { objective: o.objective, particles, baseline: o.baseline });
   const plan = planFor(model.program, { estimator: o.estimator, objective: o.objective });
   const estimators = estimatorOptions({ estimator: o.estimator, baseline: o.baseline, surrogateLr: o.surrogateLr, objective: o.objective });
@@ -72,8 +75,8 @@ export async function estimateGradients(model: Model, o: GradientOptions = {}): 
         u.forEach((v, i) => (init[b.offset + i] = v));
         continue;
       }
-      const { unconstrain } = await import('./layout.js');
-      values.forEach((v, i) => (init[b.offset + i] = unconstrain(p.constraint, v)));
+      const { unconstrainValues } = await import('./layout.js');
+      init.set(unconstrainValues(p.constraint, values, p.shape[p.shape.length - 1] ?? 1), b.offset);
     }
     const initT = tf.tensor1d(init);
     const flat = tf.variable(initT);
@@ -121,7 +124,7 @@ export async function estimateGradients(model: Model, o: GradientOptions = {}): 
         }
         params[b.name] = { mean, variance, draws };
       }
-      return { params, plan: Object.fromEntries(plan.entries.map((e) => [e.site, e.estimator])), backend: compiled.ok ? 'js' : tfjsBackend, ...(compiled.ok ? {} : { notCompiled: compiled.reason }) };
+      return { params, plan: Object.fromEntries(plan.entries.map((e) => [e.site, e.estimator])), backend: compiled.ok ? 'js' : tfjsBackend, ...(compiled.ok ? { work: compiled.step.lowered.work } : { notCompiled: compiled.reason }) };
     } finally {
       flat.dispose();
     }

@@ -21,13 +21,14 @@ import { makePlan, planToJSON, type EstimatorKind, type Plan } from './plan.js';
 import { Posterior, summarise, elementNames, type DrawArray, type QueryResult, type SummaryRow } from './posterior.js';
 import { paretoKhat } from './psis.js';
 import { Rng } from './rng.js';
-import { Estimators, estimatorOptionsFrom, type EstimatorOptions } from './estimators/step.js';
+import { Estimators, estimatorOptionsFrom, type EstimatorOptions, type SurrogateReading } from './estimators/step.js';
 import { optionDefaults, optionProblem, optionsFor, type Assert, type FitDefaults, type OptionName, type Same } from './options.js';
 import type { BaselineKind } from './estimators/baselines.js';
 import type { Setup } from './setup.js';
 import { bindLayout, fitMode, prepare, type FitMode } from './prepare.js';
 import { batchInputs, batchOf, checkBatchable, IndexSampler, plateInfo, type PlateInfo } from './batch.js';
 import { fullElbo } from './full-elbo.js';
+import type { VarianceChoice } from './variance-choice.js';
 import { hard } from './values.js';
 
 /**
@@ -51,8 +52,8 @@ export interface FitOptions {
   tolRelObj?: number;
   evalEvery?: number;
   draws?: number;
-  /** One estimator for every discrete site, or one per site (`{ z: 'reinforce' }`). */
-  estimator?: EstimatorKind | 'rebar' | Record<string, EstimatorKind | 'rebar'>;
+  /** One estimator for every discrete site, one per site (`{ z: 'reinforce' }`), or 'auto-variance' (each site's by measurement). */
+  estimator?: EstimatorKind | 'rebar' | 'auto-variance' | Record<string, EstimatorKind | 'rebar'>;
   baseline?: BaselineKind | 'auto';
   normalise?: boolean;
   concreteTemperature?: number;
@@ -71,7 +72,7 @@ const KNOWN_OPTIONS = new Set<string>(optionsFor('api').map((o) => o.name));
 
 /** 'rebar' is RELAX with the network switched off: split it out of the estimator option. */
 function splitRebar(e: FitOptions['estimator']): { estimator?: EstimatorKind | Record<string, EstimatorKind>; rebar: boolean } {
-  if (e === undefined) return { rebar: false };
+  if (e === undefined || e === 'auto-variance') return { rebar: false };
   if (typeof e === 'string') return e === 'rebar' ? { estimator: 'relax', rebar: true } : { estimator: e, rebar: false };
   let rebar = false;
   const out: Record<string, EstimatorKind> = {};
@@ -87,6 +88,10 @@ export function estimatorOptions(o: FitOptions): EstimatorOptions {
 }
 
 export interface FitDiagnostics {
+  /** RELAX sites' learned temperature λ and control-variate scale η at the end of the fit. */
+  surrogates?: Record<string, SurrogateReading>;
+  /** With estimator 'auto-variance': each measured site's candidates, their variance and work, and the choice. */
+  estimatorChoice?: VarianceChoice[];
   /** 'js' when the compiled JavaScript step ran the fit, else the tfjs backend. */
   backend: BackendName | 'js';
   /** Why the compiled engine did not run the fit (absent when it did). */
@@ -181,6 +186,24 @@ export class Model {
     return this.program.source;
   }
 
+  /**
+   * `estimator: 'auto-variance'`: each site's estimator measured at the start (variance-choice.ts),
+   * then the fit with those choices; the plan's reasons and `diagnostics.estimatorChoice` carry the
+   * figures. The choice is by counts, not timings, so the same options give the same fit.
+   */
+  private async fitByVariance(options: FitOptions, o: { particles: number; seed: number }): Promise<Fit> {
+    const { chooseByVariance, describeChoice } = await import('./variance-choice.js');
+    const choices = await chooseByVariance(this, { ...options, particles: o.particles, seed: o.seed });
+    const estimator = Object.fromEntries(choices.map((c) => [c.site, c.chosen]));
+    const fit = await this.fit({ ...options, estimator: Object.keys(estimator).length ? estimator : undefined });
+    for (const c of choices) {
+      const e = fit.plan.bySite.get(c.site);
+      if (e) e.reason = `${e.reason}; ${describeChoice(c)}`;
+    }
+    fit.diagnostics.estimatorChoice = choices;
+    return fit;
+  }
+
   /** Validate data against the declarations (throws ModelError naming every problem). */
   bind(data: Record<string, unknown> = {}, dataFile?: string): BoundData {
     return bindData(this.program, data, dataFile);
@@ -195,6 +218,7 @@ export class Model {
     const o = { ...FIT_DEFAULTS, ...modeDefaults, ...stripUndefined(options) };
     validateOptions(o);
     checkObjective(this.program, o);
+    if (options.estimator === 'auto-variance') return this.fitByVariance(options, o);
     const plan = options.estimator || o.guide !== 'meanfield' || o.objective !== 'elbo' ? planFor(this.program, { guide: o.guide, estimator: options.estimator, objective: o.objective }) : this.plan;
     const bound = this.bind(options.data ?? {}, options.dataFile);
     const sized = { program: this.program, sizes: bound.sizes };
@@ -230,8 +254,11 @@ export class Model {
       const pre = start.precondition && preconditionTensors(start.precondition);
       const jo = { setup: s, layout, S: o.particles, rng: rng.split('steps'), mode, precondition: pre } as const;
       let gradVar: Float32Array | undefined;
+      let surrogates: Record<string, SurrogateReading> | undefined;
       const sampler = B !== undefined ? new IndexSampler(plate!.N, B, rng.split('batch')) : undefined;
       let trainer: Trainer | undefined;
+      /** The compiled step's surrogate slots, when it runs the fit (RELAX's λ and η are read from there). */
+      let slotValues: ((k: number) => ArrayLike<number>) | undefined;
       let notCompiled: string | undefined;
       if (engine !== 'tfjs') {
         // Under minibatches the step is traced on the first B rows; each step is then given its batch's index arrays.
@@ -249,7 +276,11 @@ export class Model {
         const products = c.ok ? c.step.lowered.matmulWork : 0;
         if (c.ok && engine === 'auto' && tfjsBackend !== 'cpu' && products > JS_MATMUL_MAX) {
           notCompiled = `its matrix products (${(products / 1e6).toFixed(1)} M multiply–adds a step) run faster on the ${tfjsBackend} backend`;
-        } else if (c.ok) trainer = new JsTrainer(c.step, sampler && (() => batchInputs(layout, plate!, sampler.next())));
+        } else if (c.ok) {
+          trainer = new JsTrainer(c.step, sampler && (() => batchInputs(layout, plate!, sampler.next())));
+          const step = c.step;
+          slotValues = (k) => step.slot(k + 1);
+        }
         else if (!c.ok && engine === 'js') {
           est.dispose();
           pre?.dispose();
@@ -281,8 +312,10 @@ export class Model {
         tolRelObj: o.tolRelObj,
         averageFraction: 0.5,
         onProgress: options.onProgress,
+        readSurrogates: () => est.surrogateReadings(slotValues),
         signal: options.signal,
       }).finally(() => {
+        surrogates = est.surrogateReadings(slotValues);
         gradVar = trainer instanceof JsTrainer ? trainer.gradientVariance() : est.gradientVariance();
         pre?.dispose();
       });
@@ -330,6 +363,7 @@ export class Model {
           guide: o.guide,
           init: start.report,
           warnings: [...(plan.warnings ?? []), ...bound.warnings].map((w) => w.message),
+          ...(surrogates ? { surrogates } : {}),
           gradientVariance: perNodeVariance(layout, gradVar),
         },
       };

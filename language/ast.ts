@@ -5,7 +5,7 @@
 import type { Span } from './span.js';
 import type { EstimatorName } from './distributions.js';
 
-export type BaseType = 'real' | 'int' | 'bool' | 'positive' | 'unit' | 'simplex' | MatrixBase;
+export type BaseType = 'real' | 'int' | 'bool' | 'positive' | 'unit' | 'simplex' | 'ordered' | 'positive_ordered' | MatrixBase;
 /** Constrained K×K matrix types (language/tokens.ts MATRIX_TYPE_NAMES). */
 export type MatrixBase = 'cholesky_factor_corr' | 'cholesky_factor_cov' | 'corr_matrix' | 'cov_matrix';
 

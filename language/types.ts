@@ -11,7 +11,7 @@ export interface ValueType {
 }
 
 /** The constraint a declared type adds on top of its element type (ADVI picks the bijector from it). */
-export type Constraint = 'none' | 'positive' | 'unit' | 'simplex' | MatrixConstraint;
+export type Constraint = 'none' | 'positive' | 'unit' | 'simplex' | 'ordered' | 'positive-ordered' | MatrixConstraint;
 
 /** The constrained K×K matrix types; the constraint is named as the type is. */
 export type MatrixConstraint = 'cholesky_factor_corr' | 'cholesky_factor_cov' | 'corr_matrix' | 'cov_matrix';
