@@ -10,7 +10,7 @@ import { tildeParser } from './parser.js';
 import { printExpr } from './printer.js';
 import { spanCover, type Span } from './span.js';
 import * as E from './syntax-errors.js';
-import { TYPE_ALIASES, TYPE_NAMES } from './tokens.js';
+import { ALL_TYPE_NAMES, TYPE_ALIASES } from './tokens.js';
 
 type CstChildren = Record<string, (CstNode | IToken)[] | undefined>;
 
@@ -190,8 +190,8 @@ export class AstBuilder extends BaseVisitor {
   typeExpr(ctx: CstChildren): TypeExpr {
     const baseTok = need(tokenAt(ctx, 'TypeName') ?? tokenAt(ctx, 'Identifier'));
     const aliasRank = TYPE_ALIASES[baseTok.image];
-    if (!(TYPE_NAMES as readonly string[]).includes(baseTok.image) && aliasRank === undefined) {
-      this.diagnostics.push(E.expectedType(span(baseTok), `'${baseTok.image}'`, E.suggest(baseTok.image, [...TYPE_NAMES, ...Object.keys(TYPE_ALIASES)])));
+    if (!ALL_TYPE_NAMES.includes(baseTok.image) && aliasRank === undefined) {
+      this.diagnostics.push(E.expectedType(span(baseTok), `'${baseTok.image}'`, E.suggest(baseTok.image, [...ALL_TYPE_NAMES, ...Object.keys(TYPE_ALIASES)])));
       throw INCOMPLETE;
     }
     const dims = nodes(ctx, 'dim').map((n) => this.sub<DimExpr>(n));

@@ -28,10 +28,14 @@ export type Support =
   | { kind: 'interval' } // (low, high) from Uniform's arguments
   | { kind: 'circular' } // angles in [−π, π] (VonMises)
   | { kind: 'simplex' }
+  | { kind: MatrixSupport } // K×K, K from the declared type (LKJ families)
   | { kind: 'binary' } // {0, 1}
   | { kind: 'categorical' } // {0 … K−1}: K is the parameter's last dimension (Categorical), or one more than it (OrderedLogistic's cutpoints)
   | { kind: 'bounded-count' } // {0 … n}, n from total_count
   | { kind: 'count' }; // {0, 1, 2, …}
+
+/** The constrained matrix supports; each is named as the type that declares it. */
+export type MatrixSupport = 'cholesky_factor_corr' | 'cholesky_factor_cov' | 'corr_matrix' | 'cov_matrix';
 
 export interface FamilySpec {
   name: string;
@@ -47,8 +51,11 @@ export interface FamilySpec {
   relaxable: boolean;
   /** Discrete with support small and finite, so enumeration is possible. */
   finite: boolean;
-  /** 1 when one draw is a vector (Dirichlet); 0 for scalar draws. */
-  eventRank: 0 | 1;
+  /**
+   * 1 when one draw is a vector (Dirichlet); 0 for scalar draws; 2 when one draw is a K×K matrix
+   * whose K no argument carries, so it comes from the site's declared type (LKJ families).
+   */
+  eventRank: 0 | 1 | 2;
   /** One line for docs and `:help`. */
   doc: string;
 }
@@ -95,6 +102,14 @@ export const FAMILIES: readonly FamilySpec[] = [
     doc: 'multivariate normal with covariance scale_tril·scale_trilᵀ, scale_tril lower triangular with a positive diagonal',
   },
   { name: 'Dirichlet', params: [p('concentration', 'positive')], support: { kind: 'simplex' }, ...continuousNoRsample, eventRank: 1, doc: 'distribution over the simplex; the last dimension is the event' },
+  {
+    name: 'LKJCorrCholesky', params: [p('eta', 'positive')], support: { kind: 'cholesky_factor_corr' }, ...continuousNoRsample, eventRank: 2,
+    doc: "Cholesky factor L of an LKJ(eta) correlation matrix L Lᵀ (Stan's lkj_corr_cholesky); declare L: cholesky_factor_corr[K]",
+  },
+  {
+    name: 'LKJCorr', params: [p('eta', 'positive')], support: { kind: 'corr_matrix' }, ...continuousNoRsample, eventRank: 2,
+    doc: 'correlation matrix with density ∝ det(Ω)^(eta − 1) (LKJ); declare Omega: corr_matrix[K]',
+  },
   {
     name: 'Bernoulli', params: [p('probs', 'unit'), p('logits', 'real')], oneOf: [['probs', 'logits']],
     support: { kind: 'binary' }, discrete: true, reparam: false, relaxable: true, finite: true, eventRank: 0, doc: '1 with probability probs (or sigmoid(logits)), else 0',

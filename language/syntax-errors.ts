@@ -6,7 +6,7 @@ import { EOF, type IParserErrorMessageProvider, type IRecognitionException, type
 import type { Diagnostic } from './diagnostics.js';
 import { ESTIMATORS } from './distributions.js';
 import type { Span } from './span.js';
-import { KEYWORDS, TYPE_ALIASES, TYPE_NAMES } from './tokens.js';
+import { ALL_TYPE_NAMES, KEYWORDS, TYPE_ALIASES } from './tokens.js';
 
 const FILE_PLACEHOLDER = '<input>';
 
@@ -73,7 +73,7 @@ export const expectedExpression = (span: Span, found: string, after?: string): D
 export const expectedType = (span: Span, found: string, didYouMean?: string): Diagnostic =>
   diag(
     'syntax-type',
-    `expected a type (${TYPE_NAMES.join(', ')}), found ${found}${didYouMean ? ` (did you mean '${didYouMean}'?)` : ''}`,
+    `expected a type (${ALL_TYPE_NAMES.join(', ')}), found ${found}${didYouMean ? ` (did you mean '${didYouMean}'?)` : ''}`,
     span,
   );
 
@@ -289,7 +289,7 @@ export function translateParserError(e: IRecognitionException & { previousToken?
       if (rule === 'definition') return expectedDefinition(span, prevImage ?? '', what);
       if (rule === 'typeExpr' && info.kind === 'earlyExit') return expectedDimension(span, what);
       if (rule === 'typeExpr') {
-        return expectedType(span, what, found.tokenType.name === 'Identifier' ? suggest(found.image, TYPE_NAMES) : undefined);
+        return expectedType(span, what, found.tokenType.name === 'Identifier' ? suggest(found.image, ALL_TYPE_NAMES) : undefined);
       }
       if (rule === 'dim') return expectedDimension(span, what);
       if (rule === 'indexSuffix' || rule === 'indexItem' || rule === 'lvalue') return expectedIndex(span, what);

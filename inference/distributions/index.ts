@@ -8,6 +8,7 @@ import { orderedLogistic, orderedProbit } from './ordinal.js';
 import { bernoulli, binomial, categorical, geometric, poisson } from './discrete.js';
 import { beta, dirichlet, gamma, inverseGamma } from './gamma.js';
 import { multiNormal, multiNormalCholesky } from './multinormal.js';
+import { lkjCorr, lkjCorrCholesky } from './lkj.js';
 import type { Distribution, Params } from './types.js';
 
 export type { CategoricalDistribution, Distribution, Params } from './types.js';
@@ -33,6 +34,8 @@ const CONSTRUCTORS: Record<string, (params: Params) => Distribution> = {
   Dirichlet: dirichlet,
   MultiNormal: multiNormal,
   MultiNormalCholesky: multiNormalCholesky,
+  LKJCorrCholesky: lkjCorrCholesky,
+  LKJCorr: lkjCorr,
   Bernoulli: bernoulli,
   Categorical: categorical,
   Binomial: binomial,

@@ -9,6 +9,7 @@ import { BUILTIN_NAMES, builtin } from '../builtins.js';
 import { addAffine, affineOf, broadcastShapes, compareAffine, dimOf, fitsInto, matmulShape, relateDims, showAffine, showDims, showTyped } from '../shapes.js';
 import type { Affine } from '../shapes.js';
 import type { Span } from '../span.js';
+import { isMatrixConstraint } from '../types.js';
 import type { Constraint, Dim, ElemType, ValueType } from '../types.js';
 import { didYouMean } from '../suggest.js';
 import { affineSyntax, intLiteral, sameAffine } from '../scope.js';
@@ -47,6 +48,11 @@ export function baseOf(t: TypeExpr): { elem: ElemType; constraint: Constraint } 
       return { elem: 'real', constraint: 'ordered' };
     case 'positive_ordered':
       return { elem: 'real', constraint: 'positive-ordered' };
+    case 'cholesky_factor_corr':
+    case 'cholesky_factor_cov':
+    case 'corr_matrix':
+    case 'cov_matrix':
+      return { elem: 'real', constraint: t.base };
   }
 }
 
@@ -84,6 +90,13 @@ export function declType(ck: CheckState, t: TypeExpr): Ty {
   if ((t.base === 'ordered' || t.base === 'positive_ordered') && t.dims.length === 0) {
     ck.report(E.shapeRequirement(t.span, `an ordered vector needs a dimension: ${t.base}[K] (its entries increase along the last dimension)`));
     ok = false;
+  }
+  if (isMatrixConstraint(t.base)) {
+    // One dimension K names a K×K matrix (as Stan's cov_matrix[K]); arrays of them are not supported.
+    if (t.dims.length !== 1) {
+      ck.report(E.shapeRequirement(t.span, `a ${t.base} takes exactly one dimension, its size K: ${t.base}[K] is a K×K matrix`));
+      ok = false;
+    } else if (ok) shape.push(shape[0]!);
   }
   return ok ? { elem, shape } : undefined;
 }
