@@ -11,7 +11,7 @@ import { prepass, type ExprCtx, type Scope, type Ty } from '../scope.js';
 import { constantNumber } from '../constants.js';
 import { affineOf, relateDims, showDims, showTyped } from '../shapes.js';
 import type { Span } from '../span.js';
-import type { Constraint, Dim, ElemType, ValueType } from '../types.js';
+import { isMatrixConstraint, type Constraint, type Dim, type ElemType, type ValueType } from '../types.js';
 import * as E from '../semantic-errors.js';
 import { CheckState } from './state.js';
 import { addSymbol } from './names.js';
@@ -240,11 +240,21 @@ function paramType(ck: CheckState, t: TypeExpr, dimVars: Set<string> | undefined
     ck.report(E.shapeRequirement(t.span, 'a simplex needs a dimension: simplex[K]'));
     return undefined;
   }
+  if ((t.base === 'ordered' || t.base === 'positive_ordered') && t.dims.length === 0) {
+    ck.report(E.shapeRequirement(t.span, `an ordered vector needs a dimension: ${t.base}[K]`));
+    return undefined;
+  }
+  if (isMatrixConstraint(t.base) && t.dims.length !== 1) {
+    ck.report(E.shapeRequirement(t.span, `a ${t.base} takes exactly one dimension, its size K: ${t.base}[K] is a K×K matrix`));
+    return undefined;
+  }
   const shape: Dim[] = t.dims.map((d) => {
     if (d.kind === 'dimLit') return d.value;
     dimVars?.add(d.name);
     return d.name;
   });
+  // As in a declaration, one dimension K of a matrix type names a K×K matrix.
+  if (isMatrixConstraint(t.base)) shape.push(shape[0]!);
   return { elem, shape };
 }
 

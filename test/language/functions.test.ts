@@ -67,6 +67,30 @@ y = affine(A, x, x)
 `)).toContain("m.tilde:6:18: argument 'b' of affine must be real[R] with R = 5 from argument 'A', but this is real[2]");
   });
 
+  it('of a matrix type bind its one dimension to both axes, and vector/matrix aliases work', () => {
+    const c = ok(`fun quad(S: cov_matrix[K], v: vector[K]): real {
+  return v @ S @ v
+}
+fun rows(X: matrix[R, C]): real[R] {
+  return sum(X, 1)
+}
+data S: cov_matrix[3]
+data v: real[3]
+data X: real[4, 2]
+q = quad(S, v)
+r = rows(X)
+`);
+    expect(typeOf(c, 'q')).toBe('real');
+    expect(typeOf(c, 'r')).toBe('real[4]');
+    expect(errors(`fun quad(S: cov_matrix[K], v: vector[K]): real {
+  return v @ S @ v
+}
+data S: real[3, 2]
+data v: real[3]
+q = quad(S, v)
+`)).toContain("m.tilde:6:10: argument 'S' of quad must be cov_matrix[K, K] with K = 3 from argument 'S', but this is real[3, 2]");
+  });
+
   it('can be used as int values in the body, replaced by the bound size', () => {
     const c = ok(`fun mean_of(v: real[K]): real {
   return sum(v) / K
