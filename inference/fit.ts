@@ -284,6 +284,7 @@ function describeNonFinite(joint: Omit<JointOptions, 'rng'> & { rng: Rng }, last
       const bad = v.find((x) => !Number.isFinite(x));
       if (bad === undefined) continue;
       const at = `'${t.name}' (${file}:${t.span.start.line}:${t.span.start.column})`;
+      if (t.name.startsWith('cost:target@')) return { text: `the target term at ${file}:${t.span.start.line}:${t.span.start.column} is ${bad}`, optimiser: false };
       if (t.observed) return { text: `the log-density of the observed ${at} is ${bad}${offSupport(joint, t.name, t.value)}`, optimiser: false };
       return { text: `the log-density of ${at} is ${bad}`, optimiser: false };
     }

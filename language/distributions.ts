@@ -47,6 +47,13 @@ export interface FamilySpec {
   eventRank: 0 | 1;
   /** One line for docs and `:help`. */
   doc: string;
+  /**
+   * The stem of its log-density functions (`normal` → `normal_lpdf`); by default the snake_case
+   * of the name (HalfNormal → half_normal, StudentT → student_t).
+   */
+  stem?: string;
+  /** The engine computes its CDF: `_lcdf`, `_lccdf`, `_cdf` exist and `~ … T[lo, hi]` may truncate it. */
+  cdf?: boolean;
 }
 
 const p = (name: string, constraint: ParamConstraint, extraRank: 0 | 1 = 0): ParamSpec => ({ name, constraint, extraRank });
@@ -58,18 +65,18 @@ const continuous = { discrete: false, reparam: true, relaxable: false, finite: f
 const continuousNoRsample = { ...continuous, reparam: false };
 
 export const FAMILIES: readonly FamilySpec[] = [
-  { name: 'Normal', params: [p('loc', 'real'), p('scale', 'positive')], support: { kind: 'real' }, ...continuous, doc: 'Gaussian with mean loc and standard deviation scale' },
-  { name: 'HalfNormal', params: [p('scale', 'positive')], support: { kind: 'positive' }, ...continuous, doc: '|x| for x ~ Normal(0, scale)' },
-  { name: 'Cauchy', params: [p('loc', 'real'), p('scale', 'positive')], support: { kind: 'real' }, ...continuous, doc: 'Cauchy with location and scale' },
-  { name: 'HalfCauchy', params: [p('scale', 'positive')], support: { kind: 'positive' }, ...continuous, doc: '|x| for x ~ Cauchy(0, scale)' },
+  { name: 'Normal', cdf: true, params: [p('loc', 'real'), p('scale', 'positive')], support: { kind: 'real' }, ...continuous, doc: 'Gaussian with mean loc and standard deviation scale' },
+  { name: 'HalfNormal', cdf: true, params: [p('scale', 'positive')], support: { kind: 'positive' }, ...continuous, doc: '|x| for x ~ Normal(0, scale)' },
+  { name: 'Cauchy', cdf: true, params: [p('loc', 'real'), p('scale', 'positive')], support: { kind: 'real' }, ...continuous, doc: 'Cauchy with location and scale' },
+  { name: 'HalfCauchy', cdf: true, params: [p('scale', 'positive')], support: { kind: 'positive' }, ...continuous, doc: '|x| for x ~ Cauchy(0, scale)' },
   { name: 'StudentT', params: [p('df', 'positive'), p('loc', 'real'), p('scale', 'positive')], support: { kind: 'real' }, ...continuous, doc: "Student's t with df degrees of freedom" },
-  { name: 'Laplace', params: [p('loc', 'real'), p('scale', 'positive')], support: { kind: 'real' }, ...continuous, doc: 'double exponential' },
-  { name: 'LogNormal', params: [p('loc', 'real'), p('scale', 'positive')], support: { kind: 'positive' }, ...continuous, doc: 'exp(x) for x ~ Normal(loc, scale)' },
-  { name: 'Exponential', params: [p('rate', 'positive')], support: { kind: 'positive' }, ...continuous, doc: 'exponential with mean 1/rate' },
+  { name: 'Laplace', cdf: true, params: [p('loc', 'real'), p('scale', 'positive')], support: { kind: 'real' }, ...continuous, doc: 'double exponential' },
+  { name: 'LogNormal', cdf: true, params: [p('loc', 'real'), p('scale', 'positive')], support: { kind: 'positive' }, ...continuous, doc: 'exp(x) for x ~ Normal(loc, scale)' },
+  { name: 'Exponential', cdf: true, params: [p('rate', 'positive')], support: { kind: 'positive' }, ...continuous, doc: 'exponential with mean 1/rate' },
   { name: 'Gamma', params: [p('shape', 'positive'), p('rate', 'positive')], support: { kind: 'positive' }, ...continuousNoRsample, doc: 'gamma with mean shape/rate' },
   { name: 'InverseGamma', params: [p('shape', 'positive'), p('scale', 'positive')], support: { kind: 'positive' }, ...continuousNoRsample, doc: '1/x for x ~ Gamma(shape, scale)' },
   { name: 'Beta', params: [p('a', 'positive'), p('b', 'positive')], support: { kind: 'unit' }, ...continuousNoRsample, doc: 'beta on (0, 1)' },
-  { name: 'Uniform', params: [p('low', 'real'), p('high', 'real')], support: { kind: 'interval' }, ...continuous, doc: 'uniform on (low, high)' },
+  { name: 'Uniform', cdf: true, params: [p('low', 'real'), p('high', 'real')], support: { kind: 'interval' }, ...continuous, doc: 'uniform on (low, high)' },
   { name: 'Dirichlet', params: [p('concentration', 'positive')], support: { kind: 'simplex' }, ...continuousNoRsample, eventRank: 1, doc: 'distribution over the simplex; the last dimension is the event' },
   {
     name: 'Bernoulli', params: [p('probs', 'unit'), p('logits', 'real')], oneOf: [['probs', 'logits']],
@@ -94,6 +101,18 @@ export function family(name: string): FamilySpec | undefined {
 }
 
 export const FAMILY_NAMES: readonly string[] = FAMILIES.map((f) => f.name);
+
+/** HalfNormal → half_normal, StudentT → student_t, NegBinomial2 → neg_binomial_2. */
+export function snakeCase(name: string): string {
+  return name
+    .replace(/([a-z])([A-Z0-9])/g, '$1_$2')
+    .replace(/([A-Z])([A-Z][a-z])/g, '$1_$2')
+    .toLowerCase();
+}
+
+export function familyStem(f: FamilySpec): string {
+  return f.stem ?? snakeCase(f.name);
+}
 
 /** Estimator annotations a site may carry (`~ Bernoulli(0.5) @relax`). */
 export const ESTIMATORS = ['reparam', 'reinforce', 'relax', 'concrete', 'enumerate', 'marginalize'] as const;

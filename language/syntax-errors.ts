@@ -67,6 +67,14 @@ export const expectedDefinition = (span: Span, name: string, found: string): Dia
   );
 };
 
+export const plusEqualsNotTarget = (span: Span, left: string): Diagnostic =>
+  diag('syntax-target', `'+=' adds to the log density and only applies to 'target', found '${left} +='`, span, "write 'target += expr', or '${left} = ${left} + …' in a new name (every name is defined once)");
+
+export const misplacedBar = (span: Span, message: string): Diagnostic => diag('syntax-bar', message, span);
+
+export const emptyTruncation = (span: Span): Diagnostic =>
+  diag('syntax-truncation', 'T[ , ] truncates nothing: give a lower bound, an upper bound or both (T[lo, hi], T[lo, ], T[, hi])', span);
+
 export const expectedExpression = (span: Span, found: string, after?: string): Diagnostic =>
   diag('syntax-expression', `expected an expression${after ? ` after '${after}'` : ''}, found ${found}`, span);
 
