@@ -98,6 +98,8 @@ export const annotationOnObserved = (span: Span, name: string): SemanticError =>
   err('estimator-on-observed', span, `${name} is observed; estimators apply to latent sites`);
 export const modeConflict = (span: Span, obs: string, obsLine: number, objLine: number): SemanticError =>
   err('mode-conflict', span, `a program cannot both observe data and minimize/maximize: '${obs}' is observed on line ${obsLine}, and line ${objLine} is an objective`);
+export const targetModeConflict = (span: Span, targetLine: number, objLine: number): SemanticError =>
+  err('mode-conflict', span, `a program cannot both add to its log density and minimize/maximize: line ${targetLine} is a target term, and line ${objLine} is an objective`);
 export const priorMode = (span: Span): SemanticError => warn('prior-mode', span, 'the program has no observations and no objective; fitting it gives back the prior');
 export const misplaced = (span: Span, what: string, where: string): SemanticError => err('misplaced-statement', span, `${what} ${where}`);
 export const secondGuide = (span: Span, line: number): SemanticError => err('second-guide', span, `a program has at most one guide block (the first is on line ${line})`);

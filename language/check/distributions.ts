@@ -284,7 +284,7 @@ export function decideMode(ck: CheckState): Mode {
     return 'inference';
   }
   if (tgt && obj) {
-    ck.report(E.modeConflict(obj.span, tgt.form === 'factor' ? 'factor(…)' : 'target +=', tgt.span.start.line, obj.span.start.line));
+    ck.report(E.targetModeConflict(obj.span, tgt.span.start.line, obj.span.start.line));
     return 'inference';
   }
   // A target term is a log-likelihood term like an observation's.
