@@ -6,7 +6,7 @@
 import { engineRequest, tf, useBackend, type BackendName } from './backend.js';
 import { compileFitStep } from './compile/compile-fit.js';
 import { blockNames, paramKey } from './layout.js';
-import { estimatorOptions, planFor, type FitOptions, type Model } from './model.js';
+import { checkObjective, estimatorOptions, planFor, type FitOptions, type Model } from './model.js';
 import { prepare } from './prepare.js';
 
 export interface GradientOptions {
@@ -19,6 +19,8 @@ export interface GradientOptions {
   seed?: number;
   estimator?: FitOptions['estimator'];
   baseline?: FitOptions['baseline'];
+  /** 'iwae': gradients of the importance-weighted bound over `particles` samples (VIMCO at discrete sites). */
+  objective?: FitOptions['objective'];
   /** 'js' the compiled step, a tfjs backend by name the tfjs engine, 'auto' compiled when the plan allows. */
   backend?: BackendName | 'auto' | 'js';
   /** RELAX/REBAR (and NVIL's baseline): steps of surrogate training (φ/ψ only, θ held at its initial value) before measuring. */
@@ -40,6 +42,8 @@ export interface GradientReport {
   backend: BackendName | 'js';
   /** Why the compiled engine did not run (absent when it did). */
   notCompiled?: string;
+  /** The compiled step's scalar operations per estimate (absent on the tfjs engine). */
+  work?: number;
 }
 
 export async function estimateGradients(model: Model, o: GradientOptions = {}): Promise<GradientReport> {
@@ -48,8 +52,10 @@ export async function estimateGradients(model: Model, o: GradientOptions = {}): 
   const seed = o.seed ?? 1;
   const engine = engineRequest(o.backend);
   const tfjsBackend = await useBackend(o.backend === 'js' ? undefined : o.backend);
-  const plan = planFor(model.program, { estimator: o.estimator });
-  const estimators = estimatorOptions({ estimator: o.estimator, baseline: o.baseline, surrogateLr: o.surrogateLr });
+  if (o.estimator === 'auto-variance') throw new RangeError("estimator 'auto-variance' chooses a fit's estimators by measuring them; to compare estimators' gradients, name one (--estimator relax, reinforce, …)");
+  checkObjective(model.program, { objective: o.objective, particles, baseline: o.baseline });
+  const plan = planFor(model.program, { estimator: o.estimator, objective: o.objective });
+  const estimators = estimatorOptions({ estimator: o.estimator, baseline: o.baseline, surrogateLr: o.surrogateLr, objective: o.objective });
   const prepared = prepare(model.program, model.bind(o.data ?? {}, o.dataFile), { seed, plan, particles, estimators });
   const { setup: s, layout, rng, random: init, mode, est } = prepared;
   try {
@@ -107,7 +113,7 @@ export async function estimateGradients(model: Model, o: GradientOptions = {}): 
         }
         params[b.name] = { mean, variance, draws };
       }
-      return { params, plan: Object.fromEntries(plan.entries.map((e) => [e.site, e.estimator])), backend: compiled.ok ? 'js' : tfjsBackend, ...(compiled.ok ? {} : { notCompiled: compiled.reason }) };
+      return { params, plan: Object.fromEntries(plan.entries.map((e) => [e.site, e.estimator])), backend: compiled.ok ? 'js' : tfjsBackend, ...(compiled.ok ? { work: compiled.step.lowered.work } : { notCompiled: compiled.reason }) };
     } finally {
       flat.dispose();
     }

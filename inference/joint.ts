@@ -38,6 +38,12 @@ export interface DiscreteDraw {
   pathwise?: boolean;
   /** Weight of this draw's log q in the ELBO: N/B for a site local to a subsampled plate, else 1. */
   scale: number;
+  /**
+   * A continuous site drawn for a score-function estimator from a reparameterisable family: how
+   * to draw the same value pathwise again (its distribution's parameters and the draw's seed), for
+   * LAX's control variate c(z(θ, ε)).
+   */
+  redraw?: { params: Params; seed: number; shape: number[] };
 }
 
 /** What an estimator sees when a discrete latent is drawn. */
@@ -132,6 +138,12 @@ export interface JointOptions {
   drawDiscrete?: DiscreteHook;
   /** Also compute log q of the automatic guide at its draws (for PSIS; training uses the entropy). */
   withLogq?: boolean;
+  /**
+   * Continuous sites whose plan gives them a score-function estimator (a cost that steps in
+   * them, or `@reinforce`): drawn with their value held constant and listed in `discrete` with
+   * their log density, as a Gamma guide site is.
+   */
+  scored?: ReadonlySet<string>;
   /** Given unconstrained values [S, autoDim] of the automatic latents instead of guide draws (init.ts's mode search). */
   u?: tf.Tensor;
   /**
@@ -312,11 +324,20 @@ export function evaluateJoint(o: JointOptions, flat: tf.Tensor | BlockViews): Jo
         }
         const dist = ev.dist;
         const shape = [S, ...ev.shape];
-        const value = fam.reparam && dist.rsample ? dist.rsample(shape, rng.int()) : ops.detach(dist.sample(shape, rng.int()));
-        // log q enters the ELBO negatively; logqExplicit holds it with a plus sign.
-        const lq = sumLogical(dist.logProb(value));
-        logqExplicit = weighted(logqExplicit, ev.site.name, lq, -1);
-        if (!fam.reparam) discrete.push({ name: ev.site.name, site: ev.site, element: ev.element, value, logq: dist.logProb(value), logits: null, scale: scaleOf(ev.site.name) });
+        // A score-function site's draw is held constant (its gradient comes from its log q).
+        const scored = !fam.reparam || !!o.scored?.has(ev.site.name);
+        const seed = rng.int();
+        const rsample = fam.reparam && dist.rsample;
+        const drawn = rsample ? dist.rsample!(shape, seed) : dist.sample(shape, seed);
+        const value = scored ? ops.detach(drawn) : drawn;
+        // log q enters the ELBO negatively; logqExplicit holds it with a plus sign. A scored
+        // site's log q is in `discrete` instead, as a discrete site's is (counted once).
+        if (!scored) logqExplicit = weighted(logqExplicit, ev.site.name, sumLogical(dist.logProb(value)), -1);
+        else {
+          const logq = dist.logProb(value);
+          discrete.push({ name: ev.site.name, site: ev.site, element: ev.element, value, logq, logits: null, scale: scaleOf(ev.site.name), ...(rsample ? { redraw: { params: ev.params, seed, shape } } : {}) });
+          if (local && batch!.local.has(ev.site.name)) local = tf.sub(local, sumLogical(logq));
+        }
         return value;
       },
       observe(ev) {
@@ -340,9 +361,17 @@ export function evaluateJoint(o: JointOptions, flat: tf.Tensor | BlockViews): Jo
         value = g instanceof Soft ? g : toTensor(g);
         for (const i of ev.element) value = value instanceof Soft ? new Soft(sliceAt(value.weights, i)) : sliceAt(value, i);
       } else if (!latent.discrete && o.mode === 'optimisation') {
-        // Drawn from its own distribution: pathwise when the family allows it.
+        // Drawn from its own distribution: pathwise when the family allows it and the plan wants it.
         const shape = [S, ...ev.shape];
-        value = ev.site.family.reparam && ev.dist.rsample ? ev.dist.rsample(shape, rng.int()) : ops.detach(ev.dist.sample(shape, rng.int()));
+        const pathwise = ev.site.family.reparam && ev.dist.rsample;
+        const seed = rng.int();
+        if (pathwise && !o.scored?.has(name)) value = ev.dist.rsample!(shape, seed);
+        else {
+          // The same draw either way (one stream), held constant: its gradient comes from its score.
+          const v = ops.detach(pathwise ? ev.dist.rsample!(shape, seed) : ev.dist.sample(shape, seed));
+          discrete.push({ name, site: ev.site, element: ev.element, value: v, logq: ev.dist.logProb(v), logits: null, scale: 1, ...(pathwise ? { redraw: { params: ev.params, seed, shape } } : {}) });
+          value = v;
+        }
       } else if (!latent.discrete) {
         const slot = layout.slots.get(name)!;
         let us = columnsOf(slot.offset, slot.size).reshape([S, ...slot.ushape]);

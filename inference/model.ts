@@ -28,6 +28,7 @@ import type { Setup } from './setup.js';
 import { bindLayout, fitMode, prepare, type FitMode } from './prepare.js';
 import { batchInputs, batchOf, checkBatchable, IndexSampler, plateInfo, type PlateInfo } from './batch.js';
 import { fullElbo } from './full-elbo.js';
+import type { VarianceChoice } from './variance-choice.js';
 import { hard } from './values.js';
 
 /**
@@ -40,6 +41,7 @@ export interface FitOptions {
   dataFile?: string;
   steps?: number;
   particles?: number;
+  objective?: 'elbo' | 'iwae';
   batchSize?: number;
   lr?: number;
   seed?: number;
@@ -50,8 +52,8 @@ export interface FitOptions {
   tolRelObj?: number;
   evalEvery?: number;
   draws?: number;
-  /** One estimator for every discrete site, or one per site (`{ z: 'reinforce' }`). */
-  estimator?: EstimatorKind | 'rebar' | Record<string, EstimatorKind | 'rebar'>;
+  /** One estimator for every discrete site, one per site (`{ z: 'reinforce' }`), or 'auto-variance' (each site's by measurement). */
+  estimator?: EstimatorKind | 'rebar' | 'auto-variance' | Record<string, EstimatorKind | 'rebar'>;
   baseline?: BaselineKind | 'auto';
   normalise?: boolean;
   concreteTemperature?: number;
@@ -70,7 +72,7 @@ const KNOWN_OPTIONS = new Set<string>(optionsFor('api').map((o) => o.name));
 
 /** 'rebar' is RELAX with the network switched off: split it out of the estimator option. */
 function splitRebar(e: FitOptions['estimator']): { estimator?: EstimatorKind | Record<string, EstimatorKind>; rebar: boolean } {
-  if (e === undefined) return { rebar: false };
+  if (e === undefined || e === 'auto-variance') return { rebar: false };
   if (typeof e === 'string') return e === 'rebar' ? { estimator: 'relax', rebar: true } : { estimator: e, rebar: false };
   let rebar = false;
   const out: Record<string, EstimatorKind> = {};
@@ -86,6 +88,8 @@ export function estimatorOptions(o: FitOptions): EstimatorOptions {
 }
 
 export interface FitDiagnostics {
+  /** With estimator 'auto-variance': each measured site's candidates, their variance and work, and the choice. */
+  estimatorChoice?: VarianceChoice[];
   /** 'js' when the compiled JavaScript step ran the fit, else the tfjs backend. */
   backend: BackendName | 'js';
   /** Why the compiled engine did not run the fit (absent when it did). */
@@ -153,8 +157,8 @@ export function compile(source: string, options: CompileOptions = {}): Model {
 }
 
 /** The estimator plan for a program and options; a plan that cannot be made is a ModelError. */
-export function planFor(program: CheckedProgram, options: { guide?: GuideKind; estimator?: FitOptions['estimator'] } = {}): Plan {
-  const { plan, diagnostics } = makePlan(program, { guide: options.guide, estimator: splitRebar(options.estimator).estimator });
+export function planFor(program: CheckedProgram, options: { guide?: GuideKind; estimator?: FitOptions['estimator']; objective?: FitOptions['objective'] } = {}): Plan {
+  const { plan, diagnostics } = makePlan(program, { guide: options.guide, estimator: splitRebar(options.estimator).estimator, objective: options.objective });
   if (!plan) throw new ModelError(diagnostics, program.source);
   return plan;
 }
@@ -180,6 +184,24 @@ export class Model {
     return this.program.source;
   }
 
+  /**
+   * `estimator: 'auto-variance'`: each site's estimator measured at the start (variance-choice.ts),
+   * then the fit with those choices; the plan's reasons and `diagnostics.estimatorChoice` carry the
+   * figures. The choice is by counts, not timings, so the same options give the same fit.
+   */
+  private async fitByVariance(options: FitOptions, o: { particles: number; seed: number }): Promise<Fit> {
+    const { chooseByVariance, describeChoice } = await import('./variance-choice.js');
+    const choices = await chooseByVariance(this, { ...options, particles: o.particles, seed: o.seed });
+    const estimator = Object.fromEntries(choices.map((c) => [c.site, c.chosen]));
+    const fit = await this.fit({ ...options, estimator: Object.keys(estimator).length ? estimator : undefined });
+    for (const c of choices) {
+      const e = fit.plan.bySite.get(c.site);
+      if (e) e.reason = `${e.reason}; ${describeChoice(c)}`;
+    }
+    fit.diagnostics.estimatorChoice = choices;
+    return fit;
+  }
+
   /** Validate data against the declarations (throws ModelError naming every problem). */
   bind(data: Record<string, unknown> = {}, dataFile?: string): BoundData {
     return bindData(this.program, data, dataFile);
@@ -193,7 +215,9 @@ export class Model {
     const modeDefaults = this.program.mode === 'optimisation' ? { tolRelObj: 0 } : {};
     const o = { ...FIT_DEFAULTS, ...modeDefaults, ...stripUndefined(options) };
     validateOptions(o);
-    const plan = options.estimator || o.guide !== 'meanfield' ? planFor(this.program, { guide: o.guide, estimator: options.estimator }) : this.plan;
+    checkObjective(this.program, o);
+    if (options.estimator === 'auto-variance') return this.fitByVariance(options, o);
+    const plan = options.estimator || o.guide !== 'meanfield' || o.objective !== 'elbo' ? planFor(this.program, { guide: o.guide, estimator: options.estimator, objective: o.objective }) : this.plan;
     const bound = this.bind(options.data ?? {}, options.dataFile);
     const sized = { program: this.program, sizes: bound.sizes };
     const plate: PlateInfo | undefined = options.batchSize === undefined ? plateInfo(sized) : checkBatchable(sized, options.batchSize);
@@ -308,7 +332,7 @@ export class Model {
         source: this.program.source,
         file: this.program.file,
         data: options.data ?? {},
-        options: { steps: o.steps, particles: o.particles, lr: o.lr, seed: o.seed, guide: o.guide, optimizer: o.optimizer, draws: o.draws, estimator: options.estimator },
+        options: { steps: o.steps, particles: o.particles, lr: o.lr, seed: o.seed, guide: o.guide, optimizer: o.optimizer, draws: o.draws, estimator: options.estimator, ...(o.objective !== 'elbo' ? { objective: o.objective } : {}) },
         flat: Array.from(loop.flat),
         trace: loop.trace,
         diagnostics: {
@@ -327,7 +351,7 @@ export class Model {
           seed: o.seed,
           guide: o.guide,
           init: start.report,
-          warnings: bound.warnings.map((w) => w.message),
+          warnings: [...(plan.warnings ?? []), ...bound.warnings].map((w) => w.message),
           gradientVariance: perNodeVariance(layout, gradVar),
         },
       };
@@ -474,6 +498,15 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
+/** The importance-weighted bound needs particles to weigh, the whole data, and a posterior to bound. */
+export function checkObjective(program: CheckedProgram, o: { objective?: FitOptions['objective']; particles?: number; batchSize?: number; baseline?: FitOptions['baseline'] }): void {
+  if (o.objective !== 'iwae') return;
+  if (o.baseline !== undefined && o.baseline !== 'auto') throw new RangeError(`fit option baseline '${o.baseline}' is for the ELBO's REINFORCE sites; under objective 'iwae' their baseline is VIMCO's leave-one-out bound (leave baseline at 'auto')`);
+  if (program.mode === 'optimisation') throw new RangeError(`fit option objective 'iwae' bounds a posterior's evidence, but ${program.file} is a stochastic objective (minimize/maximize); use objective 'elbo'`);
+  if ((o.particles ?? 1) < 2) throw new RangeError(`fit option objective 'iwae' needs particles ≥ 2 (the bound weighs K = particles samples, and VIMCO's baseline leaves one out), found ${o.particles}`);
+  if (o.batchSize !== undefined) throw new RangeError("fit option objective 'iwae' needs the whole data: the log of a mean of weights does not scale from a minibatch (log Σ of a part is biased); fit without batchSize");
+}
+
 function validateOptions(o: Record<string, unknown>): void {
   for (const spec of optionsFor('api')) {
     const problem = optionProblem(spec, o[spec.name]);
@@ -486,7 +519,7 @@ export interface FitState {
   source: string;
   file: string;
   data: Record<string, unknown>;
-  options: { steps: number; particles: number; lr: number; seed: number; guide: GuideKind; optimizer: OptimizerName; draws: number; estimator?: FitOptions['estimator'] };
+  options: { steps: number; particles: number; lr: number; seed: number; guide: GuideKind; optimizer: OptimizerName; draws: number; estimator?: FitOptions['estimator']; objective?: FitOptions['objective'] };
   flat: number[];
   trace: number[];
   diagnostics: FitDiagnostics;
@@ -594,7 +627,7 @@ export class Fit {
     const b = bindLayout(model.program, model.bind(st.data), st.options.guide);
     try {
       if (b.layout.size !== st.flat.length) throw new TypeError(`saved fit has ${st.flat.length} parameters, the model needs ${b.layout.size}`);
-      return Fit.create(model, b.setup, b.layout, { ...st, diagnostics: { ...st.diagnostics } }, planFor(model.program, { guide: st.options.guide, estimator: st.options.estimator }));
+      return Fit.create(model, b.setup, b.layout, { ...st, diagnostics: { ...st.diagnostics } }, planFor(model.program, { guide: st.options.guide, estimator: st.options.estimator, objective: st.options.objective }));
     } finally {
       b.dispose();
     }

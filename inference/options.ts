@@ -46,12 +46,13 @@ export const BACKEND_CHOICES = ['auto', 'js', ...TFJS_BACKENDS] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
 
 /** The language's estimators with 'rebar' (RELAX without its learned network) beside 'relax'. */
-export const ESTIMATOR_CHOICES = ESTIMATORS.flatMap((e) => (e === 'relax' ? ['relax', 'rebar'] : [e])) as readonly (EstimatorKind | 'rebar')[];
+export const ESTIMATOR_CHOICES = [...ESTIMATORS.flatMap((e) => (e === 'relax' ? ['relax', 'rebar'] : [e])), 'auto-variance'] as readonly (EstimatorKind | 'rebar' | 'auto-variance')[];
 
 const guides = ['meanfield', 'fullrank'] as const;
 const inits = ['auto', 'laplace', 'random'] as const;
 const optimizers = ['adam', 'sgd', 'rmsprop'] as const;
 const baselines = ['auto', 'loo', 'ema', 'none', 'nvil'] as const;
+const objectives = ['elbo', 'iwae'] as const;
 
 const everywhere = ['api', 'cli', 'repl'] as const;
 const apiAndCli = ['api', 'cli'] as const;
@@ -63,6 +64,13 @@ export const FIT_OPTIONS = [
   { name: 'dataFile', type: { kind: 'value', ts: 'string' }, help: 'the file the data came from, named in data diagnostics', surfaces: apiOnly },
   { name: 'steps', type: { kind: 'count' }, default: 10_000, help: 'maximum optimisation steps (the fit stops earlier when the ELBO converges)', surfaces: everywhere },
   { name: 'particles', type: { kind: 'count' }, default: 8, help: 'Monte Carlo particles per step', surfaces: everywhere },
+  {
+    name: 'objective',
+    type: { kind: 'choice', choices: objectives },
+    default: 'elbo',
+    help: "what the fit maximises: elbo, or iwae (the importance-weighted bound over the particles, K = particles ≥ 2; discrete sites take VIMCO's leave-one-out score-function estimator)",
+    surfaces: everywhere,
+  },
   { name: 'batchSize', flag: 'batch', type: { kind: 'count' }, help: "minibatch size: each step uses B random entries of the model's plate, its local terms weighted by N/B (default: all the data)", surfaces: apiAndCli },
   { name: 'lr', type: { kind: 'positive' }, default: 0.05, help: 'learning rate of the optimiser', surfaces: everywhere },
   { name: 'seed', type: { kind: 'integer' }, default: 1, help: 'random seed: the same seed gives the same numbers', surfaces: everywhere },
@@ -83,7 +91,7 @@ export const FIT_OPTIONS = [
     surfaces: everywhere,
   },
   { name: 'draws', type: { kind: 'count' }, default: 1000, help: 'posterior draws kept for summaries and queries', surfaces: everywhere },
-  { name: 'estimator', type: { kind: 'choice-by-site', choices: ESTIMATOR_CHOICES }, help: 'force an estimator on every discrete site (rebar: RELAX without its learned network; marginalize: a plated Bernoulli or Categorical site summed out of the model)', surfaces: apiAndCli },
+  { name: 'estimator', type: { kind: 'choice-by-site', choices: ESTIMATOR_CHOICES }, help: "force an estimator on every discrete site (rebar: RELAX without its learned network; marginalize: a plated Bernoulli or Categorical site summed out of the model; lax: every continuous site that has an explicit guide line or is drawn from its own distribution), or auto-variance: measure each site's unbiased candidates at the start and keep the one with the least gradient variance per unit of work", surfaces: apiAndCli },
   { name: 'baseline', type: { kind: 'choice', choices: baselines }, default: 'auto', help: "REINFORCE baseline: loo (leave-one-out, 2 or more particles), ema (moving average), none, or nvil (learned from each plate entry's data rows); auto picks loo or ema by particles", surfaces: apiAndCli },
   { name: 'normalise', type: { kind: 'boolean' }, default: false, help: 'scale REINFORCE signals by a running estimate of their sd', surfaces: apiOnly },
   { name: 'concreteTemperature', type: { kind: 'positive' }, default: 0.5, help: 'temperature of the concrete relaxation', surfaces: apiOnly },

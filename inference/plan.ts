@@ -11,7 +11,9 @@
 // - optimisation mode: every latent whose distribution depends (transitively) on a param.
 //
 // Rules (DESIGN.md "Smoothness analysis and the estimator plan"):
-// 1. continuous with a reparameterised sampler → reparam; without one → REINFORCE;
+// 1. continuous with a reparameterised sampler → reparam, unless its value reaches a cost through
+//    a step (a comparison, rounding, an `if` condition: smoothness.ts) → LAX; without a
+//    reparameterised sampler → REINFORCE (automatic guides stay pathwise, with a warning);
 // 2. discrete, relaxable (Bernoulli, Categorical) and smooth (smoothness.ts) → RELAX;
 // 3. otherwise REINFORCE, saying why (infinite support, no relaxation, the first non-smooth use).
 // Overrides: an annotation (`@reinforce`, on the model site or the guide site; the guide site's
@@ -27,7 +29,7 @@ import { ESTIMATORS, type EstimatorName, type FamilySpec } from '../language/dis
 import type { CheckedProgram, SiteInfo } from '../language/checked.js';
 import type { Span } from '../language/span.js';
 import { ancestors, buildGraph, type Graph } from './graph.js';
-import { analyseSmoothness, describeNonSmooth, type SmoothnessResult } from './smoothness.js';
+import { analyseContinuousSmoothness, analyseSmoothness, describeNonSmooth, type SmoothnessResult } from './smoothness.js';
 import type { GuideKind } from './layout.js';
 import { analyseLoops, formatLoops, type LoopEntry } from './loops.js';
 
@@ -58,18 +60,35 @@ export interface Plan {
   bySite: Map<string, PlanEntry>;
   /** Which for loops run vectorised and which unrolled, with why (inference/loops.ts). */
   loops?: LoopEntry[];
+  /** The planner's warnings (RELAX forced on a non-smooth site, a step an automatic guide cannot follow). */
+  warnings?: Diagnostic[];
 }
 
 export interface PlanOptions {
   guide?: GuideKind;
   /** Force one estimator for every discrete site, or choose per site by name. */
   estimator?: EstimatorKind | Record<string, EstimatorKind>;
+  /**
+   * 'iwae': the fit maximises the importance-weighted bound, whose discrete sites take VIMCO's
+   * score-function estimator (estimators/vimco.ts): RELAX, concrete and enumerate are built for the
+   * ELBO's per-particle mean and do not apply; summing a site out (marginalize) still does.
+   */
+  objective?: 'elbo' | 'iwae';
+}
+
+/** Why estimator `e` cannot serve the importance-weighted bound (undefined when it can). */
+function notForIwae(e: EstimatorKind): string | undefined {
+  if (e === 'lax') return "the iwae objective's score-function sites take VIMCO's leave-one-out signals (reinforce); LAX's control variate is trained for the ELBO's per-particle mean";
+  if (e === 'relax' || e === 'concrete') return `the iwae objective's discrete sites take VIMCO's leave-one-out score-function estimator (reinforce); ${e}'s control variate or relaxation is built for the ELBO's per-particle mean`;
+  if (e === 'enumerate') return "the iwae objective weighs whole particles, and enumerate replaces a site's draws by its exact expectation inside one particle; use marginalize to sum the site out instead";
+  return undefined;
 }
 
 export const ESTIMATOR_LABEL: Record<EstimatorKind, string> = {
   reparam: 'reparam',
   reinforce: 'REINFORCE',
   relax: 'RELAX',
+  lax: 'LAX',
   concrete: 'concrete',
   enumerate: 'enumerate',
   marginalize: 'summed out',
@@ -93,8 +112,9 @@ function isEstimator(x: unknown): x is EstimatorKind {
 /** Why estimator `e` cannot apply to a site drawn from `fam` (undefined when it can). */
 function inapplicable(e: EstimatorKind, fam: FamilySpec, autoContinuous: boolean): string | undefined {
   if (autoContinuous) {
-    // The automatic guide of a continuous latent is a Normal: reparam and REINFORCE apply.
-    if (e === 'reparam' || e === 'reinforce') return undefined;
+    // The automatic guide of a continuous latent is one Normal over all of them, drawn pathwise.
+    if (e === 'reparam') return undefined;
+    if (e === 'reinforce' || e === 'lax') return `its automatic guide is a Normal in unconstrained space shared with the other continuous latents and drawn pathwise; for a score-function gradient give it an explicit guide site (guide { ${fam.name === 'Normal' ? 'x ~ Normal(m, s)' : '…'} @${e} })`;
     return `its automatic guide is a Normal in unconstrained space (${fam.name} is continuous), and ${e} needs a discrete family`;
   }
   switch (e) {
@@ -103,6 +123,10 @@ function inapplicable(e: EstimatorKind, fam: FamilySpec, autoContinuous: boolean
       if (!fam.reparam) return `${fam.name} has no reparameterised sampler here`;
       return undefined;
     case 'reinforce':
+      return undefined;
+    case 'lax':
+      if (fam.discrete) return `${fam.name} is discrete, and lax is RELAX's estimator for continuous sites (use relax for a discrete one)`;
+      if (!fam.reparam) return `${fam.name} has no reparameterised sampler here, and lax's control variate needs one`;
       return undefined;
     case 'relax':
     case 'concrete':
@@ -121,6 +145,8 @@ class Planner {
   readonly diagnostics: Diagnostic[] = [];
   private readonly g: Graph;
   private readonly smooth: Map<string, SmoothnessResult>;
+  /** Continuous latents: whether a pathwise gradient sees every way the value reaches a cost. */
+  private readonly csmooth: Map<string, SmoothnessResult>;
   private readonly file: string;
 
   constructor(
@@ -129,6 +155,7 @@ class Planner {
   ) {
     this.g = buildGraph(p);
     this.smooth = analyseSmoothness(p, this.g);
+    this.csmooth = analyseContinuousSmoothness(p, this.g);
     this.file = p.file;
   }
 
@@ -176,7 +203,9 @@ class Planner {
         this.report('error', `unknown estimator '${String(o)}' in the estimator option (expected one of ${ESTIMATORS.join(', ')})`, whole);
         return () => undefined;
       }
-      // A blanket option applies to the discrete sites; continuous ones keep their choice.
+      // A blanket option applies to the discrete sites (LAX's, to the continuous ones that are not
+      // automatic guides); the others keep their choice.
+      if (o === 'lax') return (c) => (!this.estimatorFamily(c).fam.discrete && !this.isAutoContinuous(c) ? o : undefined);
       return (c) => (this.estimatorFamily(c).fam.discrete ? o : undefined);
     }
     const names = new Set(cands.map((c) => c.name));
@@ -198,6 +227,12 @@ class Planner {
       const v = o[c.name];
       return isEstimator(v) ? v : undefined;
     };
+  }
+
+  /** A continuous latent under the automatic guide (inference, no guide site). */
+  private isAutoContinuous(c: Candidate): boolean {
+    const { fam, guide } = this.estimatorFamily(c);
+    return this.p.mode !== 'optimisation' && !guide && !fam.discrete;
   }
 
   /** The family whose parameters get the gradient, and the site that draws it. */
@@ -229,8 +264,18 @@ class Planner {
     let est: EstimatorKind;
     let why: string;
     let autoGuide: PlanEntry['autoGuide'];
+    const cs = fam.discrete ? undefined : this.csmooth.get(c.name);
+    const rough = cs && !cs.smooth && cs.firstNonSmooth ? describeNonSmooth(cs.firstNonSmooth, file) : undefined;
     if (autoContinuous) {
       est = 'reparam';
+      if (rough) {
+        this.report(
+          'warning',
+          `'${c.name}' is continuous and ${rough}: ${likelihood} is piecewise constant in it there, so its pathwise gradient misses that dependence and the fit will not follow it`,
+          site.stmt.target.nameSpan,
+          `give '${c.name}' an explicit guide site (LAX is then chosen), or write the step smoothly (e.g. sigmoid((x - c) / 0.1) for x > c)`,
+        );
+      }
       if (this.opts.guide === 'fullrank') {
         autoGuide = 'fullrank';
         why = `automatic full-rank Normal guide over the continuous latents in unconstrained space (${where})`;
@@ -239,7 +284,17 @@ class Planner {
         why = `automatic Normal guide in unconstrained space (ADVI) (${where})`;
       }
     } else if (!fam.discrete) {
-      if (rsample) {
+      if (rsample && rough) {
+        // A pathwise gradient would be zero where the cost steps: the score function sees the step,
+        // and LAX's learned control variate (a function of the pathwise draw) cuts its variance.
+        if (this.opts.objective === 'iwae') {
+          est = 'reinforce';
+          why = `${guide ? 'guide site' : 'continuous'}, ${rough}: a pathwise gradient is zero across that step; scored with VIMCO's signals under the iwae objective (${where})`;
+        } else {
+          est = 'lax';
+          why = `${guide ? 'guide site' : 'continuous'}, ${rough}: a pathwise gradient is zero across that step; LAX scores the draw, with a learned control variate (${where})`;
+        }
+      } else if (rsample) {
         est = 'reparam';
         why = `${guide ? 'guide site with' : 'continuous, with'} a reparameterised sampler (${where})`;
       } else {
@@ -258,6 +313,9 @@ class Planner {
       } else if (sm && !sm.smooth && sm.firstNonSmooth) {
         est = 'reinforce';
         why = `${autoWords}${describeNonSmooth(sm.firstNonSmooth, file)}`;
+      } else if (this.opts.objective === 'iwae') {
+        est = 'reinforce';
+        why = `${autoWords}VIMCO's leave-one-out signals under the iwae objective (RELAX would apply under the ELBO) (${where})`;
       } else {
         est = 'relax';
         why = `${autoWords}${this.smoothWords(sm, likelihood, where)}`;
@@ -284,6 +342,11 @@ class Planner {
     const span = how === 'annotation' && ann ? ann.span : entry.span;
     const label = how === 'annotation' ? `@${chosen}` : `the estimator option '${chosen}'`;
     const checkFams = autoContinuous ? [fam] : fams;
+    const iwae = this.opts.objective === 'iwae' ? notForIwae(chosen) : undefined;
+    if (iwae) {
+      this.report('error', `${label} cannot apply to '${c.name}': ${iwae}`, span);
+      return undefined;
+    }
     for (const f of checkFams) {
       const no = inapplicable(chosen, f, autoContinuous);
       if (no) {
@@ -345,6 +408,8 @@ export function makePlan(p: CheckedProgram, opts: PlanOptions = {}): { plan?: Pl
   const planner = new Planner(p, opts);
   const plan = planner.run();
   if (plan) plan.loops = analyseLoops(p);
+  const warnings = planner.diagnostics.filter((d) => d.severity === 'warning');
+  if (plan && warnings.length) plan.warnings = warnings;
   return plan ? { plan, diagnostics: planner.diagnostics } : { diagnostics: planner.diagnostics };
 }
 

@@ -83,6 +83,8 @@ class Analysis {
     private readonly p: CheckedProgram,
     private readonly g: Graph,
     private readonly target: string,
+    /** A continuous latent: its value drawn pathwise, so another site's draw from it is smooth too (that site's own estimator covers its draw). */
+    private readonly continuous = false,
   ) {
     for (const s of p.sites) this.siteOf.set(s.stmt, s);
     for (const s of p.guide?.sites ?? []) this.siteOf.set(s.stmt, s);
@@ -220,6 +222,7 @@ class Analysis {
     this.distArgs(s.dist, site, (param, t, e) => {
       if (param === 'total_count') return this.nonSmooth(`used as a Binomial total_count`, e.span, t);
       if (observed) return; // log p(data | θ) is smooth in θ
+      if (this.continuous && s.dist.family !== 'Uniform') return;
       const what = isSelf ? `other elements of '${name}' are` : `'${name}' is`;
       if (scope === 'guide') return this.nonSmooth(`its value decides how ${what} drawn in the guide`, e.span, t);
       if (mode === 'optimisation') return this.nonSmooth(`its value decides how ${what} drawn`, e.span, t);
@@ -389,6 +392,22 @@ export function analyseSmoothness(p: CheckedProgram, graph?: Graph): Map<string,
   for (const s of p.sites) {
     if (s.observed || s.scope !== 'model' || !s.family.discrete || out.has(s.name)) continue;
     out.set(s.name, new Analysis(p, g, s.name).run());
+  }
+  return out;
+}
+
+/**
+ * The same analysis for continuous model latents: a pathwise (reparameterised) gradient is right
+ * only when the value reaches every cost through operations differentiable almost everywhere; a
+ * comparison, rounding or `if` condition makes the cost piecewise constant in it, and the pathwise
+ * gradient is then zero however much the expectation moves.
+ */
+export function analyseContinuousSmoothness(p: CheckedProgram, graph?: Graph): Map<string, SmoothnessResult> {
+  const g = graph ?? buildGraph(p);
+  const out = new Map<string, SmoothnessResult>();
+  for (const s of p.sites) {
+    if (s.observed || s.scope !== 'model' || s.family.discrete || out.has(s.name)) continue;
+    out.set(s.name, new Analysis(p, g, s.name, true).run());
   }
   return out;
 }

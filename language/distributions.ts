@@ -115,5 +115,5 @@ export function familyStem(f: FamilySpec): string {
 }
 
 /** Estimator annotations a site may carry (`~ Bernoulli(0.5) @relax`). */
-export const ESTIMATORS = ['reparam', 'reinforce', 'relax', 'concrete', 'enumerate', 'marginalize'] as const;
+export const ESTIMATORS = ['reparam', 'reinforce', 'relax', 'lax', 'concrete', 'enumerate', 'marginalize'] as const;
 export type EstimatorName = (typeof ESTIMATORS)[number];

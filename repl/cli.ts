@@ -131,6 +131,7 @@ export function buildProgram(io: Io): Command {
         io.err(renderDiagnostics(diagnostics, source) + '\n');
         throw new ExitCode(1);
       }
+      warnings.push(...(plan.warnings ?? []));
       if (opts.json) io.out(JSON.stringify({ ...d.json, plan: planToJSON(plan) }, null, 2) + '\n');
       else {
         if (warnings.length) io.err(renderDiagnostics(warnings, source) + '\n');
@@ -156,6 +157,7 @@ export function buildProgram(io: Io): Command {
       const showProgress = io.isTTY && !opts['json'];
       const fit = await model.fit({ ...fitOptions(opts), data, dataFile, onProgress: showProgress ? progressBar(io) : undefined });
       if (showProgress) io.err('\r' + ' '.repeat(100) + '\r');
+      if (!opts['json'] && fit.plan.warnings?.length) io.err(renderDiagnostics(fit.plan.warnings, source) + '\n');
       const d = fit.diagnostics;
       if (opts['json']) {
         // A model with a plate also reports the full-data ELBO per datum (nats), comparable across batch sizes.
@@ -169,6 +171,10 @@ export function buildProgram(io: Io): Command {
       const value = checked.mode === 'optimisation' ? -d.elbo : d.elbo;
       const perDatum = d.elboPerDatum !== undefined ? `   full-data ELBO ${fmt(d.fullElbo!)} (${fmt(d.elboPerDatum)} per datum)` : '';
       io.out(`${mode} ${fmt(value)}${perDatum}   k-hat ${Number.isFinite(d.khat) ? fmt(d.khat, 2) + ` (${d.khatReading})` : 'n/a'}   ${d.steps} steps (${d.converged ? 'converged' : d.stopped})${d.init?.used === 'laplace' ? `, Laplace start${d.init.summedOut ? ` (${d.init.summedOut.join(', ')} summed out)` : ''}` : ''}   backend ${d.backend}   ${seconds(d.seconds)}\n`);
+      if (d.estimatorChoice?.length) {
+        const { describeChoice } = await import('../inference/variance-choice.js');
+        for (const c of d.estimatorChoice) io.out(`note: ${c.site}: ${describeChoice(c)}\n`);
+      }
       // Why the step ran on tfjs, unless the user asked for that backend by name.
       if (d.notCompiled && !d.notCompiled.startsWith('backend ')) io.out(`note: the step ran on tfjs, not compiled: ${d.notCompiled}\n`);
     });
@@ -192,7 +198,7 @@ export function buildProgram(io: Io): Command {
     .argument('<model>', 'a .tilde file')
     .option('--data <file>', 'data (JSON or CSV); defaults to MODEL.json beside the model');
   // draws and particles mean other things here (estimates, and particles per estimate).
-  const gradOptions = fitFlags(gradCmd, (['estimator', 'baseline', 'seed', 'backend'] as const).map(optionSpec));
+  const gradOptions = fitFlags(gradCmd, (['estimator', 'baseline', 'objective', 'seed', 'backend'] as const).map(optionSpec));
   gradCmd
     .option('--draws <m>', 'number of gradient estimates', intArg('--draws'), 1000)
     .option('--particles <s>', 'particles averaged in each estimate', intArg('--particles'), 1)
@@ -203,7 +209,7 @@ export function buildProgram(io: Io): Command {
       const { file: dataFile, data } = loadData(modelFile, opts['data'] as string | undefined);
       const { Model } = await import('../index.js');
       const { estimateGradients } = await import('../inference/gradients.js');
-      const { estimator, baseline, seed, backend } = gradOptions(opts);
+      const { estimator, baseline, objective, seed, backend } = gradOptions(opts);
       const r = await estimateGradients(new Model(checked, warnings), {
         data,
         dataFile,
@@ -212,6 +218,7 @@ export function buildProgram(io: Io): Command {
         seed,
         estimator,
         baseline,
+        objective,
         surrogateSteps: opts['surrogateSteps'] as number | undefined,
         backend,
       });

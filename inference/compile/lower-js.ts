@@ -19,6 +19,8 @@ export interface LoweredJs {
   readonly liveNodes: number;
   /** Multiply–adds of the matrix products computed per run. */
   readonly matmulWork: number;
+  /** Scalar operations per run (elements computed, multiply–adds of products): a deterministic cost. */
+  readonly work: number;
 }
 
 /** Scalar helpers the generated code calls; small enough for V8 to inline. */
@@ -267,11 +269,18 @@ export function lowerJs(p: Program, outputs: readonly number[]): LoweredJs {
   for (let i = 0; i < runLines.length; i += CHUNK) chunks.push(`function c${chunks.length}() {\n${runLines.slice(i, i + CHUNK).join('\n')}\n}`);
   const source = `${header}\n${chunks.join('\n')}\nreturn function run() {\n${chunks.map((_, k) => `c${k}();`).join(' ')}\n};`;
   const initSource = `${header}\n${initLines.join('\n')}`;
+  // Scalar operations per run: each computed node's elements (a product's multiply–adds, a
+  // scatter's index map). A count, not a timing, so what it decides is the same on every run.
+  const nodeWork = (n: (typeof p.nodes)[number]) => (n.op === 'matmul' ? n.batch * n.m * n.n * n.k : n.op === 'scatterAdd' || n.op === 'segmentMax' || n.op === 'segmentMin' ? n.map.length : sizeOf(n.shape));
+  let work = 0;
+  p.nodes.forEach((n, i) => {
+    if (live[i] && dyn[i] && home[i] === i && !views.has(i)) work += nodeWork(n);
+  });
   if ((globalThis as { process?: { env?: Record<string, string> } }).process?.env?.['TILDE_IR_STATS']) {
     const byOp = new Map<string, { n: number; work: number }>();
     p.nodes.forEach((n, i) => {
       if (!live[i] || !dyn[i] || home[i] !== i) return;
-      const w = n.op === 'matmul' ? n.batch * n.m * n.n * n.k : n.op === 'scatterAdd' || n.op === 'segmentMax' || n.op === 'segmentMin' ? n.map.length : sizeOf(n.shape);
+      const w = nodeWork(n);
       const e = byOp.get(n.op) ?? { n: 0, work: 0 };
       e.n++;
       e.work += w;
@@ -286,5 +295,5 @@ export function lowerJs(p: Program, outputs: readonly number[]): LoweredJs {
     const n = p.nodes[i]!;
     if (dyn[i] && n.op === 'matmul') matmulWork += n.batch * n.m * n.k * n.n;
   }
-  return { buffers, run: factory(buffers, maps, HELPERS), source, liveNodes, matmulWork };
+  return { buffers, run: factory(buffers, maps, HELPERS), source, liveNodes, matmulWork, work };
 }

@@ -106,18 +106,33 @@ export class ReinforceEstimator implements SiteEstimator {
       sd.update(sq, at);
       centred = tf.div(centred, tf.maximum(scale, 1));
     }
+    return this.scoreTerm({ j, collect }, centred, j.S);
+  }
+
+  /**
+   * Under the importance-weighted bound: the particle's VIMCO signal [S] (vimco.ts) times the
+   * site's score, summed over particles (the bound's gradient is a sum over its samples, not a mean).
+   */
+  vimcoObjective({ j, collect }: StepPass, signal: tf.Tensor): tf.Tensor {
+    return this.scoreTerm({ j, collect }, signal, 1);
+  }
+
+  /** Σ over the site's draws of signal · (log q − detach(log q)) / `per`: zero in value, the estimate in gradient. */
+  private scoreTerm({ j, collect }: Pick<StepPass, 'j' | 'collect'>, signal: tf.Tensor, per: number): tf.Tensor {
+    const { site, sp } = this;
     let term = tf.scalar(0);
-    for (const d of draws) {
+    for (const d of j.discrete) {
+      if (d.name !== site) continue;
       // A local site's signal is its own entry's, unweighted: the N/B of a minibatch applies here, once.
-      const c = broadcastSignal(d.scale === 1 ? centred : tf.mul(centred, d.scale), sp, d.logq.rank - 1);
-      term = tf.add(term, tf.div(tf.sum(tf.mul(c, tf.sub(d.logq, ops.detach(d.logq)))), j.S));
+      const c = broadcastSignal(d.scale === 1 ? signal : tf.mul(signal, d.scale), sp, d.logq.rank - 1);
+      term = tf.add(term, tf.div(tf.sum(tf.mul(c, tf.sub(d.logq, ops.detach(d.logq)))), per));
       if (collect && d.logits) {
         // The estimate w.r.t. the logits, for diagnostics: (f − b)·score, summed to the logits' shape.
         const fam = d.site.family.name;
         if (fam === 'Bernoulli' || fam === 'Categorical') {
           const sc = score(fam, d.logits, d.value as tf.Tensor);
           const cc = fam === 'Categorical' ? c.expandDims(-1) : c;
-          collectEstimate(collect, site, tf.div(reduceTo(tf.mul(cc, sc), d.logits), j.S));
+          collectEstimate(collect, site, tf.div(reduceTo(tf.mul(cc, sc), d.logits), per));
         }
       }
     }

@@ -5,6 +5,7 @@
 // stays the negative ELBO (or the expected cost) so progress and convergence read it directly.
 
 import type { CheckedProgram } from '../../language/checked.js';
+import { family } from '../../language/distributions.js';
 import { tf } from '../backend.js';
 import { blockViews, evaluateJoint, plainDraw, type DiscreteHook, type JointOptions } from '../joint.js';
 import { particleValue } from '../objective.js';
@@ -14,10 +15,12 @@ import type { EstimatorKind, Plan } from '../plan.js';
 import { Rng } from '../rng.js';
 import { concrete } from './concrete.js';
 import { enumerate } from './enumerate.js';
+import { lax, LaxEstimator } from './lax.js';
 import { marginalize, MarginalizeEstimator } from './marginalize.js';
-import { reinforce } from './reinforce.js';
+import { reinforce, ReinforceEstimator } from './reinforce.js';
 import { RelaxEstimator, relaxEstimator } from './relax-estimator.js';
 import type { Surrogate } from './relax.js';
+import { iwaeBound, logWeights, vimcoSignals } from './vimco.js';
 import { planSignals } from './signals.js';
 import { CHECK_PHASES, type EstimatorContext, type EstimatorFactory, type EstimatorOptions, type Mode, type SiteEstimator, type StepPass } from './types.js';
 
@@ -28,7 +31,7 @@ const TRACK_EVERY = 4;
 
 /** The estimators' options out of fit options (the option table's names); rebar comes out of the estimator option. */
 export function estimatorOptionsFrom(o: Omit<EstimatorOptions, 'rebar'>, rebar: boolean): EstimatorOptions {
-  return { baseline: o.baseline, normalise: o.normalise, concreteTemperature: o.concreteTemperature, straightThrough: o.straightThrough, surrogateLr: o.surrogateLr, rebar };
+  return { baseline: o.baseline, normalise: o.normalise, concreteTemperature: o.concreteTemperature, straightThrough: o.straightThrough, surrogateLr: o.surrogateLr, objective: o.objective, rebar };
 }
 
 /** The option table's defaults (options.ts). */
@@ -38,6 +41,7 @@ export const ESTIMATOR_DEFAULTS: EstimatorOptions = estimatorOptionsFrom(optionD
 const FACTORIES: Record<Exclude<EstimatorKind, 'reparam'>, EstimatorFactory> = {
   reinforce,
   relax: relaxEstimator,
+  lax,
   concrete,
   enumerate,
   marginalize,
@@ -78,10 +82,14 @@ export class Estimators {
     this.sites = kinds.map(([site, kind]) => FACTORIES[kind].create(ctx, site));
     for (const e of this.sites) this.bySite.set(e.site, e);
     this.marginals = this.sites.filter((e): e is MarginalizeEstimator => e instanceof MarginalizeEstimator);
+    this.scored = new Set(plan.entries.filter((e) => (e.estimator === 'reinforce' || e.estimator === 'lax') && !family(e.family)?.discrete).map((e) => e.site));
   }
 
+  /** Continuous sites under a score-function estimator (drawn with their value held constant; joint.ts). */
+  private readonly scored: ReadonlySet<string>;
+
   get hasSurrogates(): boolean {
-    return this.sites.some((e) => e instanceof RelaxEstimator);
+    return this.sites.some((e) => e instanceof RelaxEstimator || e instanceof LaxEstimator);
   }
 
   /** Each RELAX site's surrogate, once made (tests read φ through it). */
@@ -121,7 +129,9 @@ export class Estimators {
   }
 
   /** The hard pass of one evaluation, and what re-running it needs. */
-  private hardPass(jo: JointOptions, flat: tf.Tensor, seed: number, records = new Map<string, unknown[]>(), collect?: Map<string, tf.Tensor[]>): StepPass {
+  private hardPass(given: JointOptions, flat: tf.Tensor, seed: number, records = new Map<string, unknown[]>(), collect?: Map<string, tf.Tensor[]>): StepPass {
+    // Passes re-run for one site see the scored sites as this one does.
+    const jo = this.scored.size ? { ...given, scored: this.scored } : given;
     // One cut of the flat vector serves every pass of the step.
     const views = blockViews(flat, jo.layout);
     const j = evaluateJoint({ ...jo, rng: new Rng(seed), drawDiscrete: this.hardHook(records) }, views);
@@ -200,6 +210,7 @@ export class Estimators {
    * RELAX adds Σ ĝ² whose gradient reaches only the surrogate parameters φ.
    */
   loss(jo: JointOptions, flat: tf.Tensor, seed: number, collect?: Map<string, tf.Tensor[]>): { loss: tf.Tensor; value: tf.Tensor; keep: tf.Tensor[] } {
+    if (this.options.objective === 'iwae') return this.iwaeLoss(jo, flat, seed, collect);
     const records = new Map<string, unknown[]>();
     const pass = this.hardPass(jo, flat, seed, records, collect);
     const marginal = this.marginalTerms(pass);
@@ -217,6 +228,25 @@ export class Estimators {
     }
     if (pass.late.length) loss = tf.add(loss, tf.addN(pass.late));
     return { loss, value, keep };
+  }
+
+  /**
+   * The loss under the importance-weighted bound (vimco.ts): its value is −L̂ over the step's
+   * particles; its gradient the bound's, the score-function sites centred by VIMCO's signals.
+   * The plan gives such a fit only REINFORCE and summed-out discrete sites (plan.ts).
+   */
+  private iwaeLoss(jo: JointOptions, flat: tf.Tensor, seed: number, collect?: Map<string, tf.Tensor[]>): { loss: tf.Tensor; value: tf.Tensor; keep: tf.Tensor[] } {
+    const pass = this.hardPass({ ...jo, withLogq: true }, flat, seed, new Map(), collect);
+    const marginal = this.marginalTerms(pass);
+    const lw = marginal ? tf.add(logWeights(pass.j), marginal.total) : logWeights(pass.j);
+    const value = iwaeBound(lw);
+    let loss = tf.neg(value);
+    const reinforced = this.sites.filter((e): e is ReinforceEstimator => e instanceof ReinforceEstimator);
+    if (reinforced.length) {
+      const signal = vimcoSignals(lw);
+      for (const e of reinforced) loss = tf.sub(loss, e.vimcoObjective(pass, signal));
+    }
+    return { loss, value, keep: [] };
   }
 
   private moments?: { m1: tf.Variable; m2: tf.Variable };

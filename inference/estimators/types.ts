@@ -26,6 +26,8 @@ export interface EstimatorOptions {
   rebar: boolean;
   /** Learning rate of the surrogate parameters φ. */
   surrogateLr: number;
+  /** The ELBO, or the importance-weighted bound over the step's particles (vimco.ts). */
+  objective: 'elbo' | 'iwae';
 }
 
 /** What every site's estimator shares with the others of a fit. */

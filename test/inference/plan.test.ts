@@ -170,8 +170,8 @@ guide {
   });
 
   it('a per-site option wins over an annotation', () => {
-    const plan = planOf(front(gmmLike.replace('ANN', '@reinforce')), { estimator: { z: 'enumerate', locs: 'reinforce' } });
-    expect(estimators(plan)).toEqual({ locs: 'reinforce', z: 'enumerate' });
+    const plan = planOf(front(gmmLike.replace('ANN', '@reinforce')), { estimator: { z: 'enumerate', locs: 'reparam' } });
+    expect(estimators(plan)).toEqual({ locs: 'reparam', z: 'enumerate' });
     expect(plan.bySite.get('z')?.overridden).toBe('option');
   });
 
@@ -192,6 +192,9 @@ x ~ Normal(if z > 0 then 1 else 0, 1)`);
     ['reparam on a discrete site', { estimator: { z: 'reparam' } }, "the estimator option 'reparam' cannot apply to 'z': Categorical is discrete, and reparam needs a continuous family with a reparameterised sampler"],
     ['a blanket reparam', { estimator: 'reparam' }, "the estimator option 'reparam' cannot apply to 'z': Categorical is discrete"],
     ['relax on a continuous latent', { estimator: { locs: 'relax' } }, "the estimator option 'relax' cannot apply to 'locs': its automatic guide is a Normal in unconstrained space (Normal is continuous), and relax needs a discrete family"],
+    // The automatic guide draws every continuous latent pathwise in one Normal: a score-function
+    // estimator would have been a plan the engine did not follow.
+    ['reinforce on an automatic continuous guide', { estimator: { locs: 'reinforce' } }, "the estimator option 'reinforce' cannot apply to 'locs': its automatic guide is a Normal in unconstrained space shared with the other continuous latents and drawn pathwise"],
     ['a name that is not a site', { estimator: { zz: 'reinforce' } }, "the estimator option names 'zz', but the model has no sample site 'zz'"],
     ['observed data', { estimator: { x: 'reinforce' } }, "the estimator option names 'x', but 'x' is observed data, not a latent"],
   ])('rejected: %s', (_what, opts, message) => {

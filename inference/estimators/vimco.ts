@@ -1,0 +1,55 @@
+// The importance-weighted bound over a step's K particles (IWAE, Burda, Grosse & Salakhutdinov
+// 2016) and VIMCO's per-sample learning signals for its score-function sites (Mnih & Rezende 2016).
+//
+//   L̂ = log (1/K) Σ_k w_k,  log w_k = log p(x, z_k) − log q(z_k)
+//
+// is a lower bound on log p(x) that tightens as K grows (K = 1 is the ELBO). Its gradient is
+//
+//   ∇L̂ = Σ_k w̃_k ∇ log w_k + Σ_k L̂ ∇ log q(z_k)        (w̃ = normalised weights)
+//
+// where the first sum is what autodiff of L̂ gives when log w keeps its pathwise dependence on the
+// guide (reparameterised values and every log q), and the second is the score-function part of the
+// discrete sites. VIMCO centres each sample's signal L̂ by the bound with that sample replaced by
+// the geometric mean of the others, L̂₋ₖ, which does not depend on z_k and so leaves the estimate
+// unbiased. The whole particle is one sample: the signal is not Rao-Blackwellised per site.
+
+import { tf } from '../backend.js';
+import type { Joint } from '../joint.js';
+import { sumAfterFirst } from '../objective.js';
+import * as ops from '../ops.js';
+
+/**
+ * log w per particle, [S]: the model's log density and the transforms' log-Jacobians less every
+ * guide log density at its draw, all differentiable (the bound's gradient needs their pathwise parts).
+ * The joint must have been evaluated `withLogq` (the automatic guide's density at its draw).
+ */
+export function logWeights(j: Joint): tf.Tensor {
+  let lw = tf.sub(tf.add(j.logp, j.logdet), tf.add(j.logqAuto, j.logqExplicit));
+  for (const d of j.discrete) lw = tf.sub(lw, sumAfterFirst(d.logq));
+  return lw;
+}
+
+/** log of the mean of exp over the last axis. */
+function logMeanExp(x: tf.Tensor): tf.Tensor {
+  return tf.sub(ops.logSumExp(x, -1), Math.log(x.shape[x.rank - 1]!));
+}
+
+/** The bound L̂ from the particles' log weights [S], scalar. */
+export function iwaeBound(logw: tf.Tensor): tf.Tensor {
+  return logMeanExp(logw);
+}
+
+/**
+ * VIMCO's signal per particle, [S], held constant: L̂ − L̂₋ₖ, where L̂₋ₖ is the bound with log w_k
+ * replaced by the mean of the other K − 1 log weights. Needs K ≥ 2.
+ */
+export function vimcoSignals(logw: tf.Tensor): tf.Tensor {
+  const K = logw.shape[0]!;
+  if (K < 2) throw new RangeError(`VIMCO needs at least 2 particles, found ${K}`);
+  const lw = ops.detach(logw);
+  const others = tf.div(tf.sub(tf.sum(lw), lw), K - 1);
+  // Row k: the log weights with the k-th replaced by the others' mean.
+  const eye = tf.eye(K);
+  const replaced = tf.add(tf.mul(tf.sub(1, eye), lw.reshape([1, K])), tf.mul(eye, others.reshape([K, 1])));
+  return tf.sub(logMeanExp(lw), logMeanExp(replaced));
+}
