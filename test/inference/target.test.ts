@@ -184,6 +184,11 @@ describe('target += terms in the log joint', () => {
     expectClose(lower.logp, lowerByHand.logp);
   });
 
+  it('a minibatch is refused: a target term cannot be scaled by N/B', async () => {
+    const m = compile('plate N\ndata y: real[N]\nmu ~ Normal(0, 1)\nfor i in 0..N {\n  target += normal_lpdf(y[i] | mu, 1)\n}\n', { file: 'mb.tilde' });
+    await expect(m.fit({ data: { N: 4, y }, batchSize: 2, steps: 5 })).rejects.toThrow(/the target term at mb\.tilde:5:3 is not scaled by N\/B/);
+  });
+
   it('data outside the truncation is refused, naming the value and the bound', async () => {
     const m = compile('data y: real[3]\nmu ~ Normal(0, 1)\ny ~ Normal(mu, 1) T[0, 2]\n', { file: 'trunc.tilde' });
     await expect(m.fit({ data: { y: [0.5, 2.5, 1] }, steps: 5 })).rejects.toThrow(/y\[1\] = 2\.5 is above the truncation's upper bound 2 = 2/);
