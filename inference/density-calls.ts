@@ -39,14 +39,20 @@ export function callDensity(fn: DensityFunction, args: (number | T)[]): T {
 export const LOWER = 'T:lo';
 export const UPPER = 'T:hi';
 
+/** The family's own arguments, without a truncation's bounds. */
+export function familyParams(params: Params): Params {
+  if (!(LOWER in params) && !(UPPER in params)) return params;
+  const own: Params = {};
+  for (const [k, v] of Object.entries(params)) if (k !== LOWER && k !== UPPER) own[k] = v;
+  return own;
+}
+
 /** The site's distribution, truncated to [lo, hi] when its parameters carry bounds. */
 export function siteDistribution(family: string, params: Params): Distribution {
   const lo = params[LOWER];
   const hi = params[UPPER];
   if (!lo && !hi) return makeDistribution(family, params);
-  const own: Params = {};
-  for (const [k, v] of Object.entries(params)) if (k !== LOWER && k !== UPPER) own[k] = v;
-  return truncated(family, own, lo, hi);
+  return truncated(family, familyParams(params), lo, hi);
 }
 
 function truncated(family: string, params: Params, lo: T | undefined, hi: T | undefined): Distribution {

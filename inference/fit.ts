@@ -7,9 +7,11 @@ import { FitError } from '../language/errors.js';
 import { tf } from './backend.js';
 import { DivergenceWatch, type Diverged } from './divergence.js';
 import { evaluateJoint, type JointOptions } from './joint.js';
+import { checkParams } from './distributions/index.js';
 import type { Layout } from './layout.js';
 import type { Rng } from './rng.js';
 import { sumLogical } from './values.js';
+import type { SurrogateReading } from './estimators/step.js';
 
 export type OptimizerName = 'adam' | 'sgd' | 'rmsprop';
 
@@ -23,6 +25,8 @@ export interface Progress {
   /** 'optimise' until convergence, then 'average' while iterates are averaged. */
   phase: 'optimise' | 'average';
   maxSteps: number;
+  /** RELAX sites' learned temperature λ and scale η now, by site. */
+  surrogates?: Record<string, SurrogateReading>;
 }
 
 export interface LoopOptions {
@@ -33,6 +37,8 @@ export interface LoopOptions {
   /** Steps of iterate averaging after convergence, as a fraction of the steps taken (at least evalEvery). */
   averageFraction: number;
   onProgress?: (p: Progress) => void;
+  /** RELAX sites' λ and η for the progress events (read only when there is a listener). */
+  readSurrogates?: () => Record<string, SurrogateReading> | undefined;
   signal?: AbortSignal;
 }
 
@@ -224,7 +230,10 @@ export async function runLoop(joint: Omit<JointOptions, 'rng'> & { rng: Rng }, t
       watch.observe(step, window, standardError(values), now);
       smoothed = smoothed === undefined ? window : 0.7 * smoothed + 0.3 * window;
       const tNow = performance.now();
-      o.onProgress?.({ step, elbo: window, smoothedElbo: smoothed, stepsPerSecond: (values.length * 1000) / Math.max(1e-9, tNow - tLast), phase, maxSteps: o.steps });
+      if (o.onProgress) {
+        const surrogates = o.readSurrogates?.();
+        o.onProgress({ step, elbo: window, smoothedElbo: smoothed, stepsPerSecond: (values.length * 1000) / Math.max(1e-9, tNow - tLast), phase, maxSteps: o.steps, ...(surrogates ? { surrogates } : {}) });
+      }
       tLast = tNow;
       if (o.signal?.aborted) {
         stopped = 'aborted';
@@ -285,6 +294,9 @@ function describeNonFinite(joint: Omit<JointOptions, 'rng'> & { rng: Rng }, last
       if (bad === undefined) continue;
       const at = `'${t.name}' (${file}:${t.span.start.line}:${t.span.start.column})`;
       if (t.name.startsWith('cost:target@')) return { text: `the target term at ${file}:${t.span.start.line}:${t.span.start.column} is ${bad}`, optimiser: false };
+      // An argument outside its family's domain (a negative scale, cutpoints out of order) is the likeliest cause: name it.
+      const domain = checkParams(t.family, t.params);
+      if (domain !== null) return { text: `the log-density of ${t.observed ? 'the observed ' : ''}${at} is ${bad}: ${domain}`, optimiser: false };
       if (t.observed) return { text: `the log-density of the observed ${at} is ${bad}${offSupport(joint, t.name, t.value)}`, optimiser: false };
       return { text: `the log-density of ${at} is ${bad}`, optimiser: false };
     }

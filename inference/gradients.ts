@@ -64,8 +64,8 @@ export async function estimateGradients(model: Model, o: GradientOptions = {}): 
       if (!p) throw new RangeError(`--at: '${name}' is not a param (params: ${s.params.map((q) => q.name).join(', ') || 'none'})`);
       const b = layout.blocks.get(paramKey(p))!;
       if (values.length !== b.size) throw new RangeError(`--at: '${name}' needs ${b.size} value(s), found ${values.length}`);
-      const { unconstrain } = await import('./layout.js');
-      values.forEach((v, i) => (init[b.offset + i] = unconstrain(p.constraint, v)));
+      const { unconstrainValues } = await import('./layout.js');
+      init.set(unconstrainValues(p.constraint, values, p.shape[p.shape.length - 1] ?? 1), b.offset);
     }
     const initT = tf.tensor1d(init);
     const flat = tf.variable(initT);

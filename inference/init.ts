@@ -74,7 +74,7 @@ function constrainedCoordinates(s: Setup, layout: Layout): { index: number; name
   const out: { index: number; name: string }[] = [];
   for (const slot of layout.slots.values()) {
     const v = s.latents.find((l) => l.name === slot.name);
-    if (!v || v.sites[0]!.family.support.kind === 'real') continue;
+    if (!v || (v.sites[0]!.family.support.kind === 'real' && v.constraint !== 'ordered')) continue;
     for (let i = 0; i < slot.size; i++) out.push({ index: slot.offset + i, name: slot.size === 1 ? slot.name : `${slot.name}[${i}]` });
   }
   return out;

@@ -6,6 +6,7 @@
 
 import type { SiteInfo } from '../language/checked.js';
 import type { Span } from '../language/span.js';
+import type { Constraint } from '../language/types.js';
 import { tf } from './backend.js';
 import { makeDistribution, type Distribution, type Params } from './distributions/index.js';
 import { EvalError, Interpreter, sliceAt, type Handlers, type SiteEvent } from './evaluate.js';
@@ -14,9 +15,10 @@ import * as ops from './ops.js';
 import type { Rng } from './rng.js';
 import { batchLogitsKey, BATCH_AUTO, gatherFlat, type BatchView } from './batch.js';
 import type { Setup } from './setup.js';
-import { bijectorFor } from './transforms.js';
+import { bijectorFor, bijectorForConstraint } from './transforms.js';
 import { hard, padRank, Soft, sumLogical, toTensor, type Val } from './values.js';
 import { targetTermId } from './graph.js';
+import { familyParams } from './density-calls.js';
 import { normalNoise } from './noise.js';
 
 const LOG_2PI = Math.log(2 * Math.PI);
@@ -93,6 +95,9 @@ export interface CostTerm {
   span: Span;
   /** Weight of the term in the ELBO: N/B for a term local to a subsampled plate, else 1 (`value` is unweighted). */
   scale: number;
+  /** The family and its arguments, so that a non-finite term can be explained by their domain (fit.ts). */
+  family: string;
+  params: Params;
 }
 
 export interface Joint {
@@ -180,7 +185,9 @@ export function blockViews(flat: tf.Tensor, layout: Layout): BlockViews {
   };
 }
 
-function constrainParam(u: tf.Tensor, c: string): tf.Tensor {
+function constrainParam(u: tf.Tensor, c: Constraint): tf.Tensor {
+  const ordered = bijectorForConstraint(c);
+  if (ordered) return ordered.forward(u);
   switch (c) {
     case 'positive':
       return ops.exp(u);
@@ -376,9 +383,10 @@ export function evaluateJoint(o: JointOptions, flat: tf.Tensor | BlockViews): Jo
         const slot = layout.slots.get(name)!;
         let us = columnsOf(slot.offset, slot.size).reshape([S, ...slot.ushape]);
         for (const i of ev.element) us = sliceAt(us, i);
-        if (ev.site.family.support.kind === 'real') value = us; // identity: no copy, no zero log-Jacobian
+        const declared = bijectorForConstraint(latent.constraint);
+        if (!declared && ev.site.family.support.kind === 'real') value = us; // identity: no copy, no zero log-Jacobian
         else {
-          const bij = bijectorFor(ev.site.family.support, { low: ev.params['low'], high: ev.params['high'] });
+          const bij = declared ?? bijectorFor(ev.site.family.support, { low: ev.params['low'], high: ev.params['high'] });
           value = bij.forward(us);
           logdet = weighted(logdet, name, sumLogical(padRank(bij.logDetJacobian(us), 0)), 1);
         }
@@ -393,9 +401,9 @@ export function evaluateJoint(o: JointOptions, flat: tf.Tensor | BlockViews): Jo
         if (g) raw = gatherFlat(raw.reshape([-1]), g.index, batchLogitsKey(name)).reshape(g.shape);
         raw = raw.reshape([1, ...raw.shape]);
         for (const i of ev.element) raw = sliceAt(raw, i);
-        const params = guideParams(ev, raw);
-        const q = makeDistribution(ev.site.family.name, params);
-        const logits = logitsOf(ev.site.family.name, params);
+        const { family: guideFamily, params } = guideParams(ev, raw);
+        const q = makeDistribution(guideFamily, params);
+        const logits = logitsOf(guideFamily, params);
         const d = draw({ ev, q, logits, S, rng });
         discrete.push({ name, site: ev.site, element: ev.element, value: d.value, logq: d.logq, logits, pathwise: d.pathwise, scale: scaleOf(name) });
         if (local && batch!.local.has(name)) local = tf.sub(local, sumLogical(d.logq));
@@ -403,7 +411,7 @@ export function evaluateJoint(o: JointOptions, flat: tf.Tensor | BlockViews): Jo
       }
       if (o.mode === 'inference') {
         const lp = logProbAt(ev.dist, value);
-        terms.push({ name, observed: false, value: lp, span: ev.site.stmt.span, scale: scaleOf(name) });
+        terms.push({ name, observed: false, value: lp, span: ev.site.stmt.span, scale: scaleOf(name), family: ev.site.family.name, params: ev.params });
         logp = weighted(logp, name, sumLogical(lp), 1);
       }
       return value;
@@ -411,7 +419,7 @@ export function evaluateJoint(o: JointOptions, flat: tf.Tensor | BlockViews): Jo
     observe(ev, value) {
       if (o.replicate) o.replicate(ev, ev.dist.sample([S, ...ev.shape], rng.int()));
       const lp = ev.dist.logProb(value);
-      terms.push({ name: ev.site.name, observed: true, value: lp, span: ev.site.stmt.span, scale: scaleOf(ev.site.name) });
+      terms.push({ name: ev.site.name, observed: true, value: lp, span: ev.site.stmt.span, scale: scaleOf(ev.site.name), family: ev.site.family.name, params: familyParams(ev.params) });
       logp = weighted(logp, ev.site.name, sumLogical(lp), 1);
     },
     objective: (v, sign, span) => addObjective(v, sign, span),
@@ -421,7 +429,7 @@ export function evaluateJoint(o: JointOptions, flat: tf.Tensor | BlockViews): Jo
       const lp = toTensor(hard(v));
       const t = lp.rank === 0 ? lp.reshape([1]) : lp;
       const name = targetTermId(stmt.span);
-      terms.push({ name, observed: true, value: t, span: stmt.span, scale: 1 });
+      terms.push({ name, observed: true, value: t, span: stmt.span, scale: 1, family: 'target', params: {} });
       logp = tf.add(logp, sumLogical(t));
     },
   };
@@ -436,11 +444,18 @@ function guideBody(setup: Setup) {
   return g && g.kind === 'guide' ? g.body : [];
 }
 
-export function guideParams(ev: SiteEvent, logits: tf.Tensor): Params {
+/**
+ * The automatic guide of a discrete latent, from its free logits: the model's family where
+ * its parameters can be free (Bernoulli, Categorical, Binomial, Poisson, Geometric), else a
+ * family of the same support (OrderedLogistic, OrderedProbit → Categorical over its K values, BetaBinomial →
+ * Binomial of the same total_count, the negative binomials → Poisson).
+ */
+export function guideParams(ev: SiteEvent, logits: tf.Tensor): { family: string; params: Params } {
   const fam = ev.site.family.name;
-  if (fam === 'Bernoulli' || fam === 'Categorical') return { logits };
-  if (fam === 'Binomial') return { total_count: ev.params['total_count']!, logits };
-  if (fam === 'Poisson') return { rate: ops.exp(logits) };
-  if (fam === 'Geometric') return { probs: ops.sigmoid(logits) };
+  if (fam === 'Bernoulli' || fam === 'Categorical') return { family: fam, params: { logits } };
+  if (fam === 'OrderedLogistic' || fam === 'OrderedProbit') return { family: 'Categorical', params: { logits } };
+  if (fam === 'Binomial' || fam === 'BetaBinomial') return { family: 'Binomial', params: { total_count: ev.params['total_count']!, logits } };
+  if (fam === 'Poisson' || fam === 'NegBinomial' || fam === 'NegBinomial2') return { family: 'Poisson', params: { rate: ops.exp(logits) } };
+  if (fam === 'Geometric') return { family: fam, params: { probs: ops.sigmoid(logits) } };
   throw new Error(`no automatic guide for ${fam}`);
 }

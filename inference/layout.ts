@@ -79,7 +79,7 @@ export function buildLayout(s: Setup, guide: GuideKind): Layout {
     if (!guided || v.explicit || !v.discrete) continue;
     const fam = v.sites[0]!.family.name;
     // Automatic guides for discrete latents have the model's family with free logits.
-    if (fam === 'Categorical') {
+    if (fam === 'Categorical' || fam === 'OrderedLogistic' || fam === 'OrderedProbit') {
       add(`q:logits:${v.name}`, [...v.shape, categoricalK(s, v)]);
     } else {
       add(`q:logits:${v.name}`, v.shape);
@@ -91,13 +91,14 @@ export function buildLayout(s: Setup, guide: GuideKind): Layout {
 /** K of a Categorical latent: the last dimension of its probs/logits argument. */
 function categoricalK(s: Setup, v: LatentVar): number {
   const site = v.sites[0]!;
-  const arg = site.args['probs'] ?? site.args['logits'];
+  const arg = site.args['probs'] ?? site.args['logits'] ?? site.args['cutpoints'];
   const t = arg ? s.program.exprTypes.get(arg) : undefined;
   const last = t?.shape[t.shape.length - 1];
   if (last === undefined) throw new Error(`cannot tell how many categories '${v.name}' has`);
   const k = typeof last === 'number' ? last : s.sizes.get(last);
   if (k === undefined) throw new Error(`cannot tell how many categories '${v.name}' has`);
-  return k;
+  // K − 1 cutpoints cut the line into K categories.
+  return site.args['cutpoints'] ? k + 1 : k;
 }
 
 /** Initial unconstrained value of a param whose declaration gives no init. */
@@ -123,6 +124,30 @@ export function unconstrain(c: Constraint, x: number): number {
   }
 }
 
+/**
+ * Constrained values (row-major, the last dimension of length k) to unconstrained ones:
+ * elementwise for positive and unit, by rows for the ordered types (the inverse of
+ * transforms.ts's ordered bijector: u₀ = y₀ or log y₀, uⱼ = log(yⱼ − yⱼ₋₁)).
+ */
+export function unconstrainValues(c: Constraint, values: ArrayLike<number>, k: number): Float64Array {
+  const out = new Float64Array(values.length);
+  if (c !== 'ordered' && c !== 'positive-ordered') {
+    for (let i = 0; i < values.length; i++) out[i] = unconstrain(c, values[i]!);
+    return out;
+  }
+  for (let i = 0; i < values.length; i++) {
+    const first = i % k === 0;
+    if (first) out[i] = c === 'ordered' ? values[i]! : Math.log(values[i]!);
+    else out[i] = Math.log(values[i]! - values[i - 1]!);
+    // A tie or a descent has no unconstrained value; say where instead of starting from NaN.
+    if (!Number.isFinite(out[i]!)) {
+      const what = first ? `entry ${i} is ${values[i]}` : `entry ${i} = ${values[i]} ≤ entry ${i - 1} = ${values[i - 1]}`;
+      throw new RangeError(`a ${c === 'ordered' ? 'ordered' : 'positive_ordered'} value must be strictly increasing${c === 'ordered' ? '' : ' and positive'} (${what})`);
+    }
+  }
+  return out;
+}
+
 export interface InitOptions {
   rng: Rng;
   /** Constant initial values of params that declare one (already evaluated), row-major. */
@@ -137,8 +162,9 @@ export function initialValues(layout: Layout, s: Setup, o: InitOptions): Float32
     const b = layout.blocks.get(paramKey(p))!;
     const given = o.paramInits.get(paramKey(p));
     if (given) {
-      for (let i = 0; i < b.size; i++) out[b.offset + i] = unconstrain(p.constraint, given.length === 1 ? given[0]! : given[i]!);
-    } else defaultInit(p, o.rng, out, b.offset);
+      const full = given.length === 1 ? new Float64Array(b.size).fill(given[0]!) : given;
+      out.set(unconstrainValues(p.constraint, full, p.shape[p.shape.length - 1] ?? 1), b.offset);
+    } else if (p.constraint !== 'ordered' && p.constraint !== 'positive-ordered') defaultInit(p, o.rng, out, b.offset);
   }
   // Automatic Gaussian guides start at Stan's default inits, uniform on (−2, 2) in unconstrained
   // space: a deterministic 0 leaves exchangeable latents (mixture locations) tied forever.

@@ -21,7 +21,7 @@ import { makePlan, planToJSON, type EstimatorKind, type Plan } from './plan.js';
 import { Posterior, summarise, elementNames, type DrawArray, type QueryResult, type SummaryRow } from './posterior.js';
 import { paretoKhat } from './psis.js';
 import { Rng } from './rng.js';
-import { Estimators, estimatorOptionsFrom, type EstimatorOptions } from './estimators/step.js';
+import { Estimators, estimatorOptionsFrom, type EstimatorOptions, type SurrogateReading } from './estimators/step.js';
 import { optionDefaults, optionProblem, optionsFor, type Assert, type FitDefaults, type OptionName, type Same } from './options.js';
 import type { BaselineKind } from './estimators/baselines.js';
 import type { Setup } from './setup.js';
@@ -88,6 +88,8 @@ export function estimatorOptions(o: FitOptions): EstimatorOptions {
 }
 
 export interface FitDiagnostics {
+  /** RELAX sites' learned temperature λ and control-variate scale η at the end of the fit. */
+  surrogates?: Record<string, SurrogateReading>;
   /** With estimator 'auto-variance': each measured site's candidates, their variance and work, and the choice. */
   estimatorChoice?: VarianceChoice[];
   /** 'js' when the compiled JavaScript step ran the fit, else the tfjs backend. */
@@ -258,8 +260,11 @@ export class Model {
       const pre = start.precondition && preconditionTensors(start.precondition);
       const jo = { setup: s, layout, S: o.particles, rng: rng.split('steps'), mode, precondition: pre } as const;
       let gradVar: Float32Array | undefined;
+      let surrogates: Record<string, SurrogateReading> | undefined;
       const sampler = B !== undefined ? new IndexSampler(plate!.N, B, rng.split('batch')) : undefined;
       let trainer: Trainer | undefined;
+      /** The compiled step's surrogate slots, when it runs the fit (RELAX's λ and η are read from there). */
+      let slotValues: ((k: number) => ArrayLike<number>) | undefined;
       let notCompiled: string | undefined;
       if (engine !== 'tfjs') {
         // Under minibatches the step is traced on the first B rows; each step is then given its batch's index arrays.
@@ -277,7 +282,11 @@ export class Model {
         const products = c.ok ? c.step.lowered.matmulWork : 0;
         if (c.ok && engine === 'auto' && tfjsBackend !== 'cpu' && products > JS_MATMUL_MAX) {
           notCompiled = `its matrix products (${(products / 1e6).toFixed(1)} M multiply–adds a step) run faster on the ${tfjsBackend} backend`;
-        } else if (c.ok) trainer = new JsTrainer(c.step, sampler && (() => batchInputs(layout, plate!, sampler.next())));
+        } else if (c.ok) {
+          trainer = new JsTrainer(c.step, sampler && (() => batchInputs(layout, plate!, sampler.next())));
+          const step = c.step;
+          slotValues = (k) => step.slot(k + 1);
+        }
         else if (!c.ok && engine === 'js') {
           est.dispose();
           pre?.dispose();
@@ -309,8 +318,10 @@ export class Model {
         tolRelObj: o.tolRelObj,
         averageFraction: 0.5,
         onProgress: options.onProgress,
+        readSurrogates: () => est.surrogateReadings(slotValues),
         signal: options.signal,
       }).finally(() => {
+        surrogates = est.surrogateReadings(slotValues);
         gradVar = trainer instanceof JsTrainer ? trainer.gradientVariance() : est.gradientVariance();
         pre?.dispose();
       });
@@ -358,6 +369,7 @@ export class Model {
           guide: o.guide,
           init: start.report,
           warnings: [...(plan.warnings ?? []), ...bound.warnings].map((w) => w.message),
+          ...(surrogates ? { surrogates } : {}),
           gradientVariance: perNodeVariance(layout, gradVar),
         },
       };

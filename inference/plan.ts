@@ -268,6 +268,9 @@ class Planner {
     const rough = cs && !cs.smooth && cs.firstNonSmooth ? describeNonSmooth(cs.firstNonSmooth, file) : undefined;
     if (autoContinuous) {
       est = 'reparam';
+      // A declared ordered type replaces the family's transform (transforms.ts); say which.
+      const constraint = this.p.symbols.get(c.name)?.constraint;
+      const through = constraint === 'ordered' ? ' through the ordered transform' : constraint === 'positive-ordered' ? ' through the positive_ordered transform' : '';
       if (rough) {
         this.report(
           'warning',
@@ -278,10 +281,10 @@ class Planner {
       }
       if (this.opts.guide === 'fullrank') {
         autoGuide = 'fullrank';
-        why = `automatic full-rank Normal guide over the continuous latents in unconstrained space (${where})`;
+        why = `automatic full-rank Normal guide over the continuous latents in unconstrained space${through} (${where})`;
       } else {
         autoGuide = 'advi';
-        why = `automatic Normal guide in unconstrained space (ADVI) (${where})`;
+        why = `automatic Normal guide in unconstrained space (ADVI)${through} (${where})`;
       }
     } else if (!fam.discrete) {
       if (rsample && rough) {

@@ -20,6 +20,8 @@ export interface LatentVar {
   discrete: boolean;
   /** Sampled by the explicit guide block (else an automatic guide). */
   explicit: boolean;
+  /** The declared constraint (ordered, positive_ordered) or the family's support as a constraint. */
+  constraint: Constraint;
 }
 
 export interface ParamVar {
@@ -83,6 +85,7 @@ export function setup(program: CheckedProgram, data: BoundData): Setup {
       sites,
       discrete: sites[0]!.family.discrete,
       explicit: guideNames.has(name),
+      constraint: sym?.constraint ?? 'none',
     };
   });
 

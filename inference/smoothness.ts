@@ -17,7 +17,10 @@
 //   declared dims), a Binomial total_count, a Uniform's bounds on a latent (they move its
 //   support), the index of an element definition, and — in optimisation mode, or inside the
 //   guide — the parameters of another sampled site (the downstream draw then depends
-//   discontinuously on z: "its value decides how 'c' is drawn").
+//   discontinuously on z: "its value decides how 'c' is drawn"), except a Bernoulli or
+//   Categorical one: RELAX's relaxed passes relax that site too, from its own noise
+//   (EstimatorContext.downstreamHook), so z goes on through it and its uses count as z's (the
+//   upper layer of a two-layer belief net's guide).
 //
 // The first non-smooth use is the innermost, leftmost one of the first statement that has one
 // (so `if z > 0 then …` reports the `>`, not the `if`). Deterministic definitions (and, in
@@ -78,6 +81,8 @@ class Analysis {
   private context?: { span: Span };
   private readonly siteOf = new Map<Stmt, SiteInfo>();
   private readonly reachCache = new Map<string, boolean>();
+  /** The last walk tainted a model-scope name from the guide: walk again. */
+  private carried = false;
 
   constructor(
     private readonly p: CheckedProgram,
@@ -93,6 +98,15 @@ class Analysis {
 
   run(): SmoothnessResult {
     this.stmts(this.p.ast.body);
+    // A guide site drawn from the value carries it on, relaxed (below); the model's statements,
+    // walked before the guide, are walked again to follow it there. Direct uses are counted once.
+    for (let pass = 0; pass < 3 && this.carried && !this.found; pass++) {
+      this.carried = false;
+      const { uses, firstUse } = this;
+      this.stmts(this.p.ast.body);
+      this.uses = uses;
+      this.firstUse = firstUse;
+    }
     const r: SmoothnessResult = { site: this.target, smooth: !this.found, uses: this.uses };
     if (this.found) r.firstNonSmooth = this.found;
     if (this.firstUse) r.smoothPath = this.firstUse;
@@ -219,11 +233,18 @@ class Analysis {
       }
     }
     const isSelf = name === this.target;
+    // A Bernoulli or Categorical drawn from the value is relaxed with it in RELAX's control variate
+    // (its own noise, its relaxed sample a smooth function of the relaxed value): the value goes on
+    // through that site, whose uses are then checked as the value's own.
+    const relaxedOn = !observed && !this.continuous && (s.dist.family === 'Bernoulli' || s.dist.family === 'Categorical');
     this.distArgs(s.dist, site, (param, t, e) => {
       if (param === 'total_count') return this.nonSmooth(`used as a Binomial total_count`, e.span, t);
       if (observed) return; // log p(data | θ) is smooth in θ
       if (this.continuous && s.dist.family !== 'Uniform') return;
       const what = isSelf ? `other elements of '${name}' are` : `'${name}' is`;
+      // (Not another element of the value itself: its relaxed passes take each element's logits
+      // from the hard pass, so a chain of elements stays a step.)
+      if ((scope === 'guide' || mode === 'optimisation') && relaxedOn && !isSelf) return this.carry(name, scope);
       if (scope === 'guide') return this.nonSmooth(`its value decides how ${what} drawn in the guide`, e.span, t);
       if (mode === 'optimisation') return this.nonSmooth(`its value decides how ${what} drawn`, e.span, t);
       // Inference: the latent's value comes from the guide; only its density depends on z,
@@ -231,6 +252,15 @@ class Analysis {
       if (s.dist.family === 'Uniform') return this.nonSmooth(`sets the support of ${isSelf ? `other elements of '${name}'` : `'${name}'`} (Uniform ${param ?? 'bound'})`, e.span, t);
     });
     if (scope === 'guide' && isSelf) this.tainted.guide.add(name);
+  }
+
+  /** The site drawn from the value is tainted by it, in its scope and, for a guide site, in the model that reads it. */
+  private carry(name: string, scope: Scope): void {
+    this.tainted[scope].add(name);
+    if (scope === 'guide' && !this.tainted.model.has(name)) {
+      this.tainted.model.add(name);
+      this.carried = true;
+    }
   }
 
   private distArgs(d: DistExpr, site: SiteInfo | undefined, use: (param: string | undefined, via: string, e: Expr) => void): void {

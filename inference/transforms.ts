@@ -2,6 +2,7 @@
 // that live in unconstrained space. Forward maps and log-Jacobians sit inside
 // the ELBO, which RELAX differentiates twice, so they use the op table only.
 import type { Support } from '../language/distributions.js';
+import type { Constraint } from '../language/types.js';
 import { tf } from './backend.js';
 import { exp as expOp, log, logSigmoid, sigmoid as sigmoidOp } from './ops.js';
 import { logit } from './special.js';
@@ -90,6 +91,52 @@ export const stickBreaking: Bijector = {
   unconstrainedEventSize: (k) => k - 1,
 };
 
+/** Entries start … start + size − 1 of the last dimension. */
+function lastSlice(x: T, start: number, size: number): T {
+  return tf.slice(x, [...x.shape.slice(0, -1).map(() => 0), start], [...x.shape.slice(0, -1), size]);
+}
+
+/**
+ * Strictly increasing vectors along the last dimension (Stan's ordered): y₀ = u₀,
+ * yₖ = yₖ₋₁ + exp(uₖ). The Jacobian is lower triangular with diagonal 1, e^(u₁), …,
+ * so log |det J| = Σₖ₌₁ uₖ. With `positive` the first step is exponentiated too
+ * (positive_ordered: y₀ = e^(u₀), log |det J| = Σₖ uₖ).
+ */
+function orderedBijector(positive: boolean): Bijector {
+  const steps = (u: T): T => {
+    if (positive) return expOp(u);
+    const k = u.shape[u.rank - 1]!;
+    return k === 1 ? tf.clone(u) : tf.concat([lastSlice(u, 0, 1), expOp(lastSlice(u, 1, k - 1))], -1);
+  };
+  return {
+    name: positive ? 'positive-ordered' : 'ordered',
+    // tfjs's cumsum mishandles negative axes, hence rank − 1.
+    forward: (u) => tf.cumsum(steps(u), u.rank - 1),
+    inverse(x) {
+      const k = x.shape[x.rank - 1]!;
+      const head = lastSlice(x, 0, 1);
+      const first = positive ? log(head) : head;
+      if (k === 1) return first;
+      return tf.concat([first, log(tf.sub(lastSlice(x, 1, k - 1), lastSlice(x, 0, k - 1)))], -1);
+    },
+    logDetJacobian(u) {
+      const k = u.shape[u.rank - 1]!;
+      if (positive) return tf.sum(u, -1);
+      return k === 1 ? tf.sum(tf.zerosLike(u), -1) : tf.sum(lastSlice(u, 1, k - 1), -1);
+    },
+  };
+}
+
+export const ordered: Bijector = orderedBijector(false);
+export const positiveOrdered: Bijector = orderedBijector(true);
+
+/** The bijector a declared type imposes when it is narrower than its family's support (ordered within real, positive_ordered within positive). */
+export function bijectorForConstraint(c: Constraint): Bijector | undefined {
+  if (c === 'ordered') return ordered;
+  if (c === 'positive-ordered') return positiveOrdered;
+  return undefined;
+}
+
 export function bijectorFor(support: Support, args: { low?: T; high?: T } = {}): Bijector {
   switch (support.kind) {
     case 'real':
@@ -105,6 +152,8 @@ export function bijectorFor(support: Support, args: { low?: T; high?: T } = {}):
       return affineSigmoid(args.low, args.high);
     case 'simplex':
       return stickBreaking;
+    case 'circular':
+      return affineSigmoid(tf.scalar(-Math.PI), tf.scalar(Math.PI));
     default:
       throw new Error(`no bijector for the discrete support '${support.kind}': discrete sites are not transformed`);
   }

@@ -5,7 +5,7 @@
 import type { Span } from './span.js';
 import type { EstimatorName } from './distributions.js';
 
-export type BaseType = 'real' | 'int' | 'bool' | 'positive' | 'unit' | 'simplex';
+export type BaseType = 'real' | 'int' | 'bool' | 'positive' | 'unit' | 'simplex' | 'ordered' | 'positive_ordered';
 
 /** A dimension in a declared shape: an integer literal or the name of integer data / a plate. */
 export type DimExpr = { kind: 'dimLit'; value: number; span: Span } | { kind: 'dimName'; name: string; span: Span };

@@ -205,6 +205,9 @@ export function bindData(program: CheckedProgram, data: Record<string, unknown>,
       } else if (sym.constraint === 'unit' && !(v > 0 && v < 1)) {
         error(sym.span, 'data-constraint', `${at} must be strictly between 0 and 1, found ${v}`);
         bad = true;
+      } else if (sym.constraint === 'positive-ordered' && !(v > 0)) {
+        error(sym.span, 'data-constraint', `${at} must be positive (it is part of a positive_ordered vector), found ${v}`);
+        bad = true;
       } else if (sym.constraint === 'simplex' && v < 0) {
         error(sym.span, 'data-constraint', `${at} must be non-negative (it is part of a simplex), found ${v}`);
         bad = true;
@@ -219,6 +222,16 @@ export function bindData(program: CheckedProgram, data: Record<string, unknown>,
           error(sym.span, 'data-constraint', `${parsed.shape.length > 1 ? row : sym.name} must sum to one along its last dimension, but sums to ${round(s)}`);
           bad = true;
         }
+      }
+    }
+    if (!bad && (sym.constraint === 'ordered' || sym.constraint === 'positive-ordered') && parsed.shape.length) {
+      const k = parsed.shape[parsed.shape.length - 1]!;
+      for (let i = 0; i < parsed.values.length && !bad; i++) {
+        if (i % k === 0 || parsed.values[i]! > parsed.values[i - 1]!) continue;
+        const here = indexName(sym.name, parsed.shape, i);
+        const before = indexName(sym.name, parsed.shape, i - 1);
+        error(sym.span, 'data-constraint', `${sym.name} must be strictly increasing, found ${here} = ${parsed.values[i]} ≤ ${before} = ${parsed.values[i - 1]}`);
+        bad = true;
       }
     }
     if (bad) continue;

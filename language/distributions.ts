@@ -8,7 +8,8 @@ export type ParamConstraint =
   | 'positive'
   | 'unit' // 0 < p < 1
   | 'simplex' // last dimension sums to one
-  | 'count'; // a non-negative integer (Binomial's total_count)
+  | 'count' // a non-negative integer (Binomial's total_count)
+  | 'ordered'; // strictly increasing along the last dimension (OrderedLogistic's cutpoints)
 
 export interface ParamSpec {
   name: string;
@@ -23,9 +24,10 @@ export type Support =
   | { kind: 'positive' }
   | { kind: 'unit' }
   | { kind: 'interval' } // (low, high) from Uniform's arguments
+  | { kind: 'circular' } // angles in [−π, π] (VonMises)
   | { kind: 'simplex' }
   | { kind: 'binary' } // {0, 1}
-  | { kind: 'categorical' } // {0 … K−1}, K from the parameter's last dimension
+  | { kind: 'categorical' } // {0 … K−1}: K is the parameter's last dimension (Categorical), or one more than it (OrderedLogistic's cutpoints)
   | { kind: 'bounded-count' } // {0 … n}, n from total_count
   | { kind: 'count' }; // {0, 1, 2, …}
 
@@ -63,6 +65,7 @@ const continuous = { discrete: false, reparam: true, relaxable: false, finite: f
 // rejection samplers); as guide sites they take the score-function estimator. As model
 // priors this does not matter: automatic guides live in unconstrained space.
 const continuousNoRsample = { ...continuous, reparam: false };
+const counts = { discrete: true, reparam: false, relaxable: false, finite: false, eventRank: 0 as const };
 
 export const FAMILIES: readonly FamilySpec[] = [
   { name: 'Normal', cdf: true, params: [p('loc', 'real'), p('scale', 'positive')], support: { kind: 'real' }, ...continuous, doc: 'Gaussian with mean loc and standard deviation scale' },
@@ -76,6 +79,17 @@ export const FAMILIES: readonly FamilySpec[] = [
   { name: 'Gamma', params: [p('shape', 'positive'), p('rate', 'positive')], support: { kind: 'positive' }, ...continuousNoRsample, doc: 'gamma with mean shape/rate' },
   { name: 'InverseGamma', stem: 'inv_gamma', params: [p('shape', 'positive'), p('scale', 'positive')], support: { kind: 'positive' }, ...continuousNoRsample, doc: '1/x for x ~ Gamma(shape, scale)' },
   { name: 'Beta', params: [p('a', 'positive'), p('b', 'positive')], support: { kind: 'unit' }, ...continuousNoRsample, doc: 'beta on (0, 1)' },
+  { name: 'Logistic', cdf: true, params: [p('loc', 'real'), p('scale', 'positive')], support: { kind: 'real' }, ...continuous, doc: 'logistic with location and scale (variance scale²π²/3)' },
+  {
+    name: 'SkewNormal', params: [p('loc', 'real'), p('scale', 'positive'), p('alpha', 'real')], support: { kind: 'real' }, ...continuous,
+    doc: 'skew normal: 2/scale · φ(z) Φ(alpha z) with z = (x − loc)/scale; alpha = 0 is Normal',
+  },
+  { name: 'Weibull', cdf: true, params: [p('shape', 'positive'), p('scale', 'positive')], support: { kind: 'positive' }, ...continuous, doc: 'Weibull with P(X > x) = exp(−(x/scale)^shape)' },
+  // Drawn by Best and Fisher's rejection sampler: no pathwise gradient.
+  {
+    name: 'VonMises', params: [p('loc', 'real'), p('kappa', 'positive')], support: { kind: 'circular' }, ...continuousNoRsample,
+    doc: 'angles in [−π, π] with density exp(kappa cos(x − loc)) / (2π I₀(kappa))',
+  },
   { name: 'Uniform', cdf: true, params: [p('low', 'real'), p('high', 'real')], support: { kind: 'interval' }, ...continuous, doc: 'uniform on (low, high)' },
   { name: 'Dirichlet', params: [p('concentration', 'positive')], support: { kind: 'simplex' }, ...continuousNoRsample, eventRank: 1, doc: 'distribution over the simplex; the last dimension is the event' },
   {
@@ -90,8 +104,30 @@ export const FAMILIES: readonly FamilySpec[] = [
     name: 'Binomial', params: [p('total_count', 'count'), p('probs', 'unit'), p('logits', 'real')], oneOf: [['probs', 'logits']],
     support: { kind: 'bounded-count' }, discrete: true, reparam: false, relaxable: false, finite: true, eventRank: 0, doc: 'successes in total_count trials',
   },
+  {
+    name: 'BetaBinomial', params: [p('total_count', 'count'), p('a', 'positive'), p('b', 'positive')],
+    support: { kind: 'bounded-count' }, discrete: true, reparam: false, relaxable: false, finite: true, eventRank: 0, doc: 'Binomial(total_count, p) with p ~ Beta(a, b)',
+  },
   { name: 'Poisson', params: [p('rate', 'positive')], support: { kind: 'count' }, discrete: true, reparam: false, relaxable: false, finite: false, eventRank: 0, doc: 'counts with mean rate' },
   { name: 'Geometric', params: [p('probs', 'unit')], support: { kind: 'count' }, discrete: true, reparam: false, relaxable: false, finite: false, eventRank: 0, doc: 'failures before the first success' },
+  {
+    name: 'NegBinomial', params: [p('alpha', 'positive'), p('beta', 'positive')], support: { kind: 'count' }, ...counts,
+    doc: "Stan's neg_binomial: Poisson(λ) with λ ~ Gamma(alpha, rate beta); mean alpha/beta",
+  },
+  {
+    name: 'NegBinomial2', params: [p('mu', 'positive'), p('phi', 'positive')], support: { kind: 'count' }, ...counts,
+    doc: "Stan's neg_binomial_2: mean mu, variance mu + mu²/phi",
+  },
+  {
+    name: 'OrderedLogistic', params: [p('eta', 'real'), p('cutpoints', 'ordered', 1)],
+    support: { kind: 'categorical' }, discrete: true, reparam: false, relaxable: false, finite: true, eventRank: 0,
+    doc: 'a category 0 … K−1 (0-based, unlike Stan) of a latent logistic eta cut at the K−1 increasing cutpoints',
+  },
+  {
+    name: 'OrderedProbit', params: [p('eta', 'real'), p('cutpoints', 'ordered', 1)],
+    support: { kind: 'categorical' }, discrete: true, reparam: false, relaxable: false, finite: true, eventRank: 0,
+    doc: 'OrderedLogistic with a standard normal latent: P(y ≤ k) = Φ(cutpoints[k] − eta)',
+  },
 ];
 
 const byName = new Map(FAMILIES.map((f) => [f.name, f]));

@@ -48,6 +48,8 @@ export const argumentType = (span: Span, family: string, arg: string, want: stri
   err('argument-type', span, `${arg} of ${family} must be ${want}, but this is ${got}`);
 export const argumentDomain = (span: Span, family: string, arg: string, want: string, value: number): SemanticError =>
   err('argument-domain', span, want.startsWith('a simplex') ? `${arg} of ${family} must be ${want}, but it sums to ${value}` : `${arg} of ${family} must be ${want}, got ${value}`);
+export const argumentOrder = (span: Span, family: string, arg: string, at: number, value: number, prev: number): SemanticError =>
+  err('argument-domain', span, `${arg} of ${family} must be strictly increasing, but ${arg}[${at}] = ${value} ≤ ${arg}[${at - 1}] = ${prev}`);
 export const argumentRank = (span: Span, family: string, arg: string, got: string): SemanticError =>
   err('argument-rank', span, `${arg} of ${family} must have a last dimension (K), but this is ${got}`);
 export const broadcastMismatch = (span: Span, what: string, a: string, b: string): SemanticError =>
@@ -88,6 +90,10 @@ export const notAssignable = (span: Span, name: string, kind: string): SemanticE
 export const alreadyObserved = (span: Span, name: string, line: number): SemanticError => err('redefinition', span, `'${name}' is already observed (line ${line})`);
 export const declaredSupport = (span: Span, name: string, declared: string, family: string, gives: string): SemanticError =>
   err('support-mismatch', span, `${name} is declared ${declared}, but ${family} gives ${gives} values`);
+export const orderedSupport = (span: Span, name: string, declared: string, family: string, gives: string, within: string, hint: string): SemanticError =>
+  err('support-mismatch', span, `${name} is declared ${declared}, which narrows ${within} values, but ${family} gives ${gives} values${hint}`);
+export const guideOrdered = (span: Span, name: string, declared: string): SemanticError =>
+  err('guide-support', span, `'${name}' is declared ${declared} in the model; an explicit guide cannot keep its draws in order, so it takes the automatic guide (remove it from the guide block)`);
 export const declaredShape = (span: Span, name: string, declared: string, family: string, got: string): SemanticError =>
   err('shape-mismatch', span, `${name} is declared ${declared}, but ${family}'s arguments have shape ${got}`);
 export const unknownAnnotation = (span: Span, name: string, dym: string, all: string): SemanticError =>

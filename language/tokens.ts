@@ -50,8 +50,10 @@ export const Bool = keyword('bool', [TypeName, ...junk]);
 export const Positive = keyword('positive', [TypeName, ...junk]);
 export const Unit = keyword('unit', [TypeName, ...junk]);
 export const Simplex = keyword('simplex', [TypeName, ...junk]);
+export const Ordered = keyword('ordered', [TypeName, ...junk]);
+export const PositiveOrdered = keyword('positive_ordered', [TypeName, ...junk]);
 
-export const TYPE_NAMES = ['real', 'int', 'bool', 'positive', 'unit', 'simplex'] as const;
+export const TYPE_NAMES = ['real', 'int', 'bool', 'positive', 'unit', 'simplex', 'ordered', 'positive_ordered'] as const;
 export const KEYWORDS = ['data', 'param', 'plate', 'guide', 'for', 'in', 'minimize', 'maximize', 'if', 'then', 'else', 'true', 'false', 'inf', ...TYPE_NAMES];
 
 // `3.` is a number but `0..N` is `0`, `..`, `N`: a '.' directly followed by another '.' is never part of a number.
@@ -105,7 +107,7 @@ export const RBrace = createToken({ name: 'RBrace', pattern: /}/ });
 // before their prefixes (`inf`/`int` before `in`) and two-character operators before one.
 export const ALL_TOKENS: TokenType[] = [
   WhiteSpace, Comment, Newline, Semicolon,
-  Minimize, Maximize, Positive, Simplex, Param, Plate, Guide, False, Data, Then, Else, True, Real, Bool, Unit, For, Inf, Int, In, If,
+  PositiveOrdered, Minimize, Maximize, Positive, Ordered, Simplex, Param, Plate, Guide, False, Data, Then, Else, True, Real, Bool, Unit, For, Inf, Int, In, If,
   Identifier, Num,
   Range, LessEq, GreaterEq, EqEq, NotEq, Less, Greater, AndAnd, OrOr, Bar, PlusEquals, Equals, Bang,
   Plus, Minus, Star, Slash, At, Caret, Tilde, Colon, Comma, LParen, RParen, LBracket, RBracket, LBrace, RBrace,

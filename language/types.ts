@@ -11,7 +11,7 @@ export interface ValueType {
 }
 
 /** The constraint a declared type adds on top of its element type (ADVI picks the bijector from it). */
-export type Constraint = 'none' | 'positive' | 'unit' | 'simplex';
+export type Constraint = 'none' | 'positive' | 'unit' | 'simplex' | 'ordered' | 'positive-ordered';
 
 export const scalar = (elem: ElemType): ValueType => ({ elem, shape: [] });
 

@@ -8,7 +8,8 @@ import type { FitOptions } from '../index.js';
 import { kebab, optionsFor, optionSpec, type OptionSpec } from '../inference/options.js';
 import { defaultDataFile, readDataFile, readText } from './files.js';
 import { dataCommand } from './data.js';
-import { fmt, seconds, summaryTable, table } from './format.js';
+import { fmt, formatSurrogates, seconds, summaryTable, table } from './format.js';
+import type { Progress } from '../inference/fit.js';
 
 export interface Io {
   out: (s: string) => void;
@@ -93,13 +94,14 @@ function loadData(modelFile: string, dataFile: string | undefined) {
 
 function progressBar(io: Io) {
   let last = 0;
-  return (p: { step: number; maxSteps: number; smoothedElbo: number; stepsPerSecond: number; phase: string }) => {
+  return (p: Progress) => {
     const now = Date.now();
     if (now - last < 100) return;
     last = now;
     const width = 30;
     const filled = Math.round((p.step / p.maxSteps) * width);
-    io.err(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] step ${p.step}  ELBO ${fmt(p.smoothedElbo)}  ${Math.round(p.stepsPerSecond)} steps/s  ${p.phase}   `);
+    const relax = p.surrogates ? `  ${formatSurrogates(p.surrogates)}` : '';
+    io.err(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] step ${p.step}  ELBO ${fmt(p.smoothedElbo)}  ${Math.round(p.stepsPerSecond)} steps/s  ${p.phase}${relax}   `);
   };
 }
 
@@ -171,6 +173,7 @@ export function buildProgram(io: Io): Command {
       const value = checked.mode === 'optimisation' ? -d.elbo : d.elbo;
       const perDatum = d.elboPerDatum !== undefined ? `   full-data ELBO ${fmt(d.fullElbo!)} (${fmt(d.elboPerDatum)} per datum)` : '';
       io.out(`${mode} ${fmt(value)}${perDatum}   k-hat ${Number.isFinite(d.khat) ? fmt(d.khat, 2) + ` (${d.khatReading})` : 'n/a'}   ${d.steps} steps (${d.converged ? 'converged' : d.stopped})${d.init?.used === 'laplace' ? `, Laplace start${d.init.summedOut ? ` (${d.init.summedOut.join(', ')} summed out)` : ''}` : ''}   backend ${d.backend}   ${seconds(d.seconds)}\n`);
+      if (d.surrogates) io.out(`${formatSurrogates(d.surrogates)} (learned temperature and control-variate scale)\n`);
       if (d.estimatorChoice?.length) {
         const { describeChoice } = await import('../inference/variance-choice.js');
         for (const c of d.estimatorChoice) io.out(`note: ${c.site}: ${describeChoice(c)}\n`);

@@ -12,7 +12,14 @@ export interface Description {
 export function describeProgram(p: CheckedProgram): Description {
   const latents = p.sites.filter((s) => !s.observed);
   const seen = new Set<string>();
-  const latentRows = latents.filter((s) => !seen.has(s.name) && seen.add(s.name)).map((s) => ({ name: s.name, type: showType(s.type), family: s.family.name, support: s.family.support.kind }));
+  // A declared ordered type narrows the family's support (and its transform replaces the family's).
+  const supportOf = (name: string, kind: string): string => {
+    const c = p.symbols.get(name)?.constraint;
+    return c === 'ordered' ? 'ordered' : c === 'positive-ordered' ? 'positive_ordered' : kind;
+  };
+  const latentRows = latents
+    .filter((s) => !seen.has(s.name) && seen.add(s.name))
+    .map((s) => ({ name: s.name, type: showType(s.type), family: s.family.name, support: supportOf(s.name, s.family.support.kind) }));
   const observed = [...new Set(p.sites.filter((s) => s.observed).map((s) => s.name))];
   const syms = [...p.symbols.values()];
   const params = syms.filter((s) => s.kind === 'param').map((s) => ({ name: s.name, type: showType(s.type) }));

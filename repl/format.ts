@@ -26,3 +26,11 @@ export function summaryTable(summary: Record<string, SummaryRow>): string {
 export function seconds(s: number): string {
   return s < 1 ? `${Math.round(s * 1000)} ms` : `${s.toFixed(2)} s`;
 }
+
+/** "RELAX z: λ 0.42 η 0.97" for up to two sites (progress lines and the fit's last lines). */
+export function formatSurrogates(r: Record<string, { temperature: number; scale: number }> | undefined): string {
+  if (!r) return '';
+  const sites = Object.entries(r);
+  const shown = sites.slice(0, 2).map(([k, v]) => `${k}: λ ${v.temperature.toPrecision(2)} η ${v.scale.toPrecision(2)}`);
+  return `RELAX ${shown.join(', ')}${sites.length > 2 ? ` (+${sites.length - 2})` : ''}`;
+}

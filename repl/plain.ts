@@ -6,7 +6,7 @@
 
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
-import { fmt } from './format.js';
+import { fmt, formatSurrogates } from './format.js';
 import { blockText } from './render.js';
 import type { Session } from './session/session.js';
 import type { Block, Result, RunHooks } from './session/types.js';
@@ -37,7 +37,8 @@ function progressLine(io: PlainIo): RunHooks['onProgress'] {
     const now = Date.now();
     if (now - last < 100) return;
     last = now;
-    io.err(`\rstep ${p.step}/${p.maxSteps}  ELBO ${fmt(p.smoothedElbo)}  ${Math.round(p.stepsPerSecond)} steps/s   `);
+    const relax = p.surrogates ? `  ${formatSurrogates(p.surrogates)}` : '';
+    io.err(`\rstep ${p.step}/${p.maxSteps}  ELBO ${fmt(p.smoothedElbo)}  ${Math.round(p.stepsPerSecond)} steps/s${relax}   `);
   };
 }
 

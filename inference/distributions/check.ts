@@ -18,7 +18,7 @@ function show(v: number): string {
   return Number.isInteger(v) ? String(v) : String(Number(v.toPrecision(6)));
 }
 
-const RULES: Record<Exclude<ParamConstraint, 'simplex'>, { ok: (v: number) => boolean; says: string }> = {
+const RULES: Record<Exclude<ParamConstraint, 'simplex' | 'ordered'>, { ok: (v: number) => boolean; says: string }> = {
   real: { ok: Number.isFinite, says: 'must be finite' },
   positive: { ok: (v) => v > 0 && v < Infinity, says: 'must be > 0' },
   unit: { ok: (v) => v > 0 && v < 1, says: 'must be in (0, 1)' },
@@ -46,10 +46,26 @@ function checkValues(name: string, constraint: ParamConstraint, t: tf.Tensor): s
     }
     return null;
   }
+  if (constraint === 'ordered') return checkIncreasing(name, values, shape);
   const rule = RULES[constraint];
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!;
     if (!rule.ok(v)) return `${name} ${rule.says} (found ${show(v)} at index ${indexOf(i, shape)})`;
+  }
+  return null;
+}
+
+/** Each row along the last dimension strictly increasing, e.g. "cutpoints must be strictly increasing (found cutpoints[2] = 1.3 ≤ cutpoints[1] = 1.5)". */
+export function checkIncreasing(name: string, values: ArrayLike<number>, shape: number[]): string | null {
+  for (let i = 0; i < values.length; i++) {
+    if (!Number.isFinite(values[i]!)) return `${name} must be finite (found ${show(values[i]!)} at index ${indexOf(i, shape)})`;
+  }
+  const k = shape[shape.length - 1] ?? 1;
+  for (let i = 0; i < values.length; i++) {
+    if (i % k === 0) continue;
+    const v = values[i]!;
+    const prev = values[i - 1]!;
+    if (!(v > prev)) return `${name} must be strictly increasing (found ${name}${indexOf(i, shape)} = ${show(v)} ≤ ${name}${indexOf(i - 1, shape)} = ${show(prev)})`;
   }
   return null;
 }

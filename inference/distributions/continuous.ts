@@ -1,7 +1,7 @@
 // Location-scale and other continuous families with closed-form samplers.
 import { tf } from '../backend.js';
-import { abs, constant, log, log1p, exp, square } from '../ops.js';
-import { lgamma } from '../special.js';
+import { abs, constant, log, log1p, exp, softplus, square } from '../ops.js';
+import { lgamma, logNormalCdf } from '../special.js';
 import { expand, LOG_2PI, openUniform, param, restrict, standardGamma, subSeed } from './common.js';
 import type { Distribution, Params } from './types.js';
 import { normalNoise } from '../noise.js';
@@ -181,6 +181,83 @@ export function exponential(params: Params): Distribution {
     sample: rsample,
     rsample,
     mean: () => tf.reciprocal(param(params, 'rate', f)),
+  });
+}
+
+export function logistic(params: Params): Distribution {
+  const f = 'Logistic';
+  // Inverse CDF: loc + scale·logit(u).
+  const rsample = (shape: number[], seed: number): T => {
+    const u = openUniform(shape, seed);
+    return tf.add(expand(param(params, 'loc', f), shape), tf.mul(param(params, 'scale', f), tf.sub(tf.log(u), tf.log1p(tf.neg(u)))));
+  };
+  return tidy({
+    family: f,
+    logProb(x) {
+      const scale = param(params, 'scale', f);
+      const z = tf.div(tf.sub(x, param(params, 'loc', f)), scale);
+      // log σ(z) + log σ(−z) − log scale, with both softplus terms stable in the tails.
+      return tf.neg(tf.add(tf.add(softplus(z), softplus(tf.neg(z))), log(scale)));
+    },
+    sample: rsample,
+    rsample,
+    mean: () => tf.add(param(params, 'loc', f), tf.zerosLike(param(params, 'scale', f))),
+  });
+}
+
+/** δ = α/√(1 + α²), the skew normal's correlation with its half-normal part. */
+function skewDelta(alpha: T): T {
+  return tf.div(alpha, tf.sqrt(tf.add(1, tf.square(alpha))));
+}
+
+export function skewNormal(params: Params): Distribution {
+  const f = 'SkewNormal';
+  // Azzalini's representation: δ|u| + √(1 − δ²) v for independent standard normals u, v;
+  // pathwise in all three parameters.
+  const rsample = (shape: number[], seed: number): T => {
+    const delta = skewDelta(param(params, 'alpha', f));
+    const u = abs(standardNormal(shape, seed));
+    const v = standardNormal(shape, subSeed(seed, 30));
+    const z = tf.add(tf.mul(delta, u), tf.mul(tf.sqrt(tf.sub(1, tf.square(delta))), v));
+    return tf.add(expand(param(params, 'loc', f), shape), tf.mul(param(params, 'scale', f), z));
+  };
+  return tidy({
+    family: f,
+    logProb(x) {
+      const scale = param(params, 'scale', f);
+      const z = tf.div(tf.sub(x, param(params, 'loc', f)), scale);
+      const normalPart = tf.sub(tf.mul(-0.5, square(z)), tf.add(log(scale), 0.5 * LOG_2PI - Math.LN2));
+      return tf.add(normalPart, logNormalCdf(tf.mul(param(params, 'alpha', f), z)));
+    },
+    sample: rsample,
+    rsample,
+    mean: () => {
+      const shift = tf.mul(tf.mul(param(params, 'scale', f), skewDelta(param(params, 'alpha', f))), Math.sqrt(2 / Math.PI));
+      return tf.add(param(params, 'loc', f), shift);
+    },
+  });
+}
+
+export function weibull(params: Params): Distribution {
+  const f = 'Weibull';
+  // Inverse survival function: scale·(−log u)^(1/shape).
+  const rsample = (shape: number[], seed: number): T => {
+    const e = expand(tf.neg(tf.log(openUniform(shape, seed))), shape);
+    return tf.mul(param(params, 'scale', f), exp(tf.div(log(e), param(params, 'shape', f))));
+  };
+  return tidy({
+    family: f,
+    logProb(x) {
+      const k = param(params, 'shape', f);
+      const scale = param(params, 'scale', f);
+      const positive = constant(() => tf.greater(x, 0));
+      const logRatio = tf.sub(log(tf.where(positive, x, tf.onesLike(x))), log(scale));
+      const lp = tf.sub(tf.add(tf.sub(log(k), log(scale)), tf.mul(tf.sub(k, 1), logRatio)), exp(tf.mul(k, logRatio)));
+      return restrict(positive, lp);
+    },
+    sample: rsample,
+    rsample,
+    mean: () => tf.mul(param(params, 'scale', f), exp(lgamma(tf.add(1, tf.reciprocal(param(params, 'shape', f)))))),
   });
 }
 

@@ -21,7 +21,7 @@ export function gammaDraw(rng: Rng, a: number): number {
   }
 }
 
-function betaDraw(rng: Rng, a: number, b: number): number {
+export function betaDraw(rng: Rng, a: number, b: number): number {
   const x = gammaDraw(rng, a);
   return x / (x + gammaDraw(rng, b));
 }

@@ -75,7 +75,7 @@ export function categorical(params: Params): CategoricalDistribution {
 }
 
 /** Draws count values element by element in JavaScript; see counts.ts for why. */
-function jsCounts(values: T[], shape: number[], seed: number, draw: (rng: Rng, ...args: number[]) => number): T {
+export function jsCounts(values: T[], shape: number[], seed: number, draw: (rng: Rng, ...args: number[]) => number): T {
   const outShape = broadcastShapes(shape, ...values.map((v) => v.shape));
   const data = values.map((v) => expand(v, outShape).dataSync());
   const rng = new Rng(seed);

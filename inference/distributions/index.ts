@@ -1,7 +1,10 @@
 // The engine's entry to the distribution families: one constructor per family
 // of language/distributions.ts, looked up by name.
 import { FAMILY_NAMES } from '../../language/distributions.js';
-import { cauchy, exponential, halfCauchy, halfNormal, laplace, logNormal, normal, studentT, uniform } from './continuous.js';
+import { cauchy, exponential, halfCauchy, halfNormal, laplace, logistic, logNormal, normal, skewNormal, studentT, uniform, weibull } from './continuous.js';
+import { vonMises } from './circular.js';
+import { betaBinomial, negBinomial, negBinomial2 } from './overdispersed.js';
+import { orderedLogistic, orderedProbit } from './ordinal.js';
 import { bernoulli, binomial, categorical, geometric, poisson } from './discrete.js';
 import { beta, dirichlet, gamma, inverseGamma } from './gamma.js';
 import type { Distribution, Params } from './types.js';
@@ -21,6 +24,10 @@ const CONSTRUCTORS: Record<string, (params: Params) => Distribution> = {
   Gamma: gamma,
   InverseGamma: inverseGamma,
   Beta: beta,
+  Logistic: logistic,
+  SkewNormal: skewNormal,
+  Weibull: weibull,
+  VonMises: vonMises,
   Uniform: uniform,
   Dirichlet: dirichlet,
   Bernoulli: bernoulli,
@@ -28,6 +35,11 @@ const CONSTRUCTORS: Record<string, (params: Params) => Distribution> = {
   Binomial: binomial,
   Poisson: poisson,
   Geometric: geometric,
+  BetaBinomial: betaBinomial,
+  NegBinomial: negBinomial,
+  NegBinomial2: negBinomial2,
+  OrderedLogistic: orderedLogistic,
+  OrderedProbit: orderedProbit,
 };
 
 // A family added to the table without a constructor should fail loudly at load.

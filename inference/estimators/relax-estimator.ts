@@ -48,10 +48,26 @@ export class RelaxEstimator implements SiteEstimator<RelaxEvent> {
     return { value: b, logq: d.q.logProb(b) };
   }
 
+  /**
+   * In another site's relaxed pass, when this site is drawn from that site's value: its relaxed
+   * sample from the noise it would draw (the same stream position as the hard pass), at its own
+   * temperature, so the other site's control variate is smooth through this one.
+   */
+  relaxedDraw(d: DiscreteEvent): DiscreteDraw | undefined {
+    if (!d.logits) return undefined;
+    const family = relaxFamily(d.ev.site.family.name);
+    const shape = noiseShape(family, d.S, d.ev.shape, d.logits);
+    const u = uniformNoise(shape, d.rng.int());
+    d.rng.skip();
+    const lambda = this.surrogate ? this.surrogate.view().lambda : tf.scalar(0.5);
+    const soft = relax(family, relaxedSample(family, d.logits, u), lambda);
+    return { value: soft, logq: logProbAt(d.q, soft), pathwise: true };
+  }
+
   /** The relaxed-pass hook: the site's events take σ(z/λ) or σ(z̃/λ) at the given logits. */
   private relaxedHook(events: RelaxEvent[], logits: tf.Tensor[], which: 'z' | 'ztilde', lambda: tf.Tensor, raw: tf.Tensor[]): DiscreteHook {
     const byKey = new Map(events.map((e, i) => [e.key, i]));
-    const hard = this.ctx.hardHook();
+    const hard = this.ctx.downstreamHook(this.site);
     return (d) => {
       if (d.ev.site.name !== this.site) return hard(d);
       const i = byKey.get(eventKey(d));

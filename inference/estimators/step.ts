@@ -21,10 +21,18 @@ import { reinforce, ReinforceEstimator } from './reinforce.js';
 import { RelaxEstimator, relaxEstimator } from './relax-estimator.js';
 import type { Surrogate } from './relax.js';
 import { iwaeBound, logWeights, vimcoSignals } from './vimco.js';
-import { planSignals } from './signals.js';
+import { planSignals, type SignalPlan } from './signals.js';
 import { CHECK_PHASES, type EstimatorContext, type EstimatorFactory, type EstimatorOptions, type Mode, type SiteEstimator, type StepPass } from './types.js';
 
 export type { EstimatorOptions } from './types.js';
+
+/** A RELAX site's surrogate as learned so far: c_φ = η·f(σ(z/λ)) + r_ρ(z). */
+export interface SurrogateReading {
+  /** λ, the relaxation's temperature. */
+  temperature: number;
+  /** η, the weight of the relaxed model in the control variate. */
+  scale: number;
+}
 
 /** Steps between updates of the gradient-variance diagnostic (Estimators.track). */
 const TRACK_EVERY = 4;
@@ -77,13 +85,16 @@ export class Estimators {
     const kinds = [...planned];
     for (const [site, kind] of kinds) this.kinds.set(site, kind);
     const signals = planSignals(program, [...this.kinds.keys()]);
-    const ctx: EstimatorContext = { program, plan, mode, S, rng, options, signals, hardHook: () => this.hardHook(new Map()) };
+    this.signalPlans = signals;
+    const ctx: EstimatorContext = { program, plan, mode, S, rng, options, signals, hardHook: () => this.hardHook(new Map()), downstreamHook: (site) => this.downstreamHook(site) };
     for (const phase of CHECK_PHASES) for (const [site, kind] of kinds) FACTORIES[kind].checks?.[phase]?.(ctx, site);
     this.sites = kinds.map(([site, kind]) => FACTORIES[kind].create(ctx, site));
     for (const e of this.sites) this.bySite.set(e.site, e);
     this.marginals = this.sites.filter((e): e is MarginalizeEstimator => e instanceof MarginalizeEstimator);
     this.scored = new Set(plan.entries.filter((e) => (e.estimator === 'reinforce' || e.estimator === 'lax') && !family(e.family)?.discrete).map((e) => e.site));
   }
+
+  private readonly signalPlans: Map<string, SignalPlan>;
 
   /** Continuous sites under a score-function estimator (drawn with their value held constant; joint.ts). */
   private readonly scored: ReadonlySet<string>;
@@ -109,6 +120,19 @@ export class Estimators {
         records.set(name, list);
       };
       return this.bySite.get(name)?.draw?.(d, record) ?? plainDraw(d);
+    };
+  }
+
+  /** RELAX sites drawn from `site`'s value relaxed, the others as in the hard pass (EstimatorContext.downstreamHook). */
+  private downstreamHook(site: string): DiscreteHook {
+    const sp = this.signalPlans.get(site);
+    const drawnFrom = sp ? (this.mode === 'inference' ? sp.guideDependents : sp.dependents) : new Set<string>();
+    const hard = this.hardHook(new Map());
+    return (d) => {
+      const name = d.ev.site.name;
+      const e = this.bySite.get(name);
+      if (name !== site && drawnFrom.has(name) && e instanceof RelaxEstimator) return e.relaxedDraw(d) ?? hard(d);
+      return hard(d);
     };
   }
 
@@ -199,6 +223,24 @@ export class Estimators {
     return { value: tf.add(value, c.total), ...(local ? { local } : {}) };
   }
 
+  /**
+   * Each RELAX site's learned temperature λ and control-variate scale η: from its φ Variable, or
+   * from `slotValues(k)`, the k-th of phiVariables() as a compiled step holds it.
+   */
+  surrogateReadings(slotValues?: (k: number) => ArrayLike<number>): Record<string, SurrogateReading> | undefined {
+    const out: Record<string, SurrogateReading> = {};
+    let k = 0;
+    for (const e of this.sites) {
+      const vars = e.phiVariables?.() ?? [];
+      if (e instanceof RelaxEstimator && vars.length) {
+        const v = slotValues ? slotValues(k) : vars[0]!.dataSync();
+        out[e.site] = { temperature: Math.exp(v[0]!), scale: v[1]! };
+      }
+      k += vars.length;
+    }
+    return Object.keys(out).length ? out : undefined;
+  }
+
   /** RELAX's surrogate parameters, one Variable per site (made at the site's first step). */
   phiVariables(): tf.Variable[] {
     return this.sites.flatMap((e) => e.phiVariables?.() ?? []);
@@ -239,14 +281,52 @@ export class Estimators {
     const pass = this.hardPass({ ...jo, withLogq: true }, flat, seed, new Map(), collect);
     const marginal = this.marginalTerms(pass);
     const lw = marginal ? tf.add(logWeights(pass.j), marginal.total) : logWeights(pass.j);
-    const value = iwaeBound(lw);
+    // One bound per plate entry where every latent is local to the plate (a belief net's digits):
+    // the particles are weighed entry by entry, and the rest of log w (terms without latents) is
+    // the same in every particle.
+    const entries = marginal ? undefined : this.entryLogWeights(pass);
+    const value = entries ? tf.add(iwaeBound(entries), tf.mean(tf.sub(lw, tf.sum(entries, 1)))) : iwaeBound(lw);
     let loss = tf.neg(value);
     const reinforced = this.sites.filter((e): e is ReinforceEstimator => e instanceof ReinforceEstimator);
     if (reinforced.length) {
-      const signal = vimcoSignals(lw);
+      const signal = vimcoSignals(entries ?? lw);
       for (const e of reinforced) loss = tf.sub(loss, e.vimcoObjective(pass, signal));
     }
     return { loss, value, keep: [] };
+  }
+
+  /**
+   * log w per particle and entry of the program's one plate, [S, n], when every latent lies along
+   * it and has no automatic continuous guide (whose log q is one density over all of them); else
+   * undefined, and the bound is one over the whole model.
+   */
+  private entryLogWeights({ j, jo }: StepPass): tf.Tensor | undefined {
+    const plates = [...this.program.symbols.values()].filter((x) => x.kind === 'plate');
+    if (plates.length !== 1 || jo.layout.autoDim > 0) return undefined;
+    const P = plates[0]!.name;
+    const axisOf = (name: string, rank: number): number => {
+      const shape = this.program.symbols.get(name)?.type.shape ?? [];
+      return rank - 1 === shape.length ? shape.indexOf(P) : -1;
+    };
+    if (!this.plan.entries.every((e) => (this.program.symbols.get(e.site)?.type.shape ?? []).includes(P))) return undefined;
+    if (j.discrete.some((d) => d.element.length > 0 || axisOf(d.name, d.logq.rank) < 0)) return undefined;
+    const keep = (t: tf.Tensor, axis: number): tf.Tensor => {
+      const axes = Array.from({ length: t.rank - 1 }, (_, i) => i + 1).filter((a) => a !== axis + 1);
+      return axes.length ? tf.sum(t, axes) : t;
+    };
+    let out: tf.Tensor | undefined;
+    const add = (t: tf.Tensor, sign: 1 | -1) => {
+      const s = sign === 1 ? t : tf.neg(t);
+      out = out ? tf.add(out, s) : s;
+    };
+    for (const t of j.terms) {
+      const axis = axisOf(t.name, t.value.rank);
+      if (axis >= 0) add(keep(t.value, axis), 1);
+    }
+    for (const d of j.discrete) add(keep(d.logq, axisOf(d.name, d.logq.rank)), -1);
+    if (!out) return undefined;
+    const o = out as tf.Tensor;
+    return o.shape[0] === j.S ? o : tf.broadcastTo(o, [j.S, o.shape[1]!]);
   }
 
   private moments?: { m1: tf.Variable; m2: tf.Variable };

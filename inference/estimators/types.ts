@@ -47,6 +47,12 @@ export interface EstimatorContext {
    * a pass re-run for one site must see the others exactly as the hard pass did.
    */
   hardHook(): DiscreteHook;
+  /**
+   * The hook of a relaxed pass of `site`: as hardHook, except that RELAX sites drawn from the
+   * site's value (downstream in the guide, or in a stochastic objective) take their own relaxed
+   * sample from the same noise, so the control variate is smooth through them (two-layer nets).
+   */
+  downstreamHook(site: string): DiscreteHook;
 }
 
 /** One evaluation of a step: the hard pass and what re-running it needs. */

@@ -29,27 +29,32 @@ export function logWeights(j: Joint): tf.Tensor {
   return lw;
 }
 
-/** log of the mean of exp over the last axis. */
-function logMeanExp(x: tf.Tensor): tf.Tensor {
-  return tf.sub(ops.logSumExp(x, -1), Math.log(x.shape[x.rank - 1]!));
-}
-
-/** The bound L̂ from the particles' log weights [S], scalar. */
-export function iwaeBound(logw: tf.Tensor): tf.Tensor {
-  return logMeanExp(logw);
+/** log of the mean of exp over `axis`. */
+function logMeanExp(x: tf.Tensor, axis: number): tf.Tensor {
+  return tf.sub(ops.logSumExp(x, axis), Math.log(x.shape[axis]!));
 }
 
 /**
- * VIMCO's signal per particle, [S], held constant: L̂ − L̂₋ₖ, where L̂₋ₖ is the bound with log w_k
- * replaced by the mean of the other K − 1 log weights. Needs K ≥ 2.
+ * The bound L̂ from the particles' log weights, scalar: [S] for one bound over the whole model,
+ * or [S, n] for one bound per plate entry (a belief net's digits), summed over the entries.
+ */
+export function iwaeBound(logw: tf.Tensor): tf.Tensor {
+  return tf.sum(logMeanExp(logw, 0));
+}
+
+/**
+ * VIMCO's signal per particle (and entry), shaped like `logw`, held constant: L̂ − L̂₋ₖ, where L̂₋ₖ
+ * is the bound with log w_k replaced by the mean of the other K − 1 log weights. Needs K ≥ 2.
  */
 export function vimcoSignals(logw: tf.Tensor): tf.Tensor {
   const K = logw.shape[0]!;
   if (K < 2) throw new RangeError(`VIMCO needs at least 2 particles, found ${K}`);
-  const lw = ops.detach(logw);
-  const others = tf.div(tf.sub(tf.sum(lw), lw), K - 1);
-  // Row k: the log weights with the k-th replaced by the others' mean.
-  const eye = tf.eye(K);
-  const replaced = tf.add(tf.mul(tf.sub(1, eye), lw.reshape([1, K])), tf.mul(eye, others.reshape([K, 1])));
-  return tf.sub(logMeanExp(lw), logMeanExp(replaced));
+  const lw = ops.detach(logw.rank === 1 ? logw.reshape([K, 1]) : logw);
+  const n = lw.shape[1]!;
+  const others = tf.div(tf.sub(tf.sum(lw, 0, true), lw), K - 1);
+  // [k, j, n]: the log weights with the k-th replaced by the others' mean.
+  const eye = tf.eye(K).reshape([K, K, 1]);
+  const replaced = tf.add(tf.mul(tf.sub(1, eye), lw.reshape([1, K, n])), tf.mul(eye, others.reshape([K, 1, n])));
+  const signal = tf.sub(logMeanExp(lw, 0).reshape([1, n]), logMeanExp(replaced, 1));
+  return logw.rank === 1 ? signal.reshape([K]) : signal;
 }

@@ -139,6 +139,14 @@ export function dist(ck: CheckState, d: DistExpr, cx: ExprCtx): { family?: Famil
         ok = false;
       }
     }
+    if (spec.constraint === 'ordered' && a.value.kind === 'array') {
+      const vs = a.value.elements.map(constantNumber);
+      const at = vs.findIndex((v, i) => i > 0 && v !== undefined && vs[i - 1] !== undefined && !(v > vs[i - 1]!));
+      if (at > 0) {
+        ck.report(E.argumentOrder(a.value.elements[at]!.span, fam.name, pname, at, vs[at]!, vs[at - 1]!));
+        ok = false;
+      }
+    }
     if (spec.constraint === 'simplex' && a.value.kind === 'array') {
       const vs = a.value.elements.map(constantNumber);
       const total = vs.reduce<number>((p, v) => p + (v ?? NaN), 0);
@@ -234,6 +242,16 @@ export function checkDeclared(ck: CheckState, name: string, t: TypeExpr, declare
       ck.report(E.declaredSupport(t.span, name, t.base, fam.name, 'real'));
       return false;
     }
+    if (constraint === 'ordered' || constraint === 'positive-ordered') {
+      // The declared type narrows the family's support: its bijector replaces the family's.
+      const within = constraint === 'ordered' ? 'real' : 'positive';
+      if (fam.support.kind !== within) {
+        const hint = within === 'real' && fam.support.kind === 'positive' ? '; use positive_ordered for a positive family' : within === 'positive' && fam.support.kind === 'real' ? '; use ordered for a real-valued family' : '';
+        ck.report(E.orderedSupport(t.span, name, ck.text(t.span), fam.name, supportWord(fam.support), within, hint));
+        return false;
+      }
+      return checkShapeFits(ck, name, t.span, declared, fam, value, 'declared');
+    }
     const sc = supportConstraint(fam.support);
     const fits = constraint === 'none' || constraint === sc || (constraint === 'positive' && sc === 'unit');
     if (!fits) {
@@ -257,6 +275,10 @@ export function checkValueAgainst(ck: CheckState, name: string, span: Span, data
 export function compareWithModel(ck: CheckState, name: string, span: Span, type: ValueType, fam: FamilySpec): void {
   const m = ck.model.symbols.get(name);
   if (!m || !m.family || !m.type) return;
+  if (m.constraint === 'ordered' || m.constraint === 'positive-ordered') {
+    ck.report(E.guideOrdered(span, name, m.constraint === 'ordered' ? 'ordered' : 'positive_ordered'));
+    return;
+  }
   if (!sameSupport(m.family.support, fam.support)) {
     ck.report(E.guideSupport(span, name, supportWord(m.family.support), m.family.name, fam.name, supportWord(fam.support)));
     return;

@@ -118,7 +118,7 @@ function plateDecl(ck: CheckState, s: Extract<Stmt, { kind: 'plate' }>): void {
 function paramDecl(ck: CheckState, s: Extract<Stmt, { kind: 'param' }>): void {
   const type = declType(ck, s.type);
   if (s.type.base === 'bool' || s.type.base === 'int') {
-    ck.report(E.typeMismatch(s.type.span, `param '${s.name}' is declared ${s.type.base}, but params are learned by gradients and must be real (or positive, unit, simplex)`));
+    ck.report(E.typeMismatch(s.type.span, `param '${s.name}' is declared ${s.type.base}, but params are learned by gradients and must be real (or positive, unit, simplex, ordered, positive_ordered)`));
   }
   if (s.init) {
     const cx: ExprCtx = { refs: new Set() };
@@ -206,7 +206,9 @@ function sample(ck: CheckState, s: SampleStmt): void {
   } else if (!defineCheck(ck, name, span)) return;
   if (d.family) annotation(ck, s.dist, name, d.family, false);
   truncation(ck, s, name, false, cx);
-  const constraint = d.family ? supportConstraint(d.family.support) : 'none';
+  const declaredConstraint = s.type && type ? baseOf(s.type).constraint : 'none';
+  const narrowed = declaredConstraint === 'ordered' || declaredConstraint === 'positive-ordered';
+  const constraint = narrowed ? declaredConstraint : d.family ? supportConstraint(d.family.support) : 'none';
   addSymbol(ck, name, 'latent', type, constraint, span, { deps: cx.refs, family: d.family, wholeLine: s.span.start.line });
   if (d.family && type) scope.sites.push(site(ck, name, s, false, d.family, d.args, type));
 }

@@ -44,6 +44,10 @@ export function baseOf(t: TypeExpr): { elem: ElemType; constraint: Constraint } 
       return { elem: 'real', constraint: 'unit' };
     case 'simplex':
       return { elem: 'real', constraint: 'simplex' };
+    case 'ordered':
+      return { elem: 'real', constraint: 'ordered' };
+    case 'positive_ordered':
+      return { elem: 'real', constraint: 'positive-ordered' };
   }
 }
 
@@ -76,6 +80,10 @@ export function declType(ck: CheckState, t: TypeExpr): Ty {
   }
   if (t.base === 'simplex' && t.dims.length === 0) {
     ck.report(E.shapeRequirement(t.span, 'a simplex needs a dimension: simplex[K]'));
+    ok = false;
+  }
+  if ((t.base === 'ordered' || t.base === 'positive_ordered') && t.dims.length === 0) {
+    ck.report(E.shapeRequirement(t.span, `an ordered vector needs a dimension: ${t.base}[K] (its entries increase along the last dimension)`));
     ok = false;
   }
   return ok ? { elem, shape } : undefined;

@@ -304,6 +304,9 @@ describe('checkParams', () => {
         Exponential: { rate: s(1) }, Gamma: { shape: s(1), rate: s(1) }, InverseGamma: { shape: s(1), scale: s(1) }, Beta: { a: s(1), b: s(1) },
         Uniform: { low: s(0), high: s(1) }, Dirichlet: { concentration: s([1, 2]) }, Bernoulli: { logits: s(0) },
         Categorical: { probs: s([0.5, 0.5]) }, Binomial: { total_count: s(3), probs: s(0.5) }, Poisson: { rate: s(2) }, Geometric: { probs: s(0.5) },
+        Logistic: { loc: s(0), scale: s(1) }, SkewNormal: { loc: s(0), scale: s(1), alpha: s(-2) }, Weibull: { shape: s(1), scale: s(1) },
+        VonMises: { loc: s(0), kappa: s(1) }, BetaBinomial: { total_count: s(3), a: s(1), b: s(1) }, NegBinomial: { alpha: s(1), beta: s(1) },
+        NegBinomial2: { mu: s(1), phi: s(1) }, OrderedLogistic: { eta: s(0), cutpoints: s([-1, 1]) }, OrderedProbit: { eta: s(0), cutpoints: s([-1, 1]) },
       };
       expect(Object.keys(valid).sort()).toEqual([...FAMILY_NAMES].sort());
       for (const [family, params] of Object.entries(valid)) expect(checkParams(family, params), family).toBeNull();

@@ -202,17 +202,29 @@ x ~ Normal(c, 1)`);
     expect(verdict(p, 'z').firstNonSmooth).toMatchObject({ why: "sets the support of 'c' (Uniform low)" });
   });
 
-  it('optimisation mode: setting the parameters of another sampled site is non-smooth', () => {
+  it('optimisation mode: setting the parameters of another sampled site is non-smooth, unless that site is relaxed with it', () => {
     const p = front(`param phi: real
 b ~ Bernoulli(logits = phi)
-c ~ Bernoulli(logits = 2 * b - 1)
+c ~ Poisson(exp(b))
 minimize (c - 0.3) ^ 2`);
     expect(p.mode).toBe('optimisation');
     const b = verdict(p, 'b');
     expect(b.smooth).toBe(false);
     expect(b.firstNonSmooth).toMatchObject({ why: "its value decides how 'c' is drawn" });
-    expect(under(p, b.firstNonSmooth!.span)).toBe('2 * b - 1');
-    expect(verdict(p, 'c')).toMatchObject({ smooth: true, smoothPath: { text: 'c - 0.3' } });
+    expect(under(p, b.firstNonSmooth!.span)).toBe('exp(b)');
+    // A Bernoulli drawn from b is relaxed with b in b's control variate: b goes on through c.
+    const q = front(`param phi: real
+b ~ Bernoulli(logits = phi)
+c ~ Bernoulli(logits = 2 * b - 1)
+minimize (c - 0.3) ^ 2`);
+    expect(verdict(q, 'b').smooth).toBe(true);
+    expect(verdict(q, 'c')).toMatchObject({ smooth: true, smoothPath: { text: 'c - 0.3' } });
+    // … and c's own non-smooth use is then b's too, through c.
+    const r = front(`param phi: real
+b ~ Bernoulli(logits = phi)
+c ~ Bernoulli(logits = 2 * b - 1)
+minimize c > 0.5`);
+    expect(verdict(r, 'b').firstNonSmooth).toMatchObject({ why: "compared with '>'", via: 'c' });
   });
 
   it('optimisation mode: a chain of draws from earlier elements is non-smooth', () => {

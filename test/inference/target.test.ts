@@ -34,7 +34,7 @@ function value(text: string): number {
   });
 }
 
-// scipy 1.17, float64: stats.<family>.logpdf / logpmf / logcdf / logsf (summed over the values; for
+// scipy 1.17, float64 (weibull is weibull_min with scale): stats.<family>.logpdf / logpmf / logcdf / logsf (summed over the values; for
 // _cdf the product of cdf), special.log_softmax, numpy logaddexp / log1p / expm1 / logsumexp.
 const SCIPY: [string, number][] = [
   ['normal_lpdf([0.5, -1.2, 2.0] | 0.3, 1.7)', -5.244894124426827],
@@ -61,6 +61,10 @@ const SCIPY: [string, number][] = [
   ['uniform_lccdf(0.25 | -1, 1)', -0.9808292530117262],
   ['half_normal_lcdf(0.3 | 2)', -2.126655716552974],
   ['half_normal_lccdf(5 | 1)', -14.371851213428783],
+  ['logistic_lcdf(-3 | 0.5, 2)', -1.9102241504380872],
+  ['logistic_lccdf(4 | 0.5, 2)', -1.9102241504380872],
+  ['weibull_lcdf(0.5 | 1.5, 2)', -2.141290584763201],
+  ['weibull_lccdf(3 | 1.5, 2)', -1.8371173070873836],
   ['half_cauchy_lcdf(1 | 2)', -1.220213183944065],
   ['half_cauchy_lccdf(100 | 1)', -5.056786223166523],
   ['log_mix(0.3, -1, -2.5)', -1.7848434517769158],

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../../inference/backend.js';
 import * as ops from '../../inference/ops.js';
-import { affineSigmoid, bijectorFor, exp, identity, sigmoid, stickBreaking, type Bijector } from '../../inference/transforms.js';
+import { affineSigmoid, bijectorFor, bijectorForConstraint, exp, identity, ordered, positiveOrdered, sigmoid, stickBreaking, type Bijector } from '../../inference/transforms.js';
 
 type T = tf.Tensor;
 
@@ -123,6 +123,68 @@ describe('stick-breaking', () => {
   });
 });
 
+/** The ordered maps in float64: y₀ = u₀ (or e^(u₀)), yₖ = yₖ₋₁ + e^(uₖ). */
+function ordered64(u: number[], positive: boolean): number[] {
+  const y: number[] = [];
+  u.forEach((v, i) => y.push(i === 0 ? (positive ? Math.exp(v) : v) : y[i - 1]! + Math.exp(v)));
+  return y;
+}
+
+describe('ordered and positive_ordered', () => {
+  const cases = [[0.3, -1, 2, 0], [0, 0, 0, 0], [-2.5, 1.5, 0.7, -3], [3, 3, -3, 1]];
+  for (const [name, b, positive] of [['ordered', ordered, false], ['positive_ordered', positiveOrdered, true]] as const) {
+    it(`${name}: strictly increasing${positive ? ' and positive' : ''}, and round-trips a batch`, () => {
+      tf.tidy(() => {
+        const u = tf.tensor2d(cases);
+        const y = b.forward(u);
+        expect(y.shape).toEqual([4, 4]);
+        const rows = y.arraySync() as number[][];
+        rows.forEach((r, c) => {
+          r.slice(1).forEach((v, k) => expect(v).toBeGreaterThan(r[k]!));
+          if (positive) expect(r[0]).toBeGreaterThan(0);
+          const ref = ordered64(cases[c]!, positive);
+          r.forEach((v, k) => expect(v).toBeCloseTo(ref[k]!, 4));
+        });
+        const back = arr(b.inverse(y));
+        cases.flat().forEach((v, i) => expect(back[i]).toBeCloseTo(v, 3));
+      });
+    });
+
+    it(`${name}: log-Jacobian matches a float64 numerical Jacobian determinant`, () => {
+      tf.tidy(() => {
+        const ldj = arr(b.logDetJacobian(tf.tensor2d(cases)));
+        expect(ldj.length).toBe(cases.length);
+        cases.forEach((u, c) => {
+          const h = 1e-6;
+          const jac = u.map((_, i) => {
+            const up = [...u]; up[i]! += h;
+            const down = [...u]; down[i]! -= h;
+            const a = ordered64(up, positive), d = ordered64(down, positive);
+            return a.map((v, r) => (v - d[r]!) / (2 * h));
+          });
+          expect(ldj[c]).toBeCloseTo(logAbsDet(jac), 4);
+        });
+      });
+    });
+  }
+
+  it('a vector of one entry is the identity (ordered) or exp (positive_ordered)', () => {
+    tf.tidy(() => {
+      expect(arr(ordered.forward(tf.tensor1d([0.7])))[0]).toBeCloseTo(0.7, 6);
+      expect(arr(ordered.logDetJacobian(tf.tensor1d([0.7])))[0]).toBe(0);
+      expect(arr(positiveOrdered.forward(tf.tensor1d([0.7])))[0]).toBeCloseTo(Math.exp(0.7), 5);
+      expect(arr(positiveOrdered.logDetJacobian(tf.tensor1d([0.7])))[0]).toBeCloseTo(0.7, 6);
+    });
+  });
+
+  it('declared types choose them; other constraints leave the family its own', () => {
+    expect(bijectorForConstraint('ordered')).toBe(ordered);
+    expect(bijectorForConstraint('positive-ordered')).toBe(positiveOrdered);
+    expect(bijectorForConstraint('positive')).toBeUndefined();
+    expect(bijectorForConstraint('none')).toBeUndefined();
+  });
+});
+
 describe('second-order safety of the forward maps', () => {
   // d²/du² of sin(u)·Σ forward(u) against FD of the autodiff gradient.
   const maps: Array<[string, (u: T) => T]> = [
@@ -132,6 +194,8 @@ describe('second-order safety of the forward maps', () => {
     ['stickBreaking', (u) => stickBreaking.forward(tf.stack([u, tf.mul(u, 0.5), tf.scalar(0.2)]))],
     ['stickBreaking logDetJacobian', (u) => stickBreaking.logDetJacobian(tf.stack([u, tf.mul(u, 0.5), tf.scalar(0.2)]))],
     ['sigmoid logDetJacobian', (u) => sigmoid.logDetJacobian(u)],
+    ['ordered', (u) => ordered.forward(tf.stack([tf.scalar(0.2), u, tf.mul(u, 0.5)]))],
+    ['positive_ordered', (u) => positiveOrdered.forward(tf.stack([u, tf.scalar(-0.3), tf.mul(u, 0.5)]))],
   ];
   for (const [name, f] of maps) {
     it(name, () => {
@@ -156,6 +220,11 @@ describe('bijectorFor', () => {
     expect(bijectorFor({ kind: 'positive' }).name).toBe('exp');
     expect(bijectorFor({ kind: 'unit' }).name).toBe('sigmoid');
     expect(bijectorFor({ kind: 'simplex' }).name).toBe('stick-breaking');
+    tf.tidy(() => {
+      const circle = bijectorFor({ kind: 'circular' });
+      expect(circle.name).toBe('affine-sigmoid');
+      arr(circle.forward(tf.tensor1d([-30, 0, 30]))).forEach((v, i) => expect(v).toBeCloseTo([-Math.PI, 0, Math.PI][i]!, 4));
+    });
     tf.tidy(() => {
       expect(bijectorFor({ kind: 'interval' }, { low: tf.scalar(0), high: tf.scalar(1) }).name).toBe('affine-sigmoid');
     });

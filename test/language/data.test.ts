@@ -78,6 +78,15 @@ describe('bindData', () => {
       'p must sum to one along its last dimension, but sums to 0.9 (in data.json)',
     ]);
   });
+  it('checks ordered and positive_ordered data, row by row, naming both entries', () => {
+    const src = 'data c: ordered[3]\ndata y: int\ny ~ OrderedLogistic(0, c)\n';
+    expect(problems(src, { c: [-1, 1.5, 1.3], y: 0 })).toEqual(['c must be strictly increasing, found c[2] = 1.3 ≤ c[1] = 1.5 (in data.json)']);
+    expect(problems(src, { c: [-1, 1.5, 2], y: 0 })).toEqual([]);
+    const rows = 'data c: ordered[2, 2]\ndata y: int[2]\ny ~ OrderedLogistic(0, c)\n';
+    expect(problems(rows, { c: [[0, 1], [3, 3]], y: [0, 1] })).toEqual(['c must be strictly increasing, found c[1, 1] = 3 ≤ c[1, 0] = 3 (in data.json)']);
+    const pos = 'data c: positive_ordered[2]\ndata y: real[2]\ny ~ Normal(c, 1)\n';
+    expect(problems(pos, { c: [-1, 2], y: [0, 0] })).toEqual(['c[0] must be positive (it is part of a positive_ordered vector), found -1 (in data.json)']);
+  });
   it('takes plate sizes from the data, or from the first array that uses them', () => {
     const src = 'plate N\ndata x: real[N]\ndata w: real[N]\nx ~ Normal(w, 1)\n';
     expect(bindData(program(src), { x: [1, 2, 3], w: [0, 0, 0] }).sizes.get('N')).toBe(3);

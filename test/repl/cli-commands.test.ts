@@ -36,6 +36,13 @@ describe('tilde check', () => {
     expect(r.out).toMatch(/p: reparam — Beta/);
   });
 
+  it('shows an ordered latent as ordered, and its guide through the ordered transform', async () => {
+    const r = await run('check', join(root, 'models', 'ordinal_regression.tilde'));
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('c: real[C] ~ Normal (ordered)');
+    expect(r.out).toMatch(/c: reparam — Normal; automatic Normal guide in unconstrained space \(ADVI\) through the ordered transform/);
+  });
+
   it('names file:line:col and the unknown name (exit 1)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tilde-cli-'));
     const file = join(dir, 'bad.tilde');
