@@ -4,6 +4,7 @@
 
 import { tf } from './backend.js';
 import * as ops from './ops.js';
+import { callMatrixFunction, isMatrixFunction } from './matrix-functions.js';
 import { aligned, isConst, logicalRank, padRank, toTensor } from './values.js';
 import { log1mExp } from './cdf.js';
 import { logAddExp } from './special.js';
@@ -92,6 +93,7 @@ export function callBuiltin(name: string, args: Val[]): Val {
     return isConst(x) ? u.c(x) : u.t(x);
   }
   if (name in reducers) return reduce(name, args);
+  if (isMatrixFunction(name)) return callMatrixFunction(name, args);
   switch (name) {
     case 'pow': {
       const [a, b] = args as [Val, Val];
@@ -127,9 +129,11 @@ export function callBuiltin(name: string, args: Val[]): Val {
     case 'ones':
     case 'zeros':
       return tf.fill([1, ...dims(args, name)], name === 'ones' ? 1 : 0);
-    case 'fill': {
+    case 'fill':
+    case 'rep_vector':
+    case 'rep_matrix': {
       const [v, ...rest] = args;
-      const shape = dims(rest, 'fill');
+      const shape = dims(rest, name);
       if (isConst(v!)) return tf.fill([1, ...shape], v);
       return tf.broadcastTo(padRank(v!, shape.length), [v!.shape[0]!, ...shape]);
     }

@@ -6,6 +6,8 @@
 import { engineRequest, tf, useBackend, type BackendName } from './backend.js';
 import { compileFitStep } from './compile/compile-fit.js';
 import { blockNames, paramKey } from './layout.js';
+import { isMatrixConstraint } from '../language/types.js';
+import { matrixUnconstrain } from './matrix-transforms.js';
 import { checkObjective, estimatorOptions, planFor, type FitOptions, type Model } from './model.js';
 import { prepare } from './prepare.js';
 
@@ -63,7 +65,16 @@ export async function estimateGradients(model: Model, o: GradientOptions = {}): 
       const p = s.params.find((q) => q.name === name);
       if (!p) throw new RangeError(`--at: '${name}' is not a param (params: ${s.params.map((q) => q.name).join(', ') || 'none'})`);
       const b = layout.blocks.get(paramKey(p))!;
-      if (values.length !== b.size) throw new RangeError(`--at: '${name}' needs ${b.size} value(s), found ${values.length}`);
+      // A matrix type is given as its K×K values and stored as its free unconstrained ones.
+      const want = isMatrixConstraint(p.constraint) ? p.shape.reduce((x, y) => x * y, 1) : b.size;
+      if (values.length !== want) throw new RangeError(`--at: '${name}' needs ${want} value(s), found ${values.length}`);
+      if (isMatrixConstraint(p.constraint)) {
+        const K = p.shape[p.shape.length - 1]!;
+        const u: number[] = [];
+        for (let at = 0; at < values.length; at += K * K) matrixUnconstrain(p.constraint, values, at, K, u);
+        u.forEach((v, i) => (init[b.offset + i] = v));
+        continue;
+      }
       const { unconstrainValues } = await import('./layout.js');
       init.set(unconstrainValues(p.constraint, values, p.shape[p.shape.length - 1] ?? 1), b.offset);
     }

@@ -10,7 +10,9 @@ import type { Constraint } from '../language/types.js';
 import { tf } from './backend.js';
 import { makeDistribution, type Distribution, type Params } from './distributions/index.js';
 import { EvalError, Interpreter, sliceAt, type Handlers, type SiteEvent } from './evaluate.js';
-import { paramKey, type Layout } from './layout.js';
+import { paramKey, unconstrainedShapeOf, type Layout } from './layout.js';
+import { isMatrixConstraint } from '../language/types.js';
+import { MATRIX_BIJECTORS } from './matrix-transforms.js';
 import * as ops from './ops.js';
 import type { Rng } from './rng.js';
 import { batchLogitsKey, BATCH_AUTO, gatherFlat, type BatchView } from './batch.js';
@@ -252,7 +254,7 @@ export function evaluateJoint(o: JointOptions, flat: tf.Tensor | BlockViews): Jo
   const paramValues = new Map<string, tf.Tensor>();
   for (const p of setup.params) {
     const u = view(paramKey(p));
-    paramValues.set(paramKey(p), constrainParam(u.reshape([1, ...p.shape]), p.constraint));
+    paramValues.set(paramKey(p), isMatrixConstraint(p.constraint) ? MATRIX_BIJECTORS[p.constraint].forward(u.reshape([1, ...unconstrainedShapeOf(p.constraint, p.shape)])) : constrainParam(u.reshape([1, ...p.shape]), p.constraint));
   }
 
   // The automatic Gaussian guide over all its continuous latents at once.
@@ -302,6 +304,8 @@ export function evaluateJoint(o: JointOptions, flat: tf.Tensor | BlockViews): Jo
   // draws, rows of uᵀ (contiguous: a copy of one run) transposed back cost two fast kernels instead.
   let uT: tf.Tensor | undefined;
   const columnsOf = (offset: number, size: number): tf.Tensor => {
+    // A 1×1 correlation matrix has no free values (and may be the only latent, leaving no u).
+    if (size === 0) return tf.zeros([S, 0]);
     if (S < MANY_DRAWS || size === u!.shape[1]) return tf.slice(u!, [0, offset], [S, size]);
     uT ??= tf.transpose(u!);
     return tf.transpose(tf.slice(uT, [offset, 0], [size, S]));

@@ -3,6 +3,8 @@
 // its initial values. A plain value: it can be printed and saved with a fit.
 
 import type { Constraint } from '../language/types.js';
+import { isMatrixConstraint } from '../language/types.js';
+import { matrixFreeSize, matrixUnconstrain } from './matrix-transforms.js';
 import type { Rng } from './rng.js';
 import type { LatentVar, ParamVar, Setup } from './setup.js';
 
@@ -21,7 +23,7 @@ export interface AutoSlot {
   /** Offset into u (not into the flat parameter vector). */
   offset: number;
   size: number;
-  /** Unconstrained shape (a simplex's last dimension is one shorter). */
+  /** Unconstrained shape (a simplex's last dimension is one shorter; a K×K matrix type has one axis of its free values). */
   ushape: number[];
   /** Constrained shape. */
   shape: number[];
@@ -39,10 +41,15 @@ export interface Layout {
 const prod = (s: number[]) => s.reduce((a, b) => a * b, 1);
 
 function unconstrainedShape(v: LatentVar): number[] {
-  const simplex = v.sites[0]!.family.support.kind === 'simplex';
-  if (!simplex) return v.shape;
-  const k = v.shape[v.shape.length - 1]!;
-  return [...v.shape.slice(0, -1), k - 1];
+  return unconstrainedShapeOf(v.sites[0]!.family.support.kind, v.shape);
+}
+
+/** The unconstrained shape of a value of this shape and support (or declared constraint). */
+export function unconstrainedShapeOf(kind: string, shape: number[]): number[] {
+  if (kind === 'simplex') return [...shape.slice(0, -1), shape[shape.length - 1]! - 1];
+  // A K×K matrix type lives in its K(K−1)/2 or K(K+1)/2 free values.
+  if (isMatrixConstraint(kind)) return [...shape.slice(0, -2), matrixFreeSize(kind, shape[shape.length - 1]!)];
+  return shape;
 }
 
 export function paramKey(p: { scope: string; name: string }): string {
@@ -57,7 +64,7 @@ export function buildLayout(s: Setup, guide: GuideKind): Layout {
     blocks.set(key, { key, offset: size, size: n, shape });
     size += n;
   };
-  for (const p of s.params) add(paramKey(p), p.shape);
+  for (const p of s.params) add(paramKey(p), unconstrainedShapeOf(p.constraint, p.shape));
 
   const slots = new Map<string, AutoSlot>();
   let autoDim = 0;
@@ -103,7 +110,8 @@ function categoricalK(s: Setup, v: LatentVar): number {
 
 /** Initial unconstrained value of a param whose declaration gives no init. */
 function defaultInit(p: ParamVar, rng: Rng, out: Float32Array, offset: number): void {
-  if (p.shape.length >= 2) {
+  // A matrix type starts at u = 0: the identity.
+  if (p.shape.length >= 2 && !isMatrixConstraint(p.constraint)) {
     // Matrices start small and random so that units differ (Glorot-uniform scale).
     const fanIn = p.shape[p.shape.length - 2]!;
     const fanOut = p.shape[p.shape.length - 1]!;
@@ -161,7 +169,13 @@ export function initialValues(layout: Layout, s: Setup, o: InitOptions): Float32
   for (const p of s.params) {
     const b = layout.blocks.get(paramKey(p))!;
     const given = o.paramInits.get(paramKey(p));
-    if (given) {
+    if (given && isMatrixConstraint(p.constraint)) {
+      const K = p.shape[p.shape.length - 1]!;
+      const u: number[] = [];
+      for (let at = 0; at < given.length; at += K * K) matrixUnconstrain(p.constraint, given, at, K, u);
+      // One K×K init broadcasts over a batch of matrices.
+      for (let i = 0; i < b.size; i++) out[b.offset + i] = u[i % u.length]!;
+    } else if (given) {
       const full = given.length === 1 ? new Float64Array(b.size).fill(given[0]!) : given;
       out.set(unconstrainValues(p.constraint, full, p.shape[p.shape.length - 1] ?? 1), b.offset);
     } else if (p.constraint !== 'ordered' && p.constraint !== 'positive-ordered') defaultInit(p, o.rng, out, b.offset);

@@ -236,6 +236,10 @@ export class Model {
     const tfjsBackend = await useBackend(options.backend === 'js' ? undefined : options.backend, preferredBackend(bound, o.particles, B && plate ? B / plate.N : 1));
     const prepared = prepare(this.program, bound, { guide: o.guide, seed: o.seed, minibatch: B !== undefined ? plate : undefined, plan, particles: o.particles, estimators: estimatorOptions(options) });
     const { setup: s, layout, rng, random, mode } = prepared;
+    if (layout.size === 0) {
+      prepared.dispose();
+      throw new RangeError(`${this.program.file} has nothing to fit: no latent variable and no param (every value is data or follows from data)`);
+    }
     let est = prepared.est;
     try {
       const globalSums = plate ? est.globalMarginals(plate.plate) : [];

@@ -6,6 +6,7 @@ import type { Constraint } from '../language/types.js';
 import { tf } from './backend.js';
 import { exp as expOp, log, logSigmoid, sigmoid as sigmoidOp } from './ops.js';
 import { logit } from './special.js';
+import { MATRIX_BIJECTORS } from './matrix-transforms.js';
 
 type T = tf.Tensor;
 
@@ -13,7 +14,7 @@ export interface Bijector {
   readonly name: string;
   forward(u: T): T;
   inverse(x: T): T;
-  /** log |det J| of forward at u, reduced over the event dim for simplex; shape = batch shape */
+  /** log |det J| of forward at u, reduced over the event dims (simplex, matrices); shape = batch shape */
   logDetJacobian(u: T): T;
   /** unconstrained size of the last dim for a constrained last dim (simplex: K → K−1; others identity) */
   unconstrainedEventSize?(k: number): number;
@@ -152,6 +153,11 @@ export function bijectorFor(support: Support, args: { low?: T; high?: T } = {}):
       return affineSigmoid(args.low, args.high);
     case 'simplex':
       return stickBreaking;
+    case 'cholesky_factor_corr':
+    case 'cholesky_factor_cov':
+    case 'corr_matrix':
+    case 'cov_matrix':
+      return MATRIX_BIJECTORS[support.kind];
     case 'circular':
       return affineSigmoid(tf.scalar(-Math.PI), tf.scalar(Math.PI));
     default:

@@ -10,7 +10,7 @@ import { tildeParser } from './parser.js';
 import { printExpr } from './printer.js';
 import { spanCover, type Span } from './span.js';
 import * as E from './syntax-errors.js';
-import { TYPE_NAMES } from './tokens.js';
+import { ALL_TYPE_NAMES, TYPE_ALIASES } from './tokens.js';
 
 type CstChildren = Record<string, (CstNode | IToken)[] | undefined>;
 
@@ -212,8 +212,9 @@ export class AstBuilder extends BaseVisitor {
 
   typeExpr(ctx: CstChildren): TypeExpr {
     const baseTok = need(tokenAt(ctx, 'TypeName') ?? tokenAt(ctx, 'Identifier'));
-    if (!(TYPE_NAMES as readonly string[]).includes(baseTok.image)) {
-      this.diagnostics.push(E.expectedType(span(baseTok), `'${baseTok.image}'`, E.suggest(baseTok.image, TYPE_NAMES)));
+    const aliasRank = TYPE_ALIASES[baseTok.image];
+    if (!ALL_TYPE_NAMES.includes(baseTok.image) && aliasRank === undefined) {
+      this.diagnostics.push(E.expectedType(span(baseTok), `'${baseTok.image}'`, E.suggest(baseTok.image, [...ALL_TYPE_NAMES, ...Object.keys(TYPE_ALIASES)])));
       throw INCOMPLETE;
     }
     const dims = nodes(ctx, 'dim').map((n) => this.sub<DimExpr>(n));
@@ -221,6 +222,14 @@ export class AstBuilder extends BaseVisitor {
     if (ctx.LBracket?.length) {
       if (dims.length === 0 || dims.length !== (ctx.Comma?.length ?? 0) + 1) throw INCOMPLETE;
       s = spanCover(s, span(need(tokenAt(ctx, 'RBracket'))));
+    }
+    if (aliasRank !== undefined) {
+      // vector[N], row_vector[N] and matrix[N, K] are real arrays of that rank.
+      if (dims.length !== aliasRank) {
+        this.diagnostics.push(E.aliasRank(s, baseTok.image, dims.length));
+        throw INCOMPLETE;
+      }
+      return { kind: 'type', base: 'real', dims, span: s, alias: baseTok.image };
     }
     return { kind: 'type', base: baseTok.image as BaseType, dims, span: s };
   }

@@ -5,7 +5,9 @@
 import type { Span } from './span.js';
 import type { EstimatorName } from './distributions.js';
 
-export type BaseType = 'real' | 'int' | 'bool' | 'positive' | 'unit' | 'simplex' | 'ordered' | 'positive_ordered';
+export type BaseType = 'real' | 'int' | 'bool' | 'positive' | 'unit' | 'simplex' | 'ordered' | 'positive_ordered' | MatrixBase;
+/** Constrained K×K matrix types (language/tokens.ts MATRIX_TYPE_NAMES). */
+export type MatrixBase = 'cholesky_factor_corr' | 'cholesky_factor_cov' | 'corr_matrix' | 'cov_matrix';
 
 /** A dimension in a declared shape: an integer literal or the name of integer data / a plate. */
 export type DimExpr = { kind: 'dimLit'; value: number; span: Span } | { kind: 'dimName'; name: string; span: Span };
@@ -15,6 +17,8 @@ export interface TypeExpr {
   base: BaseType;
   dims: DimExpr[];
   span: Span;
+  /** The alias written (`vector`, `row_vector`, `matrix`) when `base` is the real it stands for. */
+  alias?: string;
 }
 
 export type UnaryOp = '-' | '+' | '!';

@@ -13,7 +13,9 @@ export type BuiltinKind =
   | 'transpose'
   | 'constructor' // ones / zeros: shape from int arguments
   | 'fill'
-  | 'length';
+  | 'length'
+  | 'linalg' // vectors and matrices: shapes checked per function in check/linalg.ts
+  | 'gp'; // Gaussian-process covariance functions: (x, alpha, rho) or (x1, x2, alpha, rho)
 
 export interface BuiltinSpec {
   name: string;
@@ -54,6 +56,19 @@ export const BUILTINS: readonly BuiltinSpec[] = [
   { name: 'zeros', kind: 'constructor', minArgs: 1, maxArgs: Infinity, arity: 'at least 1 argument (the dimensions)' },
   { name: 'fill', kind: 'fill', minArgs: 2, maxArgs: Infinity, arity: 'at least 2 arguments (a value and the dimensions)' },
   one('length', 'length'),
+  // Stan's names for the common vector and matrix functions.
+  { name: 'rep_vector', kind: 'fill', minArgs: 2, maxArgs: 2, arity: '2 arguments (a value and the length)' },
+  { name: 'rep_matrix', kind: 'fill', minArgs: 3, maxArgs: 3, arity: '3 arguments (a value and the two dimensions)' },
+  ...['cholesky_decompose', 'diag_matrix', 'diagonal', 'crossprod', 'tcrossprod', 'log_determinant', 'cumulative_sum'].map((n) => one(n, 'linalg')),
+  { name: 'identity_matrix', kind: 'linalg', minArgs: 1, maxArgs: 1, arity: '1 argument (the dimension)' },
+  ...['diag_pre_multiply', 'diag_post_multiply', 'add_diag', 'mdivide_left_tri_low', 'mdivide_right_tri_low', 'quad_form'].map(
+    (name): BuiltinSpec => ({ name, kind: 'linalg', minArgs: 2, maxArgs: 2, arity: '2 arguments' }),
+  ),
+  { name: 'segment', kind: 'linalg', minArgs: 3, maxArgs: 3, arity: '3 arguments (a vector, a 0-based start and a length)' },
+  ...['gp_exp_quad_cov', 'cov_exp_quad', 'gp_matern32_cov', 'gp_matern52_cov', 'gp_exponential_cov'].map(
+    (name): BuiltinSpec => ({ name, kind: 'gp', minArgs: 3, maxArgs: 4, arity: '3 or 4 arguments (x, alpha, rho or x1, x2, alpha, rho)' }),
+  ),
+  { name: 'gp_periodic_cov', kind: 'gp', minArgs: 4, maxArgs: 5, arity: '4 or 5 arguments (x, alpha, rho, period or x1, x2, alpha, rho, period)' },
 ];
 
 const byName = new Map(BUILTINS.map((b) => [b.name, b]));

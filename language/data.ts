@@ -4,6 +4,8 @@
 // All problems are collected and thrown together in one ModelError. Defaults are computed by
 // the front end's constant evaluator (constants.ts); CSV files are read by csv.ts.
 
+import { matrixProblem } from './matrix-data.js';
+import { isMatrixConstraint } from './types.js';
 import type { CheckedProgram, SymbolInfo } from './checked.js';
 import { evaluateConstant, scalarConstant, type Constant } from './constants.js';
 import type { Diagnostic } from './diagnostics.js';
@@ -232,6 +234,16 @@ export function bindData(program: CheckedProgram, data: Record<string, unknown>,
         const before = indexName(sym.name, parsed.shape, i - 1);
         error(sym.span, 'data-constraint', `${sym.name} must be strictly increasing, found ${here} = ${parsed.values[i]} ≤ ${before} = ${parsed.values[i - 1]}`);
         bad = true;
+      }
+    }
+    if (!bad && isMatrixConstraint(sym.constraint)) {
+      const K = parsed.shape[parsed.shape.length - 1]!;
+      for (let off = 0; off < parsed.values.length && !bad; off += K * K) {
+        const problem = matrixProblem(sym.constraint, parsed.values, off, K, (i, j) => indexName(sym.name, parsed.shape, off + i * K + j));
+        if (problem) {
+          error(sym.span, 'data-constraint', `${sym.name}: ${problem}`);
+          bad = true;
+        }
       }
     }
     if (bad) continue;

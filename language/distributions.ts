@@ -14,8 +14,10 @@ export type ParamConstraint =
 export interface ParamSpec {
   name: string;
   constraint: ParamConstraint;
-  /** 1 when the parameter carries an extra trailing dimension beyond the value's (Categorical's K). */
+  /** 1 when the parameter carries an extra trailing dimension beyond the value's (Categorical's K, MultiNormal's cov [K, K] for values [K]). */
   extraRank: 0 | 1;
+  /** The parameter's trailing [K, K] must be square (a covariance or its Cholesky factor). */
+  square?: boolean;
 }
 
 /** The set a family's values live in. */
@@ -26,10 +28,14 @@ export type Support =
   | { kind: 'interval' } // (low, high) from Uniform's arguments
   | { kind: 'circular' } // angles in [−π, π] (VonMises)
   | { kind: 'simplex' }
+  | { kind: MatrixSupport } // K×K, K from the declared type (LKJ families)
   | { kind: 'binary' } // {0, 1}
   | { kind: 'categorical' } // {0 … K−1}: K is the parameter's last dimension (Categorical), or one more than it (OrderedLogistic's cutpoints)
   | { kind: 'bounded-count' } // {0 … n}, n from total_count
   | { kind: 'count' }; // {0, 1, 2, …}
+
+/** The constrained matrix supports; each is named as the type that declares it. */
+export type MatrixSupport = 'cholesky_factor_corr' | 'cholesky_factor_cov' | 'corr_matrix' | 'cov_matrix';
 
 export interface FamilySpec {
   name: string;
@@ -45,8 +51,11 @@ export interface FamilySpec {
   relaxable: boolean;
   /** Discrete with support small and finite, so enumeration is possible. */
   finite: boolean;
-  /** 1 when one draw is a vector (Dirichlet); 0 for scalar draws. */
-  eventRank: 0 | 1;
+  /**
+   * 1 when one draw is a vector (Dirichlet); 0 for scalar draws; 2 when one draw is a K×K matrix
+   * whose K no argument carries, so it comes from the site's declared type (LKJ families).
+   */
+  eventRank: 0 | 1 | 2;
   /** One line for docs and `:help`. */
   doc: string;
   /**
@@ -91,7 +100,23 @@ export const FAMILIES: readonly FamilySpec[] = [
     doc: 'angles in [−π, π] with density exp(kappa cos(x − loc)) / (2π I₀(kappa))',
   },
   { name: 'Uniform', cdf: true, params: [p('low', 'real'), p('high', 'real')], support: { kind: 'interval' }, ...continuous, doc: 'uniform on (low, high)' },
+  {
+    name: 'MultiNormal', params: [p('loc', 'real'), { ...p('cov', 'real', 1), square: true }], support: { kind: 'real' }, ...continuous, eventRank: 1,
+    doc: 'multivariate normal with mean vector loc and covariance matrix cov (symmetric positive definite); the last dimension is the event',
+  },
+  {
+    name: 'MultiNormalCholesky', params: [p('loc', 'real'), { ...p('scale_tril', 'real', 1), square: true }], support: { kind: 'real' }, ...continuous, eventRank: 1,
+    doc: 'multivariate normal with covariance scale_tril·scale_trilᵀ, scale_tril lower triangular with a positive diagonal',
+  },
   { name: 'Dirichlet', params: [p('concentration', 'positive')], support: { kind: 'simplex' }, ...continuousNoRsample, eventRank: 1, doc: 'distribution over the simplex; the last dimension is the event' },
+  {
+    name: 'LKJCorrCholesky', params: [p('eta', 'positive')], support: { kind: 'cholesky_factor_corr' }, ...continuousNoRsample, eventRank: 2,
+    doc: "Cholesky factor L of an LKJ(eta) correlation matrix L Lᵀ (Stan's lkj_corr_cholesky); declare L: cholesky_factor_corr[K]",
+  },
+  {
+    name: 'LKJCorr', params: [p('eta', 'positive')], support: { kind: 'corr_matrix' }, ...continuousNoRsample, eventRank: 2,
+    doc: 'correlation matrix with density ∝ det(Ω)^(eta − 1) (LKJ); declare Omega: corr_matrix[K]',
+  },
   {
     name: 'Bernoulli', params: [p('probs', 'unit'), p('logits', 'real')], oneOf: [['probs', 'logits']],
     support: { kind: 'binary' }, discrete: true, reparam: false, relaxable: true, finite: true, eventRank: 0, doc: '1 with probability probs (or sigmoid(logits)), else 0',

@@ -91,7 +91,8 @@ function printDim(d: DimExpr): string {
 }
 
 export function printType(t: TypeExpr): string {
-  return t.dims.length ? `${t.base}[${t.dims.map(printDim).join(', ')}]` : t.base;
+  const base = t.alias ?? t.base;
+  return t.dims.length ? `${base}[${t.dims.map(printDim).join(', ')}]` : base;
 }
 
 function printLValue(lv: LValue): string {

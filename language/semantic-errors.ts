@@ -52,6 +52,10 @@ export const argumentOrder = (span: Span, family: string, arg: string, at: numbe
   err('argument-domain', span, `${arg} of ${family} must be strictly increasing, but ${arg}[${at}] = ${value} ≤ ${arg}[${at - 1}] = ${prev}`);
 export const argumentRank = (span: Span, family: string, arg: string, got: string): SemanticError =>
   err('argument-rank', span, `${arg} of ${family} must have a last dimension (K), but this is ${got}`);
+export const argumentMatrix = (span: Span, family: string, arg: string, got: string): SemanticError =>
+  err('argument-rank', span, `${arg} of ${family} must be a square matrix [K, K] (batches in front), but this is ${got}`);
+export const eventMismatch = (span: Span, family: string, a: string, b: string): SemanticError =>
+  err('shape-mismatch', span, `the arguments of ${family} disagree on the event size K (the last dimension): ${a} and ${b}`);
 export const broadcastMismatch = (span: Span, what: string, a: string, b: string): SemanticError =>
   err('shape-mismatch', span, `shapes do not broadcast in ${what}: ${a} and ${b}`);
 export const matmulMismatch = (span: Span, a: string, b: string): SemanticError => err('shape-mismatch', span, `'@' needs matching inner dimensions: ${a}, ${b}`);
@@ -90,6 +94,14 @@ export const notAssignable = (span: Span, name: string, kind: string): SemanticE
 export const alreadyObserved = (span: Span, name: string, line: number): SemanticError => err('redefinition', span, `'${name}' is already observed (line ${line})`);
 export const declaredSupport = (span: Span, name: string, declared: string, family: string, gives: string): SemanticError =>
   err('support-mismatch', span, `${name} is declared ${declared}, but ${family} gives ${gives} values`);
+export const matrixFamilyType = (span: Span, name: string, family: string, want: string, got: string): SemanticError =>
+  err('support-mismatch', span, `${family} gives a ${want} value, so '${name}' must be declared ${want}[K], not ${got}`, `write ${name}: ${want}[K] ~ ${family}(…)`);
+export const matrixFamilyUndeclared = (span: Span, name: string, family: string, want: string): SemanticError =>
+  err('missing-type', span, `${family} takes the size of its matrix from a declared type, and '${name}' has none`, `write ${name}: ${want}[K] ~ ${family}(…)`);
+export const matrixFamilyBatch = (span: Span, family: string, arg: string, got: string): SemanticError =>
+  err('argument-rank', span, `${arg} of ${family} must be a scalar (one matrix per site), but this is ${got}`);
+export const matrixFamilyElement = (span: Span, name: string, family: string): SemanticError =>
+  err('element-kind', span, `${family} samples a whole matrix: '${name}' cannot be defined element by element with it`);
 export const orderedSupport = (span: Span, name: string, declared: string, family: string, gives: string, within: string, hint: string): SemanticError =>
   err('support-mismatch', span, `${name} is declared ${declared}, which narrows ${within} values, but ${family} gives ${gives} values${hint}`);
 export const guideOrdered = (span: Span, name: string, declared: string): SemanticError =>

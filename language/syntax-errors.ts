@@ -6,7 +6,7 @@ import { EOF, type IParserErrorMessageProvider, type IRecognitionException, type
 import type { Diagnostic } from './diagnostics.js';
 import { ESTIMATORS } from './distributions.js';
 import type { Span } from './span.js';
-import { KEYWORDS, TYPE_NAMES } from './tokens.js';
+import { ALL_TYPE_NAMES, KEYWORDS, TYPE_ALIASES } from './tokens.js';
 
 const FILE_PLACEHOLDER = '<input>';
 
@@ -81,9 +81,15 @@ export const expectedExpression = (span: Span, found: string, after?: string): D
 export const expectedType = (span: Span, found: string, didYouMean?: string): Diagnostic =>
   diag(
     'syntax-type',
-    `expected a type (${TYPE_NAMES.join(', ')}), found ${found}${didYouMean ? ` (did you mean '${didYouMean}'?)` : ''}`,
+    `expected a type (${ALL_TYPE_NAMES.join(', ')}), found ${found}${didYouMean ? ` (did you mean '${didYouMean}'?)` : ''}`,
     span,
   );
+
+export const aliasRank = (span: Span, alias: string, found: number): Diagnostic => {
+  const rank = TYPE_ALIASES[alias]!;
+  const form = rank === 1 ? `${alias}[N]` : `${alias}[N, K]`;
+  return diag('syntax-type', `${alias} takes ${rank === 1 ? 'one dimension' : 'two dimensions'} (${form}), found ${found === 0 ? 'none' : found}`, span);
+};
 
 export const expectedDimension = (span: Span, found: string): Diagnostic =>
   diag('syntax-dimension', `expected a dimension (a non-negative integer or a name), found ${found}`, span);
@@ -309,7 +315,7 @@ function translate(info: Structured, e: IRecognitionException, ctx: TranslateCon
       if (rule === 'definition') return expectedDefinition(span, prevImage ?? '', what);
       if (rule === 'typeExpr' && info.kind === 'earlyExit') return expectedDimension(span, what);
       if (rule === 'typeExpr') {
-        return expectedType(span, what, found.tokenType.name === 'Identifier' ? suggest(found.image, TYPE_NAMES) : undefined);
+        return expectedType(span, what, found.tokenType.name === 'Identifier' ? suggest(found.image, ALL_TYPE_NAMES) : undefined);
       }
       if (rule === 'dim') return expectedDimension(span, what);
       if (rule === 'indexSuffix' || rule === 'indexItem' || rule === 'lvalue') return expectedIndex(span, what);

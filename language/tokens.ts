@@ -54,6 +54,16 @@ export const Ordered = keyword('ordered', [TypeName, ...junk]);
 export const PositiveOrdered = keyword('positive_ordered', [TypeName, ...junk]);
 
 export const TYPE_NAMES = ['real', 'int', 'bool', 'positive', 'unit', 'simplex', 'ordered', 'positive_ordered'] as const;
+/** Stan's names for real arrays (not keywords: `matrix` stays usable as a name): the rank each takes. */
+export const TYPE_ALIASES: Readonly<Record<string, number>> = { vector: 1, row_vector: 1, matrix: 2 };
+
+/**
+ * Constrained matrix types: contextual names, not keywords (they are read as identifiers in a
+ * type position, so `cov_matrix` stays free as a variable name elsewhere). One dimension K gives
+ * a K×K value.
+ */
+export const MATRIX_TYPE_NAMES = ['cholesky_factor_corr', 'cholesky_factor_cov', 'corr_matrix', 'cov_matrix'] as const;
+export const ALL_TYPE_NAMES: readonly string[] = [...TYPE_NAMES, ...MATRIX_TYPE_NAMES];
 export const KEYWORDS = ['data', 'param', 'plate', 'guide', 'for', 'in', 'minimize', 'maximize', 'if', 'then', 'else', 'true', 'false', 'inf', ...TYPE_NAMES];
 
 // `3.` is a number but `0..N` is `0`, `..`, `N`: a '.' directly followed by another '.' is never part of a number.

@@ -11,7 +11,14 @@ export interface ValueType {
 }
 
 /** The constraint a declared type adds on top of its element type (ADVI picks the bijector from it). */
-export type Constraint = 'none' | 'positive' | 'unit' | 'simplex' | 'ordered' | 'positive-ordered';
+export type Constraint = 'none' | 'positive' | 'unit' | 'simplex' | 'ordered' | 'positive-ordered' | MatrixConstraint;
+
+/** The constrained K×K matrix types; the constraint is named as the type is. */
+export type MatrixConstraint = 'cholesky_factor_corr' | 'cholesky_factor_cov' | 'corr_matrix' | 'cov_matrix';
+
+export function isMatrixConstraint(c: string): c is MatrixConstraint {
+  return c === 'cholesky_factor_corr' || c === 'cholesky_factor_cov' || c === 'corr_matrix' || c === 'cov_matrix';
+}
 
 export const scalar = (elem: ElemType): ValueType => ({ elem, shape: [] });
 

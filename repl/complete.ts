@@ -21,7 +21,7 @@ export interface CompletionSources {
   listDir?: (dir: string) => string[];
 }
 
-const KEYWORDS = ['data', 'param', 'plate', 'for', 'in', 'guide', 'minimize', 'maximize', 'if', 'then', 'else', 'true', 'false', 'real', 'int', 'bool', 'positive', 'unit', 'simplex', 'ordered', 'positive_ordered'];
+const KEYWORDS = ['data', 'param', 'plate', 'for', 'in', 'guide', 'minimize', 'maximize', 'if', 'then', 'else', 'true', 'false', 'real', 'int', 'bool', 'positive', 'unit', 'simplex', 'ordered', 'positive_ordered', 'cholesky_factor_corr', 'cholesky_factor_cov', 'corr_matrix', 'cov_matrix'];
 const FILE_COMMANDS = new Set(['load', 'data', 'save', 'open', 'l']);
 
 export function commonPrefix(xs: readonly string[]): string {

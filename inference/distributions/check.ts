@@ -84,6 +84,33 @@ function checkOrder(low: tf.Tensor, high: tf.Tensor): string | null {
   return null;
 }
 
+/** Asymmetry of a covariance accepted from float32 rounding, relative to its largest entry. */
+const SYMMETRY_TOLERANCE = 1e-5;
+
+/** Square matrices [..., K, K]: a positive diagonal, and symmetry when `symmetric`. */
+function checkMatrix(name: string, t: tf.Tensor, symmetric: boolean): string | null {
+  const v = t.dataSync();
+  const k = t.shape[t.rank - 1]!;
+  const batch = t.shape.slice(0, -2);
+  let scale = 0;
+  for (const x of v) scale = Math.max(scale, Math.abs(x));
+  for (let m = 0; m * k * k < v.length; m++) {
+    const o = m * k * k;
+    const where = (i: number, j: number) => indexOf(((m * k) + i) * k + j, [...batch, k, k]);
+    for (let i = 0; i < k; i++) {
+      const d = v[o + i * k + i]!;
+      if (!(d > 0)) return `${name} must have a positive diagonal (found ${show(d)} at index ${where(i, i)})`;
+      if (!symmetric) continue;
+      for (let j = 0; j < i; j++) {
+        const a = v[o + i * k + j]!;
+        const b = v[o + j * k + i]!;
+        if (Math.abs(a - b) > SYMMETRY_TOLERANCE * scale) return `${name} must be symmetric (found ${show(a)} at index ${where(i, j)} and ${show(b)} at ${where(j, i)})`;
+      }
+    }
+  }
+  return null;
+}
+
 /** Run-time domain check, for first step / error reporting: returns null or a message naming the parameter and what was found, e.g. "scale must be > 0 (found -1 at index [2])". Uses dataSync; never called inside the training step. */
 export function checkParams(familyName: string, params: Params): string | null {
   const spec = familySpec(familyName);
@@ -107,5 +134,7 @@ export function checkParams(familyName: string, params: Params): string | null {
     if (message !== null) return message;
   }
   if (familyName === 'Uniform') return checkOrder(params.low!, params.high!);
+  if (familyName === 'MultiNormal') return checkMatrix('cov', params.cov!, true);
+  if (familyName === 'MultiNormalCholesky') return checkMatrix('scale_tril', params.scale_tril!, false);
   return null;
 }

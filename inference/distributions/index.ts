@@ -7,6 +7,8 @@ import { betaBinomial, negBinomial, negBinomial2 } from './overdispersed.js';
 import { orderedLogistic, orderedProbit } from './ordinal.js';
 import { bernoulli, binomial, categorical, geometric, poisson } from './discrete.js';
 import { beta, dirichlet, gamma, inverseGamma } from './gamma.js';
+import { multiNormal, multiNormalCholesky } from './multinormal.js';
+import { lkjCorr, lkjCorrCholesky } from './lkj.js';
 import type { Distribution, Params } from './types.js';
 
 export type { CategoricalDistribution, Distribution, Params } from './types.js';
@@ -30,6 +32,10 @@ const CONSTRUCTORS: Record<string, (params: Params) => Distribution> = {
   VonMises: vonMises,
   Uniform: uniform,
   Dirichlet: dirichlet,
+  MultiNormal: multiNormal,
+  MultiNormalCholesky: multiNormalCholesky,
+  LKJCorrCholesky: lkjCorrCholesky,
+  LKJCorr: lkjCorr,
   Bernoulli: bernoulli,
   Categorical: categorical,
   Binomial: binomial,

@@ -9,6 +9,7 @@ import type { EstimatorName, FamilySpec, Support } from '../distributions.js';
 import { broadcastShapes, relateDims, showTyped } from '../shapes.js';
 import type { DimPair } from '../shapes.js';
 import type { Span } from '../span.js';
+import { isMatrixConstraint, showDim } from '../types.js';
 import type { Constraint, Dim, ValueType } from '../types.js';
 import { didYouMean } from '../suggest.js';
 import type { ExprCtx } from '../scope.js';
@@ -25,6 +26,11 @@ export function supportConstraint(s: Support): Constraint {
       return 'unit';
     case 'simplex':
       return 'simplex';
+    case 'cholesky_factor_corr':
+    case 'cholesky_factor_cov':
+    case 'corr_matrix':
+    case 'cov_matrix':
+      return s.kind;
     default:
       return 'none';
   }
@@ -47,6 +53,11 @@ export function supportWord(s: Support): string {
 
 export function sameSupport(a: Support, b: Support): boolean {
   return a.kind === b.kind;
+}
+
+/** Two dimensions that must be equal: checked against the data when they are different names. */
+function deferEqual(ck: CheckState, a: Dim, b: Dim, what: string, span: Span): void {
+  if (relateDims(a, b) === 'unknown') ck.defer([{ a, b, allowOne: false }], what, span);
 }
 
 export function dist(ck: CheckState, d: DistExpr, cx: ExprCtx): { family?: FamilySpec; args: Record<string, Expr>; value?: ValueType } {
@@ -111,6 +122,7 @@ export function dist(ck: CheckState, d: DistExpr, cx: ExprCtx): { family?: Famil
   // Check every argument's expression, even the rejected ones, so their errors show too.
   let batch: Dim[] | undefined = [];
   let event: Dim[] = [];
+  let eventDesc = '';
   let prevDesc = '';
   for (const a of d.args) {
     const t = expr(ck, a.value, cx);
@@ -156,15 +168,35 @@ export function dist(ck: CheckState, d: DistExpr, cx: ExprCtx): { family?: Famil
       }
     }
     let shape = t.shape;
-    if (spec.extraRank === 1 || fam.eventRank === 1) {
-      if (shape.length === 0) {
-        ck.report(E.argumentRank(a.value.span, fam.name, pname, showTyped(t.elem, t.shape)));
+    // Trailing dimensions that are not batch: the event (Dirichlet's K) and the extra one
+    // (Categorical's K, the second K of MultiNormal's cov [K, K]). A matrix family's K×K event
+    // comes from the declared type, not its arguments (LKJ's eta is a scalar).
+    const trailing = (fam.eventRank === 1 ? 1 : 0) + spec.extraRank;
+    if (trailing > 0) {
+      const bad = shape.length < trailing || (spec.square === true && relateDims(shape[shape.length - 2]!, shape[shape.length - 1]!) === 'different');
+      if (bad) {
+        const got = showTyped(t.elem, t.shape);
+        ck.report(spec.square ? E.argumentMatrix(a.value.span, fam.name, pname, got) : E.argumentRank(a.value.span, fam.name, pname, got));
         ok = false;
         batch = undefined;
         continue;
       }
-      if (fam.eventRank === 1) event = [shape[shape.length - 1]!];
-      shape = shape.slice(0, -1);
+      if (spec.square) deferEqual(ck, shape[shape.length - 2]!, shape[shape.length - 1]!, `${pname} of ${fam.name}`, a.value.span);
+      if (fam.eventRank === 1) {
+        const k = shape[shape.length - 1]!;
+        if (event.length && relateDims(event[0]!, k) === 'different') {
+          ck.report(E.eventMismatch(a.value.span, fam.name, eventDesc, `${pname} is ${showTyped(t.elem, t.shape)}`));
+          ok = false;
+          batch = undefined;
+          continue;
+        }
+        if (event.length) deferEqual(ck, event[0]!, k, `the event size of ${fam.name}`, a.value.span);
+        else {
+          event = [k];
+          eventDesc = `${pname} is ${showTyped(t.elem, t.shape)}`;
+        }
+      }
+      shape = shape.slice(0, shape.length - trailing);
     }
     if (batch) {
       const b = broadcastShapes(batch, shape);
@@ -179,6 +211,11 @@ export function dist(ck: CheckState, d: DistExpr, cx: ExprCtx): { family?: Famil
         prevDesc = desc;
       }
     }
+  }
+  if (ok && batch && fam.eventRank === 2 && batch.length) {
+    const [pname, a] = [...given][0]!;
+    ck.report(E.matrixFamilyBatch(a.value.span, fam.name, pname, showTyped('real', batch)));
+    ok = false;
   }
   if (!ok || !batch) return { family: fam, args };
   return { family: fam, args, value: { elem: fam.discrete ? 'int' : 'real', shape: [...batch, ...event] } };
@@ -253,6 +290,13 @@ export function checkDeclared(ck: CheckState, name: string, t: TypeExpr, declare
       return checkShapeFits(ck, name, t.span, declared, fam, value, 'declared');
     }
     const sc = supportConstraint(fam.support);
+    if (isMatrixConstraint(sc) || isMatrixConstraint(constraint)) {
+      if (constraint === sc) return true; // declType made it K×K; the family adds no shape of its own
+      const got = isMatrixConstraint(constraint) ? `${t.base}[${showDim(declared.shape[0]!)}]` : showTyped(declared.elem, declared.shape);
+      if (isMatrixConstraint(sc)) ck.report(E.matrixFamilyType(t.span, name, fam.name, sc, got));
+      else ck.report(E.declaredSupport(t.span, name, t.base, fam.name, fam.support.kind));
+      return false;
+    }
     const fits = constraint === 'none' || constraint === sc || (constraint === 'positive' && sc === 'unit');
     if (!fits) {
       ck.report(E.declaredSupport(t.span, name, t.base, fam.name, fam.support.kind));
@@ -264,9 +308,17 @@ export function checkDeclared(ck: CheckState, name: string, t: TypeExpr, declare
 
 /** Observed data (or an element of it) against the family's values. */
 export function checkValueAgainst(ck: CheckState, name: string, span: Span, dataType: ValueType, fam: FamilySpec, value: ValueType): void {
+  const sym = ck.model.symbols.get(name.replace(/\[.*$/, ''));
   if (fam.discrete && dataType.elem === 'real') {
-    const base = ck.model.symbols.get(name.replace(/\[.*$/, ''))?.declaredBase ?? 'real';
-    ck.report(E.declaredSupport(span, name, base, fam.name, 'int'));
+    ck.report(E.declaredSupport(span, name, sym?.declaredBase ?? 'real', fam.name, 'int'));
+    return;
+  }
+  const sc = supportConstraint(fam.support);
+  if (isMatrixConstraint(sc)) {
+    // Observed matrices are checked against their type when the data is loaded.
+    const base = sym?.declaredBase;
+    const got = base && isMatrixConstraint(base) ? `${base}[${showDim(dataType.shape[0]!)}]` : showTyped(base ?? dataType.elem, dataType.shape);
+    if (sym?.constraint !== sc) ck.report(E.matrixFamilyType(span, name, fam.name, sc, got));
     return;
   }
   checkShapeFits(ck, name, span, dataType, fam, value, 'declared');

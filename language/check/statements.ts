@@ -8,6 +8,7 @@ import { FAMILIES, family as lookupFamily } from '../distributions.js';
 import { affineOf, analyseCoverage, compareAffine, dimOf, relateDims, showTyped } from '../shapes.js';
 import type { Affine, ElementBox } from '../shapes.js';
 import type { Span } from '../span.js';
+import { isMatrixConstraint } from '../types.js';
 import type { Dim, ElemType, ValueType } from '../types.js';
 import { affineSyntax } from '../scope.js';
 import type { AssignStmt, ElementDef, ElementStmt, ExprCtx, ForStmt, Scope, Sym, Ty } from '../scope.js';
@@ -193,10 +194,18 @@ function sample(ck: CheckState, s: SampleStmt): void {
     return;
   }
   let type: Ty = d.value;
+  if (d.family?.eventRank === 2 && !s.type) {
+    ck.report(E.matrixFamilyUndeclared(span, name, d.family.name, supportConstraint(d.family.support)));
+    // Defined without a type, so that its uses stay quiet.
+    if (scope.kind === 'model' && defineCheck(ck, name, span)) addSymbol(ck, name, 'latent', undefined, 'none', span, { deps: cx.refs, family: d.family, wholeLine: s.span.start.line });
+    return;
+  }
   if (s.type) {
     const declared = declType(ck, s.type);
     if (declared && d.family && d.value) {
-      if (checkDeclared(ck, name, s.type, declared, d.family, d.value)) type = declared;
+      // A matrix's shape is the declared one even when the type is refused, so its uses are not misread.
+      const matrix = d.family.eventRank === 2 || isMatrixConstraint(baseOf(s.type).constraint);
+      if (checkDeclared(ck, name, s.type, declared, d.family, d.value) || matrix) type = declared;
     } else type = declared;
   }
   if (d.family && type) type = { elem: d.family.discrete ? 'int' : 'real', shape: type.shape };
@@ -245,6 +254,7 @@ function element(ck: CheckState, s: ElementStmt, target: LValue): void {
     data.firstElementLine ??= s.span.start.line;
     if (s.type) ck.report(E.typeMismatch(s.type.span, `'${name}' is data; its type comes from its declaration (line ${data.line})`));
     const d = dist(ck, s.dist, cx);
+    if (d.family?.eventRank === 2) return ck.report(E.matrixFamilyElement(span, name, d.family.name));
     if (s.dist.annotation) ck.report(E.annotationOnObserved(s.dist.annotation.span, name));
     truncation(ck, s, name, true, cx);
     ck.costDeps.push(cx.refs);
@@ -292,6 +302,7 @@ function element(ck: CheckState, s: ElementStmt, target: LValue): void {
   let elemType: Ty;
   if (s.kind === 'sample') {
     const d = dist(ck, s.dist, cx);
+    if (d.family?.eventRank === 2) return ck.report(E.matrixFamilyElement(span, name, d.family.name));
     elemType = d.value;
     if (s.type) {
       const declared = declType(ck, s.type);

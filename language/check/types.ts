@@ -9,6 +9,7 @@ import { BUILTIN_NAMES, builtin } from '../builtins.js';
 import { addAffine, affineOf, broadcastShapes, compareAffine, dimOf, fitsInto, matmulShape, relateDims, showAffine, showDims, showTyped } from '../shapes.js';
 import type { Affine } from '../shapes.js';
 import type { Span } from '../span.js';
+import { isMatrixConstraint } from '../types.js';
 import type { Constraint, Dim, ElemType, ValueType } from '../types.js';
 import { didYouMean } from '../suggest.js';
 import { affineSyntax, intLiteral, sameAffine } from '../scope.js';
@@ -18,6 +19,7 @@ import type { CheckState } from './state.js';
 import { visible, loopVar, unresolved } from './names.js';
 import { DENSITY_FUNCTION_NAMES, densityFunction } from '../density-functions.js';
 import { densityCall } from './density.js';
+import { gpCall, linalgCall } from './linalg.js';
 
 const isArith = (op: string): boolean => op === '+' || op === '-' || op === '*' || op === '/' || op === '^';
 const isCompare = (op: string): boolean => op === '<' || op === '<=' || op === '>' || op === '>=' || op === '==' || op === '!=';
@@ -48,6 +50,11 @@ export function baseOf(t: TypeExpr): { elem: ElemType; constraint: Constraint } 
       return { elem: 'real', constraint: 'ordered' };
     case 'positive_ordered':
       return { elem: 'real', constraint: 'positive-ordered' };
+    case 'cholesky_factor_corr':
+    case 'cholesky_factor_cov':
+    case 'corr_matrix':
+    case 'cov_matrix':
+      return { elem: 'real', constraint: t.base };
   }
 }
 
@@ -85,6 +92,13 @@ export function declType(ck: CheckState, t: TypeExpr): Ty {
   if ((t.base === 'ordered' || t.base === 'positive_ordered') && t.dims.length === 0) {
     ck.report(E.shapeRequirement(t.span, `an ordered vector needs a dimension: ${t.base}[K] (its entries increase along the last dimension)`));
     ok = false;
+  }
+  if (isMatrixConstraint(t.base)) {
+    // One dimension K names a K×K matrix (as Stan's cov_matrix[K]); arrays of them are not supported.
+    if (t.dims.length !== 1) {
+      ck.report(E.shapeRequirement(t.span, `a ${t.base} takes exactly one dimension, its size K: ${t.base}[K] is a K×K matrix`));
+      ok = false;
+    } else if (ok) shape.push(shape[0]!);
   }
   return ok ? { elem, shape } : undefined;
 }
@@ -220,7 +234,7 @@ function binary(ck: CheckState, e: Extract<Expr, { kind: 'binary' }>, cx: ExprCt
 }
 
 /** A dimension argument of ones/zeros/fill: an int literal, int data or plate, length(x), ± literals. */
-function dimArg(ck: CheckState, e: Expr, fn: string, cx: ExprCtx): Dim | undefined {
+export function dimArg(ck: CheckState, e: Expr, fn: string, cx: ExprCtx): Dim | undefined {
   const lit = intLiteral(e);
   if (lit !== undefined) {
     if (lit < 0) {
@@ -315,6 +329,10 @@ function call(ck: CheckState, e: Extract<Expr, { kind: 'call' }>, cx: ExprCtx): 
       }
       return ok ? { elem, shape: dims } : undefined;
     }
+    case 'linalg':
+      return linalgCall(ck, e, cx);
+    case 'gp':
+      return gpCall(ck, e, cx);
     default:
       break;
   }

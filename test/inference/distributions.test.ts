@@ -307,6 +307,7 @@ describe('checkParams', () => {
         Logistic: { loc: s(0), scale: s(1) }, SkewNormal: { loc: s(0), scale: s(1), alpha: s(-2) }, Weibull: { shape: s(1), scale: s(1) },
         VonMises: { loc: s(0), kappa: s(1) }, BetaBinomial: { total_count: s(3), a: s(1), b: s(1) }, NegBinomial: { alpha: s(1), beta: s(1) },
         NegBinomial2: { mu: s(1), phi: s(1) }, OrderedLogistic: { eta: s(0), cutpoints: s([-1, 1]) }, OrderedProbit: { eta: s(0), cutpoints: s([-1, 1]) },
+        MultiNormal: { loc: s([0, 1]), cov: tf.tensor2d([[1, 0.5], [0.5, 2]]) }, MultiNormalCholesky: { loc: s([0, 1]), scale_tril: tf.tensor2d([[1, 0], [0.5, 2]]) }, LKJCorrCholesky: { eta: s(2) }, LKJCorr: { eta: s(0.5) },
       };
       expect(Object.keys(valid).sort()).toEqual([...FAMILY_NAMES].sort());
       for (const [family, params] of Object.entries(valid)) expect(checkParams(family, params), family).toBeNull();
@@ -325,6 +326,9 @@ describe('checkParams', () => {
       expect(checkParams('Normal', { loc: s(0) })).toBe('Normal needs the parameter scale');
       expect(checkParams('Normal', { loc: s(0), scale: s(1), sd: s(1) })).toMatch(/Normal has no parameter 'sd'/);
       expect(checkParams('Gaussian', {})).toBe("unknown distribution family 'Gaussian'");
+      expect(checkParams('MultiNormal', { loc: s([0, 0]), cov: tf.tensor2d([[1, 0.5], [0.4, 1]]) })).toBe('cov must be symmetric (found 0.4 at index [1, 0] and 0.5 at [0, 1])');
+      expect(checkParams('MultiNormal', { loc: s([0, 0]), cov: tf.tensor3d([[[1, 0], [0, 1]], [[1, 0], [0, 0]]]) })).toBe('cov must have a positive diagonal (found 0 at index [1, 1, 1])');
+      expect(checkParams('MultiNormalCholesky', { loc: s([0, 0]), scale_tril: tf.tensor2d([[-1, 0], [0.3, 1]]) })).toBe('scale_tril must have a positive diagonal (found -1 at index [0, 0])');
     });
   });
 });

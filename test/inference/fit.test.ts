@@ -120,3 +120,12 @@ describe('fit behaviour', () => {
     expect(back.query('P(mu > 0.3)')).toEqual(fit.query('P(mu > 0.3)'));
   });
 });
+
+describe('a model with nothing to fit', () => {
+  it('is refused with the reason, not an internal error, and leaks no tensors', async () => {
+    const before = tf.memory().numTensors;
+    const m = compile('data y: real = 1\ny ~ Normal(0, 1)', { file: 'fixed.tilde' });
+    await expect(m.fit({ steps: 10 })).rejects.toThrow(/fixed\.tilde has nothing to fit: no latent variable and no param/);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});

@@ -71,6 +71,7 @@ const SCIPY: [string, number][] = [
   // scipy nbinom(n = phi, p = phi / (mu + phi)); ordered logistic by differences of expit(c − eta), 0-based.
   ['neg_binomial_2_lpmf(3 | 2.0, 5.0)', -1.8853020271027543],
   ['ordered_logistic_lpmf(1 | 0.3, [-1, 1])', -0.78960796],
+  ['multi_normal_lpdf([0.5, -0.2] | [0, 0], [[1, 0.3], [0.3, 2]])', -2.3184967502658393], // scipy multivariate_normal.logpdf
   ['log_mix(0.3, -1, -2.5)', -1.7848434517769158],
   ['log_mix([0.2, 0.8], [-1000, -1001])', -1000.7046054708796],
   ['log1m_exp(-0.00001)', -11.512930464966061],

@@ -381,3 +381,57 @@ describe('smaller rules', () => {
     expect(errorsOf('data y: int\ny ~ Categorical([0.2, 0.8])\n')).toEqual([]);
   });
 });
+
+describe('vectors, matrices and Gaussian processes', () => {
+  const typeOf = (src: string, name: string) => clean(src).symbols.get(name)!.type;
+  it('reads vector, row_vector and matrix as real arrays of rank 1, 1 and 2; matrix stays a usable name', () => {
+    const c = clean('data N: int\ndata K: int\ndata a: vector[N]\ndata b: row_vector[K]\ndata M: matrix[N, K]\nmatrix = M @ b\na ~ Normal(matrix, 1)\n');
+    expect(c.symbols.get('a')!.type).toEqual({ elem: 'real', shape: ['N'] });
+    expect(c.symbols.get('b')!.type).toEqual({ elem: 'real', shape: ['K'] });
+    expect(c.symbols.get('M')!.type).toEqual({ elem: 'real', shape: ['N', 'K'] });
+    const p = parse('data x: matrix[3]\n', 'm.tilde');
+    expect(p.diagnostics.map((d) => d.message)).toEqual(['matrix takes two dimensions (matrix[N, K]), found 1']);
+    expect(parse('data x: vector\n', 'm.tilde').diagnostics.map((d) => d.message)).toEqual(['vector takes one dimension (vector[N]), found none']);
+    expect(parse('data x: vectr[3]\n', 'm.tilde').diagnostics[0]!.message).toMatch(/did you mean 'vector'\?/);
+  });
+
+  it('gives each function its result shape', () => {
+    const pre = 'data N: int\ndata D: int\ndata x: real[N]\ndata X: matrix[N, D]\ndata v: vector[N]\ndata y: real\n';
+    const shape = (e: string) => typeOf(`${pre}r = ${e}\ny ~ Normal(sum(r), 1)\n`, 'r')!.shape;
+    expect(shape('cholesky_decompose(tcrossprod(X))')).toEqual(['N', 'N']);
+    expect(shape('crossprod(X)')).toEqual(['D', 'D']);
+    expect(shape('identity_matrix(D)')).toEqual(['D', 'D']);
+    expect(shape('diag_matrix(v)')).toEqual(['N', 'N']);
+    expect(shape('diagonal(tcrossprod(X))')).toEqual(['N']);
+    expect(shape('log_determinant(crossprod(X))')).toEqual([]);
+    expect(shape('mdivide_left_tri_low(tcrossprod(X), X)')).toEqual(['N', 'D']);
+    expect(shape('mdivide_right_tri_low(v, tcrossprod(X))')).toEqual(['N']);
+    expect(shape('quad_form(tcrossprod(X), v)')).toEqual([]);
+    expect(shape('quad_form(tcrossprod(X), X)')).toEqual(['D', 'D']);
+    expect(shape('segment(v, 1, N - 1)')).toEqual(['N-1']);
+    expect(shape('rep_matrix(0, N, D)')).toEqual(['N', 'D']);
+    expect(shape('gp_exp_quad_cov(x, 1, 2)')).toEqual(['N', 'N']);
+    expect(shape('gp_matern52_cov(X, 1, 2)')).toEqual(['N', 'N']);
+    expect(shape('gp_exp_quad_cov(x, segment(x, 0, 3), 1, 2)')).toEqual(['N', 3]);
+    expect(shape('gp_periodic_cov(x, 1, 2, 3)')).toEqual(['N', 'N']);
+  });
+
+  it('names the argument and the expected shape when a call is wrong', () => {
+    const pre = 'data X: matrix[3, 2]\ndata v: vector[3]\ndata y: real\n';
+    const err = (e: string) => errorsOf(`${pre}y ~ Normal(sum(${e}), 1)\n`);
+    expect(err('cholesky_decompose(X)')).toEqual(['cholesky_decompose: the first argument must be a square matrix, but X is real[3, 2]']);
+    expect(err('diag_post_multiply(X, v)')).toEqual(["diag_post_multiply: the vector's length must equal the matrix's columns (2), but v is real[3] and X is real[3, 2]"]);
+    expect(err('add_diag(tcrossprod(X), [1, 2])')).toEqual(['add_diag: the diagonal must have length 3, but [1, 2] is int[2]']);
+    expect(err('mdivide_right_tri_low(X, tcrossprod(X))')).toEqual(['mdivide_right_tri_low: the left-hand side must have 3 columns, as the triangular matrix, but X is real[3, 2]']);
+    expect(err('gp_exp_quad_cov(X, v, 1, 2)')).toEqual(['gp_exp_quad_cov: both sets of points must have one form (real[N] or real[N, D]), but X is real[3, 2] and v is real[3]']);
+    expect(err('gp_periodic_cov(v, 1, 2)')).toEqual(['gp_periodic_cov takes 4 or 5 arguments (x, alpha, rho, period or x1, x2, alpha, rho, period), got 3']);
+  });
+
+  it('types MultiNormal values by the event and batches over leading axes', () => {
+    const c = clean('data M: int\ndata K: int\ndata S: matrix[K, K]\nmu: real[M, K] ~ Normal(0, 1)\nx ~ MultiNormal(mu, S)\ndata y: real[M, K]\ny ~ Normal(x, 1)\n');
+    expect(c.symbols.get('x')!.type).toEqual({ elem: 'real', shape: ['M', 'K'] });
+    expect(errorsOf('data S: matrix[3, 2]\ndata y: vector[3]\ny ~ MultiNormalCholesky(rep_vector(0, 3), S)\n')).toEqual([
+      'scale_tril of MultiNormalCholesky must be a square matrix [K, K] (batches in front), but this is real[3, 2]',
+    ]);
+  });
+});

@@ -59,3 +59,11 @@ describe('printer', () => {
     roundTrip(source);
   });
 });
+
+describe('type aliases', () => {
+  it('print as written and round-trip', () => {
+    const src = 'data N: int\ndata y: vector[N]\ndata b: row_vector[N]\ndata S: matrix[N, N]\ny ~ MultiNormal(b, S)\n';
+    expect(printProgram(parse(src).program)).toBe(src);
+    roundTrip(src);
+  });
+});
