@@ -77,7 +77,7 @@ const ASSERTED: Record<string, FitOptions> = {
   // The forward algorithm by hand (states summed out, target +=): the chain's 100 steps are an
   // unrolled loop of small ops, 0.48 s per step on tfjs's wasm engine but ~15 ms compiled, so this
   // one runs on the compiled engine (backend 'auto', tracing wasm's kernels). Laplace start in 13
-  // Newton steps, converged at 450 steps, ~20 s in all; err 0.03 (theta1[1]), 0.07 (theta2[1]),
+  // Newton steps, converged at 450 steps, 4 s (quiet) to 34 s (load 19); err 0.03 (theta1[1]), 0.07 (theta2[1]),
   // 0.06 (mu[1]), 0.00 (mu[2]).
   'hmm_example-hmm_example': { ...DEFAULTS, backend: 'auto' },
 };
