@@ -17,6 +17,10 @@ import { EvalError } from '../language/errors.js';
 import { tf } from './backend.js';
 import { makeDistribution, type Distribution, type Params } from './distributions/index.js';
 import { callBuiltin } from './functions.js';
+import { densityFunction } from '../language/density-functions.js';
+import { callDensity, LOWER, siteDistribution, UPPER } from './density-calls.js';
+import { checkTruncatedData } from './truncation.js';
+import { varRefs } from './graph.js';
 import { hoistable, loopDecision } from './loops.js';
 import * as ops from './ops.js';
 import { aligned, hard, logicalRank, padRank, Soft, toTensor, type Val } from './values.js';
@@ -46,6 +50,8 @@ export interface Handlers {
   observe(ev: SiteEvent, value: tf.Tensor): void;
   /** `minimize` (sign 1) / `maximize` (sign −1) term. */
   objective?(value: Val, sign: 1 | -1, span: Span): void;
+  /** A `target += e` / `factor(e)` term: e is added, summed over its shape, to the log density. */
+  factor?(value: Val, stmt: Extract<Stmt, { kind: 'target' }>): void;
   /** The value of a `param`, shape [1, ...declared shape]. */
   param(name: string): tf.Tensor;
 }
@@ -135,12 +141,17 @@ export class Interpreter {
   /** Values of hoisted subexpressions of the unrolled loops running now, one row per iteration. */
   private hoisted: { values: Map<Expr, BVal>; variable: string; from: number }[] = [];
 
+  /** Names bound before the run (the data) and the loop variables in scope: what truncation bounds may be checked from. */
+  private readonly dataNames: Set<string>;
+  private readonly loopVars = new Set<string>();
+
   constructor(
     private readonly opts: RunOptions,
     private readonly handlers: Handlers,
-    initial: Map<string, Val>,
+    private readonly dataEnv: Map<string, Val>,
   ) {
-    for (const [k, v] of initial) this.env.set(k, v);
+    for (const [k, v] of dataEnv) this.env.set(k, v);
+    this.dataNames = new Set(dataEnv.keys());
   }
 
   run(body: readonly Stmt[]): void {
@@ -174,6 +185,7 @@ export class Interpreter {
       case 'for': {
         const from = this.constIntOf(s.from, 'loop bound');
         const to = this.constIntOf(s.to, 'loop bound');
+        this.loopVars.add(s.variable);
         let hoisted = false;
         if (to - from >= 2 && !this.batch && this.opts.loops !== 'unroll') {
           const isObserved = (st: Stmt) => this.opts.siteOf.get(st)?.observed ?? false;
@@ -198,6 +210,12 @@ export class Interpreter {
       }
       case 'guide':
         return; // the guide runs in its own interpreter
+      case 'target': {
+        if (!this.handlers.factor) throw new EvalError(`'${s.form === 'factor' ? 'factor(…)' : 'target +='}' cannot run here: it adds to a model's log density`, s.span);
+        const v = this.ev(s.expr);
+        this.handlers.factor(v instanceof Batched ? v.value : v, s);
+        return;
+      }
     }
   }
 
@@ -426,11 +444,12 @@ export class Interpreter {
     // Inside a vectorised loop every site is an element site indexed by the loop (loops.ts refuses whole sites).
     if (this.batch) throw new EvalError(`internal: '${site.name}' is not indexed by the vectorised loop`, s.span);
     const params = this.distParams(s.dist, site, shape.length);
-    const dist = makeDistribution(site.family.name, params);
+    const dist = siteDistribution(site.family.name, params);
     const ev: SiteEvent = { site, element, shape, dist, params };
     if (site.observed) {
       let value = toTensor(this.lookup(site.name, s.target.span));
       if (element.length) value = this.indexConst(value, element, s.target.span, site.name);
+      if (s.dist.truncation && this.boundsFromData(s)) checkTruncatedData(this.dataEnv, s, site.name, element, value, params[LOWER], params[UPPER]);
       this.handlers.observe(ev, value);
       return;
     }
@@ -450,6 +469,7 @@ export class Interpreter {
     const L = rows.length;
     const batched = this.batchedParams(site, shape.length);
     if (site.observed) {
+      if (s.dist.truncation) this.batchedBounds(s, shape.length, batched);
       const params: Params = {};
       for (const [k, v] of Object.entries(batched)) params[k] = v.t;
       const items: IndexVal[] = s.target.indices.map((e) => ({ kind: 'at', v: this.ev(e), span: e.span }));
@@ -464,7 +484,8 @@ export class Interpreter {
         for (const k of Object.keys(params)) params[k] = tf.expandDims(params[k]!, 1);
         evShape = [1, ...evShape];
       }
-      this.handlers.observe({ site, element: [], shape: evShape, dist: makeDistribution(site.family.name, params), params, rows }, value);
+      if (s.dist.truncation && this.boundsFromData(s)) checkTruncatedData(this.dataEnv, s, site.name, [], value, params[LOWER], params[UPPER], rows);
+      this.handlers.observe({ site, element: [], shape: evShape, dist: siteDistribution(site.family.name, params), params, rows }, value);
       return;
     }
     const draws: (tf.Tensor | Soft)[] = [];
@@ -500,7 +521,7 @@ export class Interpreter {
     return out;
   }
 
-  /** Evaluate a distribution's arguments, aligned to the draw's logical rank. */
+  /** Evaluate a distribution's arguments, aligned to the draw's logical rank; a truncation's bounds go along. */
   distParams(d: DistExpr, site: SiteInfo, rank: number): Params {
     const params: Params = {};
     for (const spec of site.family.params) {
@@ -509,8 +530,32 @@ export class Interpreter {
       const v = this.eval(e);
       params[spec.name] = padRank(toTensor(v), rank + spec.extraRank);
     }
-    void d;
+    const tr = d.truncation;
+    if (tr?.lo) params[LOWER] = padRank(toTensor(this.eval(tr.lo)), rank);
+    if (tr?.hi) params[UPPER] = padRank(toTensor(this.eval(tr.hi)), rank);
     return params;
+  }
+
+  /** A truncation's bounds inside a vectorised loop, aligned with the rows as batchedParams aligns arguments. */
+  private batchedBounds(s: Extract<Stmt, { kind: 'sample' }>, rank: number, out: Record<string, { t: tf.Tensor; own: tf.Tensor; batched: boolean }>): void {
+    const tr = s.dist.truncation!;
+    for (const [key, e] of [[LOWER, tr.lo], [UPPER, tr.hi]] as const) {
+      if (!e) continue;
+      const v = this.ev(e);
+      if (v instanceof Batched) {
+        const t = withRowsAxis(v, rank);
+        out[key] = { t, own: t, batched: true };
+      } else {
+        const own = padRank(toTensor(v), rank);
+        out[key] = { t: withRowsAxis(own, rank), own, batched: false };
+      }
+    }
+  }
+
+  /** The bounds read only data and loop variables: they can be checked against the data before any step. */
+  private boundsFromData(s: Extract<Stmt, { kind: 'sample' }>): boolean {
+    const tr = s.dist.truncation!;
+    return [tr.lo, tr.hi].every((b) => !b || varRefs(b).every((r) => this.dataNames.has(r.name) || this.loopVars.has(r.name)));
   }
 
   private indexConst(t: tf.Tensor, idx: number[], span: Span, name: string): tf.Tensor {
@@ -571,8 +616,10 @@ export class Interpreter {
       }
       case 'call': {
         const args = e.args.map((a) => hardB(this.ev(a.value)));
+        const dens = densityFunction(e.callee);
         const call = (vs: Val[]) => {
           try {
+            if (dens?.ok) return callDensity(dens.fn, vs.map(hard));
             return callBuiltin(e.callee, vs.map(hard));
           } catch (err) {
             throw new EvalError(`${e.callee}: ${(err as Error).message}`, e.span);

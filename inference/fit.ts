@@ -293,6 +293,7 @@ function describeNonFinite(joint: Omit<JointOptions, 'rng'> & { rng: Rng }, last
       const bad = v.find((x) => !Number.isFinite(x));
       if (bad === undefined) continue;
       const at = `'${t.name}' (${file}:${t.span.start.line}:${t.span.start.column})`;
+      if (t.name.startsWith('cost:target@')) return { text: `the target term at ${file}:${t.span.start.line}:${t.span.start.column} is ${bad}`, optimiser: false };
       // An argument outside its family's domain (a negative scale, cutpoints out of order) is the likeliest cause: name it.
       const domain = checkParams(t.family, t.params);
       if (domain !== null) return { text: `the log-density of ${t.observed ? 'the observed ' : ''}${at} is ${bad}: ${domain}`, optimiser: false };

@@ -6,6 +6,8 @@ import { tf } from './backend.js';
 import * as ops from './ops.js';
 import { callMatrixFunction, isMatrixFunction } from './matrix-functions.js';
 import { aligned, isConst, logicalRank, padRank, toTensor } from './values.js';
+import { log1mExp } from './cdf.js';
+import { logAddExp } from './special.js';
 
 /** Built-ins see hard values: relaxed ones arrive as their expectations. */
 type Val = number | tf.Tensor;
@@ -24,10 +26,18 @@ const unaryTable: Record<string, { t: Unary; c: (x: number) => number }> = {
   softplus: { t: ops.softplus, c: (x) => (x > 30 ? x : Math.log1p(Math.exp(x))) },
   tanh: { t: ops.tanh, c: Math.tanh },
   log_sigmoid: { t: ops.logSigmoid, c: (x) => -(x < -30 ? -x : Math.log1p(Math.exp(-x))) },
+  log1m: { t: (x) => ops.log1p(tf.neg(x)), c: (x) => Math.log1p(-x) },
+  log1m_exp: { t: log1mExp, c: log1mExpNumber },
+  log1p_exp: { t: ops.softplus, c: (x) => (x > 30 ? x : Math.log1p(Math.exp(x))) },
   floor: { t: tf.floor, c: Math.floor },
   ceil: { t: tf.ceil, c: Math.ceil },
   round: { t: tf.round, c: Math.round },
 };
+
+/** log(1 − eˣ) for x ≤ 0, by the same rule as cdf.ts's log1mExp. */
+function log1mExpNumber(x: number): number {
+  return x > -Math.LN2 ? Math.log(-Math.expm1(x)) : Math.log1p(-Math.exp(x));
+}
 
 /** Logical axis (possibly negative) → tensor axis (after the particle axis). */
 function tensorAxis(v: tf.Tensor, axis: number): number {
@@ -50,6 +60,7 @@ const reducers: Record<string, Reducer> = {
   min: (x, a) => tf.min(x, a),
   max: (x, a) => tf.max(x, a),
   logsumexp: (x, a) => ops.logSumExp(x, a),
+  log_sum_exp: (x, a) => ops.logSumExp(x, a),
 };
 
 function reduce(name: string, args: Val[]): Val {
@@ -90,6 +101,15 @@ export function callBuiltin(name: string, args: Val[]): Val {
       const [ta, tb] = aligned(a, b);
       return ops.pow(ta, tb);
     }
+    case 'log_diff_exp': {
+      // log(eᵃ − eᵇ) = a + log(1 − e^(b − a)), for b ≤ a.
+      const [a, b] = args as [Val, Val];
+      if (isConst(a) && isConst(b)) return a + log1mExpNumber(b - a);
+      const [ta, tb] = aligned(a, b);
+      return tf.add(ta, log1mExp(tf.sub(tb, ta)));
+    }
+    case 'log_mix':
+      return logMix(args);
     case 'softmax':
     case 'log_softmax': {
       const x = args[0]!;
@@ -125,4 +145,25 @@ export function callBuiltin(name: string, args: Val[]): Val {
     default:
       throw new Error(`unknown function '${name}'`);
   }
+}
+
+/**
+ * log_mix(θ, lp1, lp2) = log(θ e^lp1 + (1 − θ) e^lp2), elementwise; log_mix(θ, lps) =
+ * log Σₖ θₖ e^lpsₖ over the last axis. Both on the log scale throughout, so neither overflows.
+ */
+function logMix(args: Val[]): Val {
+  if (args.length === 3) {
+    const [th, a, b] = args as [Val, Val, Val];
+    if (isConst(th) && isConst(a) && isConst(b)) {
+      const x = Math.log(th) + a;
+      const y = Math.log1p(-th) + b;
+      const m = Math.max(x, y);
+      return m === -Infinity ? m : m + Math.log1p(Math.exp(-Math.abs(x - y)));
+    }
+    const r = Math.max(logicalRank(th), logicalRank(a), logicalRank(b));
+    const [tt, ta, tb] = [th, a, b].map((v) => padRank(toTensor(v), r)) as [tf.Tensor, tf.Tensor, tf.Tensor];
+    return logAddExp(tf.add(ops.log(tt), ta), tf.add(ops.log1p(tf.neg(tt)), tb));
+  }
+  const [th, lps] = aligned(args[0]!, args[1]!);
+  return ops.logSumExp(tf.add(ops.log(th), lps), -1);
 }

@@ -46,6 +46,8 @@ export interface GraphNode {
   draws?: string;
   /** Cost nodes of observations: the observed node whose log-density this is. */
   observes?: string;
+  /** Cost nodes of `target +=` / `factor`: a log-density term of the model (not an objective). */
+  target?: boolean;
 }
 
 export interface Graph {
@@ -103,7 +105,17 @@ export function varRefs(e: Expr, out: Extract<Expr, { kind: 'var' }>[] = []): Ex
 function distRefs(d: DistExpr): Extract<Expr, { kind: 'var' }>[] {
   const out: Extract<Expr, { kind: 'var' }>[] = [];
   for (const a of d.args) varRefs(a.value, out);
+  if (d.truncation?.lo) varRefs(d.truncation.lo, out);
+  if (d.truncation?.hi) varRefs(d.truncation.hi, out);
   return out;
+}
+
+/**
+ * The cost node of a `target +=` / `factor` statement, `cost:target@LINE:COL`; the engine names
+ * the statement's log-density term by the same id, so signals find it among a latent's descendants.
+ */
+export function targetTermId(span: Span): string {
+  return `cost:target@${span.start.line}:${span.start.column}`;
 }
 
 class Builder {
@@ -216,6 +228,12 @@ class Builder {
       case 'objective': {
         const id = this.costId(s.direction, s.span);
         const n = this.node(id, { kind: 'cost', name: s.direction, scope, span: s.span });
+        this.addParents(n, this.parentsOf(varRefs(s.expr)).parents);
+        break;
+      }
+      case 'target': {
+        const id = targetTermId(s.span);
+        const n = this.node(id, { kind: 'cost', name: 'target', scope, span: s.span, target: true });
         this.addParents(n, this.parentsOf(varRefs(s.expr)).parents);
         break;
       }

@@ -18,7 +18,9 @@ import type { Rng } from './rng.js';
 import { batchLogitsKey, BATCH_AUTO, gatherFlat, type BatchView } from './batch.js';
 import type { Setup } from './setup.js';
 import { bijectorFor, bijectorForConstraint } from './transforms.js';
-import { padRank, Soft, sumLogical, toTensor, type Val } from './values.js';
+import { hard, padRank, Soft, sumLogical, toTensor, type Val } from './values.js';
+import { targetTermId } from './graph.js';
+import { familyParams } from './density-calls.js';
 import { normalNoise } from './noise.js';
 
 const LOG_2PI = Math.log(2 * Math.PI);
@@ -421,10 +423,19 @@ export function evaluateJoint(o: JointOptions, flat: tf.Tensor | BlockViews): Jo
     observe(ev, value) {
       if (o.replicate) o.replicate(ev, ev.dist.sample([S, ...ev.shape], rng.int()));
       const lp = ev.dist.logProb(value);
-      terms.push({ name: ev.site.name, observed: true, value: lp, span: ev.site.stmt.span, scale: scaleOf(ev.site.name), family: ev.site.family.name, params: ev.params });
+      terms.push({ name: ev.site.name, observed: true, value: lp, span: ev.site.stmt.span, scale: scaleOf(ev.site.name), family: ev.site.family.name, params: familyParams(ev.params) });
       logp = weighted(logp, ev.site.name, sumLogical(lp), 1);
     },
     objective: (v, sign, span) => addObjective(v, sign, span),
+    factor(v, stmt) {
+      // A term of the log density, like an observation's: it enters logp and, under the cost node's
+      // name, the signals of the discrete latents it reads.
+      const lp = toTensor(hard(v));
+      const t = lp.rank === 0 ? lp.reshape([1]) : lp;
+      const name = targetTermId(stmt.span);
+      terms.push({ name, observed: true, value: t, span: stmt.span, scale: 1, family: 'target', params: {} });
+      logp = tf.add(logp, sumLogical(t));
+    },
   };
   const m = new Interpreter(setup.modelRun, handlers, setup.dataEnv);
   m.run(setup.program.ast.body);

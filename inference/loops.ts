@@ -122,6 +122,7 @@ function walkBody(body: readonly Stmt[], w: Walk, writes: Stmt[], isObserved: (s
         break;
       case 'sample':
         for (const a of s.dist.args) walkExpr(a.value, w);
+        for (const b of [s.dist.truncation?.lo, s.dist.truncation?.hi]) if (b) walkExpr(b, w);
         for (const i of s.target.indices) walkExpr(i, w);
         if (!s.target.indices.length) {
           if (!isObserved(s)) w.wholeSites.push(s.target.name);
@@ -134,6 +135,7 @@ function walkBody(body: readonly Stmt[], w: Walk, writes: Stmt[], isObserved: (s
         walkBody(s.body, w, writes, isObserved);
         break;
       case 'objective':
+      case 'target':
         walkExpr(s.expr, w);
         break;
       default:

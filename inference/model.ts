@@ -1,7 +1,7 @@
 // The engine's public face: compile(source) → Model, model.fit(options) → Fit.
 // Pipeline: front end (language/) → bind data → layout → fit loop → posterior.
 
-import type { Expr } from '../language/ast.js';
+import type { Expr, Stmt } from '../language/ast.js';
 import type { CheckedProgram } from '../language/checked.js';
 import { bindData, type BoundData } from '../language/data.js';
 import type { Diagnostic } from '../language/diagnostics.js';
@@ -224,6 +224,12 @@ export class Model {
     const sized = { program: this.program, sizes: bound.sizes };
     const plate: PlateInfo | undefined = options.batchSize === undefined ? plateInfo(sized) : checkBatchable(sized, options.batchSize);
     const B = options.batchSize;
+    const tgt = options.batchSize === undefined ? undefined : firstTarget(this.program.ast.body);
+    if (tgt) {
+      throw new RangeError(
+        `fit option batchSize: the target term at ${this.program.file}:${tgt.span.start.line}:${tgt.span.start.column} is not scaled by N/B (the engine cannot tell which part of it a minibatch sees); fit without batchSize`,
+      );
+    }
     // The step's tensors shrink by B/N under minibatches; choose the backend by what a step handles.
     // 'auto' compiles the step when it can; a tfjs backend asked for by name gets the tfjs engine.
     const engine = engineRequest(options.backend);
@@ -648,4 +654,16 @@ export class Fit {
       b.dispose();
     }
   }
+}
+
+/** The first `target +=` / `factor` statement of the model, if any (loops included). */
+function firstTarget(body: readonly Stmt[]): Extract<Stmt, { kind: 'target' }> | undefined {
+  for (const s of body) {
+    if (s.kind === 'target') return s;
+    if (s.kind === 'for') {
+      const t = firstTarget(s.body);
+      if (t) return t;
+    }
+  }
+  return undefined;
 }

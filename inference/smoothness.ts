@@ -195,6 +195,8 @@ class Analysis {
         return;
       }
       case 'objective':
+      case 'target':
+        // A target term's expression is the log density itself: the discrete value must reach it smoothly.
         this.context = s;
         this.expr(s.expr);
         return;
@@ -368,6 +370,7 @@ class Analysis {
       case 'min':
       case 'max':
       case 'logsumexp':
+      case 'log_sum_exp':
         if (args[1] !== undefined) this.nonSmooth(`decides an axis (${e.callee})`, e.args[1]!.span, args[1]);
         return args[0];
       default:

@@ -233,6 +233,25 @@ export class AstBuilder extends BaseVisitor {
 
   definition(ctx: CstChildren): Stmt {
     const target = this.sub<LValue>(nodeAt(ctx, 'lvalue'));
+    if (ctx.PlusEquals?.length) {
+      const op = need(tokenAt(ctx, 'PlusEquals'));
+      const value = this.sub<Expr>(nodeAt(ctx, 'expression'));
+      if (target.name !== 'target' || target.indices.length) {
+        this.diagnostics.push(E.plusEqualsNotTarget(spanCover(target.span, span(op)), this.lvalueText(target)));
+        throw INCOMPLETE;
+      }
+      return { kind: 'target', form: 'target', expr: value, span: spanCover(target.span, value.span) };
+    }
+    if (ctx.LParen?.length) {
+      const open = need(tokenAt(ctx, 'LParen'));
+      const value = this.sub<Expr>(nodeAt(ctx, 'expression'));
+      const close = need(tokenAt(ctx, 'RParen'));
+      if (target.name !== 'factor' || target.indices.length) {
+        this.diagnostics.push(E.expectedDefinition(span(open), target.name, "'('"));
+        throw INCOMPLETE;
+      }
+      return { kind: 'target', form: 'factor', expr: value, span: spanCover(target.span, span(close)) };
+    }
     if (ctx.Equals?.length) {
       const value = this.sub<Expr>(nodeAt(ctx, 'expression'));
       return { kind: 'assign', target, value, span: spanCover(target.span, value.span) };
@@ -243,6 +262,10 @@ export class AstBuilder extends BaseVisitor {
     const s: Stmt = { kind: 'sample', target, dist, span: spanCover(target.span, dist.span) };
     if (type !== undefined) s.type = type;
     return s;
+  }
+
+  private lvalueText(lv: LValue): string {
+    return lv.indices.length ? `${lv.name}[${lv.indices.map(printExpr).join(', ')}]` : lv.name;
   }
 
   lvalue(ctx: CstChildren): LValue {
@@ -296,7 +319,19 @@ export class AstBuilder extends BaseVisitor {
     const argsNode = nodeAt(ctx, 'argList');
     const args = argsNode ? this.sub<Arg[]>(argsNode) : [];
     const close = need(tokenAt(ctx, 'RParen'));
+    if (argsNode) this.refuseBar(argsNode, `the arguments of ${family.image}`);
     const d: DistExpr = { kind: 'dist', family: family.image, familySpan: span(family), args, span: spanCover(span(family), span(close)) };
+    if (ctx.truncT?.length) {
+      const t = need(tokenAt(ctx, 'truncT'));
+      const lo = nodeAt(ctx, 'truncLo');
+      const hi = nodeAt(ctx, 'truncHi');
+      const tr: NonNullable<DistExpr['truncation']> = { span: spanCover(span(t), span(need(tokenAt(ctx, 'RBracket')))) };
+      if (lo) tr.lo = this.sub<Expr>(lo);
+      if (hi) tr.hi = this.sub<Expr>(hi);
+      if (!lo && !hi) this.diagnostics.push(E.emptyTruncation(tr.span));
+      d.truncation = tr;
+      d.span = spanCover(d.span, tr.span);
+    }
     if (ctx.At?.length) {
       const est = need(tokenAt(ctx, 'estimator'));
       d.annotation = { name: est.image, span: spanCover(span(need(tokenAt(ctx, 'At'))), span(est)) };
@@ -307,8 +342,28 @@ export class AstBuilder extends BaseVisitor {
 
   argList(ctx: CstChildren): Arg[] {
     const args = nodes(ctx, 'arg').map((n) => this.sub<Arg>(n));
-    if (args.length !== (ctx.Comma?.length ?? 0) + 1) throw INCOMPLETE;
+    if (args.length !== (ctx.Comma?.length ?? 0) + (ctx.Bar?.length ?? 0) + 1) throw INCOMPLETE;
     return args;
+  }
+
+  /** The '|' of an argument list, which must stand right after the first argument; undefined without one. */
+  private barOf(argsNode: CstNode): Span | undefined {
+    const bars = tokens(argsNode.children, 'Bar');
+    if (!bars.length) return undefined;
+    for (const b of bars) {
+      if (b !== bars[0] || tokens(argsNode.children, 'Comma').some((c) => c.startOffset < b.startOffset)) {
+        this.diagnostics.push(E.misplacedBar(span(b), "'|' comes right after the first argument (the value): normal_lpdf(y | mu, sigma)"));
+        throw INCOMPLETE;
+      }
+    }
+    return span(bars[0]!);
+  }
+
+  private refuseBar(argsNode: CstNode, where: string): void {
+    const b = tokens(argsNode.children, 'Bar')[0];
+    if (b === undefined) return;
+    this.diagnostics.push(E.misplacedBar(span(b), `'|' cannot separate ${where}; it belongs in log-density calls such as normal_lpdf(y | mu, sigma)`));
+    throw INCOMPLETE;
   }
 
   arg(ctx: CstChildren): Arg {
@@ -421,8 +476,11 @@ export class AstBuilder extends BaseVisitor {
     if (!ctx.LParen?.length) return { kind: 'var', name: name.image, span: span(name) };
     const argsNode = nodeAt(ctx, 'argList');
     const args = argsNode ? this.sub<Arg[]>(argsNode) : [];
+    const bar = argsNode ? this.barOf(argsNode) : undefined;
     const close = need(tokenAt(ctx, 'RParen'));
-    return { kind: 'call', callee: name.image, calleeSpan: span(name), args, span: spanCover(span(name), span(close)) };
+    const call: Expr = { kind: 'call', callee: name.image, calleeSpan: span(name), args, span: spanCover(span(name), span(close)) };
+    if (bar) call.bar = bar;
+    return call;
   }
 
   /** The inner expression, its span widened to include the parentheses (so carets show them). */

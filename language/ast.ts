@@ -44,7 +44,15 @@ export type Expr =
   | { kind: 'unary'; op: UnaryOp; arg: Expr; span: Span }
   | { kind: 'binary'; op: BinaryOp; left: Expr; right: Expr; span: Span }
   | { kind: 'if'; cond: Expr; then: Expr; else: Expr; span: Span }
-  | { kind: 'call'; callee: string; calleeSpan: Span; args: Arg[]; span: Span }
+  | {
+      kind: 'call';
+      callee: string;
+      calleeSpan: Span;
+      args: Arg[];
+      /** Where `|` separated the first argument from the rest (`normal_lpdf(y | mu, sigma)`). */
+      bar?: Span;
+      span: Span;
+    }
   | { kind: 'index'; target: Expr; items: IndexItem[]; span: Span }
   | { kind: 'array'; elements: Expr[]; span: Span };
 
@@ -55,6 +63,8 @@ export interface DistExpr {
   familySpan: Span;
   args: Arg[];
   annotation?: { name: EstimatorName | string; span: Span };
+  /** `T[lo, hi]`, `T[lo, ]`, `T[, hi]` after the arguments: the density truncated to [lo, hi]. */
+  truncation?: { lo?: Expr; hi?: Expr; span: Span };
   span: Span;
 }
 
@@ -74,6 +84,8 @@ export type Stmt =
   | { kind: 'sample'; target: LValue; type?: TypeExpr; dist: DistExpr; span: Span }
   | { kind: 'for'; variable: string; variableSpan: Span; from: Expr; to: Expr; body: Stmt[]; span: Span }
   | { kind: 'objective'; direction: 'minimize' | 'maximize'; expr: Expr; span: Span }
+  /** `target += e` or `factor(e)`: e, summed to a scalar, is added to the model's log density. */
+  | { kind: 'target'; form: 'target' | 'factor'; expr: Expr; span: Span }
   | { kind: 'guide'; body: Stmt[]; span: Span };
 
 /** One parameter of a user function: `name: TYPE`. */

@@ -6,6 +6,7 @@ export type BuiltinKind =
   | 'abs' // keeps int
   | 'rounding' // floor / ceil / round: int out
   | 'pow' // two arguments, broadcast
+  | 'mix' // log_mix: (θ, lp1, lp2) elementwise, or (θ[K], lps[..., K])
   | 'reduce' // all axes, or one int-literal axis
   | 'normalise' // softmax / log_softmax over the last axis
   | 'dot'
@@ -33,6 +34,10 @@ const reduce = (name: string, result: 'keep' | 'real'): BuiltinSpec => ({ name, 
 
 export const BUILTINS: readonly BuiltinSpec[] = [
   ...['exp', 'log', 'log1p', 'expm1', 'sqrt', 'sigmoid', 'logit', 'softplus', 'tanh', 'log_sigmoid'].map((n) => one(n, 'elementwise')),
+  // Stan's log-scale helpers: log(1 − x), log(1 − eˣ), log(1 + eˣ), log(eᵃ − eᵇ).
+  ...['log1m', 'log1m_exp', 'log1p_exp'].map((n) => one(n, 'elementwise')),
+  { name: 'log_diff_exp', kind: 'pow', minArgs: 2, maxArgs: 2, arity: '2 arguments' },
+  { name: 'log_mix', kind: 'mix', minArgs: 2, maxArgs: 3, arity: '2 arguments (theta[K], lps[K]) or 3 (theta, lp1, lp2)' },
   one('abs', 'abs'),
   ...['floor', 'ceil', 'round'].map((n) => one(n, 'rounding')),
   { name: 'pow', kind: 'pow', minArgs: 2, maxArgs: 2, arity: '2 arguments' },
@@ -42,6 +47,7 @@ export const BUILTINS: readonly BuiltinSpec[] = [
   reduce('max', 'keep'),
   reduce('mean', 'real'),
   reduce('logsumexp', 'real'),
+  reduce('log_sum_exp', 'real'),
   one('softmax', 'normalise'),
   one('log_softmax', 'normalise'),
   { name: 'dot', kind: 'dot', minArgs: 2, maxArgs: 2, arity: '2 arguments' },

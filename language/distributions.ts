@@ -58,6 +58,13 @@ export interface FamilySpec {
   eventRank: 0 | 1 | 2;
   /** One line for docs and `:help`. */
   doc: string;
+  /**
+   * The stem of its log-density functions (`normal` → `normal_lpdf`); by default the snake_case
+   * of the name (HalfNormal → half_normal, StudentT → student_t).
+   */
+  stem?: string;
+  /** The engine computes its CDF: `_lcdf`, `_lccdf`, `_cdf` exist and `~ … T[lo, hi]` may truncate it. */
+  cdf?: boolean;
 }
 
 const p = (name: string, constraint: ParamConstraint, extraRank: 0 | 1 = 0): ParamSpec => ({ name, constraint, extraRank });
@@ -70,29 +77,29 @@ const continuousNoRsample = { ...continuous, reparam: false };
 const counts = { discrete: true, reparam: false, relaxable: false, finite: false, eventRank: 0 as const };
 
 export const FAMILIES: readonly FamilySpec[] = [
-  { name: 'Normal', params: [p('loc', 'real'), p('scale', 'positive')], support: { kind: 'real' }, ...continuous, doc: 'Gaussian with mean loc and standard deviation scale' },
-  { name: 'HalfNormal', params: [p('scale', 'positive')], support: { kind: 'positive' }, ...continuous, doc: '|x| for x ~ Normal(0, scale)' },
-  { name: 'Cauchy', params: [p('loc', 'real'), p('scale', 'positive')], support: { kind: 'real' }, ...continuous, doc: 'Cauchy with location and scale' },
-  { name: 'HalfCauchy', params: [p('scale', 'positive')], support: { kind: 'positive' }, ...continuous, doc: '|x| for x ~ Cauchy(0, scale)' },
+  { name: 'Normal', cdf: true, params: [p('loc', 'real'), p('scale', 'positive')], support: { kind: 'real' }, ...continuous, doc: 'Gaussian with mean loc and standard deviation scale' },
+  { name: 'HalfNormal', cdf: true, params: [p('scale', 'positive')], support: { kind: 'positive' }, ...continuous, doc: '|x| for x ~ Normal(0, scale)' },
+  { name: 'Cauchy', cdf: true, params: [p('loc', 'real'), p('scale', 'positive')], support: { kind: 'real' }, ...continuous, doc: 'Cauchy with location and scale' },
+  { name: 'HalfCauchy', cdf: true, params: [p('scale', 'positive')], support: { kind: 'positive' }, ...continuous, doc: '|x| for x ~ Cauchy(0, scale)' },
   { name: 'StudentT', params: [p('df', 'positive'), p('loc', 'real'), p('scale', 'positive')], support: { kind: 'real' }, ...continuous, doc: "Student's t with df degrees of freedom" },
-  { name: 'Laplace', params: [p('loc', 'real'), p('scale', 'positive')], support: { kind: 'real' }, ...continuous, doc: 'double exponential' },
-  { name: 'LogNormal', params: [p('loc', 'real'), p('scale', 'positive')], support: { kind: 'positive' }, ...continuous, doc: 'exp(x) for x ~ Normal(loc, scale)' },
-  { name: 'Exponential', params: [p('rate', 'positive')], support: { kind: 'positive' }, ...continuous, doc: 'exponential with mean 1/rate' },
+  { name: 'Laplace', cdf: true, params: [p('loc', 'real'), p('scale', 'positive')], support: { kind: 'real' }, ...continuous, doc: 'double exponential' },
+  { name: 'LogNormal', stem: 'lognormal', cdf: true, params: [p('loc', 'real'), p('scale', 'positive')], support: { kind: 'positive' }, ...continuous, doc: 'exp(x) for x ~ Normal(loc, scale)' },
+  { name: 'Exponential', cdf: true, params: [p('rate', 'positive')], support: { kind: 'positive' }, ...continuous, doc: 'exponential with mean 1/rate' },
   { name: 'Gamma', params: [p('shape', 'positive'), p('rate', 'positive')], support: { kind: 'positive' }, ...continuousNoRsample, doc: 'gamma with mean shape/rate' },
-  { name: 'InverseGamma', params: [p('shape', 'positive'), p('scale', 'positive')], support: { kind: 'positive' }, ...continuousNoRsample, doc: '1/x for x ~ Gamma(shape, scale)' },
+  { name: 'InverseGamma', stem: 'inv_gamma', params: [p('shape', 'positive'), p('scale', 'positive')], support: { kind: 'positive' }, ...continuousNoRsample, doc: '1/x for x ~ Gamma(shape, scale)' },
   { name: 'Beta', params: [p('a', 'positive'), p('b', 'positive')], support: { kind: 'unit' }, ...continuousNoRsample, doc: 'beta on (0, 1)' },
-  { name: 'Logistic', params: [p('loc', 'real'), p('scale', 'positive')], support: { kind: 'real' }, ...continuous, doc: 'logistic with location and scale (variance scale²π²/3)' },
+  { name: 'Logistic', cdf: true, params: [p('loc', 'real'), p('scale', 'positive')], support: { kind: 'real' }, ...continuous, doc: 'logistic with location and scale (variance scale²π²/3)' },
   {
     name: 'SkewNormal', params: [p('loc', 'real'), p('scale', 'positive'), p('alpha', 'real')], support: { kind: 'real' }, ...continuous,
     doc: 'skew normal: 2/scale · φ(z) Φ(alpha z) with z = (x − loc)/scale; alpha = 0 is Normal',
   },
-  { name: 'Weibull', params: [p('shape', 'positive'), p('scale', 'positive')], support: { kind: 'positive' }, ...continuous, doc: 'Weibull with P(X > x) = exp(−(x/scale)^shape)' },
+  { name: 'Weibull', cdf: true, params: [p('shape', 'positive'), p('scale', 'positive')], support: { kind: 'positive' }, ...continuous, doc: 'Weibull with P(X > x) = exp(−(x/scale)^shape)' },
   // Drawn by Best and Fisher's rejection sampler: no pathwise gradient.
   {
     name: 'VonMises', params: [p('loc', 'real'), p('kappa', 'positive')], support: { kind: 'circular' }, ...continuousNoRsample,
     doc: 'angles in [−π, π] with density exp(kappa cos(x − loc)) / (2π I₀(kappa))',
   },
-  { name: 'Uniform', params: [p('low', 'real'), p('high', 'real')], support: { kind: 'interval' }, ...continuous, doc: 'uniform on (low, high)' },
+  { name: 'Uniform', cdf: true, params: [p('low', 'real'), p('high', 'real')], support: { kind: 'interval' }, ...continuous, doc: 'uniform on (low, high)' },
   {
     name: 'MultiNormal', params: [p('loc', 'real'), { ...p('cov', 'real', 1), square: true }], support: { kind: 'real' }, ...continuous, eventRank: 1,
     doc: 'multivariate normal with mean vector loc and covariance matrix cov (symmetric positive definite); the last dimension is the event',
@@ -155,6 +162,18 @@ export function family(name: string): FamilySpec | undefined {
 }
 
 export const FAMILY_NAMES: readonly string[] = FAMILIES.map((f) => f.name);
+
+/** HalfNormal → half_normal, StudentT → student_t, NegBinomial2 → neg_binomial_2. */
+export function snakeCase(name: string): string {
+  return name
+    .replace(/([a-z])([A-Z0-9])/g, '$1_$2')
+    .replace(/([A-Z])([A-Z][a-z])/g, '$1_$2')
+    .toLowerCase();
+}
+
+export function familyStem(f: FamilySpec): string {
+  return f.stem ?? snakeCase(f.name);
+}
 
 /** Estimator annotations a site may carry (`~ Bernoulli(0.5) @relax`). */
 export const ESTIMATORS = ['reparam', 'reinforce', 'relax', 'lax', 'concrete', 'enumerate', 'marginalize'] as const;

@@ -70,6 +70,7 @@ class Expander {
       case 'for':
         return { ...s, from: this.top(s.from), to: this.top(s.to), body: s.body.map((b) => this.stmt(b)) };
       case 'objective':
+      case 'target':
         return { ...s, expr: this.top(s.expr) };
       case 'guide':
         return { ...s, body: s.body.map((b) => this.stmt(b)) };
@@ -81,7 +82,14 @@ class Expander {
   }
 
   private dist(d: DistExpr): DistExpr {
-    return { ...d, args: d.args.map((a) => this.arg(a, undefined)) };
+    const out: DistExpr = { ...d, args: d.args.map((a) => this.arg(a, undefined)) };
+    if (d.truncation) {
+      const t = { ...d.truncation };
+      if (t.lo) t.lo = this.top(t.lo);
+      if (t.hi) t.hi = this.top(t.hi);
+      out.truncation = t;
+    }
+    return out;
   }
 
   /** A model expression: unchanged (the same node) unless it holds a call of a user function. */

@@ -169,6 +169,21 @@ export class TildeParser extends CstParser {
           this.SUBRULE2(this.distribution);
         },
       },
+      {
+        // `target += e`; the builder refuses any other name on the left
+        ALT: () => {
+          this.CONSUME(T.PlusEquals);
+          this.SUBRULE3(this.expression);
+        },
+      },
+      {
+        // `factor(e)`, a statement; the builder refuses any other name
+        ALT: () => {
+          this.CONSUME(T.LParen);
+          this.SUBRULE4(this.expression);
+          this.CONSUME(T.RParen);
+        },
+      },
     ]);
   });
 
@@ -200,6 +215,18 @@ export class TildeParser extends CstParser {
     this.CONSUME(T.LParen);
     this.OPTION(() => this.SUBRULE(this.argList));
     this.CONSUME(T.RParen);
+    // `T[lo, hi]`: T is a name like any other, so it is recognised by its text before a '['.
+    this.OPTION3({
+      GATE: () => this.LA(1).image === 'T' && this.LA(2).tokenType === T.LBracket,
+      DEF: () => {
+        this.CONSUME3(T.Identifier, { LABEL: 'truncT' });
+        this.CONSUME(T.LBracket);
+        this.OPTION4(() => this.SUBRULE(this.expression, { LABEL: 'truncLo' }));
+        this.CONSUME(T.Comma);
+        this.OPTION5(() => this.SUBRULE2(this.expression, { LABEL: 'truncHi' }));
+        this.CONSUME(T.RBracket);
+      },
+    });
     this.OPTION2(() => {
       this.CONSUME(T.At);
       this.CONSUME2(T.Identifier, { LABEL: 'estimator' });
@@ -212,7 +239,8 @@ export class TildeParser extends CstParser {
     this.MANY({
       GATE: () => this.LA(2).tokenType !== T.RParen,
       DEF: () => {
-        this.CONSUME(T.Comma);
+        // '|' is accepted here and checked by the builder (after the first argument of a call only)
+        this.OR([{ ALT: () => this.CONSUME(T.Comma) }, { ALT: () => this.CONSUME(T.Bar) }]);
         this.SUBRULE2(this.arg);
       },
     });

@@ -68,6 +68,7 @@ export function printExpr(e: Expr): string {
     case 'if':
       return `if ${printExpr(e.cond)} then ${printExpr(e.then)} else ${printExpr(e.else)}`;
     case 'call':
+      if (e.bar && e.args.length > 1) return `${e.callee}(${printArgs(e.args.slice(0, 1))} | ${printArgs(e.args.slice(1))})`;
       return `${e.callee}(${printArgs(e.args)})`;
     case 'index':
       return `${wrap(e.target, POSTFIX)}[${e.items.map(printIndexItem).join(', ')}]`;
@@ -99,7 +100,8 @@ function printLValue(lv: LValue): string {
 }
 
 export function printDist(d: DistExpr): string {
-  const base = `${d.family}(${printArgs(d.args)})`;
+  let base = `${d.family}(${printArgs(d.args)})`;
+  if (d.truncation) base += ` T[${d.truncation.lo ? printExpr(d.truncation.lo) : ''}, ${d.truncation.hi ? printExpr(d.truncation.hi) : ''}]`;
   return d.annotation ? `${base} @${d.annotation.name}` : base;
 }
 
@@ -128,6 +130,8 @@ export function printStmt(s: Stmt, indent = ''): string {
       return `${indent}${s.direction} ${printExpr(s.expr)}`;
     case 'guide':
       return `${indent}guide ${printBlock(s.body, indent)}`;
+    case 'target':
+      return s.form === 'factor' ? `${indent}factor(${printExpr(s.expr)})` : `${indent}target += ${printExpr(s.expr)}`;
   }
 }
 

@@ -18,6 +18,21 @@ export const unknownFunction = (span: Span, name: string, dym: string): Semantic
 export const unknownDistribution = (span: Span, name: string, dym: string): SemanticError => err('unknown-distribution', span, `unknown distribution '${name}'${dym}`);
 export const distributionAsFunction = (span: Span, name: string): SemanticError =>
   err('distribution-as-function', span, `'${name}' is a distribution; use it on the right of '~'`);
+export const densityBar = (span: Span, fn: string, sig: string): SemanticError =>
+  err('density-bar', span, `${fn} separates the value from the parameters with '|': ${sig}`);
+export const misplacedBar = (span: Span, fn: string): SemanticError =>
+  err('misplaced-bar', span, `${fn} takes its arguments separated by ','; '|' belongs only in log-density calls such as normal_lpdf(y | mu, sigma)`);
+export const badDensityFunction = (span: Span, message: string): SemanticError => err('density-function', span, message);
+export const truncationNoCdf = (span: Span, family: string, withCdf: string): SemanticError =>
+  err('truncation', span, `${family} cannot be truncated: the engine has no CDF for it (truncation works for ${withCdf})`);
+export const truncationLatent = (span: Span, name: string): SemanticError =>
+  err(
+    'truncation',
+    span,
+    `'${name}' is a latent: T[…] truncates observed data only`,
+    'a latent with bounds is a constrained type or a family with that support (HalfNormal, Uniform, …); truncating a latent would need a truncated sampler for its guide',
+  );
+export const truncationBoundType = (span: Span, got: string): SemanticError => err('truncation', span, `a truncation bound must be a real scalar or match the observed value's shape, but this is ${got}`);
 export const functionArity = (span: Span, name: string, expected: string, got: number): SemanticError =>
   err('arity', span, `${name} takes ${expected}, got ${got}`);
 export const namedFunctionArgument = (span: Span, fn: string): SemanticError => err('named-argument', span, `${fn} does not take named arguments`);
@@ -101,6 +116,8 @@ export const annotationOnObserved = (span: Span, name: string): SemanticError =>
   err('estimator-on-observed', span, `${name} is observed; estimators apply to latent sites`);
 export const modeConflict = (span: Span, obs: string, obsLine: number, objLine: number): SemanticError =>
   err('mode-conflict', span, `a program cannot both observe data and minimize/maximize: '${obs}' is observed on line ${obsLine}, and line ${objLine} is an objective`);
+export const targetModeConflict = (span: Span, targetLine: number, objLine: number): SemanticError =>
+  err('mode-conflict', span, `a program cannot both add to its log density and minimize/maximize: line ${targetLine} is a target term, and line ${objLine} is an objective`);
 export const priorMode = (span: Span): SemanticError => warn('prior-mode', span, 'the program has no observations and no objective; fitting it gives back the prior');
 export const misplaced = (span: Span, what: string, where: string): SemanticError => err('misplaced-statement', span, `${what} ${where}`);
 export const secondGuide = (span: Span, line: number): SemanticError => err('second-guide', span, `a program has at most one guide block (the first is on line ${line})`);

@@ -79,6 +79,14 @@ export const expectedDefinition = (span: Span, name: string, found: string): Dia
   );
 };
 
+export const plusEqualsNotTarget = (span: Span, left: string): Diagnostic =>
+  diag('syntax-target', `'+=' adds to the log density and only applies to 'target', found '${left} +='`, span, `write 'target += expr' to add a log-density term; a name is defined once, so a sum goes in a new name (${left}2 = ${left} + …)`);
+
+export const misplacedBar = (span: Span, message: string): Diagnostic => diag('syntax-bar', message, span);
+
+export const emptyTruncation = (span: Span): Diagnostic =>
+  diag('syntax-truncation', 'T[ , ] truncates nothing: give a lower bound, an upper bound or both (T[lo, hi], T[lo, ], T[, hi])', span);
+
 export const expectedExpression = (span: Span, found: string, after?: string): Diagnostic =>
   diag('syntax-expression', `expected an expression${after ? ` after '${after}'` : ''}, found ${found}`, span);
 
@@ -254,6 +262,24 @@ export function translateParserError(e: IRecognitionException & { previousToken?
   const prevImage = previous !== undefined && isRealToken(previous) ? previous.image : undefined;
   const rule = info.rule || (e.context?.ruleStack?.at(-1) ?? '');
 
+  const d = translate(info, e, ctx, { found, previous, span, what, atEnd, prevImage, rule });
+  // '|' lexes as a token of its own (log-density calls); where it cannot stand it was meant as '||' more often than not.
+  if (found.image === '|' && d.hint === undefined) d.hint = "did you mean '||'? ('|' only separates the value from the parameters in normal_lpdf(y | mu, sigma))";
+  return d;
+}
+
+interface Found {
+  found: IToken;
+  previous: IToken | undefined;
+  span: Span;
+  what: string;
+  atEnd: boolean;
+  prevImage: string | undefined;
+  rule: string;
+}
+
+function translate(info: Structured, e: IRecognitionException, ctx: TranslateContext, f: Found): Diagnostic {
+  const { found, previous, span, what, atEnd, prevImage, rule } = f;
   switch (info.kind) {
     case 'mismatch': {
       const ex = info.expected;

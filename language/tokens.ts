@@ -94,6 +94,9 @@ export const Greater = op('Greater', />/, [CmpOp, BinaryOp]);
 export const AndAnd = op('AndAnd', /&&/, [BinaryOp]);
 export const OrOr = op('OrOr', /\|\|/, [BinaryOp]);
 export const Equals = op('Equals', /=/);
+export const PlusEquals = op('PlusEquals', /\+=/);
+/** Only in `normal_lpdf(y | mu, sigma)`: it separates the value from the parameters. */
+export const Bar = op('Bar', /\|/);
 export const Bang = op('Bang', /!/, [UnaryOp]);
 export const Plus = op('Plus', /\+/, [AddOp, BinaryOp, UnaryOp]);
 export const Minus = op('Minus', /-/, [AddOp, BinaryOp, UnaryOp]);
@@ -118,7 +121,7 @@ export const ALL_TOKENS: TokenType[] = [
   WhiteSpace, Comment, Newline, Semicolon,
   PositiveOrdered, Minimize, Maximize, Positive, Ordered, Simplex, Return, Param, Plate, Guide, False, Data, Then, Else, True, Real, Bool, Unit, Fun, For, Inf, Int, In, If,
   Identifier, Num,
-  Range, LessEq, GreaterEq, EqEq, NotEq, Less, Greater, AndAnd, OrOr, Equals, Bang,
+  Range, LessEq, GreaterEq, EqEq, NotEq, Less, Greater, AndAnd, OrOr, Bar, PlusEquals, Equals, Bang,
   Plus, Minus, Star, Slash, At, Caret, Tilde, Colon, Comma, LParen, RParen, LBracket, RBracket, LBrace, RBrace,
   AddOp, MulOp, CmpOp, UnaryOp, BinaryOp, TypeName, NumberLit, BoolLit, Terminator, Junk, LineRest,
 ];
@@ -160,7 +163,7 @@ const CLOSER_OF = new Map<TokenType, TokenType>([[RParen, LParen], [RBracket, LB
 /** A line ending in one of these continues on the next line. */
 export const CONTINUATION = new Set<TokenType>([
   Plus, Minus, Star, Slash, Caret, At, Less, LessEq, Greater, GreaterEq, EqEq, NotEq, AndAnd, OrOr, Bang,
-  Comma, Tilde, Equals, Colon, Range, LParen, LBracket, LBrace, If, Then, Else, In,
+  Comma, Tilde, Equals, Colon, Range, LParen, LBracket, LBrace, If, Then, Else, In, PlusEquals, Bar,
 ]);
 
 // A statement never starts with these, so a line break right before one only continued the line

@@ -41,6 +41,8 @@ export function walkExpr(e: Expr, visit: (e: Expr) => void): void {
 
 function walkDist(d: DistExpr, visit: (e: Expr) => void): void {
   for (const a of d.args) walkExpr(a.value, visit);
+  if (d.truncation?.lo) walkExpr(d.truncation.lo, visit);
+  if (d.truncation?.hi) walkExpr(d.truncation.hi, visit);
 }
 
 export function walkStmt(s: Stmt, visit: (e: Expr) => void): void {
@@ -65,6 +67,7 @@ export function walkStmt(s: Stmt, visit: (e: Expr) => void): void {
       for (const b of s.body) walkStmt(b, visit);
       return;
     case 'objective':
+    case 'target':
       return walkExpr(s.expr, visit);
     case 'guide':
       for (const b of s.body) walkStmt(b, visit);

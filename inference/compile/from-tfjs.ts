@@ -36,7 +36,7 @@ type Rule = (b: Builder, args: Arg[], attrs: Attrs, outs: Out[]) => number[];
 const UNARY: Record<string, UnaryPrim> = {
   Neg: 'neg', Exp: 'exp', Log: 'log', Log1p: 'log1p', Expm1: 'expm1', Sqrt: 'sqrt', Sin: 'sin', Cos: 'cos',
   Tanh: 'tanh', Sigmoid: 'sigmoid', Softplus: 'softplus', Abs: 'abs', Sign: 'sign', Floor: 'floor', Ceil: 'ceil',
-  Round: 'round', Reciprocal: 'reciprocal', IsFinite: 'isfinite', IsNan: 'isnan', LogicalNot: 'not', Erf: 'erf',
+  Round: 'round', Reciprocal: 'reciprocal', IsFinite: 'isfinite', IsNan: 'isnan', LogicalNot: 'not', Erf: 'erf', Atan: 'atan',
 };
 
 const BINARY: Record<string, BinaryPrim> = {

@@ -100,6 +100,11 @@ function vjp(b: Builder, n: Node, out: number, g: number, give: Give): void {
       const x = n.args[0];
       return give(x, mul(g, mul(b.constant(2 / Math.sqrt(Math.PI)), b.unary('exp', neg(mul(x, x))))));
     }
+    case 'atan': {
+      const x = n.args[0];
+      // atan'(x) = 1 / (1 + x²)
+      return give(x, div(g, b.binary('add', b.constant(1), mul(x, x))));
+    }
     case 'add':
       give(n.args[0], g);
       return give(n.args[1], g);

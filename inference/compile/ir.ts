@@ -13,7 +13,7 @@
 /** Elementwise ops of one argument. */
 export const UNARY = [
   'neg', 'exp', 'log', 'log1p', 'expm1', 'sqrt', 'sin', 'cos', 'tanh', 'sigmoid', 'softplus',
-  'abs', 'sign', 'floor', 'ceil', 'round', 'trunc', 'reciprocal', 'isfinite', 'isnan', 'not', 'erf',
+  'abs', 'sign', 'floor', 'ceil', 'round', 'trunc', 'reciprocal', 'isfinite', 'isnan', 'not', 'erf', 'atan',
 ] as const;
 /** Elementwise ops of two arguments (each the output's size, or size 1 for a broadcast scalar). */
 export const BINARY = ['add', 'sub', 'mul', 'div', 'pow', 'max', 'min', 'gt', 'ge', 'lt', 'le', 'eq', 'ne', 'and', 'or'] as const;

@@ -72,6 +72,7 @@ const UNARY_JS: Record<string, (a: string) => string> = {
   isnan: (a) => `(${a} !== ${a} ? 1 : 0)`,
   not: (a) => `(${a} !== 0 ? 0 : 1)`,
   erf: (a) => `H.erf(${a})`,
+  atan: (a) => `Math.atan(${a})`,
 };
 
 const BINARY_JS: Record<string, (a: string, b: string) => string> = {

@@ -33,7 +33,8 @@ export function planSignals(p: CheckedProgram, sites: string[], graph: Graph = b
     const objectiveLines = new Set<number>();
     for (const id of reach) {
       const node = graph.byId.get(id)!;
-      if (node.kind === 'cost' && !node.observes && node.scope === 'model') objectiveLines.add(node.span.start.line);
+      if (node.kind === 'cost' && node.target) dependents.add(node.id);
+      else if (node.kind === 'cost' && !node.observes && node.scope === 'model') objectiveLines.add(node.span.start.line);
       if (node.kind === 'latent' || node.kind === 'observed') (node.scope === 'guide' ? guideDependents : dependents).add(node.name);
     }
     dependents.add(site);

@@ -352,11 +352,17 @@ export function compareWithModel(ck: CheckState, name: string, span: Span, type:
 export function decideMode(ck: CheckState): Mode {
   const obs = ck.model.sites.find((s) => s.observed);
   const obj = ck.objectives[0];
+  const tgt = ck.targets[0];
   if (obs && obj) {
     ck.report(E.modeConflict(obj.span, obs.name, obs.stmt.span.start.line, obj.span.start.line));
     return 'inference';
   }
-  if (obs) return 'inference';
+  if (tgt && obj) {
+    ck.report(E.targetModeConflict(obj.span, tgt.span.start.line, obj.span.start.line));
+    return 'inference';
+  }
+  // A target term is a log-likelihood term like an observation's.
+  if (obs || tgt) return 'inference';
   if (obj) return 'optimisation';
   ck.report(E.priorMode(ck.program.body[0]?.span ?? ck.program.span));
   return 'prior';

@@ -7,6 +7,7 @@
 import type { Expr, FunDecl, Program, Stmt, TypeExpr } from '../ast.js';
 import { builtin } from '../builtins.js';
 import { family as lookupFamily } from '../distributions.js';
+import { densityFunction } from '../density-functions.js';
 import { prepass, type ExprCtx, type Scope, type Ty } from '../scope.js';
 import { constantNumber } from '../constants.js';
 import { affineOf, relateDims, showDims, showTyped } from '../shapes.js';
@@ -63,6 +64,11 @@ export class FunctionTable {
 
   /** The type of a call of user function `sig`, or undefined after reporting why it is wrong. */
   call(ck: CheckState, e: Call, sig: FunSig, cx: ExprCtx): Ty {
+    if (e.bar) {
+      ck.report(E.misplacedBar(e.bar, e.callee));
+      for (const a of e.args) expr(ck, a.value, cx);
+      return undefined;
+    }
     const named = e.args.find((a) => a.name !== undefined);
     if (named) {
       ck.report(E.namedFunctionArgument(named.nameSpan ?? named.span, e.callee));
@@ -169,6 +175,7 @@ const DISALLOWED: Partial<Record<Stmt['kind'], (s: Stmt) => [string, string]>> =
   plate: () => ['plates', 'a function sees only its arguments; its sizes come from their shapes (dimension variables)'],
   objective: (s) => [`'${s.kind === 'objective' ? s.direction : 'minimize'}'`, 'an objective belongs to the model; return the value and use it there'],
   guide: () => ['a guide block', 'a guide belongs to the model'],
+  target: (s) => [s.kind === 'target' && s.form === 'factor' ? "'factor'" : "'target +='", 'a function is pure: it cannot add to the model\'s log density; return the term and add it in the model (target += f(…))'],
   for: () => ['for loops', 'a call is expanded inline as one expression, which cannot hold a loop; use whole-array operations (broadcasting, sum, dot, @)'],
 };
 
@@ -195,6 +202,7 @@ function declare(ck: CheckState, table: FunctionTable, f: FunDecl): void {
   if (earlier) return ck.report(E.redefinition(f.nameSpan, f.name, earlier.decl.nameSpan.start.line, '; function names must be unique'));
   if (builtin(f.name)) return ck.report(E.functionName(f.nameSpan, f.name, 'is a built-in function'));
   if (lookupFamily(f.name)) return ck.report(E.functionName(f.nameSpan, f.name, 'is a distribution'));
+  if (densityFunction(f.name)?.ok) return ck.report(E.functionName(f.nameSpan, f.name, 'is a density function'));
   const modelLine = ck.model.later.get(f.name);
   if (modelLine !== undefined) return ck.report(E.redefinition(f.nameSpan, f.name, modelLine, ' in the model; a function needs a name of its own'));
   const dimVars = new Set<string>();

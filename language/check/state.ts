@@ -23,6 +23,8 @@ export class CheckState {
   /** The for loops around the statement being checked, innermost last. */
   loops: Loop[] = [];
   readonly objectives: Extract<Stmt, { kind: 'objective' }>[] = [];
+  /** `target +=` / `factor(…)` statements of the model: terms of its log density. */
+  readonly targets: Extract<Stmt, { kind: 'target' }>[] = [];
   /** The names each cost (observation or objective) reads: what reaches the likelihood. */
   readonly costDeps: Set<string>[] = [];
   /** Loops whose bounds had an error: their element definitions report nothing more. */

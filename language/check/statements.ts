@@ -4,7 +4,7 @@
 
 import type { Expr, LValue, Stmt } from '../ast.js';
 import type { SampleStmt } from '../checked.js';
-import { family as lookupFamily } from '../distributions.js';
+import { FAMILIES, family as lookupFamily } from '../distributions.js';
 import { affineOf, analyseCoverage, compareAffine, dimOf, relateDims, showTyped } from '../shapes.js';
 import type { Affine, ElementBox } from '../shapes.js';
 import type { Span } from '../span.js';
@@ -46,7 +46,32 @@ export function stmt(ck: CheckState, s: Stmt): void {
       return s.target.indices.length ? element(ck, s, s.target) : assign(ck, s);
     case 'sample':
       return s.target.indices.length ? element(ck, s, s.target) : sample(ck, s);
+    case 'target':
+      if (inGuide) return ck.report(E.misplaced(s.span, `'${s.form === 'factor' ? 'factor(…)' : 'target +='}'`, "belongs in the model: it adds to the model's log density, and the guide's density comes from its own sample statements"));
+      return target(ck, s);
   }
+}
+
+function target(ck: CheckState, s: Extract<Stmt, { kind: 'target' }>): void {
+  const cx: ExprCtx = { refs: new Set() };
+  const t = expr(ck, s.expr, cx);
+  if (t && t.elem === 'bool') ck.report(E.typeMismatch(s.expr.span, `${s.form === 'factor' ? 'factor(…)' : 'target +='} needs a real log density, but this is ${showTyped(t.elem, t.shape)}`));
+  ck.targets.push(s);
+  ck.costDeps.push(cx.refs);
+}
+
+/** `~ D(…) T[lo, hi]`: observed data of a family with a CDF; the bounds read like arguments. */
+function truncation(ck: CheckState, s: SampleStmt, name: string, observed: boolean, cx: ExprCtx): void {
+  const tr = s.dist.truncation;
+  if (!tr) return;
+  for (const b of [tr.lo, tr.hi]) {
+    if (!b) continue;
+    const t = expr(ck, b, cx);
+    if (t && t.elem === 'bool') ck.report(E.truncationBoundType(b.span, showTyped(t.elem, t.shape)));
+  }
+  const fam = lookupFamily(s.dist.family);
+  if (!observed) return ck.report(E.truncationLatent(tr.span, name));
+  if (fam && !fam.cdf) ck.report(E.truncationNoCdf(tr.span, fam.name, FAMILIES.filter((f) => f.cdf).map((f) => f.name).join(', ')));
 }
 
 /** Reports a declaration in the wrong place, and defines its name with an unknown type so its uses stay quiet. */
@@ -157,6 +182,7 @@ function sample(ck: CheckState, s: SampleStmt): void {
       if (s.type) ck.report(E.typeMismatch(s.type.span, `'${name}' is data; its type comes from its declaration (line ${data.line})`));
       if (s.dist.annotation) ck.report(E.annotationOnObserved(s.dist.annotation.span, name));
       if (d.family && d.value && data.type) checkValueAgainst(ck, name, span, data.type, d.family, d.value);
+      truncation(ck, s, name, true, cx);
       ck.costDeps.push(cx.refs);
       if (d.family) scope.sites.push(site(ck, name, s, true, d.family, d.args, data.type ?? d.value));
       return;
@@ -188,6 +214,7 @@ function sample(ck: CheckState, s: SampleStmt): void {
     if (d.family && type) compareWithModel(ck, name, span, type, d.family);
   } else if (!defineCheck(ck, name, span)) return;
   if (d.family) annotation(ck, s.dist, name, d.family, false);
+  truncation(ck, s, name, false, cx);
   const declaredConstraint = s.type && type ? baseOf(s.type).constraint : 'none';
   const narrowed = declaredConstraint === 'ordered' || declaredConstraint === 'positive-ordered';
   const constraint = narrowed ? declaredConstraint : d.family ? supportConstraint(d.family.support) : 'none';
@@ -229,6 +256,7 @@ function element(ck: CheckState, s: ElementStmt, target: LValue): void {
     const d = dist(ck, s.dist, cx);
     if (d.family?.eventRank === 2) return ck.report(E.matrixFamilyElement(span, name, d.family.name));
     if (s.dist.annotation) ck.report(E.annotationOnObserved(s.dist.annotation.span, name));
+    truncation(ck, s, name, true, cx);
     ck.costDeps.push(cx.refs);
     if (!data.type) return;
     if (rank > data.type.shape.length) return ck.report(E.elementRank(span, name, rank, showTyped(data.type.elem, data.type.shape)));
@@ -283,6 +311,7 @@ function element(ck: CheckState, s: ElementStmt, target: LValue): void {
       } else elemType = declared;
     }
     if (d.family) annotation(ck, s.dist, name, d.family, false);
+    truncation(ck, s, name, false, cx);
     if (d.family && !sym.family) sym.family = d.family;
     else if (d.family && sym.family && !sameSupport(sym.family.support, d.family.support)) {
       ck.report(E.typeMismatch(s.dist.familySpan, `the elements of '${name}' must share one support: ${sym.family.name} gives ${supportWord(sym.family.support)}, ${d.family.name} gives ${supportWord(d.family.support)}`));

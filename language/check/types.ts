@@ -17,6 +17,8 @@ import type { ExprCtx, Ty } from '../scope.js';
 import * as E from '../semantic-errors.js';
 import type { CheckState } from './state.js';
 import { visible, loopVar, unresolved } from './names.js';
+import { DENSITY_FUNCTION_NAMES, densityFunction } from '../density-functions.js';
+import { densityCall } from './density.js';
 import { gpCall, linalgCall } from './linalg.js';
 
 const isArith = (op: string): boolean => op === '+' || op === '-' || op === '*' || op === '/' || op === '^';
@@ -284,10 +286,18 @@ function call(ck: CheckState, e: Extract<Expr, { kind: 'call' }>, cx: ExprCtx): 
     for (const a of e.args) expr(ck, a.value, cx);
     return undefined;
   }
+  const dens = densityFunction(e.callee);
+  if (dens?.ok) return densityCall(ck, e, dens.fn, cx);
   const spec = builtin(e.callee);
+  if (spec && e.bar) {
+    ck.report(E.misplacedBar(e.bar, e.callee));
+    for (const a of e.args) expr(ck, a.value, cx);
+    return undefined;
+  }
   if (!spec) {
     if (lookupFamily(e.callee)) ck.report(E.distributionAsFunction(e.calleeSpan, e.callee));
-    else ck.report(E.unknownFunction(e.calleeSpan, e.callee, didYouMean(e.callee, [...BUILTIN_NAMES, ...(ck.functions?.names ?? [])])));
+    else if (dens?.message) ck.report(E.badDensityFunction(e.calleeSpan, dens.message));
+    else ck.report(E.unknownFunction(e.calleeSpan, e.callee, didYouMean(e.callee, [...BUILTIN_NAMES, ...DENSITY_FUNCTION_NAMES, ...(ck.functions?.names ?? [])])));
     for (const a of e.args) expr(ck, a.value, cx);
     return undefined;
   }
@@ -349,13 +359,16 @@ function call(ck: CheckState, e: Extract<Expr, { kind: 'call' }>, cx: ExprCtx): 
       return { elem: 'int', shape: x.shape };
     case 'pow': {
       const b = broadcastShapes(x.shape, ts[1]!.shape);
+      const [first, second] = e.callee === 'pow' ? ['the base', 'the exponent'] : ['the first argument', 'the second'];
       if (!b.ok) {
-        ck.report(E.broadcastMismatch(e.span, 'pow', ck.describe(argv[0]!, x, 'the base'), ck.describe(argv[1]!, ts[1]!, 'the exponent')));
+        ck.report(E.broadcastMismatch(e.span, e.callee, ck.describe(argv[0]!, x, first), ck.describe(argv[1]!, ts[1]!, second)));
         return undefined;
       }
-      ck.defer(b.deferred, 'pow', e.span);
+      ck.defer(b.deferred, e.callee, e.span);
       return { elem: 'real', shape: b.shape };
     }
+    case 'mix':
+      return mixType(ck, e, argv, ts as NonNullable<Ty>[]);
     case 'reduce': {
       const elem: ElemType = spec.result === 'real' ? 'real' : arithElem(x.elem);
       if (argv.length === 1) return { elem, shape: [] };
@@ -401,6 +414,45 @@ function call(ck: CheckState, e: Extract<Expr, { kind: 'call' }>, cx: ExprCtx): 
     default:
       return undefined;
   }
+}
+
+/**
+ * log_mix(θ, lp1, lp2): the three broadcast elementwise. log_mix(θ, lps): θ and lps share a last
+ * axis (the K components), summed out; the rest broadcasts.
+ */
+function mixType(ck: CheckState, e: Extract<Expr, { kind: 'call' }>, argv: Expr[], ts: NonNullable<Ty>[]): Ty {
+  if (ts.length === 3) {
+    let shape: Dim[] = [];
+    for (let i = 0; i < 3; i++) {
+      const b = broadcastShapes(shape, ts[i]!.shape);
+      if (!b.ok) {
+        ck.report(E.broadcastMismatch(argv[i]!.span, 'log_mix', `the arguments before give ${showDims(shape)}`, ck.describe(argv[i]!, ts[i]!, 'this one')));
+        return undefined;
+      }
+      ck.defer(b.deferred, 'log_mix', e.span);
+      shape = b.shape;
+    }
+    return { elem: 'real', shape };
+  }
+  const [th, lp] = ts as [NonNullable<Ty>, NonNullable<Ty>];
+  if (th.shape.length === 0 || lp.shape.length === 0) {
+    const bad = th.shape.length === 0 ? 0 : 1;
+    ck.report(E.shapeRequirement(argv[bad]!.span, `log_mix(theta, lps) needs vectors of K mixing weights and K log densities, but ${ck.describe(argv[bad]!, ts[bad]!, 'this')}; for two components write log_mix(theta, lp1, lp2)`));
+    return undefined;
+  }
+  const k = relateDims(th.shape[th.shape.length - 1]!, lp.shape[lp.shape.length - 1]!);
+  if (k === 'different') {
+    ck.report(E.shapeRequirement(e.span, `log_mix: the weights and the log densities need one last dimension K: ${ck.describe(argv[0]!, th, 'theta')}, ${ck.describe(argv[1]!, lp, 'lps')}`));
+    return undefined;
+  }
+  if (k === 'unknown') ck.defer([{ a: th.shape[th.shape.length - 1]!, b: lp.shape[lp.shape.length - 1]!, allowOne: false }], 'log_mix', e.span);
+  const b = broadcastShapes(th.shape.slice(0, -1), lp.shape.slice(0, -1));
+  if (!b.ok) {
+    ck.report(E.broadcastMismatch(e.span, 'log_mix', ck.describe(argv[0]!, th, 'theta'), ck.describe(argv[1]!, lp, 'lps')));
+    return undefined;
+  }
+  ck.defer(b.deferred, 'log_mix', e.span);
+  return { elem: 'real', shape: b.shape };
 }
 
 function index(ck: CheckState, e: Extract<Expr, { kind: 'index' }>, cx: ExprCtx): Ty {

@@ -71,6 +71,25 @@ guide {
     expect(a.toJSON().flat).toEqual(b.toJSON().flat);
   });
 
+  it('returning a log density (normal_lpdf) for target += fits like the term written inline', async () => {
+    const withFunction = `fun loglik(y: real[K], mu: real, s: positive): real {
+  return normal_lpdf(y | mu, s)
+}
+data N: int
+data y: real[N]
+mu ~ Normal(0, 5)
+target += loglik(y, mu, 2)
+`;
+    const writtenOut = withFunction.replace(/^fun [^]*?\n}\n/, '').replace('loglik(y, mu, 2)', 'normal_lpdf(y | mu, 2)');
+    expect(writtenOut).not.toContain('loglik');
+    const opts = { data: { N: 5, y: [3.1, 1.2, 4.4, 2.9, 3.8] }, seed: 4, steps: 100, tolRelObj: 0, draws: 50, backend: 'js' as const };
+    const a = await compile(withFunction).fit(opts);
+    const b = await compile(writtenOut).fit(opts);
+    expect(a.diagnostics.backend).toBe('js');
+    expect(a.elboTrace).toEqual(b.elboTrace);
+    expect(a.toJSON().flat).toEqual(b.toJSON().flat);
+  });
+
   it('compiles on the JS engine (no fall back to tfjs)', async () => {
     const fit = await compile(WITH_FUNCTION).fit({ data: DATA, seed: 1, steps: 50, tolRelObj: 0, draws: 10, backend: 'auto' });
     expect(fit.diagnostics.backend).toBe('js');

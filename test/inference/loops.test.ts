@@ -191,6 +191,7 @@ function compareModes(source: string, data: Record<string, unknown>, guide: Guid
 const files: { name: string; path: string; dataPath: string }[] = [
   { name: 'models/hmm', path: `${modelsDir}hmm.tilde`, dataPath: `${modelsDir}hmm.json` },
   ...['arK-arK', 'garch-garch11', 'hmm_example-hmm_example'].map((n) => ({ name: `test/reference/${n}`, path: `${REFERENCE_DIR}${n}.tilde`, dataPath: `${REF_DIR}${n}/data.json` })),
+  { name: 'models/hmm_forward', path: `${modelsDir}hmm_forward.tilde`, dataPath: `${modelsDir}hmm_forward.json` },
 ];
 const hasData = (f: { dataPath: string }) => existsSync(f.dataPath);
 const dataOf = (f: { dataPath: string }) => JSON.parse(readFileSync(f.dataPath, 'utf8')) as Record<string, unknown>;

@@ -1,7 +1,7 @@
 // Shared by the front-end tests: ASTs without positions, and a fully parenthesised view of expressions.
 import type { Expr } from '../../language/ast.js';
 
-const SPAN_KEYS = new Set(['span', 'nameSpan', 'calleeSpan', 'familySpan', 'variableSpan', 'returnSpan', 'file']);
+const SPAN_KEYS = new Set(['span', 'nameSpan', 'calleeSpan', 'familySpan', 'variableSpan', 'returnSpan', 'file', 'bar']);
 
 export function stripSpans<X>(x: X): X {
   if (Array.isArray(x)) return x.map(stripSpans) as X;

@@ -86,6 +86,7 @@ const UNARY: [string, (x: number) => number, number, number][] = [
   ['softplus', (x) => Math.log(1 + Math.exp(x)), -4, 4],
   ['abs', Math.abs, 0.2, 2],
   ['reciprocal', (x) => 1 / x, 0.3, 3],
+  ['atan', Math.atan, -3, 3],
   // The reference is the series of erf (exact to double precision on this range).
   ['erf', (x) => { let s = 0, t = x; for (let k = 0; k < 60; k++) { s += t / (2 * k + 1); t *= (-x * x) / (k + 1); } return (2 / Math.sqrt(Math.PI)) * s; }, -1.5, 1.5],
 ];

@@ -141,20 +141,20 @@ describe('what the tracer refuses, and why', () => {
   it('a kernel missing from the table is named', () => {
     const e = (() => {
       try {
-        traceLoss(X, (x) => tf.sum(tf.atan(x)));
+        traceLoss(X, (x) => tf.sum(tf.asinh(x)));
       } catch (err) {
         return err;
       }
     })();
     expect(e).toBeInstanceOf(NotCompilable);
-    expect((e as Error).message).toMatch(/the tfjs kernel Atan/);
+    expect((e as Error).message).toMatch(/the tfjs kernel Asinh/);
   });
 
   it('leaves the engine as it found it, and leaks no tensor', () => {
     const engine = tf.engine() as unknown as Record<string, unknown>;
     const before = tf.memory().numTensors;
     traceLoss(X, (x) => tf.sum(tf.square(x)));
-    expect(() => traceLoss(X, (x) => tf.sum(tf.atan(x)))).toThrow(NotCompilable);
+    expect(() => traceLoss(X, (x) => tf.sum(tf.asinh(x)))).toThrow(NotCompilable);
     expect(Object.prototype.hasOwnProperty.call(engine, 'runKernel')).toBe(false);
     expect(Object.prototype.hasOwnProperty.call(engine, 'readSync')).toBe(false);
     expect(tf.memory().numTensors).toBe(before);
