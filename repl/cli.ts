@@ -3,6 +3,7 @@
 // Exit codes: 0 ok, 1 model/data/fit errors, 2 usage.
 
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { EvalError } from '../language/errors.js';
 import { frontEnd, ModelError, renderDiagnostics } from '../language/index.js';
 import type { FitOptions } from '../index.js';
 import { kebab, optionsFor, optionSpec, type OptionSpec } from '../inference/options.js';
@@ -274,6 +275,12 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       return 1;
     }
     const err = e as Error;
+    if (err instanceof EvalError) {
+      // A run-time error of the model (a value out of its domain): its statement's place, not a stack.
+      const at = err.message.includes(`line ${err.span.start.line}:`) ? '' : `line ${err.span.start.line}:${err.span.start.column}: `;
+      io.err(`error: ${at}${err.message}\n`);
+      return 1;
+    }
     if (err.name === 'FitError' || err.name === 'RangeError' || err.name === 'TypeError') {
       io.err(`error: ${err.message}\n`);
       return err.name === 'FitError' ? 1 : 2;
