@@ -158,7 +158,14 @@ export function buildProgram(io: Io): Command {
       const { Model } = await import('../index.js');
       const model = new Model(checked, warnings);
       const showProgress = io.isTTY && !opts['json'];
-      const fit = await model.fit({ ...fitOptions(opts), data, dataFile, onProgress: showProgress ? progressBar(io) : undefined });
+      const fit = await model.fit({ ...fitOptions(opts), data, dataFile, onProgress: showProgress ? progressBar(io) : undefined }).catch((e: unknown) => {
+        // A run-time error of the model names its file, line and column.
+        if (e instanceof EvalError && !e.message.includes(`${modelFile}:`)) {
+          io.err(`${modelFile}:${e.span.start.line}:${e.span.start.column}: ${e.message}\n`);
+          throw new ExitCode(1);
+        }
+        throw e;
+      });
       if (showProgress) io.err('\r' + ' '.repeat(100) + '\r');
       if (!opts['json'] && fit.plan.warnings?.length) io.err(renderDiagnostics(fit.plan.warnings, source) + '\n');
       const d = fit.diagnostics;

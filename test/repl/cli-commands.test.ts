@@ -170,3 +170,16 @@ describe('the installed command (bundled program)', () => {
     expect(r.status).toBe(0);
   }, 60_000);
 });
+
+describe('tilde fit: a run-time error of the model', () => {
+  it('is printed at its file, line and column, exit code 1, with no stack', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tilde-eval-'));
+    const file = join(dir, 'oob.tilde');
+    writeFileSync(file, 'data y: real[2] = [1, 2]\ndata i: int = 5\nm ~ Normal(0, 1)\nz = y[i]\ny ~ Normal(m + z, 1)\n');
+    writeFileSync(join(dir, 'oob.json'), '{}');
+    const r = await run('fit', file, '--steps', '5');
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(`${file}:4:7: index 5 is out of bounds for a dimension of size 2`);
+    expect(r.err).not.toContain('internal error');
+  });
+});
