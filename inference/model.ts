@@ -16,7 +16,7 @@ import { drawCompiled } from './compile/draws-js.js';
 import { JsTrainer } from './compile/js-trainer.js';
 import { evaluateJoint, type JointOptions } from './joint.js';
 import { blockNames, type GuideKind, type Layout } from './layout.js';
-import { sumAfterFirst } from './objective.js';
+import { logWeights } from './objective.js';
 import { makePlan, planToJSON, type EstimatorKind, type Plan } from './plan.js';
 import { Posterior, summarise, elementNames, type DrawArray, type QueryResult, type SummaryRow } from './posterior.js';
 import { paretoKhat } from './psis.js';
@@ -499,9 +499,7 @@ function drawOutputs(s: Setup, layout: Layout, mode: FitMode, S: number, symbols
   // Element sites replicate one element at a time; stack them back into the array.
   for (const [name, list] of replicated) out[`y:${name}`] = list.length === 1 ? list[0]! : tf.stack(list, 1);
   if (mode === 'inference') {
-    let lw = tf.sub(tf.add(j.logp, j.logdet), tf.add(j.logqAuto, j.logqExplicit));
-    for (const d of j.discrete) lw = tf.sub(lw, sumAfterFirst(d.logq));
-    out['logw'] = lw.reshape([S, 1]);
+    out['logw'] = logWeights(j).reshape([S, 1]);
   }
   return out;
 }

@@ -19,6 +19,18 @@ export function particleValue(j: Joint, mode: 'inference' | 'optimisation'): tf.
   return v;
 }
 
+/**
+ * log w = log p(x, z) − log q(z) per particle, [S]: the model's log density and the transforms'
+ * log-Jacobians less every guide log density at its draw, all differentiable. PSIS weighs
+ * posterior draws by it; the importance-weighted bound (estimators/vimco.ts) is built on it. The
+ * joint must have been evaluated `withLogq` (the automatic guide's density at its draw).
+ */
+export function logWeights(j: Joint): tf.Tensor {
+  let lw = tf.sub(tf.add(j.logp, j.logdet), tf.add(j.logqAuto, j.logqExplicit));
+  for (const d of j.discrete) lw = tf.sub(lw, sumAfterFirst(d.logq));
+  return lw;
+}
+
 export function sumAfterFirst(t: tf.Tensor): tf.Tensor {
   return t.rank <= 1 ? t : tf.sum(t, Array.from({ length: t.rank - 1 }, (_, i) => i + 1));
 }

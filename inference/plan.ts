@@ -254,7 +254,7 @@ class Planner {
     const finite = fams.every((f) => f.finite);
     const rsample = fams.every((f) => f.reparam);
     const worst = (pred: (f: FamilySpec) => boolean): FamilySpec => fams.find((f) => !pred(f)) ?? fam;
-    const autoContinuous = inference && !guide && !fam.discrete;
+    const autoContinuous = this.isAutoContinuous(c);
     const famWords = guide ? `${fam.name} guide site (${at(file, site.stmt.target.nameSpan)})` : fam.name;
     const where = at(file, site.stmt.target.nameSpan);
     const likelihood = inference ? 'the likelihood' : 'the cost';

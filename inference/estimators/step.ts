@@ -8,7 +8,7 @@ import type { CheckedProgram } from '../../language/checked.js';
 import { family } from '../../language/distributions.js';
 import { tf } from '../backend.js';
 import { blockViews, evaluateJoint, plainDraw, type DiscreteHook, type JointOptions } from '../joint.js';
-import { particleValue } from '../objective.js';
+import { logWeights, particleValue } from '../objective.js';
 import type { MarginalDensity } from '../init.js';
 import { optionDefaults } from '../options.js';
 import type { EstimatorKind, Plan } from '../plan.js';
@@ -20,7 +20,7 @@ import { marginalize, MarginalizeEstimator } from './marginalize.js';
 import { reinforce, ReinforceEstimator } from './reinforce.js';
 import { RelaxEstimator, relaxEstimator } from './relax-estimator.js';
 import type { Surrogate } from './relax.js';
-import { iwaeBound, logWeights, vimcoSignals } from './vimco.js';
+import { iwaeBound, vimcoSignals } from './vimco.js';
 import { planSignals, type SignalPlan } from './signals.js';
 import { CHECK_PHASES, type EstimatorContext, type EstimatorFactory, type EstimatorOptions, type Mode, type SiteEstimator, type StepPass } from './types.js';
 
@@ -91,10 +91,16 @@ export class Estimators {
     this.sites = kinds.map(([site, kind]) => FACTORIES[kind].create(ctx, site));
     for (const e of this.sites) this.bySite.set(e.site, e);
     this.marginals = this.sites.filter((e): e is MarginalizeEstimator => e instanceof MarginalizeEstimator);
+    const plates = [...program.symbols.values()].filter((x) => x.kind === 'plate');
+    const P = plates.length === 1 ? plates[0]!.name : undefined;
+    this.entryPlate = P !== undefined && plan.entries.every((e) => (program.symbols.get(e.site)?.type.shape ?? []).includes(P)) ? P : undefined;
     this.scored = new Set(plan.entries.filter((e) => (e.estimator === 'reinforce' || e.estimator === 'lax') && !family(e.family)?.discrete).map((e) => e.site));
   }
 
   private readonly signalPlans: Map<string, SignalPlan>;
+
+  /** The program's one plate when every optimised site lies along it (a per-entry bound is then possible). */
+  private readonly entryPlate: string | undefined;
 
   /** Continuous sites under a score-function estimator (drawn with their value held constant; joint.ts). */
   private readonly scored: ReadonlySet<string>;
@@ -301,14 +307,12 @@ export class Estimators {
    * undefined, and the bound is one over the whole model.
    */
   private entryLogWeights({ j, jo }: StepPass): tf.Tensor | undefined {
-    const plates = [...this.program.symbols.values()].filter((x) => x.kind === 'plate');
-    if (plates.length !== 1 || jo.layout.autoDim > 0) return undefined;
-    const P = plates[0]!.name;
+    const P = this.entryPlate;
+    if (P === undefined || jo.layout.autoDim > 0) return undefined;
     const axisOf = (name: string, rank: number): number => {
       const shape = this.program.symbols.get(name)?.type.shape ?? [];
       return rank - 1 === shape.length ? shape.indexOf(P) : -1;
     };
-    if (!this.plan.entries.every((e) => (this.program.symbols.get(e.site)?.type.shape ?? []).includes(P))) return undefined;
     if (j.discrete.some((d) => d.element.length > 0 || axisOf(d.name, d.logq.rank) < 0)) return undefined;
     const keep = (t: tf.Tensor, axis: number): tf.Tensor => {
       const axes = Array.from({ length: t.rank - 1 }, (_, i) => i + 1).filter((a) => a !== axis + 1);

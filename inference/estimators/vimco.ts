@@ -14,20 +14,7 @@
 // unbiased. The whole particle is one sample: the signal is not Rao-Blackwellised per site.
 
 import { tf } from '../backend.js';
-import type { Joint } from '../joint.js';
-import { sumAfterFirst } from '../objective.js';
 import * as ops from '../ops.js';
-
-/**
- * log w per particle, [S]: the model's log density and the transforms' log-Jacobians less every
- * guide log density at its draw, all differentiable (the bound's gradient needs their pathwise parts).
- * The joint must have been evaluated `withLogq` (the automatic guide's density at its draw).
- */
-export function logWeights(j: Joint): tf.Tensor {
-  let lw = tf.sub(tf.add(j.logp, j.logdet), tf.add(j.logqAuto, j.logqExplicit));
-  for (const d of j.discrete) lw = tf.sub(lw, sumAfterFirst(d.logq));
-  return lw;
-}
 
 /** log of the mean of exp over `axis`. */
 function logMeanExp(x: tf.Tensor, axis: number): tf.Tensor {
