@@ -40,6 +40,12 @@ export interface LoopOptions {
   /** RELAX sites' λ and η for the progress events (read only when there is a listener). */
   readSurrogates?: () => Record<string, SurrogateReading> | undefined;
   signal?: AbortSignal;
+  /**
+   * Every `every` steps of the optimisation phase (a multiple of evalEvery), `at` is given the
+   * parameters now and may return a trainer to go on with (estimator 'auto-variance' measuring
+   * its candidates again and switching); the old trainer is then disposed.
+   */
+  remeasure?: { every: number; at(step: number, flat: Float32Array): Promise<Trainer | undefined> };
 }
 
 /**
@@ -177,7 +183,8 @@ const yieldToEventLoop = () => new Promise<void>((r) => setTimeout(r, 0));
 /** How long a fit may hold the event loop between yields (so Ctrl-C, progress bars and aborts are served). */
 const YIELD_EVERY_MS = 20;
 
-export async function runLoop(joint: Omit<JointOptions, 'rng'> & { rng: Rng }, trainer: Trainer, o: LoopOptions): Promise<LoopResult> {
+export async function runLoop(joint: Omit<JointOptions, 'rng'> & { rng: Rng }, first: Trainer, o: LoopOptions): Promise<LoopResult> {
+  let trainer = first;
   // Parameters at the last window whose ELBO was finite, to say what went wrong if one is not.
   let lastGood = trainer.snapshot();
   const watch = new DivergenceWatch();
@@ -260,6 +267,14 @@ export async function runLoop(joint: Omit<JointOptions, 'rng'> & { rng: Rng }, t
         }
       }
       prevWindow = window;
+      // Not in the last stretch: a new trainer's optimiser restarts, and the final phase is for settling.
+      if (o.remeasure && phase === 'optimise' && step % o.remeasure.every === 0 && o.steps - step > finalLength) {
+        const next = await o.remeasure.at(step, now);
+        if (next) {
+          trainer.dispose();
+          trainer = next;
+        }
+      }
       // A timer yield costs ~1 ms: at a compiled step's few µs, yielding every window would be most of the fit.
       if (tNow - tYield >= YIELD_EVERY_MS) {
         await yieldToEventLoop();

@@ -30,6 +30,9 @@ export interface GradientOptions {
   surrogateLr?: number;
   /** Overrides of initial parameter values by name (constrained scale), e.g. { phi: [0.3] }. */
   at?: Record<string, number[]>;
+  /** The whole flat vector (unconstrained) to measure at instead of the seeded start: a running fit's parameters. */
+  atFlat?: Float32Array;
+  guide?: FitOptions['guide'];
 }
 
 export interface GradientStats {
@@ -56,11 +59,15 @@ export async function estimateGradients(model: Model, o: GradientOptions = {}): 
   const tfjsBackend = await useBackend(o.backend === 'js' ? undefined : o.backend);
   if (o.estimator === 'auto-variance') throw new RangeError("estimator 'auto-variance' chooses a fit's estimators by measuring them; to compare estimators' gradients, name one (--estimator relax, reinforce, …)");
   checkObjective(model.program, { objective: o.objective, particles, baseline: o.baseline });
-  const plan = planFor(model.program, { estimator: o.estimator, objective: o.objective });
+  const plan = planFor(model.program, { guide: o.guide, estimator: o.estimator, objective: o.objective });
   const estimators = estimatorOptions({ estimator: o.estimator, baseline: o.baseline, surrogateLr: o.surrogateLr, objective: o.objective });
-  const prepared = prepare(model.program, model.bind(o.data ?? {}, o.dataFile), { seed, plan, particles, estimators });
+  const prepared = prepare(model.program, model.bind(o.data ?? {}, o.dataFile), { guide: o.guide, seed, plan, particles, estimators });
   const { setup: s, layout, rng, random: init, mode, est } = prepared;
   try {
+    if (o.atFlat) {
+      if (o.atFlat.length !== init.length) throw new Error(`internal: atFlat has ${o.atFlat.length} values, the layout ${init.length}`);
+      init.set(o.atFlat);
+    }
     for (const [name, values] of Object.entries(o.at ?? {})) {
       const p = s.params.find((q) => q.name === name);
       if (!p) throw new RangeError(`--at: '${name}' is not a param (params: ${s.params.map((q) => q.name).join(', ') || 'none'})`);

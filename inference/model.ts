@@ -17,7 +17,7 @@ import { JsTrainer } from './compile/js-trainer.js';
 import { evaluateJoint, type JointOptions } from './joint.js';
 import { blockNames, type GuideKind, type Layout } from './layout.js';
 import { logWeights } from './objective.js';
-import { makePlan, planToJSON, type EstimatorKind, type Plan } from './plan.js';
+import { ESTIMATOR_LABEL, makePlan, planToJSON, type EstimatorKind, type Plan } from './plan.js';
 import { Posterior, summarise, elementNames, type DrawArray, type QueryResult, type SummaryRow } from './posterior.js';
 import { paretoKhat } from './psis.js';
 import { Rng } from './rng.js';
@@ -28,7 +28,7 @@ import type { Setup } from './setup.js';
 import { bindLayout, fitMode, prepare, type FitMode } from './prepare.js';
 import { batchInputs, batchOf, checkBatchable, IndexSampler, plateInfo, type PlateInfo } from './batch.js';
 import { fullElbo } from './full-elbo.js';
-import type { VarianceChoice } from './variance-choice.js';
+import { SURROGATE_WARMUP, type MeasureAt, type VarianceChoice } from './variance-choice.js';
 import { hard } from './values.js';
 
 /**
@@ -54,6 +54,8 @@ export interface FitOptions {
   draws?: number;
   /** One estimator for every discrete site, one per site (`{ z: 'reinforce' }`), or 'auto-variance' (each site's by measurement). */
   estimator?: EstimatorKind | 'rebar' | 'auto-variance' | Record<string, EstimatorKind | 'rebar'>;
+  /** With estimator 'auto-variance': steps between measurements during the fit. */
+  remeasureEvery?: number;
   baseline?: BaselineKind | 'auto';
   normalise?: boolean;
   concreteTemperature?: number;
@@ -90,7 +92,7 @@ export function estimatorOptions(o: FitOptions): EstimatorOptions {
 export interface FitDiagnostics {
   /** RELAX sites' learned temperature λ and control-variate scale η at the end of the fit. */
   surrogates?: Record<string, SurrogateReading>;
-  /** With estimator 'auto-variance': each measured site's candidates, their variance and work, and the choice. */
+  /** With estimator 'auto-variance': each measurement of each site's candidates (at the start and during the fit), their variance and work, and the choice. */
   estimatorChoice?: VarianceChoice[];
   /** 'js' when the compiled JavaScript step ran the fit, else the tfjs backend. */
   backend: BackendName | 'js';
@@ -171,6 +173,12 @@ function parseQuery(text: string): Expr {
   return expr;
 }
 
+/** estimator 'auto-variance' during a fit: steps between measurements, and the measurement (variance-choice.ts). */
+interface Remeasure {
+  every: number;
+  choose(at: MeasureAt): Promise<VarianceChoice[]>;
+}
+
 export class Model {
   /** The estimator per stochastic node under default options, with the reason for each. */
   readonly plan: Plan;
@@ -187,20 +195,36 @@ export class Model {
   }
 
   /**
-   * `estimator: 'auto-variance'`: each site's estimator measured at the start (variance-choice.ts),
-   * then the fit with those choices; the plan's reasons and `diagnostics.estimatorChoice` carry the
-   * figures. The choice is by counts, not timings, so the same options give the same fit.
+   * `estimator: 'auto-variance'`: each site's estimator measured at the start (variance-choice.ts)
+   * and again every `remeasureEvery` steps at the fit's parameters, the fit switching where a
+   * choice changes; the plan's reasons and `diagnostics.estimatorChoice` carry the figures. The
+   * choice is by counts, not timings, so the same options give the same fit.
    */
-  private async fitByVariance(options: FitOptions, o: { particles: number; seed: number }): Promise<Fit> {
-    const { chooseByVariance, describeChoice } = await import('./variance-choice.js');
-    const choices = await chooseByVariance(this, { ...options, particles: o.particles, seed: o.seed });
-    const estimator = Object.fromEntries(choices.map((c) => [c.site, c.chosen]));
-    const fit = await this.fit({ ...options, estimator: Object.keys(estimator).length ? estimator : undefined });
-    for (const c of choices) {
-      const e = fit.plan.bySite.get(c.site);
-      if (e) e.reason = `${e.reason}; ${describeChoice(c)}`;
+  private async fitByVariance(options: FitOptions, o: { particles: number; seed: number; steps: number; evalEvery: number }): Promise<Fit> {
+    const { chooseByVariance, describeSite } = await import('./variance-choice.js');
+    const measureOptions = { ...options, particles: o.particles, seed: o.seed };
+    const log = await chooseByVariance(this, measureOptions);
+    const estimator = Object.fromEntries(log.map((c) => [c.site, c.chosen]));
+    // Measuring costs a few hundred steps' work per site and candidate: a handful of times a fit.
+    const wanted = options.remeasureEvery ?? Math.round(o.steps / 5);
+    const every = Math.max(1, Math.round(wanted / o.evalEvery)) * o.evalEvery;
+    const remeasure: Remeasure | undefined =
+      log.length && every < o.steps
+        ? {
+            every,
+            choose: async (at) => {
+              const c = await chooseByVariance(this, measureOptions, at);
+              log.push(...c);
+              return c;
+            },
+          }
+        : undefined;
+    const fit = await this.fitWith({ ...options, remeasureEvery: undefined, estimator: Object.keys(estimator).length ? estimator : undefined }, remeasure);
+    for (const e of fit.plan.entries) {
+      const said = describeSite(log, e.site);
+      if (said) e.reason = `${e.reason}; ${said}`;
     }
-    fit.diagnostics.estimatorChoice = choices;
+    fit.diagnostics.estimatorChoice = log;
     return fit;
   }
 
@@ -210,6 +234,10 @@ export class Model {
   }
 
   async fit(options: FitOptions = {}): Promise<Fit> {
+    return this.fitWith(options);
+  }
+
+  private async fitWith(options: FitOptions, remeasure?: Remeasure): Promise<Fit> {
     const unknown = Object.keys(options).filter((k) => !KNOWN_OPTIONS.has(k));
     if (unknown.length) throw new TypeError(`unknown fit option${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')} (known: ${[...KNOWN_OPTIONS].join(', ')})`);
     // A stochastic objective can move very little in relative terms while its gradient is still
@@ -218,8 +246,9 @@ export class Model {
     const o = { ...FIT_DEFAULTS, ...modeDefaults, ...stripUndefined(options) };
     validateOptions(o);
     checkObjective(this.program, o);
+    if (options.remeasureEvery !== undefined && options.estimator !== 'auto-variance') throw new RangeError("fit option remeasureEvery: only with estimator 'auto-variance' (it says how often the estimators are measured again)");
     if (options.estimator === 'auto-variance') return this.fitByVariance(options, o);
-    const plan = options.estimator || o.guide !== 'meanfield' || o.objective !== 'elbo' ? planFor(this.program, { guide: o.guide, estimator: options.estimator, objective: o.objective }) : this.plan;
+    let plan = options.estimator || o.guide !== 'meanfield' || o.objective !== 'elbo' ? planFor(this.program, { guide: o.guide, estimator: options.estimator, objective: o.objective }) : this.plan;
     const bound = this.bind(options.data ?? {}, options.dataFile);
     const sized = { program: this.program, sizes: bound.sizes };
     const plate: PlateInfo | undefined = options.batchSize === undefined ? plateInfo(sized) : checkBatchable(sized, options.batchSize);
@@ -270,16 +299,17 @@ export class Model {
       /** The compiled step's surrogate slots, when it runs the fit (RELAX's λ and η are read from there). */
       let slotValues: ((k: number) => ArrayLike<number>) | undefined;
       let notCompiled: string | undefined;
+      // Under minibatches the step is traced on the first B rows; each step is then given its batch's index arrays.
+      const firstRows = sampler ? Int32Array.from({ length: B! }, (_, i) => i) : undefined;
+      const onBatch = firstRows && {
+        plate: plate!.plate,
+        options: () => {
+          const b = batchOf(s, layout, plate!, firstRows, plate!.N / B!);
+          return { ...jo, setup: b.setup, layout: b.layout, batch: b.batch };
+        },
+      };
+      const feed = sampler && (() => batchInputs(layout, plate!, sampler.next()));
       if (engine !== 'tfjs') {
-        // Under minibatches the step is traced on the first B rows; each step is then given its batch's index arrays.
-        const firstRows = sampler ? Int32Array.from({ length: B! }, (_, i) => i) : undefined;
-        const onBatch = firstRows && {
-          plate: plate!.plate,
-          options: () => {
-            const b = batchOf(s, layout, plate!, firstRows, plate!.N / B!);
-            return { ...jo, setup: b.setup, layout: b.layout, batch: b.batch };
-          },
-        };
         const c = compileFitStep(est, jo, start.flat, o.optimizer, o.lr, rng.split('steps-js'), onBatch);
         // Measured work decides 'auto': matrix products beyond JS_MATMUL_MAX multiply–adds a step run
         // faster as tfjs kernels on wasm than as generated loops (the belief nets on MNIST: 5×).
@@ -287,7 +317,7 @@ export class Model {
         if (c.ok && engine === 'auto' && tfjsBackend !== 'cpu' && products > JS_MATMUL_MAX) {
           notCompiled = `its matrix products (${(products / 1e6).toFixed(1)} M multiply–adds a step) run faster on the ${tfjsBackend} backend`;
         } else if (c.ok) {
-          trainer = new JsTrainer(c.step, sampler && (() => batchInputs(layout, plate!, sampler.next())));
+          trainer = new JsTrainer(c.step, feed);
           const step = c.step;
           slotValues = (k) => step.slot(k + 1);
         }
@@ -315,6 +345,35 @@ export class Model {
           : (flat, optimizer) => est.step(jo, flat, optimizer),
       );
       const backend = trainer instanceof JsTrainer ? 'js' : tfjsBackend;
+      // auto-variance during the fit: measured again at the parameters then; where a site's choice
+      // changes, the fit goes on from those parameters with a newly compiled step (its optimiser's
+      // moments start again).
+      let current: Record<string, EstimatorKind> = Object.fromEntries(plan.entries.map((e) => [e.site, e.estimator]));
+      const switchAt = async (step: number, flat: Float32Array): Promise<Trainer | undefined> => {
+        const choices = await remeasure!.choose({ step, flat: start.precondition ? toOriginal(layout, flat, start.precondition) : flat, current });
+        const next: Record<string, EstimatorKind> = { ...current, ...Object.fromEntries(choices.map((c) => [c.site, c.chosen])) };
+        if (Object.keys(next).every((k) => next[k] === current[k])) return undefined;
+        const nextPlan = planFor(this.program, { guide: o.guide, estimator: next, objective: o.objective });
+        const nextEst = new Estimators(this.program, nextPlan, mode, o.particles, rng.split(`estimators@${step}`), estimatorOptions({ ...options, estimator: next }));
+        const c = compileFitStep(nextEst, jo, flat, o.optimizer, o.lr, rng.split(`steps-js@${step}`), onBatch);
+        if (!c.ok) {
+          nextEst.dispose();
+          for (const ch of choices) if (ch.chosen !== current[ch.site]) ch.kept = `kept ${ESTIMATOR_LABEL[current[ch.site]!]}: ${c.reason}`;
+          return undefined;
+        }
+        // A RELAX or LAX control variate starts untrained: the measurement's warm-up, θ held (rate 0).
+        if (nextEst.hasSurrogates) {
+          c.step.setLearningRate(0);
+          for (let k = 0; k < SURROGATE_WARMUP; k++) c.step.step();
+          c.step.setLearningRate(o.lr);
+        }
+        est.dispose();
+        est = nextEst;
+        plan = nextPlan;
+        current = next;
+        slotValues = (k) => c.step.slot(k + 1);
+        return new JsTrainer(c.step, feed);
+      };
       const loop = await runLoop(jo, trainer, {
         steps: o.steps,
         lr: o.lr,
@@ -324,6 +383,7 @@ export class Model {
         onProgress: options.onProgress,
         readSurrogates: () => est.surrogateReadings(slotValues),
         signal: options.signal,
+        ...(remeasure && trainer instanceof JsTrainer ? { remeasure: { every: remeasure.every, at: switchAt } } : {}),
       }).finally(() => {
         surrogates = est.surrogateReadings(slotValues);
         gradVar = trainer instanceof JsTrainer ? trainer.gradientVariance() : est.gradientVariance();
@@ -353,7 +413,7 @@ export class Model {
         source: this.program.source,
         file: this.program.file,
         data: options.data ?? {},
-        options: { steps: o.steps, particles: o.particles, lr: o.lr, seed: o.seed, guide: o.guide, optimizer: o.optimizer, draws: o.draws, estimator: options.estimator, ...(o.objective !== 'elbo' ? { objective: o.objective } : {}) },
+        options: { steps: o.steps, particles: o.particles, lr: o.lr, seed: o.seed, guide: o.guide, optimizer: o.optimizer, draws: o.draws, estimator: remeasure ? current : options.estimator, ...(o.objective !== 'elbo' ? { objective: o.objective } : {}) },
         flat: Array.from(loop.flat),
         trace: loop.trace,
         diagnostics: {

@@ -92,6 +92,12 @@ export const FIT_OPTIONS = [
   },
   { name: 'draws', type: { kind: 'count' }, default: 1000, help: 'posterior draws kept for summaries and queries', surfaces: everywhere },
   { name: 'estimator', type: { kind: 'choice-by-site', choices: ESTIMATOR_CHOICES }, help: "force an estimator on every discrete site (rebar: RELAX without its learned network; marginalize: a plated Bernoulli or Categorical site summed out of the model; lax: every continuous site that has an explicit guide line or is drawn from its own distribution), or auto-variance: measure each site's unbiased candidates at the start and keep the one with the least gradient variance per unit of work", surfaces: apiAndCli },
+  {
+    name: 'remeasureEvery',
+    type: { kind: 'count' },
+    help: "with estimator auto-variance: steps between measurements of the candidates at the fit's parameters then (the fit switches when a site's choice changes; default: a fifth of the steps, rounded to evalEvery; larger than steps: only at the start)",
+    surfaces: apiAndCli,
+  },
   { name: 'baseline', type: { kind: 'choice', choices: baselines }, default: 'auto', help: "REINFORCE baseline: loo (leave-one-out, 2 or more particles), ema (moving average), none, or nvil (learned from each plate entry's data rows); auto picks loo or ema by particles", surfaces: apiAndCli },
   { name: 'normalise', type: { kind: 'boolean' }, default: false, help: 'scale REINFORCE signals by a running estimate of their sd', surfaces: apiOnly },
   { name: 'concreteTemperature', type: { kind: 'positive' }, default: 0.5, help: 'temperature of the concrete relaxation', surfaces: apiOnly },

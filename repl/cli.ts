@@ -183,8 +183,8 @@ export function buildProgram(io: Io): Command {
       io.out(`${mode} ${fmt(value)}${perDatum}   k-hat ${Number.isFinite(d.khat) ? fmt(d.khat, 2) + ` (${d.khatReading})` : 'n/a'}   ${d.steps} steps (${d.converged ? 'converged' : d.stopped})${d.init?.used === 'laplace' ? `, Laplace start${d.init.summedOut ? ` (${d.init.summedOut.join(', ')} summed out)` : ''}` : ''}   backend ${d.backend}   ${seconds(d.seconds)}\n`);
       if (d.surrogates) io.out(`${formatSurrogates(d.surrogates)} (learned temperature and control-variate scale)\n`);
       if (d.estimatorChoice?.length) {
-        const { describeChoice } = await import('../inference/variance-choice.js');
-        for (const c of d.estimatorChoice) io.out(`note: ${c.site}: ${describeChoice(c)}\n`);
+        const { describeSite } = await import('../inference/variance-choice.js');
+        for (const site of new Set(d.estimatorChoice.map((c) => c.site))) io.out(`note: ${site}: ${describeSite(d.estimatorChoice, site)}\n`);
       }
       // Why the step ran on tfjs, unless the user asked for that backend by name.
       if (d.notCompiled && !d.notCompiled.startsWith('backend ')) io.out(`note: the step ran on tfjs, not compiled: ${d.notCompiled}\n`);
