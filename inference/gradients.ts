@@ -64,10 +64,7 @@ export async function estimateGradients(model: Model, o: GradientOptions = {}): 
   const prepared = prepare(model.program, model.bind(o.data ?? {}, o.dataFile), { guide: o.guide, seed, plan, particles, estimators });
   const { setup: s, layout, rng, random: init, mode, est } = prepared;
   try {
-    if (o.atFlat) {
-      if (o.atFlat.length !== init.length) throw new Error(`internal: atFlat has ${o.atFlat.length} values, the layout ${init.length}`);
-      init.set(o.atFlat);
-    }
+    if (o.atFlat && o.atFlat.length !== init.length) throw new Error(`internal: atFlat has ${o.atFlat.length} values, the layout ${init.length}`);
     for (const [name, values] of Object.entries(o.at ?? {})) {
       const p = s.params.find((q) => q.name === name);
       if (!p) throw new RangeError(`--at: '${name}' is not a param (params: ${s.params.map((q) => q.name).join(', ') || 'none'})`);
@@ -85,7 +82,10 @@ export async function estimateGradients(model: Model, o: GradientOptions = {}): 
       const { unconstrainValues } = await import('./layout.js');
       init.set(unconstrainValues(p.constraint, values, p.shape[p.shape.length - 1] ?? 1), b.offset);
     }
-    const initT = tf.tensor1d(init);
+    // The step is compiled at the seeded start and then run at atFlat: the trace's check against
+    // tfjs's float32 value fails spuriously where a fit has driven a guide to extreme logits.
+    const at = o.atFlat ?? init;
+    const initT = tf.tensor1d(at);
     const flat = tf.variable(initT);
     initT.dispose();
     const jo = { setup: s, layout, S: particles, rng: rng.split('steps'), mode } as const;
@@ -106,6 +106,7 @@ export async function estimateGradients(model: Model, o: GradientOptions = {}): 
       if (!compiled.ok && engine === 'js') throw new RangeError(`backend 'js' cannot estimate these gradients: ${compiled.reason}`);
       if (compiled.ok) {
         const js = compiled.step;
+        js.params.set(at);
         if (o.surrogateSteps && (est.hasSurrogates || o.baseline === 'nvil')) for (let k = 0; k < o.surrogateSteps; k++) js.step();
         for (let m = 0; m < draws; m++) {
           js.estimate();

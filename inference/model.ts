@@ -203,23 +203,19 @@ export class Model {
   private async fitByVariance(options: FitOptions, o: { particles: number; seed: number; steps: number; evalEvery: number }): Promise<Fit> {
     const { chooseByVariance, describeSite } = await import('./variance-choice.js');
     const measureOptions = { ...options, particles: o.particles, seed: o.seed };
-    const log = await chooseByVariance(this, measureOptions);
-    const estimator = Object.fromEntries(log.map((c) => [c.site, c.chosen]));
+    const log: VarianceChoice[] = [];
     // Measuring costs a few hundred steps' work per site and candidate: a handful of times a fit.
     const wanted = options.remeasureEvery ?? Math.round(o.steps / 5);
     const every = Math.max(1, Math.round(wanted / o.evalEvery)) * o.evalEvery;
-    const remeasure: Remeasure | undefined =
-      log.length && every < o.steps
-        ? {
-            every,
-            choose: async (at) => {
-              const c = await chooseByVariance(this, measureOptions, at);
-              log.push(...c);
-              return c;
-            },
-          }
-        : undefined;
-    const fit = await this.fitWith({ ...options, remeasureEvery: undefined, estimator: Object.keys(estimator).length ? estimator : undefined }, remeasure);
+    const remeasure: Remeasure = {
+      every,
+      choose: async (at) => {
+        const c = await chooseByVariance(this, measureOptions, at);
+        log.push(...c);
+        return c;
+      },
+    };
+    const fit = await this.fitWith({ ...options, remeasureEvery: undefined, estimator: undefined }, remeasure);
     for (const e of fit.plan.entries) {
       const said = describeSite(log, e.site);
       if (said) e.reason = `${e.reason}; ${said}`;
@@ -292,6 +288,33 @@ export class Model {
       // After a Laplace start the guide trains in the start's whitened coordinates (init.ts).
       const pre = start.precondition && preconditionTensors(start.precondition);
       const jo = { setup: s, layout, S: o.particles, rng: rng.split('steps'), mode, precondition: pre } as const;
+      // auto-variance: the estimators measured where the fit starts and, during the fit, where it
+      // is then (variance-choice.ts); `current` is the choice per site, `measure` the new one when it changes.
+      let current: Record<string, EstimatorKind> = Object.fromEntries(plan.entries.map((e) => [e.site, e.estimator]));
+      const measure = async (step: number, flat: Float32Array) => {
+        const choices = await remeasure!.choose({ step, flat: start.precondition ? toOriginal(layout, flat, start.precondition) : flat, current });
+        const next: Record<string, EstimatorKind> = { ...current, ...Object.fromEntries(choices.map((c) => [c.site, c.chosen])) };
+        if (Object.keys(next).every((k) => next[k] === current[k])) return undefined;
+        const nextPlan = planFor(this.program, { guide: o.guide, estimator: next, objective: o.objective });
+        // The stream of the estimators the fit starts with: a choice made at the start gives the fit that naming it would.
+        const nextEst = new Estimators(this.program, nextPlan, mode, o.particles, rng.split(step ? `estimators@${step}` : 'estimators'), estimatorOptions({ ...options, estimator: next }));
+        return { choices, next, nextPlan, nextEst };
+      };
+      if (remeasure) {
+        try {
+          const m = await measure(0, start.flat);
+          if (m) {
+            est.dispose();
+            est = m.nextEst;
+            plan = m.nextPlan;
+            current = m.next;
+          }
+        } catch (e) {
+          est.dispose();
+          pre?.dispose();
+          throw e;
+        }
+      }
       let gradVar: Float32Array | undefined;
       let surrogates: Record<string, SurrogateReading> | undefined;
       const sampler = B !== undefined ? new IndexSampler(plate!.N, B, rng.split('batch')) : undefined;
@@ -345,17 +368,16 @@ export class Model {
           : (flat, optimizer) => est.step(jo, flat, optimizer),
       );
       const backend = trainer instanceof JsTrainer ? 'js' : tfjsBackend;
-      // auto-variance during the fit: measured again at the parameters then; where a site's choice
-      // changes, the fit goes on from those parameters with a newly compiled step (its optimiser's
-      // moments start again).
-      let current: Record<string, EstimatorKind> = Object.fromEntries(plan.entries.map((e) => [e.site, e.estimator]));
+      // auto-variance during the fit: where a site's choice changes, the fit goes on from its
+      // parameters then with a newly compiled step (its optimiser's moments start again).
       const switchAt = async (step: number, flat: Float32Array): Promise<Trainer | undefined> => {
-        const choices = await remeasure!.choose({ step, flat: start.precondition ? toOriginal(layout, flat, start.precondition) : flat, current });
-        const next: Record<string, EstimatorKind> = { ...current, ...Object.fromEntries(choices.map((c) => [c.site, c.chosen])) };
-        if (Object.keys(next).every((k) => next[k] === current[k])) return undefined;
-        const nextPlan = planFor(this.program, { guide: o.guide, estimator: next, objective: o.objective });
-        const nextEst = new Estimators(this.program, nextPlan, mode, o.particles, rng.split(`estimators@${step}`), estimatorOptions({ ...options, estimator: next }));
-        const c = compileFitStep(nextEst, jo, flat, o.optimizer, o.lr, rng.split(`steps-js@${step}`), onBatch);
+        const m = await measure(step, flat);
+        if (!m) return undefined;
+        const { choices, next, nextPlan, nextEst } = m;
+        // Compiled where the fit started (the trace's float32 check can fail spuriously at the extreme
+        // logits a fit reaches), then run from where it is.
+        const c = compileFitStep(nextEst, jo, start.flat, o.optimizer, o.lr, rng.split(`steps-js@${step}`), onBatch);
+        if (c.ok) c.step.params.set(flat);
         if (!c.ok) {
           nextEst.dispose();
           for (const ch of choices) if (ch.chosen !== current[ch.site]) ch.kept = `kept ${ESTIMATOR_LABEL[current[ch.site]!]}: ${c.reason}`;

@@ -235,4 +235,14 @@ const sum = (xs) => xs.reduce((a, b) => a + b, 0);
   report(`dirichlet_categorical: counts ${counts.join(', ')}; posterior Dirichlet(${a.join(', ')}), means ${means.join(', ')}, sds ${sds.join(', ')}`);
 }
 
+// ---------------------------------------------------------------- scale_switch
+{
+  const rng = stream('scale_switch');
+  const y = Array.from({ length: 30 }, () => normal(rng, 2, 1));
+  write('scale_switch', { y });
+  // Given z = 1 (the odds against z = 0 are overwhelming at 30 points), m | y is Normal with precision 1/100 + 30.
+  const precision = 1 / 100 + 30;
+  report(`scale_switch: given z = 1, m | y ~ Normal(${fmt(sum(y) / precision)}, ${fmt(1 / Math.sqrt(precision))})`);
+}
+
 console.log(summary.join('\n'));

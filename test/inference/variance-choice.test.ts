@@ -99,10 +99,11 @@ describe("estimator 'auto-variance'", () => {
       return fitWith({ data: { x }, estimator: { z: 'reinforce' }, init: 'random', steps: 1500, tolRelObj: 0, particles: 4, seed: 5, lr: 0.05 }, { every: 100, choose });
     };
     const fit = await run();
-    expect(seen.map((a) => a.step)).toEqual([100, 200, 300, 400, 500, 600, 700, 800, 900, 1000, 1100]);
-    expect(seen.map((a) => a.current.z)).toEqual(['reinforce', 'enumerate', ...Array(9).fill('relax')]);
+    // Measured where the fit starts, then every 100 steps until the final phase.
+    expect(seen.map((a) => a.step)).toEqual([0, 100, 200, 300, 400, 500, 600, 700, 800, 900, 1000, 1100]);
+    expect(seen.map((a) => a.current.z)).toEqual(['reinforce', 'reinforce', 'enumerate', ...Array(9).fill('relax')]);
     // The parameters handed over are the running fit's: they move between measurements.
-    expect(seen[0]!.flat).not.toEqual(seen[1]!.flat);
+    expect(seen[1]!.flat).not.toEqual(seen[2]!.flat);
     expect(fit.plan.bySite.get('z')!.estimator).toBe('relax');
     expect(fit.diagnostics.surrogates?.z).toBeDefined();
     const logits = fit.toJSON().flat;
@@ -112,6 +113,36 @@ describe("estimator 'auto-variance'", () => {
     expect(Math.abs(Math.log(p1 / (1 - p1)) - Math.log(exact / (1 - exact)))).toBeLessThan(0.03);
     const again = await run();
     expect(again.toJSON().flat).toEqual(logits);
+  });
+
+  // A choice that changes as the guide moves: z picks the noise scale of 30 observations. At the
+  // start q(z = 1) = ½ and REINFORCE's signal spreads over tens of nats, so enumeration (no variance
+  // from z, twice the work) wins; once q(z) has settled on z = 1, z adds almost no variance and
+  // REINFORCE, the cheapest, wins. The fit switches and ends at the closed-form posterior of m.
+  it('switches when the measured choice changes during the fit (enumeration, then REINFORCE)', { timeout: 120_000 }, async () => {
+    const src = `data y: real[30]
+m ~ Normal(0, 10)
+z ~ Bernoulli(0.5)
+y ~ Normal(m, if z == 1 then 1 else 3)`;
+    let state = 7;
+    const uniform = () => (state = (state * 16807) % 2147483647) / 2147483647;
+    const y = Array.from({ length: 30 }, () => 2 + Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform()));
+    const m = compile(src, { file: 'switch.tilde' });
+    // A random start: the Laplace start would sum z out and begin at its posterior, where REINFORCE already wins.
+    const fit = await m.fit({ data: { y }, estimator: 'auto-variance', remeasureEvery: 100, init: 'random', steps: 2000, particles: 4, seed: 1, draws: 4000 });
+    const log = fit.diagnostics.estimatorChoice!;
+    expect(log[0]!.chosen).toBe('enumerate');
+    expect(log.at(-1)!.chosen).toBe('reinforce');
+    expect(fit.plan.bySite.get('z')!.estimator).toBe('reinforce');
+    expect(fit.plan.bySite.get('z')!.reason).toMatch(/enumerate at the start, then REINFORCE from step \d+/);
+    // Given z = 1 (posterior odds above e^40 here), m | y is Normal with precision 1/100 + 30.
+    const precision = 1 / 100 + 30;
+    const mean = y.reduce((a, b) => a + b, 0) / precision;
+    const row = fit.summary().m!;
+    // 0.3 posterior sd, the reference tests' bound.
+    expect(Math.abs(row.mean - mean)).toBeLessThan(0.3 / Math.sqrt(precision));
+    expect(row.sd).toBeGreaterThan(0.8 / Math.sqrt(precision));
+    expect(row.sd).toBeLessThan(1.2 / Math.sqrt(precision));
   });
 });
 
