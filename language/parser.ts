@@ -9,8 +9,12 @@ import * as T from './tokens.js';
 import { structuredErrorMessages } from './syntax-errors.js';
 
 export class TildeParser extends CstParser {
-  constructor() {
-    super(T.ALL_TOKENS, { recoveryEnabled: true, maxLookahead: 3, errorMessageProvider: structuredErrorMessages });
+  /**
+   * `validate`: run Chevrotain's grammar validations (ambiguities, left recursion), which cost a
+   * tenth of a command's start-up; the shared parser skips them and a test runs them.
+   */
+  constructor(options: { validate?: boolean } = {}) {
+    super(T.ALL_TOKENS, { recoveryEnabled: true, maxLookahead: 3, errorMessageProvider: structuredErrorMessages, skipValidations: !options.validate });
     this.performSelfAnalysis();
   }
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Expr, Stmt } from '../../language/ast.js';
 import { parse, parseExpression, parseStatement } from '../../language/parse.js';
+import { TildeParser } from '../../language/parser.js';
 import { sexpr, stripSpans } from './helpers.js';
 
 function expr(source: string): Expr {
@@ -178,5 +179,14 @@ describe('spans', () => {
     expect(p.span.end.offset).toBe(src.length);
     expect(p.file).toBe('<input>');
     expect(parse(src, 'm.tilde').program.file).toBe('m.tilde');
+  });
+});
+
+describe('the grammar', () => {
+  // The shared parser skips Chevrotain's grammar validations to start faster; they are run here.
+  it("passes Chevrotain's validations (no ambiguous alternatives, no left recursion)", () => {
+    // With validations on, Chevrotain throws here on a grammar error; the errors are also kept.
+    const p = new TildeParser({ validate: true }) as unknown as { definitionErrors: unknown[] };
+    expect(p.definitionErrors).toEqual([]);
   });
 });
