@@ -6,10 +6,19 @@ import { tf } from '../backend.js';
 import type { Estimators } from '../estimators/step.js';
 import type { JointOptions } from '../joint.js';
 import { Rng } from '../rng.js';
-import { JsStep, type UpdateRule } from './step-js.js';
+import { JsStep, type SlotUpdate, type UpdateRule } from './step-js.js';
+import { TfjsStep } from './step-tfjs.js';
 import { agreesWithTrace, NotCompilable, traceLoss, type Trace } from './trace.js';
 
-export type CompiledFit = { ok: true; step: JsStep; trace: Trace } | { ok: false; reason: string };
+export type CompiledFit = {
+  ok: true;
+  step: JsStep;
+  trace: Trace;
+  /** The same trace lowered to tfjs kernels instead (lower-tfjs.ts), checked against the trace alike; its step draws from the same stream. */
+  onTfjs: () => CompiledTfjs;
+} | { ok: false; reason: string };
+
+export type CompiledTfjs = { ok: true; step: TfjsStep } | { ok: false; reason: string };
 
 /**
  * The JavaScript step of a fit, or why there is none. State the estimators keep across steps
@@ -69,9 +78,23 @@ function compile(est: Estimators, joAt: () => JointOptions, init: Float32Array, 
       return { ok: false, reason: `internal: the compiled loss ${value} differs from the traced ${trace.lossValue}` };
     }
     step.params.set(init);
-    return { ok: true, step, trace };
+    const extras = [...surrogates, ...nvil.map((n) => n.variable)].map((v) => Float32Array.from(v.dataSync()));
+    return { ok: true, step, trace, onTfjs: () => onTfjs(trace, slots, extras, init, rng) };
   } catch (e) {
     if (e instanceof NotCompilable) return { ok: false, reason: e.message };
     throw e;
   }
+}
+
+function onTfjs(trace: Trace, slots: readonly SlotUpdate[], extras: readonly Float32Array[], init: Float32Array, rng: Rng): CompiledTfjs {
+  const step = new TfjsStep(trace, slots, rng);
+  step.setSlot(0, init);
+  extras.forEach((v, k) => step.setSlot(k + 1, v));
+  step.useTracedNoise(trace);
+  const value = step.evaluate();
+  if (!agreesWithTrace(value, trace.lossValue)) {
+    step.dispose();
+    return { ok: false, reason: `internal: the tfjs-lowered loss ${value} differs from the traced ${trace.lossValue}` };
+  }
+  return { ok: true, step };
 }

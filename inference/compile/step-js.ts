@@ -13,8 +13,8 @@ import type { Trace } from './trace.js';
 export type UpdateRule = 'adam' | 'sgd' | 'rmsprop';
 
 /** tfjs's defaults for its optimisers (tf.train.adam / rmsprop), so both engines take the same steps. */
-const ADAM = { beta1: 0.9, beta2: 0.999, eps: 1e-7 };
-const RMSPROP = { decay: 0.9, eps: 1e-7 };
+export const ADAM = { beta1: 0.9, beta2: 0.999, eps: 1e-7 };
+export const RMSPROP = { decay: 0.9, eps: 1e-7 };
 
 /** How one parameter slot is updated: the fit's parameters (slot 0) and e.g. RELAX's surrogate. */
 export interface SlotUpdate {
