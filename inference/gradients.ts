@@ -23,7 +23,7 @@ export interface GradientOptions {
   baseline?: FitOptions['baseline'];
   /** 'iwae': gradients of the importance-weighted bound over `particles` samples (VIMCO at discrete sites). */
   objective?: FitOptions['objective'];
-  /** 'js' the compiled step, a tfjs backend by name the tfjs engine, 'auto' compiled when the plan allows. */
+  /** 'js' the compiled step, a tfjs backend by name the compiled step on its kernels, 'auto' compiled when the plan allows. */
   backend?: BackendName | 'auto' | 'js';
   /** RELAX/REBAR (and NVIL's baseline): steps of surrogate training (φ/ψ only, θ held at its initial value) before measuring. */
   surrogateSteps?: number;
@@ -45,6 +45,8 @@ export interface GradientReport {
   params: Record<string, GradientStats>;
   plan: Record<string, string>;
   backend: BackendName | 'js';
+  /** The compiled step on the JavaScript lowering or on tfjs kernels, or the tfjs engine's tape. */
+  lowering: 'js' | 'tfjs' | 'tape';
   /** Why the compiled engine did not run (absent when it did). */
   notCompiled?: string;
   /** The compiled step's scalar operations per estimate (absent on the tfjs engine). */
@@ -102,9 +104,23 @@ export async function estimateGradients(model: Model, o: GradientOptions = {}): 
         }
       };
       // The compiled step: θ's update rule has rate 0, so surrogate training leaves θ where it is.
-      const compiled = engine === 'tfjs' ? { ok: false as const, reason: `backend '${tfjsBackend}' asked for by name` } : compileFitStep(est, jo, init, 'sgd', 0, rng.split('steps-js'));
+      const compiled = compileFitStep(est, jo, init, 'sgd', 0, rng.split('steps-js'));
       if (!compiled.ok && engine === 'js') throw new RangeError(`backend 'js' cannot estimate these gradients: ${compiled.reason}`);
-      if (compiled.ok) {
+      // A tfjs backend named: the same compiled program on tfjs kernels (the tape engine when it does not trace).
+      const onTfjs = compiled.ok && engine === 'tfjs' ? compiled.onTfjs() : undefined;
+      const notCompiled = !compiled.ok ? compiled.reason : onTfjs && !onTfjs.ok ? onTfjs.reason : undefined;
+      if (onTfjs?.ok) {
+        const step = onTfjs.step;
+        try {
+          if (o.surrogateSteps && (est.hasSurrogates || o.baseline === 'nvil')) for (let k = 0; k < o.surrogateSteps; k++) step.step().dispose();
+          for (let m = 0; m < draws; m++) {
+            step.estimate();
+            add(step.gradient());
+          }
+        } finally {
+          step.dispose();
+        }
+      } else if (compiled.ok && !onTfjs) {
         const js = compiled.step;
         js.params.set(at);
         if (o.surrogateSteps && (est.hasSurrogates || o.baseline === 'nvil')) for (let k = 0; k < o.surrogateSteps; k++) js.step();
@@ -132,7 +148,8 @@ export async function estimateGradients(model: Model, o: GradientOptions = {}): 
         }
         params[b.name] = { mean, variance, draws };
       }
-      return { params, plan: Object.fromEntries(plan.entries.map((e) => [e.site, e.estimator])), backend: compiled.ok ? 'js' : tfjsBackend, ...(compiled.ok ? { work: compiled.step.lowered.work } : { notCompiled: compiled.reason }) };
+      const lowering = notCompiled ? 'tape' : onTfjs ? 'tfjs' : 'js';
+      return { params, plan: Object.fromEntries(plan.entries.map((e) => [e.site, e.estimator])), backend: lowering === 'js' ? 'js' : tfjsBackend, lowering, ...(notCompiled ? { notCompiled } : lowering === 'js' && compiled.ok ? { work: compiled.step.lowered.work } : {}) };
     } finally {
       flat.dispose();
     }

@@ -14,6 +14,7 @@ import { runLoop, TfTrainer, type OptimizerName, type Progress, type Trainer } f
 import { compileFitStep } from './compile/compile-fit.js';
 import { drawCompiled } from './compile/draws-js.js';
 import { JsTrainer } from './compile/js-trainer.js';
+import { TfjsTrainer } from './compile/tfjs-trainer.js';
 import { evaluateJoint, type JointOptions } from './joint.js';
 import { blockNames, type GuideKind, type Layout } from './layout.js';
 import { logWeights } from './objective.js';
@@ -96,6 +97,11 @@ export interface FitDiagnostics {
   estimatorChoice?: VarianceChoice[];
   /** 'js' when the compiled JavaScript step ran the fit, else the tfjs backend. */
   backend: BackendName | 'js';
+  /**
+   * What ran the step: the compiled step on the JavaScript lowering ('js') or on tfjs kernels of
+   * `backend` ('tfjs'), or the tfjs engine with its tape ('tape'). Absent in fits saved before it.
+   */
+  lowering?: 'js' | 'tfjs' | 'tape';
   /** Why the compiled engine did not run the fit (absent when it did). */
   notCompiled?: string;
   /** With backend 'js': the tfjs backend of the work around the step (start, summaries, draws). */
@@ -332,19 +338,28 @@ export class Model {
         },
       };
       const feed = sampler && (() => batchInputs(layout, plate!, sampler.next()));
-      if (engine !== 'tfjs') {
+      /** Which lowering of the compiled step runs the fit, when one does. */
+      let lowering: 'js' | 'tfjs' | undefined;
+      {
         const c = compileFitStep(est, jo, start.flat, o.optimizer, o.lr, rng.split('steps-js'), onBatch);
         // Measured work decides 'auto': matrix products beyond JS_MATMUL_MAX multiply–adds a step run
-        // faster as tfjs kernels on wasm than as generated loops (the belief nets on MNIST: 5×).
+        // faster as tfjs kernels on wasm than as generated loops (the belief nets on MNIST: 5×), so the
+        // same program runs there; a tfjs backend asked for by name runs it there too.
         const products = c.ok ? c.step.lowered.matmulWork : 0;
-        if (c.ok && engine === 'auto' && tfjsBackend !== 'cpu' && products > JS_MATMUL_MAX) {
-          notCompiled = `its matrix products (${(products / 1e6).toFixed(1)} M multiply–adds a step) run faster on the ${tfjsBackend} backend`;
+        if (c.ok && (engine === 'tfjs' || (engine === 'auto' && tfjsBackend !== 'cpu' && products > JS_MATMUL_MAX))) {
+          const t = c.onTfjs();
+          if (t.ok) {
+            trainer = new TfjsTrainer(t.step, feed);
+            lowering = 'tfjs';
+            const step = t.step;
+            slotValues = (k) => step.slot(k + 1);
+          } else notCompiled = t.reason;
         } else if (c.ok) {
           trainer = new JsTrainer(c.step, feed);
+          lowering = 'js';
           const step = c.step;
           slotValues = (k) => step.slot(k + 1);
-        }
-        else if (!c.ok && engine === 'js') {
+        } else if (!c.ok && engine === 'js') {
           est.dispose();
           pre?.dispose();
           throw new RangeError(`backend 'js' cannot run this fit: ${c.reason}; use backend 'auto' or a tfjs backend`);
@@ -355,7 +370,7 @@ export class Model {
           est.dispose();
           est = clean;
         }
-      } else notCompiled = `backend '${tfjsBackend}' asked for by name`;
+      }
       trainer ??= new TfTrainer(
         start.flat,
         o.optimizer,
@@ -367,7 +382,7 @@ export class Model {
             }
           : (flat, optimizer) => est.step(jo, flat, optimizer),
       );
-      const backend = trainer instanceof JsTrainer ? 'js' : tfjsBackend;
+      const backend = lowering === 'js' ? 'js' : tfjsBackend;
       // auto-variance during the fit: where a site's choice changes, the fit goes on from its
       // parameters then with a newly compiled step (its optimiser's moments start again).
       const switchAt = async (step: number, flat: Float32Array): Promise<Trainer | undefined> => {
@@ -408,7 +423,7 @@ export class Model {
         ...(remeasure && trainer instanceof JsTrainer ? { remeasure: { every: remeasure.every, at: switchAt } } : {}),
       }).finally(() => {
         surrogates = est.surrogateReadings(slotValues);
-        gradVar = trainer instanceof JsTrainer ? trainer.gradientVariance() : est.gradientVariance();
+        gradVar = trainer instanceof JsTrainer || trainer instanceof TfjsTrainer ? trainer.gradientVariance() : est.gradientVariance();
         pre?.dispose();
       });
       let full: number | undefined;
@@ -440,6 +455,7 @@ export class Model {
         trace: loop.trace,
         diagnostics: {
           backend,
+          lowering: lowering ?? 'tape',
           ...(notCompiled ? { notCompiled } : { tfjsBackend }),
           steps: loop.steps,
           seconds: loop.seconds,

@@ -173,14 +173,14 @@ export function buildProgram(io: Io): Command {
         // A model with a plate also reports the full-data ELBO per datum (nats), comparable across batch sizes.
         const perDatum = d.elboPerDatum !== undefined ? { full_elbo: d.fullElbo, elbo_per_datum: d.elboPerDatum } : {};
         const batch = d.batchSize !== undefined ? { batch_size: d.batchSize } : {};
-        io.out(JSON.stringify({ summary: fit.summary(), plan: fit.planJSON(), elbo: d.elbo, ...perDatum, khat: Number.isFinite(d.khat) ? d.khat : null, backend: d.backend, ...(d.notCompiled ? { not_compiled: d.notCompiled } : {}), steps: d.steps, ...batch, ...(d.init ? { init: d.init.used } : {}), seconds: d.seconds, converged: d.converged }, null, 2) + '\n');
+        io.out(JSON.stringify({ summary: fit.summary(), plan: fit.planJSON(), elbo: d.elbo, ...perDatum, khat: Number.isFinite(d.khat) ? d.khat : null, backend: d.backend, ...(d.lowering ? { lowering: d.lowering } : {}), ...(d.notCompiled ? { not_compiled: d.notCompiled } : {}), steps: d.steps, ...batch, ...(d.init ? { init: d.init.used } : {}), seconds: d.seconds, converged: d.converged }, null, 2) + '\n');
         return;
       }
       io.out(summaryTable(fit.summary()) + '\n\n');
       const mode = checked.mode === 'optimisation' ? 'expected cost' : 'ELBO';
       const value = checked.mode === 'optimisation' ? -d.elbo : d.elbo;
       const perDatum = d.elboPerDatum !== undefined ? `   full-data ELBO ${fmt(d.fullElbo!)} (${fmt(d.elboPerDatum)} per datum)` : '';
-      io.out(`${mode} ${fmt(value)}${perDatum}   k-hat ${Number.isFinite(d.khat) ? fmt(d.khat, 2) + ` (${d.khatReading})` : 'n/a'}   ${d.steps} steps (${d.converged ? 'converged' : d.stopped})${d.init?.used === 'laplace' ? `, Laplace start${d.init.summedOut ? ` (${d.init.summedOut.join(', ')} summed out)` : ''}` : ''}   backend ${d.backend}   ${seconds(d.seconds)}\n`);
+      io.out(`${mode} ${fmt(value)}${perDatum}   k-hat ${Number.isFinite(d.khat) ? fmt(d.khat, 2) + ` (${d.khatReading})` : 'n/a'}   ${d.steps} steps (${d.converged ? 'converged' : d.stopped})${d.init?.used === 'laplace' ? `, Laplace start${d.init.summedOut ? ` (${d.init.summedOut.join(', ')} summed out)` : ''}` : ''}   backend ${d.backend}${d.lowering === 'tfjs' ? ' (compiled step, tfjs kernels)' : ''}   ${seconds(d.seconds)}\n`);
       if (d.surrogates) io.out(`${formatSurrogates(d.surrogates)} (learned temperature and control-variate scale)\n`);
       if (d.estimatorChoice?.length) {
         const { describeSite } = await import('../inference/variance-choice.js');
@@ -234,7 +234,7 @@ export function buildProgram(io: Io): Command {
         backend,
       });
       if (opts['json']) {
-        io.out(JSON.stringify({ params: r.params, plan: r.plan, backend: r.backend }, null, 2) + '\n');
+        io.out(JSON.stringify({ params: r.params, plan: r.plan, backend: r.backend, lowering: r.lowering }, null, 2) + '\n');
         return;
       }
       const rows: string[][] = [];

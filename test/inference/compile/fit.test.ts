@@ -80,9 +80,12 @@ describe('fits on the compiled step', () => {
     expect(onTfjs.toJSON().flat).toEqual(tried.toJSON().flat);
     expect(onTfjs.summary()).toEqual(tried.summary());
     await expect(m.fit({ data, estimator: 'reinforce', baseline: 'ema', batchSize: 2, steps: 60, backend: 'js' })).rejects.toThrow(/backend 'js' cannot run this fit: per-entry moving averages/);
+    // A tfjs backend by name runs the same compiled step on its kernels.
     const named = await compile(NORMAL).fit({ data: { N: Y.length, y: Y }, backend: 'cpu', steps: 100, draws: 10 });
     expect(named.diagnostics.backend).toBe('cpu');
-    expect(named.diagnostics.notCompiled).toMatch(/backend 'cpu' asked for by name/);
+    expect(named.diagnostics.lowering).toBe('tfjs');
+    expect(named.diagnostics.notCompiled).toBeUndefined();
+    expect(onTfjs.diagnostics.lowering).toBe('tape');
   });
 
   it("compile NVIL: its network trains as a parameter slot of its own, and the fit reaches the posterior", async () => {

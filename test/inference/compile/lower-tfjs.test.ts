@@ -204,3 +204,63 @@ describe('bundled models: the tfjs-lowered step against the JavaScript step', ()
     });
   }
 });
+
+const NORMAL = `data N: int
+data y: real[N]
+mu ~ Normal(0, 5)
+sigma ~ HalfNormal(3)
+y ~ Normal(mu, sigma)
+`;
+const Y = [3.1, 1.2, 4.4, 2.9, 3.8, 0.7, 2.2, 5.1, 3.3, 2.6];
+
+describe('fits on the tfjs lowering', () => {
+  it('reach the posterior means of the JavaScript step, within their standard errors', async () => {
+    const m = compile(NORMAL);
+    const opts = { data: { N: Y.length, y: Y }, seed: 3, draws: 4000, steps: 3000 };
+    const [js, onTf] = [await m.fit({ ...opts, backend: 'js' }), await m.fit({ ...opts, backend: 'wasm' })];
+    expect(onTf.diagnostics.backend).toBe('wasm');
+    expect(onTf.diagnostics.lowering).toBe('tfjs');
+    expect(onTf.diagnostics.notCompiled).toBeUndefined();
+    for (const name of ['mu', 'sigma']) {
+      const a = js.summary()[name]!;
+      const b = onTf.summary()[name]!;
+      // Two independent sets of 4,000 draws (4 standard errors of their difference), plus 0.1 sd for
+      // the optimiser's residual noise in each fit.
+      const se = Math.sqrt(2) * (a.sd / Math.sqrt(4000));
+      expect(Math.abs(a.mean - b.mean), name).toBeLessThan(4 * se + 0.2 * a.sd);
+      expect(Math.abs(a.sd - b.sd) / a.sd, name).toBeLessThan(0.15);
+    }
+  });
+
+  it('keep the tensor count flat over 200 steps, and give identical numbers for one seed', async () => {
+    const m = compile(NORMAL);
+    const counts: Record<string, number[]> = { optimise: [], average: [] };
+    const run = (seed: number, onProgress?: (p: { phase: string }) => void) => m.fit({ data: { N: Y.length, y: Y }, seed, steps: 200, tolRelObj: 0, evalEvery: 10, draws: 20, backend: 'wasm', onProgress });
+    const before = tf.memory().numTensors;
+    const a = await run(5, (p) => counts[p.phase]!.push(tf.memory().numTensors));
+    expect(a.diagnostics.lowering).toBe('tfjs');
+    // Flat within each phase (the average phase holds one more tensor: the running mean).
+    expect(counts['optimise']!.length).toBeGreaterThanOrEqual(10);
+    expect(new Set(counts['optimise']!.slice(1)).size).toBe(1);
+    expect(new Set(counts['average']!.slice(1)).size).toBeLessThanOrEqual(1);
+    expect(tf.memory().numTensors).toBe(before);
+    const [b, c] = [await run(5), await run(6)];
+    expect(b.toJSON().flat).toEqual(a.toJSON().flat);
+    expect(b.toJSON().trace).toEqual(a.toJSON().trace);
+    expect(c.toJSON().flat).not.toEqual(a.toJSON().flat);
+  });
+
+  it('take a minibatch each step, and run RELAX with its surrogate as a second slot', async () => {
+    const batched = compile('plate N\ndata y: real[N]\nmu ~ Normal(0, 10)\ny ~ Normal(mu, 1)\n');
+    const y = Array.from(values(60, 1, 5, 17));
+    const fit = await batched.fit({ data: { y }, batchSize: 6, particles: 4, steps: 3000, tolRelObj: 0, lr: 0.02, seed: 2, draws: 2000, backend: 'wasm' });
+    expect(fit.diagnostics.lowering).toBe('tfjs');
+    const exact = y.reduce((a, b) => a + b, 0) / (y.length + 1 / 100);
+    expect(Math.abs(fit.summary()['mu']!.mean - exact)).toBeLessThan(0.1);
+    const sbn = compile(readFileSync(new URL('../../../models/sbn.tilde', import.meta.url), 'utf8'), { file: 'sbn.tilde' });
+    const r = await sbn.fit({ data: modelData('sbn'), steps: 60, tolRelObj: 0, draws: 10, backend: 'wasm', seed: 1 });
+    expect(r.diagnostics.lowering).toBe('tfjs');
+    expect(Object.keys(r.diagnostics.surrogates ?? {}).length).toBeGreaterThan(0);
+    expect(Number.isFinite(r.diagnostics.elbo)).toBe(true);
+  });
+});
