@@ -6,7 +6,9 @@
 //   node dist/bench/discrete_vae.js --estimator relax|rebar|reinforce|reinforce-nvil|concrete [--steps 20000]
 //        [--model sbn|sbn2|sbn_nonlinear]
 //        [--batch 24] [--particles S] [--lr 0.001] [--seed 1] [--backend wasm] [--json FILE]
-//   node dist/bench/discrete_vae.js --throughput [--batches 24,96,384] [--json FILE]
+//   node dist/bench/discrete_vae.js --throughput [--batches 24,96,384] [--lowering tape,tfjs] [--json FILE]
+// --lowering: the tfjs engine with its tape ('tape', the default) or the compiled step — the IR
+// differentiated by grad.ts — run as tfjs kernels ('tfjs'); a list runs each in the same process.
 //   node dist/bench/discrete_vae.js --table a.json,b.json,... [--write bench/RESULTS-discrete-vae.md]
 //
 // One estimator per process, so two can run at once on two cores. Every estimator
@@ -36,6 +38,9 @@ import { particleValue } from '../inference/objective.js';
 import { prepare } from '../inference/prepare.js';
 import { Rng } from '../inference/rng.js';
 import { setup, type Setup } from '../inference/setup.js';
+import { batchInputs, batchOf, checkBatchable } from '../inference/batch.js';
+import { compileFitStep } from '../inference/compile/compile-fit.js';
+import type { TfjsStep } from '../inference/compile/step-tfjs.js';
 import { binarizedMnist, type MnistData } from '../repl/data-mnist.js';
 
 export const ESTIMATORS = ['reinforce', 'reinforce-nvil', 'concrete', 'rebar', 'relax'] as const;
@@ -79,7 +84,11 @@ interface RunSettings {
   particles: number;
   lr: number;
   seed: number;
+  /** The tape engine, or the compiled step on tfjs kernels (absent in records from before: tape). */
+  lowering?: Lowering;
 }
+
+export type Lowering = 'tape' | 'tfjs';
 
 export interface VaeRun extends RunSettings {
   backend: string;
@@ -101,6 +110,7 @@ export interface ThroughputRow {
   matmulShare: number;
   kernelShare: number;
   backend: string;
+  lowering?: Lowering;
 }
 
 const here = (p: string) => new URL(`../../${p}`, import.meta.url);
@@ -178,15 +188,32 @@ export async function train(o: TrainOptions): Promise<VaeRun> {
   const testSet = binarizedMnist({ offset: 9000, n: 1000 });
   const plan = planFor(model.program, { estimator: fitOptions(o.estimator).estimator });
   const batches = new Batches(trainSet.N, o.batch, new Rng(o.seed).split('batches'));
-  // The layout is the same for every minibatch: the first one's serves them all.
-  const prepared = prepare(model.program, rowsData(model, trainSet, batches.next()), { seed: o.seed, plan, particles: o.particles, estimators: estimatorOptions(fitOptions(o.estimator)) });
+  const lowering = o.lowering ?? 'tape';
+  const firstRows = batches.next();
+  // The layout is the same for every minibatch: the first one's serves them all. The compiled step
+  // binds the whole training set once and is given each batch's rows as inputs (batch.ts).
+  const all = Array.from({ length: trainSet.N }, (_, i) => i);
+  const bound = rowsData(model, trainSet, lowering === 'tfjs' ? all : firstRows);
+  const info = lowering === 'tfjs' ? checkBatchable({ program: model.program, sizes: bound.sizes }, o.batch) : undefined;
+  const prepared = prepare(model.program, bound, { seed: o.seed, plan, particles: o.particles, estimators: estimatorOptions(fitOptions(o.estimator)), minibatch: info });
   const { setup: first, layout, random: init, est } = prepared;
   const stepRng = prepared.rng.split('steps');
   const initT = tf.tensor1d(init);
   const flat = tf.variable(initT, true, 'tilde/flat');
   initT.dispose();
   const optimizer = tf.train.adam(o.lr);
-  const run: VaeRun = { model: o.model ?? 'sbn', estimator: o.estimator, steps: o.steps, batch: o.batch, particles: o.particles, lr: o.lr, seed: o.seed, backend, checkpoints: [], wallSeconds: 0, done: false, started: new Date().toISOString() };
+  let compiled: TfjsStep | undefined;
+  if (info) {
+    const jo = { setup: first, layout, S: o.particles, rng: stepRng, mode: 'inference' } as const;
+    // Scale 1: each step's loss is its batch's ELBO, as on the tape engine's path below.
+    const onBatch = { plate: info.plate, options: () => ({ ...jo, ...batchOf(first, layout, info, Int32Array.from(firstRows), 1) }) };
+    const c = compileFitStep(est, jo, init, 'adam', o.lr, stepRng.split('compiled'), onBatch);
+    if (!c.ok) throw new Error(`the step does not compile: ${c.reason}`);
+    const t = c.onTfjs();
+    if (!t.ok) throw new Error(`the step does not lower to tfjs: ${t.reason}`);
+    compiled = t.step;
+  }
+  const run: VaeRun = { model: o.model ?? 'sbn', estimator: o.estimator, steps: o.steps, batch: o.batch, particles: o.particles, lr: o.lr, seed: o.seed, lowering, backend, checkpoints: [], wallSeconds: 0, done: false, started: new Date().toISOString() };
   const t0 = performance.now();
   let trainMs = 0;
   let cpuMs = 0;
@@ -204,20 +231,25 @@ export async function train(o: TrainOptions): Promise<VaeRun> {
   let s = first;
   try {
     for (let step = 1; step <= o.steps; step++) {
-      if (step > 1) s = bindRows(model, trainSet, batches.next());
+      const rows = step > 1 ? batches.next() : firstRows;
+      if (step > 1 && !compiled) s = bindRows(model, trainSet, rows);
       const jo = { setup: s, layout, S: o.particles, rng: stepRng, mode: 'inference' } as const;
       const ts = performance.now();
       const c0 = process.cpuUsage();
-      window.push(tf.tidy(() => est.step(jo, flat, optimizer)));
+      if (compiled) {
+        for (const [key, values] of batchInputs(layout, info!, Int32Array.from(rows))) compiled.setInput(key, values);
+        window.push(compiled.step());
+      } else window.push(tf.tidy(() => est.step(jo, flat, optimizer)));
       trainMs += performance.now() - ts;
       const c = process.cpuUsage(c0);
       cpuMs += (c.user + c.system) / 1000;
-      s.dispose();
+      if (!compiled) s.dispose();
       if (window.length === 100) flush();
       if (o.checkpoints.includes(step) || step === o.steps) {
         flush();
-        const trainElbo = elboPerDigit(model, layout, flat, trainSet, 1, `eval/train/${step}`);
-        const testElbo = elboPerDigit(model, layout, flat, testSet, 4, `eval/test/${step}`);
+        const params = compiled ? compiled.slotTensor(0) : flat;
+        const trainElbo = elboPerDigit(model, layout, params, trainSet, 1, `eval/train/${step}`);
+        const testElbo = elboPerDigit(model, layout, params, testSet, 4, `eval/test/${step}`);
         const batchElbo = recent.reduce((a, b) => a + b, 0) / recent.length;
         const cp = { step, trainElbo, testElbo, batchElbo, trainSeconds: trainMs / 1000, cpuSeconds: cpuMs / 1000, numTensors: tf.memory().numTensors, maxRssMB: rssMB() };
         run.checkpoints.push(cp);
@@ -229,6 +261,8 @@ export async function train(o: TrainOptions): Promise<VaeRun> {
     }
   } finally {
     window.forEach((t) => t.dispose());
+    compiled?.dispose();
+    if (compiled) s.dispose();
     flat.dispose();
     optimizer.dispose();
     prepared.dispose();
@@ -237,13 +271,13 @@ export async function train(o: TrainOptions): Promise<VaeRun> {
 }
 
 /** Steps/s and the matmul share of kernel time, per estimator and batch size. */
-export async function throughput(batchesList: number[], estimators: readonly VaeEstimator[], backendName: BackendName | 'auto', steps = 20): Promise<ThroughputRow[]> {
+export async function throughput(batchesList: number[], estimators: readonly VaeEstimator[], backendName: BackendName | 'auto', steps = 20, lowerings: readonly Lowering[] = ['tape']): Promise<ThroughputRow[]> {
   const backend = await useBackend(backendName);
   const model = loadModel();
   const data = binarizedMnist({ offset: 0, n: Math.max(...batchesList) });
   const rows: ThroughputRow[] = [];
   for (const estimator of estimators) {
-    for (const B of batchesList) {
+    for (const B of batchesList) for (const lowering of lowerings) {
       const S = DEFAULT_PARTICLES[estimator];
       const plan = planFor(model.program, { estimator: fitOptions(estimator).estimator });
       const prepared = prepare(model.program, rowsData(model, data, Array.from({ length: B }, (_, i) => i)), { plan, particles: S, estimators: estimatorOptions(fitOptions(estimator)) });
@@ -251,7 +285,18 @@ export async function throughput(batchesList: number[], estimators: readonly Vae
       const flat = tf.variable(tf.tensor1d(init), true, 'tilde/flat');
       const optimizer = tf.train.adam(1e-3);
       const jo = { setup: s, layout, S, rng: root.split('steps'), mode: 'inference' } as const;
-      const once = () => tf.tidy(() => est.step(jo, flat, optimizer)).dispose();
+      let once = () => tf.tidy(() => est.step(jo, flat, optimizer)).dispose();
+      let compiled: TfjsStep | undefined;
+      if (lowering === 'tfjs') {
+        const c = compileFitStep(est, jo, init, 'adam', 1e-3, root.split('steps-js'));
+        if (!c.ok) throw new Error(`the step does not compile: ${c.reason}`);
+        const t = c.onTfjs();
+        if (!t.ok) throw new Error(`the step does not lower to tfjs: ${t.reason}`);
+        const step = t.step;
+        compiled = step;
+        if (process.env['TILDE_IR_STATS']) console.error(`tfjs lowering: ${step.nodes.live} op calls a step`, step.lowered.patterns);
+        once = () => step.step().dispose();
+      }
       for (let i = 0; i < 3; i++) once();
       const times: number[] = [];
       const cpu0 = process.cpuUsage();
@@ -282,7 +327,8 @@ export async function throughput(batchesList: number[], estimators: readonly Vae
         kernels = real.length;
       }
       const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
-      rows.push({ estimator, batch: B, particles: S, stepsPerSecond: 1000 / median, cpuStepsPerSecond: 1000 / cpuMs, kernels, matmulShare: med(shares), kernelShare: med(kernelShares), backend });
+      rows.push({ estimator, batch: B, particles: S, stepsPerSecond: 1000 / median, cpuStepsPerSecond: 1000 / cpuMs, kernels, matmulShare: med(shares), kernelShare: med(kernelShares), backend, lowering });
+      compiled?.dispose();
       flat.dispose();
       optimizer.dispose();
       prepared.dispose();
@@ -302,7 +348,7 @@ export function table(runs: VaeRun[], tp: ThroughputRow[]): string {
       const last = r.checkpoints[r.checkpoints.length - 1];
       if (!last) continue;
       const firstCp = r.checkpoints[0]!;
-      out.push(`| ${r.model && r.model !== 'sbn' ? `${r.model} ` : ''}${r.estimator} | ${r.particles} | ${last.step}${r.done ? '' : ` of ${r.steps} (cut)`} | ${f2(last.trainElbo)} | ${f2(last.testElbo)} | ${f2(last.batchElbo)} | ${f2(last.step / last.trainSeconds)} | ${last.cpuSeconds ? f2(last.step / last.cpuSeconds) : 'n/a'} | ${last.trainSeconds.toFixed(0)} | ${r.wallSeconds.toFixed(0)} | ${firstCp.numTensors} → ${last.numTensors} | ${last.maxRssMB.toFixed(0)} | ${r.backend} |`);
+      out.push(`| ${r.model && r.model !== 'sbn' ? `${r.model} ` : ''}${r.estimator} | ${r.particles} | ${last.step}${r.done ? '' : ` of ${r.steps} (cut)`} | ${f2(last.trainElbo)} | ${f2(last.testElbo)} | ${f2(last.batchElbo)} | ${f2(last.step / last.trainSeconds)} | ${last.cpuSeconds ? f2(last.step / last.cpuSeconds) : 'n/a'} | ${last.trainSeconds.toFixed(0)} | ${r.wallSeconds.toFixed(0)} | ${firstCp.numTensors} → ${last.numTensors} | ${last.maxRssMB.toFixed(0)} | ${r.backend}${r.lowering ? ` (${r.lowering})` : ''} |`);
     }
     const steps = [...new Set(runs.flatMap((r) => r.checkpoints.map((c) => c.step)))].sort((a, b) => a - b);
     out.push('', 'Held-out ELBO per digit (nats) at each checkpoint (train ELBO in brackets):', '');
@@ -324,7 +370,7 @@ export function table(runs: VaeRun[], tp: ThroughputRow[]): string {
   }
   if (tp.length) {
     out.push('', '| estimator | particles | batch | steps/s (wall, median) | steps per CPU-second | kernels/step | matmul share of kernel time | kernel time / step time | backend |', '|---|---|---|---|---|---|---|---|---|');
-    for (const r of tp) out.push(`| ${r.estimator} | ${r.particles} | ${r.batch} | ${f2(r.stepsPerSecond)} | ${f2(r.cpuStepsPerSecond)} | ${r.kernels} | ${(100 * r.matmulShare).toFixed(0)} % | ${(100 * r.kernelShare).toFixed(0)} % | ${r.backend} |`);
+    for (const r of tp) out.push(`| ${r.estimator} | ${r.particles} | ${r.batch} | ${f2(r.stepsPerSecond)} | ${f2(r.cpuStepsPerSecond)} | ${r.kernels} | ${(100 * r.matmulShare).toFixed(0)} % | ${(100 * r.kernelShare).toFixed(0)} % | ${r.backend}${r.lowering ? ` (${r.lowering})` : ''} |`);
   }
   return out.join('\n');
 }
@@ -349,7 +395,8 @@ async function main(argv: string[]): Promise<void> {
   if (argv.includes('--throughput')) {
     const bs = (arg(argv, '--batches') ?? '24,96,384').split(',').map(Number);
     const ests = (arg(argv, '--estimators') ?? ESTIMATORS.join(',')).split(',') as VaeEstimator[];
-    const rows = await throughput(bs, ests, backend, Number(arg(argv, '--steps') ?? 20));
+    const lowerings = (arg(argv, '--lowering') ?? 'tape').split(',') as Lowering[];
+    const rows = await throughput(bs, ests, backend, Number(arg(argv, '--steps') ?? 20), lowerings);
     console.log(table([], rows));
     if (json) writeFileSync(json, JSON.stringify({ throughput: rows }, null, 2) + '\n');
     return;
@@ -369,6 +416,7 @@ async function main(argv: string[]): Promise<void> {
     lr: Number(arg(argv, '--lr') ?? 1e-3),
     seed: Number(arg(argv, '--seed') ?? 1),
     backend,
+    lowering: (arg(argv, '--lowering') ?? 'tape') as Lowering,
     checkpoints,
     json,
     log: (s) => console.log(s),

@@ -264,3 +264,14 @@ describe('fits on the tfjs lowering', () => {
     expect(Number.isFinite(r.diagnostics.elbo)).toBe(true);
   });
 });
+
+describe('structural patterns of the tfjs lowering', () => {
+  it('a scatter-add into a box of a larger output (a block of the gradient vector) is a pad', () => {
+    const x = values(12, -1, 1, 41);
+    // Rows 1..2, columns 1..3 of a [4, 5] output, from a [2, 3] input transposed.
+    const map = new Int32Array(6);
+    for (let c = 0; c < 3; c++) for (let r = 0; r < 2; r++) map[c * 2 + r] = (1 + r) * 5 + 1 + c;
+    compare(12, (b, v) => b.unary('exp', b.scatterAdd(b.gather(v, range(3, 6), [3, 2]), map, [4, 5])), x);
+    compare(12, (b, v) => b.unary('exp', b.scatterAdd(v, Int32Array.from({ length: 12 }, (_, i) => 4 + i), [20])), x);
+  });
+});
