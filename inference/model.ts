@@ -550,8 +550,8 @@ const FULL_ELBO_CHUNK = 1024;
  * at 1 particle 1.3×). `batchFraction` (B/N under minibatches) scales the data a step touches.
  */
 /**
- * Multiply–adds of matrix products per step above which 'auto' keeps the tfjs engine (on wasm)
- * rather than the compiled step. Measured with tilde fit models/sbn.tilde (RELAX, 8 particles):
+ * Multiply–adds of matrix products per step above which 'auto' runs the compiled step on tfjs
+ * kernels (on wasm) rather than as generated JavaScript. Measured with tilde fit models/sbn.tilde (RELAX, 8 particles):
  * on 24 MNIST digits (315 M a step) wasm 8.5 steps/s, the generated loops 1.7; on its bars data
  * (2.2 M) wasm 43, the loops 86; the discrete VAE at batch 24, 1 particle (46 M): wasm 29.6, loops 16.
  */
