@@ -176,8 +176,10 @@ function modelData(name: string): Record<string, unknown> {
 
 describe('bundled models: the tfjs-lowered step against the JavaScript step', () => {
   // sbn's default plan is RELAX: its surrogate is a second parameter slot, its loss second order.
-  for (const name of ['eight_schools', 'gmm', 'sbn']) {
-    it(`${name}: the same loss and gradient at the same noise`, () => {
+  const cases = [...['eight_schools', 'gmm', 'sbn'].map((m) => [m, 'wasm'] as const), ['sbn', 'cpu'] as const];
+  for (const [name, backend] of cases) {
+    it(`${name} on ${backend}: the same loss and gradient at the same noise`, async () => {
+      await selectBackend(backend);
       const m = compile(readFileSync(new URL(`../../../models/${name}.tilde`, import.meta.url), 'utf8'), { file: `${name}.tilde` });
       const p = prepare(m.program, m.bind(modelData(name)), { plan: m.plan, particles: 2 });
       try {
@@ -200,6 +202,7 @@ describe('bundled models: the tfjs-lowered step against the JavaScript step', ()
         }
       } finally {
         p.dispose();
+        await selectBackend('wasm');
       }
     });
   }
