@@ -35,6 +35,12 @@ export interface LoweredTfjs {
   dispose(): void;
 }
 
+/** A reshape, or the tensor itself when it has the shape already (a reshape is a new tensor object: ~a third of a step's op calls). */
+function rs(t: T, shape: readonly number[]): T {
+  if (t.shape.length === shape.length && t.shape.every((d, i) => d === shape[i])) return t;
+  return tf.reshape(t, shape as number[]);
+}
+
 const LEAF = new Set(['param', 'state', 'noise', 'input']);
 
 /** Nodes the outputs need. */
@@ -163,7 +169,7 @@ export function lowerTfjs(p: Program, outputs: readonly number[]): LoweredTfjs {
   /** One node's computation from its arguments' tensors (each in its node's shape). */
   type Op = (x: T[]) => T;
   const ops: (Op | undefined)[] = new Array(p.nodes.length);
-  const asShape = (t: T, shape: number[]) => (t.size === 1 && sizeOf(shape) !== 1 ? (t.rank === 0 ? t : tf.reshape(t, [])) : t.shape.length === shape.length && t.shape.every((d, i) => d === shape[i]) ? t : tf.reshape(t, shape));
+  const asShape = (t: T, shape: number[]) => (t.size === 1 && sizeOf(shape) !== 1 ? (t.rank === 0 ? t : rs(t, [])) : t.shape.length === shape.length && t.shape.every((d, i) => d === shape[i]) ? t : rs(t, shape));
   const f32 = (b: T) => tf.cast(b, 'float32');
   const truthy = (t: T) => tf.notEqual(t, 0);
 
@@ -199,26 +205,26 @@ export function lowerTfjs(p: Program, outputs: readonly number[]): LoweredTfjs {
       const zero = broadcast ? zeros(dims) : undefined;
       const withOnes = dims.map((d, k) => (strides[k] === 0 ? 1 : d));
       return ([x]) => {
-        let t = tf.reshape(x!, b.view);
+        let t = rs(x!, b.view);
         if (!whole) t = tf.slice(t, b.begin, b.size);
         // Box axes are in stride order; the map lists its dimensions in its own order.
         if (transposed) t = tf.transpose(t, b.perm);
-        t = tf.reshape(t, withOnes);
+        t = rs(t, withOnes);
         // wasm's Tile (tf.broadcastTo) is 10–40× slower than adding a zero tensor of the output's
         // shape with broadcasting (1.3 ms against 0.1 ms for [24, 1] → [24, 784]). x + 0 is x but for
         // the sign of a zero, as simplify.ts already allows.
         if (broadcast) t = tf.add(t, zero!);
-        return tf.reshape(t, out);
+        return rs(t, out);
       };
     }
     count('gather');
     const pad = n.map.some((v) => v < 0);
     const idx = int(pad ? Array.from(n.map, (v) => (v < 0 ? total : v)) : n.map, [n.map.length]);
     return ([x]) => {
-      let flat = tf.reshape(x!, [total]);
+      let flat = rs(x!, [total]);
       // map < 0 reads a zero appended to the input.
       if (pad) flat = tf.concat([flat, tf.zeros([1])]);
-      return tf.reshape(tf.gather(flat, idx), out);
+      return rs(tf.gather(flat, idx), out);
     };
   };
 
@@ -239,11 +245,11 @@ export function lowerTfjs(p: Program, outputs: readonly number[]): LoweredTfjs {
       const padding = b.begin.map((v, k) => [v, b.view[k]! - v - b.size[k]!] as [number, number]);
       count(!whole ? 'pad' : axes.length ? 'sum' : transposed ? 'transpose' : 'reshape');
       return ([x]) => {
-        let t = tf.reshape(x!, dims);
+        let t = rs(x!, dims);
         if (axes.length) t = tf.sum(t, axes);
         if (transposed) t = tf.transpose(t, inverse);
-        if (!whole) t = tf.pad(tf.reshape(t, b.size), padding);
-        return tf.reshape(t, out);
+        if (!whole) t = tf.pad(rs(t, b.size), padding);
+        return rs(t, out);
       };
     }
     count('scatter');
@@ -256,9 +262,9 @@ export function lowerTfjs(p: Program, outputs: readonly number[]): LoweredTfjs {
     const idx = int(keep.map((i) => n.map[i]!), [keep.length, 1]);
     const len = n.map.length;
     return ([x]) => {
-      let flat = tf.reshape(x!, [len]);
+      let flat = rs(x!, [len]);
       if (which) flat = tf.gather(flat, which);
-      return tf.reshape(tf.scatterND(idx, flat, [size]), out);
+      return rs(tf.scatterND(idx, flat, [size]), out);
     };
   };
 
@@ -275,9 +281,9 @@ export function lowerTfjs(p: Program, outputs: readonly number[]): LoweredTfjs {
       const inverse = b.perm.map((_, k) => b.perm.indexOf(k));
       count('reduce');
       return ([x]) => {
-        let t = reduce(tf.reshape(x!, dims), axes);
+        let t = reduce(rs(x!, dims), axes);
         if (!isIdentityPerm(inverse)) t = tf.transpose(t, inverse);
-        return tf.reshape(t, out);
+        return rs(t, out);
       };
     }
     count('segment');
@@ -291,8 +297,8 @@ export function lowerTfjs(p: Program, outputs: readonly number[]): LoweredTfjs {
     const table = int(members.flatMap((m) => [...m, ...new Array<number>(most - m.length).fill(len)]), [size * most]);
     const fill = n.op === 'segmentMax' ? -Infinity : Infinity;
     return ([x]) => {
-      const flat = tf.concat([tf.reshape(x!, [len]), tf.fill([1], fill)]);
-      return tf.reshape(reduce(tf.reshape(tf.gather(flat, table), [size, most]), 1), out);
+      const flat = tf.concat([rs(x!, [len]), tf.fill([1], fill)]);
+      return rs(reduce(rs(tf.gather(flat, table), [size, most]), 1), out);
     };
   };
 
@@ -324,14 +330,14 @@ export function lowerTfjs(p: Program, outputs: readonly number[]): LoweredTfjs {
       case 'select':
         ops[i] = ([c, x, y]) => {
           // Where needs its branches at the output's shape; a size-1 one is broadcast.
-          const full = (t: T) => (t.size === 1 && sizeOf(shape) !== 1 ? tf.add(tf.reshape(t, []), zeros(shape)) : asShape(t, shape));
+          const full = (t: T) => (t.size === 1 && sizeOf(shape) !== 1 ? tf.add(rs(t, []), zeros(shape)) : asShape(t, shape));
           return tf.where(truthy(full(c!)), full(x!), full(y!));
         };
         return;
       case 'take': {
         const { outer, n: rows, inner } = n;
         const B = sizeOf(shapeOf(n.args[1]));
-        ops[i] = ([x, idx]) => tf.reshape(tf.gather(tf.reshape(x!, [outer, rows, inner]), tf.cast(tf.reshape(idx!, [B]), 'int32'), 1), shape);
+        ops[i] = ([x, idx]) => rs(tf.gather(rs(x!, [outer, rows, inner]), tf.cast(rs(idx!, [B]), 'int32'), 1), shape);
         return;
       }
       case 'put': {
@@ -339,10 +345,10 @@ export function lowerTfjs(p: Program, outputs: readonly number[]): LoweredTfjs {
         const B = sizeOf(shapeOf(n.args[1]));
         ops[i] = ([g, idx]) => {
           // Rows j of g go to rows idx[j]: rows leading for ScatterNd, then back.
-          const at = tf.reshape(tf.cast(tf.reshape(idx!, [B]), 'int32'), [B, 1]);
-          if (outer === 1) return tf.reshape(tf.scatterND(at, tf.reshape(g!, [B, inner]), [rows, inner]), shape);
-          const lead = tf.transpose(tf.reshape(g!, [outer, B, inner]), [1, 0, 2]);
-          return tf.reshape(tf.transpose(tf.scatterND(at, lead, [rows, outer, inner]), [1, 0, 2]), shape);
+          const at = rs(tf.cast(rs(idx!, [B]), 'int32'), [B, 1]);
+          if (outer === 1) return rs(tf.scatterND(at, rs(g!, [B, inner]), [rows, inner]), shape);
+          const lead = tf.transpose(rs(g!, [outer, B, inner]), [1, 0, 2]);
+          return rs(tf.transpose(tf.scatterND(at, lead, [rows, outer, inner]), [1, 0, 2]), shape);
         };
         return;
       }
@@ -358,19 +364,19 @@ export function lowerTfjs(p: Program, outputs: readonly number[]): LoweredTfjs {
         const direct = (ta ? batch * m * k : 0) + (tb ? batch * k * nn : 0);
         const swapped = (ta ? 0 : batch * m * k) + (tb ? 0 : batch * k * nn) + batch * m * nn;
         const t2 = (t: T) => tf.transpose(t, [0, 2, 1]);
-        if (direct === 0) ops[i] = ([x, y]) => tf.reshape(tf.matMul(tf.reshape(x!, sa), tf.reshape(y!, sb)), shape);
+        if (direct === 0) ops[i] = ([x, y]) => rs(tf.matMul(rs(x!, sa), rs(y!, sb)), shape);
         else if (direct <= swapped) {
           ops[i] = ([x, y]) => {
-            const a = tf.reshape(x!, sa);
-            const b = tf.reshape(y!, sb);
-            return tf.reshape(tf.matMul(ta ? t2(a) : a, tb ? t2(b) : b), shape);
+            const a = rs(x!, sa);
+            const b = rs(y!, sb);
+            return rs(tf.matMul(ta ? t2(a) : a, tb ? t2(b) : b), shape);
           };
         } else {
           ops[i] = ([x, y]) => {
-            const a = tf.reshape(x!, sa);
-            const b = tf.reshape(y!, sb);
+            const a = rs(x!, sa);
+            const b = rs(y!, sb);
             // op(B)ᵀ is B as stored when tb, op(A)ᵀ is A as stored when ta.
-            return tf.reshape(t2(tf.matMul(tb ? b : t2(b), ta ? a : t2(a))), shape);
+            return rs(t2(tf.matMul(tb ? b : t2(b), ta ? a : t2(a))), shape);
           };
         }
         count(direct === 0 ? 'matmul' : direct <= swapped ? 'matmul, operands transposed' : 'matmul, result transposed');
@@ -387,7 +393,7 @@ export function lowerTfjs(p: Program, outputs: readonly number[]): LoweredTfjs {
           ops[i] = ([x, y]) => {
             const r = f(asShape(x!, shape), asShape(y!, shape));
             // Two size-1 arguments of a larger output (rare): the result must still have the output's size.
-            return r.size === sizeOf(shape) ? r : tf.add(tf.reshape(r, []), zeros(shape));
+            return r.size === sizeOf(shape) ? r : tf.add(rs(r, []), zeros(shape));
           };
           return;
         }
