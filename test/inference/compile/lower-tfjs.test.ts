@@ -11,6 +11,7 @@ import { grad } from '../../../inference/compile/grad.js';
 import { Builder, sizeOf } from '../../../inference/compile/ir.js';
 import { lowerJs } from '../../../inference/compile/lower-js.js';
 import { affine, lowerTfjs } from '../../../inference/compile/lower-tfjs.js';
+import { estimateGradients } from '../../../inference/gradients.js';
 import { compile } from '../../../inference/model.js';
 import { prepare } from '../../../inference/prepare.js';
 import { Rng } from '../../../inference/rng.js';
@@ -276,5 +277,24 @@ describe('structural patterns of the tfjs lowering', () => {
     for (let c = 0; c < 3; c++) for (let r = 0; r < 2; r++) map[c * 2 + r] = (1 + r) * 5 + 1 + c;
     compare(12, (b, v) => b.unary('exp', b.scatterAdd(b.gather(v, range(3, 6), [3, 2]), map, [4, 5])), x);
     compare(12, (b, v) => b.unary('exp', b.scatterAdd(v, Int32Array.from({ length: 12 }, (_, i) => 4 + i), [20])), x);
+  });
+});
+
+describe('tilde grad on the tfjs lowering', () => {
+  it('a tfjs backend by name estimates with the compiled program on its kernels, as the JavaScript step does', async () => {
+    const m = compile(NORMAL);
+    const o = { data: { N: Y.length, y: Y }, draws: 2000, particles: 1, seed: 4 };
+    const [js, onTf] = [await estimateGradients(m, { ...o, backend: 'js' }), await estimateGradients(m, { ...o, backend: 'wasm' })];
+    expect(js.lowering).toBe('js');
+    expect(onTf.lowering).toBe('tfjs');
+    expect(onTf.backend).toBe('wasm');
+    for (const name of Object.keys(js.params)) {
+      const a = js.params[name]!;
+      const b = onTf.params[name]!;
+      a.mean.forEach((mu, i) => {
+        // One seed, one noise stream: the two agree to float32 (1e-4 of a standard deviation is loose for that).
+        expect(Math.abs(mu - b.mean[i]!), `${name}[${i}]`).toBeLessThan(1e-4 * Math.sqrt(a.variance[i]!) + 1e-5 * (1 + Math.abs(mu)));
+      });
+    }
   });
 });
