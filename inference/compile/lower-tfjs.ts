@@ -355,15 +355,17 @@ export function lowerTfjs(p: Program, outputs: readonly number[]): LoweredTfjs {
       case 'matmul': {
         const { batch, m, k, n: nn, ta, tb } = n;
         matmulWork += batch * m * k * nn;
-        const sa = ta ? [batch, k, m] : [batch, m, k];
-        const sb = tb ? [batch, nn, k] : [batch, k, nn];
+        // One product: matrices, so that operands already of that shape need no reshape.
+        const lead = batch === 1 ? [] : [batch];
+        const sa = [...lead, ...(ta ? [k, m] : [m, k])];
+        const sb = [...lead, ...(tb ? [nn, k] : [k, nn])];
         // wasm's BatchMatMul is 5–10× slower with a transposed operand than without (3 ms against
         // 0.3 ms for the belief net's [24, 784]·[784, 200]): transpose explicitly instead, either the
         // operands as stored or, computing Cᵀ = op(B)ᵀ·op(A)ᵀ, the other operands and the result —
         // whichever moves fewer values (the big weight matrix then never moves).
         const direct = (ta ? batch * m * k : 0) + (tb ? batch * k * nn : 0);
         const swapped = (ta ? 0 : batch * m * k) + (tb ? 0 : batch * k * nn) + batch * m * nn;
-        const t2 = (t: T) => tf.transpose(t, [0, 2, 1]);
+        const t2 = (t: T) => tf.transpose(t, batch === 1 ? [1, 0] : [0, 2, 1]);
         if (direct === 0) ops[i] = ([x, y]) => rs(tf.matMul(rs(x!, sa), rs(y!, sb)), shape);
         else if (direct <= swapped) {
           ops[i] = ([x, y]) => {
