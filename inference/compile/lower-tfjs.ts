@@ -220,10 +220,11 @@ export function lowerTfjs(p: Program, outputs: readonly number[]): LoweredTfjs {
     count('gather');
     const pad = n.map.some((v) => v < 0);
     const idx = int(pad ? Array.from(n.map, (v) => (v < 0 ? total : v)) : n.map, [n.map.length]);
+    const zero = pad ? zeros([1]) : undefined;
     return ([x]) => {
       let flat = rs(x!, [total]);
       // map < 0 reads a zero appended to the input.
-      if (pad) flat = tf.concat([flat, tf.zeros([1])]);
+      if (zero) flat = tf.concat([flat, zero]);
       return rs(tf.gather(flat, idx), out);
     };
   };
@@ -295,9 +296,10 @@ export function lowerTfjs(p: Program, outputs: readonly number[]): LoweredTfjs {
     const len = n.map.length;
     // Empty slots read an appended −∞ (+∞ for min): an empty segment comes out as the identity, as in lower-js.
     const table = int(members.flatMap((m) => [...m, ...new Array<number>(most - m.length).fill(len)]), [size * most]);
-    const fill = n.op === 'segmentMax' ? -Infinity : Infinity;
+    const fill = tf.keep(tf.fill([1], n.op === 'segmentMax' ? -Infinity : Infinity));
+    kept.push(fill);
     return ([x]) => {
-      const flat = tf.concat([rs(x!, [len]), tf.fill([1], fill)]);
+      const flat = tf.concat([rs(x!, [len]), fill]);
       return rs(reduce(rs(tf.gather(flat, table), [size, most]), 1), out);
     };
   };

@@ -137,6 +137,26 @@ describe('the tfjs lowering agrees with the JavaScript one, primitive by primiti
     compare(24, (b, v) => sq(b, b.sum(b3(b, v), [0, 2])), x);
     compare(24, (b, v) => sq(b, b.sum(b3(b, v), [1])), x);
   });
+  it('lowers broadcasts, transposes, slices and sums as such, not as indexed gathers', () => {
+    const b = new Builder();
+    const x = b.push({ op: 'param', shape: [24], slot: 0 });
+    const m = b.reshape(x, [4, 6]);
+    const wide = b.broadcastTo(b.gather(m, range(0, 6), [1, 6]), [5, 6]);
+    const t = new Int32Array(24);
+    for (let i = 0; i < 6; i++) for (let j = 0; j < 4; j++) t[i * 4 + j] = j * 6 + i;
+    const tr = b.gather(m, t, [6, 4]);
+    const y = b.binary('add', b.sum(wide, [0]), b.sum(tr, [1]), [1, 6]);
+    const low = lowerTfjs(b.program({}), [b.reshape(y, [6])]);
+    try {
+      expect(low.patterns['gather']).toBeUndefined();
+      expect(low.patterns['scatter']).toBeUndefined();
+      expect(low.patterns['broadcast']).toBeGreaterThan(0);
+      expect(low.patterns['transpose']).toBeGreaterThan(0);
+      expect(low.patterns['sum']).toBe(2);
+    } finally {
+      low.dispose();
+    }
+  });
   it('affine recognises broadcasts, transposes and slices, and refuses other maps', () => {
     expect(affine(Int32Array.from([0, 1, 2, 0, 1, 2]))).toEqual({ offset: 0, dims: [2, 3], strides: [0, 1] });
     expect(affine(Int32Array.from([0, 2, 1, 3]))).toEqual({ offset: 0, dims: [2, 2], strides: [1, 2] });
@@ -252,6 +272,21 @@ describe('fits on the tfjs lowering', () => {
     expect(b.toJSON().flat).toEqual(a.toJSON().flat);
     expect(b.toJSON().trace).toEqual(a.toJSON().trace);
     expect(c.toJSON().flat).not.toEqual(a.toJSON().flat);
+  });
+
+  it('keep the tensor count flat with carried state (a moving-average baseline) and a second slot (RELAX)', async () => {
+    const flat = async (m: ReturnType<typeof compile>, o: Record<string, unknown>) => {
+      const counts: Record<string, number[]> = { optimise: [], average: [] };
+      const before = tf.memory().numTensors;
+      const fit = await m.fit({ steps: 200, tolRelObj: 0, evalEvery: 10, draws: 10, backend: 'wasm', onProgress: (p) => counts[p.phase]!.push(tf.memory().numTensors), ...o });
+      expect(fit.diagnostics.lowering).toBe('tfjs');
+      expect(new Set(counts['optimise']!.slice(1)).size).toBe(1);
+      expect(new Set(counts['average']!.slice(1)).size).toBeLessThanOrEqual(1);
+      expect(tf.memory().numTensors).toBe(before);
+    };
+    const assignments = compile('plate N\ndata x: real[N]\nz: int[N] ~ Bernoulli(0.5)\nx ~ Normal(3 * z, 1)\n');
+    await flat(assignments, { data: { x: [0.1, 2.9, 3.2, -0.3] }, estimator: 'reinforce', baseline: 'ema' });
+    await flat(compile(readFileSync(new URL('../../../models/sbn.tilde', import.meta.url), 'utf8'), { file: 'sbn.tilde' }), { data: modelData('sbn') });
   });
 
   it('take a minibatch each step, and run RELAX with its surrogate as a second slot', async () => {
