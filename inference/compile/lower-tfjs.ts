@@ -9,7 +9,9 @@
 // gather or scatter-add whose map is a broadcast, transpose, slice or sum over
 // axes becomes that tfjs op (one cheap kernel) instead of an indexed copy: the
 // trace writes every broadcast, transpose and reduction as a map, so these are
-// most of a step's structural nodes.
+// most of a step's structural nodes. Two of wasm's kernels are avoided for speed
+// (measured in bench/peers/RESULTS.md, session 7): Tile, for broadcasts, and
+// BatchMatMul with a transposed operand.
 
 import { tf } from '../backend.js';
 import { argsOf, sizeOf, type Node, type Program } from './ir.js';
@@ -25,7 +27,7 @@ export interface LoweredTfjs {
   run(leaves: ReadonlyMap<number, T>): T[];
   /** Nodes the outputs need that are leaves (param, state, noise, input). */
   readonly leaves: readonly number[];
-  /** tfjs op calls per run (after folding; reshapes of a tensor included), for the bench's kernel counts. */
+  /** Nodes computed per run (after constant folding and dead-code removal). */
   readonly liveNodes: number;
   /** Multiply–adds of the matrix products computed per run. */
   readonly matmulWork: number;
