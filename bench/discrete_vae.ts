@@ -294,7 +294,7 @@ export async function throughput(batchesList: number[], estimators: readonly Vae
         if (!t.ok) throw new Error(`the step does not lower to tfjs: ${t.reason}`);
         const step = t.step;
         compiled = step;
-        if (process.env['TILDE_IR_STATS']) console.error(`tfjs lowering: ${step.nodes.live} op calls a step`, step.lowered.patterns);
+        if (process.env['TILDE_IR_STATS']) console.error(`tfjs lowering: ${step.nodes.live} nodes computed a step`, step.lowered.patterns);
         once = () => step.step().dispose();
       }
       for (let i = 0; i < 3; i++) once();
