@@ -306,6 +306,64 @@ export function lowerTfjs(p: Program, outputs: readonly number[]): LoweredTfjs {
     };
   };
 
+  // Reverse mode writes the gradient of a flat parameter vector cut into blocks as a sum of
+  // scatter-adds, each placing one block's gradient at its offset: as pads and adds, every block
+  // would cost a vector of the whole size twice (11 pads of 318 k floats a step for the belief
+  // net). A sum of such placements into disjoint ranges, used nowhere else, is one concatenation.
+  const uses = new Array<number>(p.nodes.length).fill(0);
+  p.nodes.forEach((n, i) => {
+    if (live[i] && dyn[i]) for (const a of argsOf(n)) uses[a]!++;
+  });
+  for (const o of outputs) uses[o]!++;
+  const placement = (i: number) => {
+    const n = p.nodes[i]!;
+    if (n.op !== 'scatterAdd' || !dyn[i] || uses[i] !== 1) return undefined;
+    const m = n.map;
+    if (m.length === 0 || m[0]! < 0 || !m.every((v, j) => v === m[0]! + j)) return undefined;
+    return { from: n.args[0], offset: m[0]!, len: m.length };
+  };
+  const absorbed = new Set<number>();
+  const customArgs = new Map<number, number[]>();
+  for (let r = p.nodes.length - 1; r >= 0; r--) {
+    const root = p.nodes[r]!;
+    if (!live[r] || !dyn[r] || absorbed.has(r) || root.op !== 'add') continue;
+    const size = sizeOf(root.shape);
+    const pieces: { from: number; offset: number; len: number }[] = [];
+    const inner: number[] = [];
+    const walk = (i: number, top: boolean): boolean => {
+      const n = p.nodes[i]!;
+      if (n.op === 'add' && (top || (uses[i] === 1 && dyn[i])) && sizeOf(n.shape) === size) {
+        if (!top) inner.push(i);
+        return walk(n.args[0], false) && walk(n.args[1], false);
+      }
+      const at = placement(i);
+      if (!at || sizeOf(n.shape) !== size) return false;
+      inner.push(i);
+      pieces.push(at);
+      return true;
+    };
+    if (!walk(r, true) || pieces.length < 2) continue;
+    pieces.sort((a, b) => a.offset - b.offset);
+    if (pieces.some((q, k) => k > 0 && pieces[k - 1]!.offset + pieces[k - 1]!.len > q.offset) || pieces.at(-1)!.offset + pieces.at(-1)!.len > size) continue;
+    for (const i of inner) absorbed.add(i);
+    // The pieces in order with zeros in the gaps, each gap a constant made once.
+    const parts: (number | T)[] = [];
+    let at = 0;
+    for (const q of pieces) {
+      if (q.offset > at) parts.push(zeros([q.offset - at]));
+      parts.push(q.from);
+      at = q.offset + q.len;
+    }
+    if (at < size) parts.push(zeros([size - at]));
+    const ids = pieces.map((q) => q.from);
+    customArgs.set(r, ids);
+    count('concatenation');
+    ops[r] = (xs) => {
+      let k = 0;
+      return rs(tf.concat(parts.map((q) => (typeof q === 'number' ? rs(xs[k++]!, [sizeOf(p.nodes[q]!.shape)]) : q))), root.shape);
+    };
+  }
+
   let matmulWork = 0;
   let liveNodes = 0;
   const leaves: number[] = [];
@@ -313,6 +371,10 @@ export function lowerTfjs(p: Program, outputs: readonly number[]): LoweredTfjs {
     if (!live[i] || !dyn[i]) return;
     if (LEAF.has(n.op)) {
       leaves.push(i);
+      return;
+    }
+    if (absorbed.has(i) || customArgs.has(i)) {
+      if (customArgs.has(i)) liveNodes++;
       return;
     }
     liveNodes++;
@@ -408,8 +470,8 @@ export function lowerTfjs(p: Program, outputs: readonly number[]): LoweredTfjs {
   });
   // Unary ops of a size-1 argument with a larger output do not occur: unary keeps its argument's shape.
 
-  const order = p.nodes.map((_, i) => i).filter((i) => live[i] && dyn[i] && !LEAF.has(p.nodes[i]!.op));
-  const argLists = order.map((i) => argsOf(p.nodes[i]!));
+  const order = p.nodes.map((_, i) => i).filter((i) => live[i] && dyn[i] && !LEAF.has(p.nodes[i]!.op) && !absorbed.has(i));
+  const argLists = order.map((i) => customArgs.get(i) ?? argsOf(p.nodes[i]!));
 
   return {
     leaves,

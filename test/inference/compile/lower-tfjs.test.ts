@@ -157,6 +157,28 @@ describe('the tfjs lowering agrees with the JavaScript one, primitive by primiti
       low.dispose();
     }
   });
+  it("a flat parameter vector's gradient, assembled from its blocks' (with gaps), is one concatenation", () => {
+    // Blocks x[0:6] as [2, 3], x[8:14], x[16:20]; x[6:8] and x[14:16] unused (zero gradient).
+    const f = (b: Builder, x: number) => {
+      const p = b.gather(x, range(0, 6), [2, 3]);
+      const q = b.gather(x, range(8, 6), [6]);
+      const r = b.gather(x, range(16, 4), [4]);
+      const s = b.binary('add', b.sum(b.unary('exp', p), [0, 1]), b.sum(b.binary('mul', q, q), [0]));
+      return b.binary('add', s, b.sum(b.unary('sin', r), [0]));
+    };
+    compare(20, f, values(20, -1, 1, 51));
+    const b = new Builder();
+    const x = b.push({ op: 'param', shape: [20], slot: 0 });
+    const loss = b.reshape(f(b, x), []);
+    const d = grad(b.program({}), loss, [x]);
+    const low = lowerTfjs(d.program, [d.grads[0]!]);
+    try {
+      expect(low.patterns['concatenation']).toBe(1);
+      expect(low.patterns['pad']).toBeUndefined();
+    } finally {
+      low.dispose();
+    }
+  });
   it('affine recognises broadcasts, transposes and slices, and refuses other maps', () => {
     expect(affine(Int32Array.from([0, 1, 2, 0, 1, 2]))).toEqual({ offset: 0, dims: [2, 3], strides: [0, 1] });
     expect(affine(Int32Array.from([0, 2, 1, 3]))).toEqual({ offset: 0, dims: [2, 2], strides: [1, 2] });
