@@ -64,7 +64,8 @@ export async function estimateGradients(model: Model, o: GradientOptions = {}): 
   const plan = planFor(model.program, { guide: o.guide, estimator: o.estimator, objective: o.objective });
   const estimators = estimatorOptions({ estimator: o.estimator, baseline: o.baseline, surrogateLr: o.surrogateLr, objective: o.objective });
   const prepared = prepare(model.program, model.bind(o.data ?? {}, o.dataFile), { guide: o.guide, seed, plan, particles, estimators });
-  const { setup: s, layout, rng, random: init, mode, est } = prepared;
+  const { setup: s, layout, rng, random: init, mode } = prepared;
+  let est = prepared.est;
   try {
     if (o.atFlat && o.atFlat.length !== init.length) throw new Error(`internal: atFlat has ${o.atFlat.length} values, the layout ${init.length}`);
     for (const [name, values] of Object.entries(o.at ?? {})) {
@@ -111,6 +112,7 @@ export async function estimateGradients(model: Model, o: GradientOptions = {}): 
       const notCompiled = !compiled.ok ? compiled.reason : onTfjs && !onTfjs.ok ? onTfjs.reason : undefined;
       if (onTfjs?.ok) {
         const step = onTfjs.step;
+        step.setSlot(0, at);
         try {
           if (o.surrogateSteps && (est.hasSurrogates || o.baseline === 'nvil')) for (let k = 0; k < o.surrogateSteps; k++) step.step().dispose();
           for (let m = 0; m < draws; m++) {
@@ -129,6 +131,10 @@ export async function estimateGradients(model: Model, o: GradientOptions = {}): 
           add(js.grad);
         }
       } else {
+      // The tries' evaluations warm-started baselines and surrogates: the tape engine starts from fresh ones, as a fit does.
+      const clean = est.fresh();
+      est.dispose();
+      est = clean;
       if (o.surrogateSteps && (est.hasSurrogates || o.baseline === 'nvil')) {
         // Train φ alone: θ's optimiser has learning rate 0, so θ stays at its initial value.
         const frozen = tf.train.sgd(0);
@@ -154,6 +160,7 @@ export async function estimateGradients(model: Model, o: GradientOptions = {}): 
       flat.dispose();
     }
   } finally {
+    if (est !== prepared.est) est.dispose();
     prepared.dispose();
   }
 }
