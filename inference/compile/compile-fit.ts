@@ -26,8 +26,6 @@ export type CompiledTfjs = { ok: true; step: TfjsStep } | { ok: false; reason: s
  * second parameter slot trained by Adam at the surrogate's learning rate.
  */
 export function compileFitStep(est: Estimators, jo: JointOptions, init: Float32Array, rule: UpdateRule, lr: number, rng: Rng, batch?: Minibatches): CompiledFit {
-  const why = est.whyNotCompiled(batch?.plate);
-  if (why) return { ok: false, reason: why };
   const r = compile(est, batch ? batch.options : () => jo, init, rule, lr, rng);
   // The tfjs engine takes over: its NVIL networks learn after each step again, from clean state.
   if (!r.ok) est.uncompileNvil();

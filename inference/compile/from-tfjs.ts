@@ -51,6 +51,7 @@ export const INPUT_NAMES: Record<string, string[]> = {
   GatherV2: ['x', 'indices'],
   BatchMatMul: ['a', 'b'],
   OneHot: ['indices'],
+  ScatterNd: ['indices', 'updates'],
   Softmax: ['logits'],
   ExpandDims: ['input'],
   Unpack: ['value'],
@@ -277,6 +278,17 @@ const RULES: Record<string, Rule> = {
     const lifted = b.reshape(ix!.id, [...ix!.shape, 1]);
     const hit = b.binary('eq', lifted, iota, o!.shape);
     return [b.select(hit, b.constant(Number(a['onValue'] ?? 1)), b.constant(Number(a['offValue'] ?? 0)), o!.shape)];
+  },
+  // Rows added at indices (a per-entry baseline's update at a minibatch's rows): out[idx[j], …] += u[j, …].
+  ScatterNd: (b, [ix, u], _a, [o]) => {
+    if (ix!.shape.length !== 2 || ix!.shape[1] !== 1) throw new NotCompilable('a scatter by indices of more than one coordinate');
+    const rows = ix!.shape[0]!;
+    const n = o!.shape[0]!;
+    const inner = sizeOf(o!.shape.slice(1));
+    if (!ix!.value) return [b.push({ op: 'put', shape: o!.shape.slice(), args: [u!.id, b.reshape(ix!.id, [rows])], outer: 1, n, inner })];
+    const map = new Int32Array(rows * inner);
+    for (let j = 0; j < rows; j++) for (let q = 0; q < inner; q++) map[j * inner + q] = ix!.value[j]! * inner + q;
+    return [b.scatterAdd(u!.id, map, o!.shape.slice())];
   },
   ArgMax: (b, [x], a, [o]) => [argExtreme(b, x!, a, o!, 'max')],
   ArgMin: (b, [x], a, [o]) => [argExtreme(b, x!, a, o!, 'min')],

@@ -104,6 +104,9 @@ export function traceOutputs(init: Float32Array, fn: (flat: tf.Tensor) => Record
   const b = new Builder();
   /** IR ids of traced (non-constant) tensors, by tensor id. */
   const traced = new Map<number, number>();
+  /** IR ids of Variables (parameters, state), by object: tfjs counts Variables' ids apart from tensors', so they collide. */
+  const tracedVars = new Map<tf.Variable, number>();
+  const idOf = (t: tf.Tensor): number | undefined => (t instanceof tf.Variable ? tracedVars.get(t) : traced.get(t.id));
   /** Buffers of traced tensors: reading one back during the step is value-dependent control flow. */
   const tracedData = new Set<object>();
   /** IR ids of constants already materialised, by tensor id. */
@@ -125,7 +128,7 @@ export function traceOutputs(init: Float32Array, fn: (flat: tf.Tensor) => Record
     tracedData.add(t.dataId);
   };
   const arg = (t: tf.Tensor): Arg => {
-    const id = traced.get(t.id);
+    const id = idOf(t);
     if (id !== undefined) return { id, shape: t.shape.slice() };
     if (tracedData.has(t.dataId)) throw new NotCompilable('a second handle on a traced value made outside the engine');
     if (t instanceof tf.Variable) return { id: stateOf(t), shape: t.shape.slice() };
@@ -137,26 +140,31 @@ export function traceOutputs(init: Float32Array, fn: (flat: tf.Tensor) => Record
 
   /** A Variable read (or written) during the step: state carried from step to step. */
   const stateOf = (v: tf.Variable): number => {
-    const known = traced.get(v.id);
+    const known = tracedVars.get(v);
     if (known !== undefined) return known;
     if (!trackState) throw new NotCompilable(`state kept across steps in the tfjs Variable '${v.name}'`);
     const init = Float64Array.from(own.readSync.call(e, v.dataId) as ArrayLike<number>);
     const id = b.push({ op: 'state', shape: v.shape.slice(), slot: state.length });
-    state.push({ id, name: v.name, init, update: id });
-    traced.set(v.id, id);
+    const slot = { id, name: v.name, init, update: id };
+    state.push(slot);
+    slots.set(v, slot);
+    tracedVars.set(v, id);
     tracedData.add(v.dataId);
     return id;
   };
   const state: Trace['state'] = [];
+  const slots = new Map<tf.Variable, Trace['state'][number]>();
   const ownAssign = tf.Variable.prototype.assign;
-  const extraIds = new Set(extra.map((v) => v.id));
+  const extraVars = new Set<tf.Variable>(extra);
   tf.Variable.prototype.assign = function (this: tf.Variable, value: tf.Tensor) {
-    if (extraIds.has(this.id)) throw new NotCompilable(`the parameter '${this.name}' is assigned during the step`);
-    const slot = state.find((st) => st.id === stateOf(this))!;
+    if (extraVars.has(this)) throw new NotCompilable(`the parameter '${this.name}' is assigned during the step`);
+    // After an assignment the Variable reads as its new value; its slot is the one made on first use.
+    stateOf(this);
+    const slot = slots.get(this)!;
     const next = arg(value).id;
     ownAssign.call(this, value);
     slot.update = next;
-    traced.set(this.id, next);
+    tracedVars.set(this, next);
     tracedData.add(this.dataId);
   };
 
@@ -177,7 +185,7 @@ export function traceOutputs(init: Float32Array, fn: (flat: tf.Tensor) => Record
     mark(tensor, id);
   };
   traceHooks.alias = (from, to) => {
-    const id = traced.get((from as tf.Tensor).id);
+    const id = idOf(from as tf.Tensor);
     if (id !== undefined) mark(to as tf.Tensor, id);
   };
   traceHooks.untaped = (d) => {
@@ -197,7 +205,8 @@ export function traceOutputs(init: Float32Array, fn: (flat: tf.Tensor) => Record
       inKernel--;
     }
     const ins = inputList(name, inputs);
-    if (!ins.some((t) => traced.has(t.id))) return out;
+    // A state Variable read alone (a baseline's value broadcast) is traced too, not folded into a constant.
+    if (!ins.some((t) => idOf(t) !== undefined || (trackState && t instanceof tf.Variable))) return out;
     const list = Array.isArray(out) ? out : [out];
     const outs: Out[] = list.map((t) => ({ shape: t.shape.slice(), dtype: t.dtype, values: () => Float64Array.from(own.readSync.call(e, t.dataId) as ArrayLike<number>) }));
     const ids = convertKernel(b, name, ins.map(arg), (attrs ?? {}) as Record<string, unknown>, outs);
@@ -218,7 +227,8 @@ export function traceOutputs(init: Float32Array, fn: (flat: tf.Tensor) => Record
       const flat = tf.tensor1d(init);
       const params = [flat, ...extra].map((t, slot) => {
         const id = b.push({ op: 'param', shape: t.shape.slice(), slot });
-        traced.set(t.id, id);
+        if (t instanceof tf.Variable) tracedVars.set(t, id);
+        else traced.set(t.id, id);
         tracedData.add(t.dataId);
         return id;
       });
@@ -229,7 +239,7 @@ export function traceOutputs(init: Float32Array, fn: (flat: tf.Tensor) => Record
       const tracedNames = new Set<string>();
       const scalars: Record<string, number> = {};
       for (const [name, t] of Object.entries(result)) {
-        const id = traced.get(t.id);
+        const id = idOf(t);
         if (id !== undefined) tracedNames.add(name);
         outputs[name] = id ?? arg(t).id;
         if (t.size === 1) scalars[name] = (own.readSync.call(e, t.dataId) as Float32Array)[0]!;

@@ -4,6 +4,8 @@
 // leaves the RELAX toy far from its optimum).
 
 import { tf } from '../backend.js';
+import { BATCH_ROWS } from '../batch.js';
+import { traceHooks } from '../compile/hooks.js';
 import type { Rng } from '../rng.js';
 
 /** 'nvil': a learned input-dependent baseline per plate entry (NvilBaseline), then leave-one-out or EMA on the residual. */
@@ -32,8 +34,8 @@ export interface EntryIndex {
  */
 export class EmaBaseline {
   private state?: tf.Variable;
-  /** Under minibatches: which plate entries have been seen. */
-  private seen?: Uint8Array;
+  /** Under minibatches: which plate entries have been seen (1) or not (0), [1, N]. */
+  private seen?: tf.Variable;
   /** Under minibatches: the moving average of the batch-mean signal, for unseen entries. */
   private overall?: tf.Variable;
 
@@ -43,8 +45,9 @@ export class EmaBaseline {
   value(f: tf.Tensor, at?: EntryIndex): tf.Tensor {
     if (at && f.rank === 2) {
       if (!this.state) return tf.mean(f, 0, true);
+      const idx = entries(at);
       const fallback = tf.broadcastTo(this.overall!, [1, at.indices.length]);
-      return tf.where(this.seenMask(at), tf.gather(this.state, tf.tensor1d(at.indices, 'int32'), 1), fallback);
+      return tf.where(tf.greater(tf.gather(this.seen!, idx, 1), 0.5), tf.gather(this.state, idx, 1), fallback);
     }
     return this.state ? this.state : tf.mean(f, 0, true);
   }
@@ -53,17 +56,21 @@ export class EmaBaseline {
   update(f: tf.Tensor, at?: EntryIndex): void {
     const m = tf.mean(f, 0, true);
     if (at && f.rank === 2) {
+      const N = at.N;
       if (!this.state) {
-        this.state = tf.variable(tf.zeros([1, at.N]), false);
-        this.seen = new Uint8Array(at.N);
+        this.state = tf.variable(tf.zeros([1, N]), false);
+        this.seen = tf.variable(tf.zeros([1, N]), false);
         this.overall = tf.variable(tf.mean(m).reshape([1, 1]), false);
       } else this.overall!.assign(tf.add(tf.mul(this.overall!, this.decay), tf.mul(tf.mean(m).reshape([1, 1]), 1 - this.decay)));
-      const idx = tf.tensor1d(at.indices, 'int32');
+      // Everything in tensors, the batch's rows an input of a compiled step: a trace keeps no JavaScript copy.
+      const idx = entries(at);
       const old = tf.gather(this.state, idx, 1);
-      const next = tf.where(this.seenMask(at), tf.add(tf.mul(old, this.decay), tf.mul(m, 1 - this.decay)), m);
-      const N = at.N;
-      this.state.assign(tf.tensorScatterUpdate(this.state.reshape([N]), idx.expandDims(1), next.reshape([-1])).reshape([1, N]));
-      for (const n of at.indices) this.seen![n] = 1;
+      const seen = tf.gather(this.seen!, idx, 1);
+      const next = tf.where(tf.greater(seen, 0.5), tf.add(tf.mul(old, this.decay), tf.mul(m, 1 - this.decay)), m);
+      // A batch's rows are distinct, so adding the change at them sets them.
+      const at1 = idx.expandDims(1);
+      this.state.assign(tf.add(this.state, tf.scatterND(at1, tf.sub(next, old).reshape([-1]), [N]).reshape([1, N])));
+      this.seen!.assign(tf.add(this.seen!, tf.scatterND(at1, tf.sub(1, seen).reshape([-1]), [N]).reshape([1, N])));
       return;
     }
     if (!this.state) {
@@ -73,15 +80,18 @@ export class EmaBaseline {
     this.state.assign(tf.add(tf.mul(this.state, this.decay), tf.mul(m, 1 - this.decay)));
   }
 
-  private seenMask(at: EntryIndex): tf.Tensor {
-    const seen = this.seen!;
-    return tf.tensor2d(Uint8Array.from(at.indices, (n) => seen[n]!), [1, at.indices.length], 'bool');
-  }
-
   dispose(): void {
     this.state?.dispose();
+    this.seen?.dispose();
     this.overall?.dispose();
   }
+}
+
+/** A batch's plate indices as a tensor that a compiled step is given anew at each run. */
+function entries(at: EntryIndex): tf.Tensor1D {
+  const idx = tf.tensor1d(at.indices, 'int32');
+  traceHooks.input?.(idx, BATCH_ROWS);
+  return idx;
 }
 
 /**

@@ -149,19 +149,6 @@ export class ReinforceEstimator implements SiteEstimator {
     this.nvilPending = [];
   }
 
-  /**
-   * Per-entry moving averages keep, in JavaScript, which entries a batch has seen: a trace would
-   * fix that to its first batch.
-   */
-  whyNotCompiled(plate: string): string | undefined {
-    if (this.sp.plate?.name !== plate) return undefined;
-    const b = baselineKind(this.ctx);
-    if (b === 'ema' || (b === 'nvil' && this.ctx.S < 2) || this.ctx.options.normalise) {
-      return `per-entry moving averages of '${this.site}' under minibatches (with 2 or more particles the leave-one-out baseline compiles)`;
-    }
-    return undefined;
-  }
-
   /** NVIL's network as a slot of the compiled step (zero gradient for θ: the signal and the data are constants to it). */
   compile(): { variable: tf.Variable; lr: number }[] {
     this.afterStep(false);

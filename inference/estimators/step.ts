@@ -360,18 +360,6 @@ export class Estimators {
   }
 
   /**
-   * Why a step on minibatches of `plate` cannot be compiled (compile/), or undefined when it can.
-   */
-  whyNotCompiled(plate?: string): string | undefined {
-    if (plate === undefined) return undefined;
-    for (const e of this.sites) {
-      const why = e.whyNotCompiled?.(plate);
-      if (why) return why;
-    }
-    return undefined;
-  }
-
-  /**
    * Learned baselines' networks, for a compiled step: from now on each step's loss carries their
    * least-squares terms instead of keeping the signals for a separate update. Call after one
    * evaluation has made the networks.

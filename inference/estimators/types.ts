@@ -99,8 +99,6 @@ export interface SiteEstimator<R = unknown> {
   phiVariables?(): tf.Variable[];
   /** After a step: learned baselines learn from the signals they kept during it, or (`train` false) drop them. */
   afterStep?(train: boolean): void;
-  /** Why a step on minibatches of `plate` cannot be compiled for this site, or undefined. */
-  whyNotCompiled?(plate: string): string | undefined;
   /**
    * For a compiled step: parameters it trains as slots of their own, whose losses the site adds
    * to `late` from now on instead of training them after each step.

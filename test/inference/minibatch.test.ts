@@ -6,7 +6,9 @@
 // full batch, and the errors that name the plate.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend, tf } from '../../inference/backend.js';
-import { batchOf, checkBatchable, IndexSampler } from '../../inference/batch.js';
+import { BATCH_ROWS, batchOf, checkBatchable, IndexSampler } from '../../inference/batch.js';
+import { JsStep } from '../../inference/compile/step-js.js';
+import { traceLoss } from '../../inference/compile/trace.js';
 import { EmaBaseline } from '../../inference/estimators/baselines.js';
 import { Estimators } from '../../inference/estimators/step.js';
 import { evaluateJoint, type JointOptions } from '../../inference/joint.js';
@@ -174,6 +176,53 @@ describe('per-entry moving-average baseline under minibatches', () => {
       expect(read(ema.value(tf.zeros([1, 4]), at3))).toEqual([5, 16.3, 200, 20.4]);
     });
     ema.dispose();
+  });
+
+  // The compiled step carries the averages and the seen-marks as state, read and set at the rows it
+  // is given: over random batches and signals it must give the tfjs engine's baselines exactly.
+  it('gives the same baselines compiled as on tfjs, batch after batch', () => {
+    const N = 7;
+    const rng = new Rng('ema-compiled');
+    const batches = Array.from({ length: 12 }, () => new IndexSampler(N, 2, rng.split(`b${rng.uniform()}`)).next());
+    const signals = batches.map(() => [rng.normal() * 10, rng.normal() * 10]);
+    const eager = new EmaBaseline(0.9);
+    const traced = new EmaBaseline(0.9);
+    // A fit's first evaluation makes the state, before the trace (compile-fit.ts): both start there.
+    const first = { N, indices: Int32Array.from([2, 5]) };
+    tf.tidy(() => {
+      eager.update(tf.tensor2d([[1, -3]]), first);
+      traced.update(tf.tensor2d([[1, -3]]), first);
+    });
+    const trace = traceLoss(
+      Float32Array.from(signals[0]!),
+      (flat) => {
+        const at = { N, indices: batches[0]! };
+        const f = flat.reshape([1, 2]);
+        const b = traced.value(f, at);
+        traced.update(f, at);
+        // The loss must depend on the parameters; the two baselines come out as loss and value.
+        return { loss: tf.add(b.slice([0, 0], [1, 1]).sum(), tf.mul(0, flat.sum())), value: b.slice([0, 1], [1, 1]).sum() };
+      },
+      { state: true },
+    );
+    const step = new JsStep(trace, [{ rule: 'sgd', lr: 0 }], new Rng(1));
+    batches.forEach((indices, k) => {
+      const want = tf.tidy(() => {
+        const f = tf.tensor2d([signals[k]!]);
+        const b = eager.value(f, { N, indices });
+        eager.update(f, { N, indices });
+        return Array.from(b.dataSync());
+      });
+      step.params.set(signals[k]!);
+      step.setInput(BATCH_ROWS, indices);
+      const b0 = step.evaluate();
+      const b1 = step.estimate();
+      // float32 (tfjs) against float64 (the step).
+      expect(b0, `batch ${k}`).toBeCloseTo(want[0]!, 4);
+      expect(b1, `batch ${k}`).toBeCloseTo(want[1]!, 4);
+    });
+    eager.dispose();
+    traced.dispose();
   });
 });
 
