@@ -282,7 +282,8 @@ export class Model {
         }
         const summed = o.init === 'random' || B !== undefined ? undefined : summedOutStart(this.program, plan, o.guide, mode, rng.split('start'));
         try {
-          start = chooseInit(o.init, s, layout, random, { minibatch: B !== undefined, marginal: (summed ?? est).marginalDensity(), compiled: engine !== 'tfjs' });
+          // The Laplace search on the compiled density (float64) whatever runs the step: tfjs's tape only where it does not compile.
+          start = chooseInit(o.init, s, layout, random, { minibatch: B !== undefined, marginal: (summed ?? est).marginalDensity(), compiled: true });
           if (summed && start.report.used === 'laplace') startAtConditionalPosterior(summed, s, layout, start, rng.split('start-draws'));
         } finally {
           summed?.dispose();
