@@ -119,6 +119,19 @@ describe('posterior draws on the compiled engine', () => {
     // PSIS k̂ from the compiled draws' importance weights.
     expect(Number.isFinite(fit.diagnostics.khat)).toBe(true);
   });
+
+  it('read PSIS k̂ from at least 4,000 importance weights, the same again from a saved fit', async () => {
+    const m = compile(NORMAL);
+    const data = { N: Y.length, y: Y };
+    const fit = await m.fit({ data, steps: 300, draws: 500, seed: 2 });
+    expect(fit.diagnostics.khatWeights).toBe(4000);
+    const again = await Fit.fromJSON(fit.toJSON());
+    expect(again.diagnostics.khat).toBe(fit.diagnostics.khat);
+    // More draws than that: all of them, none added.
+    expect((await m.fit({ data, steps: 300, draws: 5000, seed: 2 })).diagnostics.khatWeights).toBe(5000);
+    // Draws made on tfjs are not topped up (they cost a batched pass each).
+    expect((await m.fit({ data, steps: 300, draws: 500, seed: 2, backend: 'cpu' })).diagnostics.khatWeights).toBe(500);
+  });
 });
 
 describe('minibatches on the compiled step', () => {
