@@ -667,7 +667,11 @@ export class Fit {
     const rng = new Rng(state.options.seed).split('draws');
     const symbols = [...model.program.symbols.values()].filter((sym) => sym.kind === 'latent' || sym.kind === 'deterministic' || sym.kind === 'param').map((sym) => sym.name);
     // A fit that ran compiled draws compiled (its saved state redraws the same way); one particle traced, run per draw.
-    const compiled = state.diagnostics.backend === 'js' ? drawCompiled(Float32Array.from(state.flat), (flat) => drawOutputs(s, layout, mode, 1, symbols, new Rng(0), flat), nDraws, rng) : undefined;
+    // k̂ from a thousand weights moves between draw sets by enough to flip its reading (eight schools:
+    // 0.44–0.81; on Pareto weights of k = 0.7 its sd is 0.16 at 1,000 weights, 0.12 at 4,000), and
+    // compiled weights cost microseconds: it is read from at least KHAT_WEIGHTS of them.
+    const more = mode === 'inference' && nDraws < KHAT_WEIGHTS ? { name: 'logw', n: KHAT_WEIGHTS - nDraws, rng: new Rng(state.options.seed).split('khat') } : undefined;
+    const compiled = state.diagnostics.backend === 'js' ? drawCompiled(Float32Array.from(state.flat), (flat) => drawOutputs(s, layout, mode, 1, symbols, new Rng(0), flat), nDraws, rng, more) : undefined;
     const out = compiled instanceof Map ? compiled : tfjsDraws(s, layout, mode, nDraws, symbols, rng, state.flat);
     const draws = new Map<string, DrawArray>();
     const predictive = new Map<string, DrawArray>();
@@ -680,17 +684,12 @@ export class Fit {
     }
     for (const [key, d] of out) if (key.startsWith('y:')) predictive.set(key.slice(2), d);
     let logw = out.get('logw')?.values ?? new Float32Array(0);
-    // k̂ from a thousand weights moves between draw sets by enough to flip its reading (eight schools:
-    // 0.44–0.81; on Pareto weights of k = 0.7 its sd is 0.16 at 1,000 weights, 0.12 at 4,000), and
-    // compiled weights cost microseconds: it is read from at least KHAT_WEIGHTS of them.
-    if (compiled instanceof Map && logw.length && logw.length < KHAT_WEIGHTS) {
-      const more = drawCompiled(Float32Array.from(state.flat), (flat) => ({ logw: drawOutputs(s, layout, mode, 1, [], new Rng(0), flat)['logw']! }), KHAT_WEIGHTS - logw.length, new Rng(state.options.seed).split('khat'));
-      if (more instanceof Map) {
-        const all = new Float32Array(KHAT_WEIGHTS);
-        all.set(logw);
-        all.set(more.get('logw')!.values, logw.length);
-        logw = all;
-      }
+    const topUp = compiled instanceof Map ? compiled.get('logw+') : undefined;
+    if (topUp && logw.length) {
+      const all = new Float32Array(logw.length + topUp.values.length);
+      all.set(logw);
+      all.set(topUp.values, logw.length);
+      logw = all;
     }
     const khat = logw.length ? paretoKhat(logw) : NaN;
     state.diagnostics.khatWeights = logw.length;

@@ -23,7 +23,14 @@ export interface Draws {
  * output has a leading dimension of 1); the noise comes from `rng`. The reason instead when
  * `one` cannot be traced (a draw made outside noise.ts, a value read back, a kernel with no rule).
  */
-export function drawCompiled(flat: Float32Array, one: (flat: tf.Tensor) => Record<string, tf.Tensor>, n: number, rng: Rng): Map<string, Draws> | { reason: string } {
+export function drawCompiled(
+  flat: Float32Array,
+  one: (flat: tf.Tensor) => Record<string, tf.Tensor>,
+  n: number,
+  rng: Rng,
+  /** Further draws of one output only (PSIS's importance weights), from their own stream; kept under `${name}+`. */
+  more?: { name: string; n: number; rng: Rng },
+): Map<string, Draws> | { reason: string } {
   let t;
   try {
     t = traceOutputs(flat, one);
@@ -50,5 +57,16 @@ export function drawCompiled(flat: Float32Array, one: (flat: tf.Tensor) => Recor
     js.run();
     for (const o of out) o.draws.values.set(o.buffer, d * o.size);
   }
-  return new Map(out.map((o) => [o.name, o.draws]));
+  const result = new Map(out.map((o) => [o.name, o.draws]));
+  const extra = more && out.find((o) => o.name === more.name);
+  if (extra && more.n > 0) {
+    const values = new Float32Array(more.n * extra.size);
+    for (let d = 0; d < more.n; d++) {
+      fillNoise(noise, more.rng);
+      js.run();
+      values.set(extra.buffer, d * extra.size);
+    }
+    result.set(`${more.name}+`, { shape: extra.draws.shape, values });
+  }
+  return result;
 }
