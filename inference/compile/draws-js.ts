@@ -58,15 +58,21 @@ export function drawCompiled(
     for (const o of out) o.draws.values.set(o.buffer, d * o.size);
   }
   const result = new Map(out.map((o) => [o.name, o.draws]));
-  const extra = more && out.find((o) => o.name === more.name);
-  if (extra && more.n > 0) {
-    const values = new Float32Array(more.n * extra.size);
+  const k = more ? names.indexOf(more.name) : -1;
+  if (more && k >= 0 && more.n > 0) {
+    // A program of that output alone: it draws only the noise the output reads (not the replicates').
+    const alone = lowerJs(s.program, [ids[k]!]);
+    alone.buffers[s.id(t.params[0]!)]?.set(flat);
+    const itsNoise = noiseBuffers(t.noise, s.program, alone.buffers, s.id);
+    const buffer = alone.buffers[ids[k]!]!;
+    const size = out[k]!.size;
+    const values = new Float32Array(more.n * size);
     for (let d = 0; d < more.n; d++) {
-      fillNoise(noise, more.rng);
-      js.run();
-      values.set(extra.buffer, d * extra.size);
+      fillNoise(itsNoise, more.rng);
+      alone.run();
+      values.set(buffer, d * size);
     }
-    result.set(`${more.name}+`, { shape: extra.draws.shape, values });
+    result.set(`${more.name}+`, { shape: out[k]!.draws.shape, values });
   }
   return result;
 }
