@@ -7,8 +7,9 @@
 import { tf } from '../backend.js';
 import { constant } from '../ops.js';
 import { logBesselI0e } from '../bessel.js';
-import { Rng } from '../rng.js';
-import { broadcastShapes, expand, param, restrict } from './common.js';
+import { uniformNoise } from '../noise.js';
+import { untaped } from '../tape-save.js';
+import { broadcastShapes, expand, openUniform, param, restrict, subSeed } from './common.js';
 import { tidy } from './continuous.js';
 import type { Distribution, Params } from './types.js';
 
@@ -18,29 +19,40 @@ type T = tf.Tensor;
 const FLAT_BELOW = 1e-8;
 
 /**
- * An angle θ in [−π, π] of VonMises(0, κ): Best and Fisher's (1979) wrapped-Cauchy
- * envelope with its squeeze and rejection tests, in float64.
+ * Rounds of Best and Fisher's proposals drawn at once. Each is accepted with probability at least
+ * 0.656 (their envelope's worst case, near κ = 1), so all 32 fail with probability below
+ * 0.344^32 ≈ 1.5·10⁻¹⁵ per draw; the last proposal is then kept.
  */
-export function vonMisesDraw(rng: Rng, kappa: number): number {
-  if (kappa < FLAT_BELOW) return Math.PI * (2 * rng.uniform() - 1);
-  const tau = 1 + Math.sqrt(1 + 4 * kappa * kappa);
-  const rho = (tau - Math.sqrt(2 * tau)) / (2 * kappa);
-  const r = (1 + rho * rho) / (2 * rho);
-  for (;;) {
-    const z = Math.cos(Math.PI * rng.uniform());
-    const f = (1 + r * z) / (r + z);
-    const c = kappa * (r - f);
-    const u = 1 - rng.uniform(); // (0, 1]
-    if (c * (2 - c) - u > 0 || Math.log(c / u) + 1 - c >= 0) {
-      const theta = Math.acos(Math.min(1, Math.max(-1, f)));
-      return rng.uniform() < 0.5 ? -theta : theta;
-    }
-  }
-}
+const ROUNDS = 32;
 
-/** x moved by a multiple of 2π into [−π, π]. */
-function wrap(x: number): number {
-  return x - 2 * Math.PI * Math.round(x / (2 * Math.PI));
+/**
+ * Angles θ in [−π, π] of VonMises(0, κ) for a tensor κ: Best and Fisher's (1979) wrapped-Cauchy
+ * envelope with its squeeze and rejection tests, every round drawn at once through noise.ts and
+ * the first accepted kept, so that a compiled step can draw them (no value is read back).
+ */
+function vonMisesAngles(kappa: T, seed: number): T {
+  const shape = kappa.shape;
+  const flat = tf.less(kappa, FLAT_BELOW);
+  const k = tf.where(flat, tf.onesLike(kappa), kappa);
+  // ρ = (τ − √(2τ))/(2κ) with τ = 1 + √(1 + 4κ²), written without the cancellation at small κ:
+  // τ − √(2τ) = τ(τ − 2)/(τ + √(2τ)) and τ − 2 = 4κ²/(√(1 + 4κ²) + 1).
+  const root = tf.sqrt(tf.add(1, tf.mul(4, tf.square(k))));
+  const tau = tf.add(1, root);
+  const rho = tf.div(tf.mul(tf.mul(2, k), tau), tf.mul(tf.add(root, 1), tf.add(tau, tf.sqrt(tf.mul(2, tau)))));
+  const r = tf.div(tf.add(1, tf.square(rho)), tf.mul(2, rho));
+  const z = tf.cos(tf.mul(Math.PI, openUniform([ROUNDS, ...shape], subSeed(seed, 1))));
+  const f = tf.div(tf.add(1, tf.mul(r, z)), tf.add(r, z));
+  const c = tf.mul(k, tf.sub(r, f));
+  const u = openUniform([ROUNDS, ...shape], subSeed(seed, 2));
+  const squeeze = tf.greater(tf.sub(tf.mul(c, tf.sub(2, c)), u), 0);
+  const accepted = tf.logicalOr(squeeze, tf.greaterEqual(tf.add(tf.sub(tf.log(tf.div(c, u)), c), 1), 0));
+  let w: T = tf.gather(f, ROUNDS - 1);
+  for (let round = ROUNDS - 1; round >= 0; round--) w = tf.where(tf.gather(accepted, round), tf.gather(f, round), w);
+  // acos(w) = 2·atan(√((1 − w)/(1 + w))), π at w = −1 (atan of +∞).
+  const clipped = tf.clipByValue(w, -1, 1);
+  const theta = tf.mul(2, tf.atan(tf.sqrt(tf.div(tf.sub(1, clipped), tf.add(1, clipped)))));
+  const signed = tf.where(tf.less(uniformNoise(shape, subSeed(seed, 3)), 0.5), tf.neg(theta), theta);
+  return tf.where(flat, tf.mul(Math.PI, tf.sub(tf.mul(2, uniformNoise(shape, subSeed(seed, 4))), 1)), signed);
 }
 
 export function vonMises(params: Params): Distribution {
@@ -56,18 +68,15 @@ export function vonMises(params: Params): Distribution {
       const lp = tf.sub(tf.mul(tf.mul(kappa, -2), tf.square(half)), tf.add(logBesselI0e(kappa), Math.log(2 * Math.PI)));
       return restrict(inside, lp);
     },
-    // Read back and drawn in JavaScript (as the count families are): a rejection sampler,
-    // used for data simulation and score-function guide sites, never inside a gradient.
+    // A draw has no gradient (score-function guide sites hold it constant): off the tape.
     sample(shape, seed) {
-      const loc = param(params, 'loc', f);
-      const kappa = param(params, 'kappa', f);
-      const out = broadcastShapes(shape, loc.shape, kappa.shape);
-      const locs = expand(loc, out).dataSync();
-      const kappas = expand(kappa, out).dataSync();
-      const rng = new Rng(seed);
-      const values = new Float32Array(locs.length);
-      for (let i = 0; i < values.length; i++) values[i] = wrap(locs[i]! + vonMisesDraw(rng, kappas[i]!));
-      return tf.tensor(values, out, 'float32');
+      return untaped(() => {
+        const loc = param(params, 'loc', f);
+        const kappa = param(params, 'kappa', f);
+        const out = broadcastShapes(shape, loc.shape, kappa.shape);
+        const x = tf.add(expand(loc, out), vonMisesAngles(expand(kappa, out), seed));
+        return tf.sub(x, tf.mul(2 * Math.PI, tf.round(tf.div(x, 2 * Math.PI))));
+      });
     },
     /** The circular mean: loc, wrapped into [−π, π]. */
     mean: () => {
