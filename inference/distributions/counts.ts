@@ -32,6 +32,7 @@
 // representable there at all.
 import { tf } from '../backend.js';
 import { uniformNoise } from '../noise.js';
+import { constant } from '../ops.js';
 import { subSeed } from './common.js';
 
 type T = tf.Tensor;
@@ -61,14 +62,16 @@ const STIRLING_REMAINDER: number[] = (() => {
 
 const f32 = (x: T): T => tf.cast(x, 'float32');
 
-/** δ(k) for integers k ≥ 1 (k is clamped to 1 below): the table below 16, 1/12k − 1/360k³ + 1/1260k⁵ − 1/1680k⁷ above. */
+/** δ(k) for integers k ≥ 1 (k is clamped to 1 below): looked up below 16, 1/12k − 1/360k³ + 1/1260k⁵ − 1/1680k⁷ above. */
 function stirlingRemainder(k: T): T {
   const kc = tf.maximum(k, 1);
   const inv = tf.reciprocal(tf.maximum(kc, STIRLING_TABLE));
   const inv2 = tf.square(inv);
-  let series = tf.mul(inv, tf.add(1 / 12, tf.mul(inv2, tf.add(-1 / 360, tf.mul(inv2, tf.add(1 / 1260, tf.mul(inv2, -1 / 1680)))))));
-  for (let j = 1; j < STIRLING_TABLE; j++) series = tf.where(tf.equal(kc, j), tf.fill(kc.shape, STIRLING_REMAINDER[j]!), series);
-  return series;
+  const series = tf.mul(inv, tf.add(1 / 12, tf.mul(inv2, tf.add(-1 / 360, tf.mul(inv2, tf.add(1 / 1260, tf.mul(inv2, -1 / 1680)))))));
+  // One lookup by index (index 0 where the series serves): a gather by indices computed at run time.
+  const index = tf.cast(tf.reshape(tf.where(tf.less(kc, STIRLING_TABLE), kc, tf.zerosLike(kc)), [-1]), 'int32');
+  const table = tf.reshape(tf.gather(tf.tensor1d(STIRLING_REMAINDER), index), kc.shape);
+  return tf.where(tf.less(kc, STIRLING_TABLE), table, series);
 }
 
 /** bd0(x, M) = x log(x/M) + M − x = M·φ((x − M)/M), φ(t) = (1 + t) log1p(t) − t, for x ≥ 0, M > 0. */
@@ -131,8 +134,12 @@ function proposals(shape: number[], seed: number, a: T, b: T, c: T): { us: T; v:
   return { us: safe, v, k, inRange: tf.greaterEqual(us, MIN_US) };
 }
 
-/** Poisson(λ) draws, one per element of `rate` (λ ≥ 0). */
+/** Poisson(λ) draws, one per element of `rate` (λ ≥ 0); computed off the tape (a draw has no gradient). */
 export function poissonCounts(rate: T, seed: number): T {
+  return constant(() => poissonBody(rate, seed));
+}
+
+function poissonBody(rate: T, seed: number): T {
   const shape = rate.shape;
   const lambda = tf.maximum(rate, 0);
   const small = tf.less(lambda, REJECTION_FROM);
@@ -142,7 +149,7 @@ export function poissonCounts(rate: T, seed: number): T {
   const byInversion = invert(uniformNoise(shape, subSeed(seed, 1)), tf.exp(tf.neg(lamI)), (j) => tf.div(lamI, j));
 
   // PTRS, fed λ = 10 where inversion serves.
-  const lam = tf.where(small, tf.fill(shape, REJECTION_FROM), lambda);
+  const lam = tf.maximum(lambda, REJECTION_FROM);
   const b = tf.add(0.931, tf.mul(2.53, tf.sqrt(lam)));
   const a = tf.add(-0.059, tf.mul(0.02483, b));
   const logInvAlpha = tf.log(tf.add(1.1239, tf.div(1.1328, tf.sub(b, 3.4))));
@@ -158,8 +165,12 @@ export function poissonCounts(rate: T, seed: number): T {
   return tf.where(small, byInversion, byRejection);
 }
 
-/** Binomial(n, p) draws, one per element of the (equally shaped) `n` (integers ≥ 0) and `p` (in [0, 1]). */
+/** Binomial(n, p) draws, one per element of the (equally shaped) `n` (integers ≥ 0) and `p` (in [0, 1]); off the tape. */
 export function binomialCounts(n: T, p: T, seed: number): T {
+  return constant(() => binomialBody(n, p, seed));
+}
+
+function binomialBody(n: T, p: T, seed: number): T {
   const shape = n.shape;
   // Drawn for q = min(p, 1 − p) and flipped back: n − Binomial(n, 1 − p) is Binomial(n, p).
   const flip = tf.greater(p, 0.5);

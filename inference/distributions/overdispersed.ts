@@ -41,7 +41,8 @@ export function betaBinomial(params: Params): Distribution {
       const logChoose = tf.sub(lgamma(tf.add(n, 1)), tf.add(lgamma(tf.add(xc, 1)), lgamma(tf.add(rest, 1))));
       return restrict(inside, tf.add(logChoose, tf.sub(logBeta(tf.add(xc, a), tf.add(rest, b)), logBeta(a, b))));
     },
-    sample: (shape, seed) => {
+    // Off the tape: a draw has no gradient.
+    sample: (shape, seed) => constant(() => {
       // Binomial(n, π) with π ~ Beta(a, b) = Gₐ/(Gₐ + G_b). Both Gammas underflow to 0 in float32 only for
       // tiny a and b; π is then a/(a + b) (not exact there).
       const [n, a, b] = alike(shape, tf.round(param(params, 'total_count', f)), param(params, 'a', f), param(params, 'b', f));
@@ -49,7 +50,7 @@ export function betaBinomial(params: Params): Distribution {
       const total = tf.add(ga, standardGamma(b!, subSeed(seed, 2 * GAMMA_SEED)));
       const pi = tf.where(tf.greater(total, 0), tf.div(ga, tf.maximum(total, 1e-30)), tf.div(a!, tf.add(a!, b!)));
       return binomialCounts(n!, pi, seed);
-    },
+    }),
     mean: () => {
       const a = param(params, 'a', f);
       return tf.div(tf.mul(param(params, 'total_count', f), a), tf.add(a, param(params, 'b', f)));
@@ -71,10 +72,11 @@ export function negBinomial(params: Params): Distribution {
       return restrict(inside, lp);
     },
     // Poisson(λ) with λ ~ Gamma(α, rate β).
-    sample: (shape, seed) => {
+    // Off the tape: a draw has no gradient.
+    sample: (shape, seed) => constant(() => {
       const [alpha, beta] = alike(shape, param(params, 'alpha', f), param(params, 'beta', f));
       return poissonCounts(tf.div(standardGamma(alpha!, subSeed(seed, GAMMA_SEED)), beta!), seed);
-    },
+    }),
     mean: () => tf.div(param(params, 'alpha', f), param(params, 'beta', f)),
   });
 }
@@ -96,10 +98,11 @@ export function negBinomial2(params: Params): Distribution {
       return restrict(inside, lp);
     },
     // Poisson(λ) with λ ~ Gamma(φ, rate φ/μ).
-    sample: (shape, seed) => {
+    // Off the tape: a draw has no gradient.
+    sample: (shape, seed) => constant(() => {
       const [mu, phi] = alike(shape, param(params, 'mu', f), param(params, 'phi', f));
       return poissonCounts(tf.mul(standardGamma(phi!, subSeed(seed, GAMMA_SEED)), tf.div(mu!, phi!)), seed);
-    },
+    }),
     mean: () => tf.add(param(params, 'mu', f), tf.zerosLike(param(params, 'phi', f))),
   });
 }
