@@ -288,3 +288,97 @@ describe(`count samplers against the exact pmf (${N.toLocaleString('en')} draws,
     });
   });
 });
+
+// ---- models with a count latent ----
+
+const Y = [2, 3, 4, 3, 2];
+const logLik = (k: number) => Y.reduce((s, v) => s - 0.5 * (v - k) ** 2 - 0.5 * Math.log(2 * Math.PI), 0);
+const logPoisson = (k: number, rate: number) => k * Math.log(rate) - rate - lgamma(k + 1);
+const logChoose10 = (k: number) => lgamma(11) - lgamma(k + 1) - lgamma(11 - k);
+
+interface LatentModel {
+  source: string;
+  /** log prior of k. */
+  prior: (k: number) => number;
+  /** log q(k) of the automatic guide at its one free parameter θ (Poisson: rate e^θ; Binomial: logits θ). */
+  guide: (k: number, theta: number) => number;
+  /** Support enumerated: 0 … K (the Poisson guides' mass beyond 60 is < 1e-30 at the rates reached). */
+  K: number;
+}
+
+const LATENT_MODELS: Record<string, LatentModel> = {
+  Poisson: { source: 'data y: real[5]\nk ~ Poisson(3)\ny ~ Normal(k, 1)\n', prior: (k) => logPoisson(k, 3), guide: (k, t) => logPoisson(k, Math.exp(t)), K: 60 },
+  Binomial: {
+    source: 'data y: real[5]\nk ~ Binomial(10, 0.3)\ny ~ Normal(k, 1)\n',
+    prior: (k) => logChoose10(k) + k * Math.log(0.3) + (10 - k) * Math.log(0.7),
+    guide: (k, t) => logChoose10(k) + k * t - 10 * Math.log1p(Math.exp(t)),
+    K: 10,
+  },
+  // NegBinomial2(3, 2): Γ(k + 2)/(k! Γ(2)) (2/5)² (3/5)^k; its automatic guide is a Poisson.
+  NegBinomial2: { source: 'data y: real[5]\nk ~ NegBinomial2(3, 2)\ny ~ Normal(k, 1)\n', prior: (k) => lgamma(k + 2) - lgamma(k + 1) + 2 * Math.log(0.4) + k * Math.log(0.6), guide: (k, t) => logPoisson(k, Math.exp(t)), K: 60 },
+};
+
+/** The exact ELBO of the guide at θ, by enumeration over k. */
+function exactElbo(m: LatentModel, theta: number): number {
+  let s = 0;
+  for (let k = 0; k <= m.K; k++) {
+    const lq = m.guide(k, theta);
+    s += Math.exp(lq) * (m.prior(k) + logLik(k) - lq);
+  }
+  return s;
+}
+
+/** The guide parameter that maximises the exact ELBO (ternary search; the ELBO is unimodal in θ here). */
+function bestTheta(m: LatentModel): number {
+  let lo = -5;
+  let hi = 5;
+  for (let i = 0; i < 200; i++) {
+    const a = lo + (hi - lo) / 3;
+    const b = hi - (hi - lo) / 3;
+    if (exactElbo(m, a) < exactElbo(m, b)) lo = a;
+    else hi = b;
+  }
+  return (lo + hi) / 2;
+}
+
+// Each fit's final (iterate-averaged) guide parameter scatters around the exact optimum θ*; its
+// spread sd is measured over 8 compiled fits (seeds 1 … 8). Their mean must be within 4·sd/√8 of θ*,
+// and a fit on the tfjs engine (the tape) within 4·sd of θ*.
+describe('models with a count latent compile and fit to the exact optimum of their guide', () => {
+  for (const [family, m] of Object.entries(LATENT_MODELS)) {
+    it(`${family} latent`, async () => {
+      const theta = bestTheta(m);
+      const thetas: number[] = [];
+      for (let seed = 1; seed <= 8; seed++) {
+        const fit = await compile(m.source).fit({ data: { y: Y }, seed, steps: 1000 });
+        expect(fit.diagnostics.backend).toBe('js');
+        expect(fit.diagnostics.notCompiled).toBeUndefined();
+        thetas.push(fit.parameters[0]!);
+      }
+      const mean = thetas.reduce((a, b) => a + b, 0) / thetas.length;
+      const sd = Math.sqrt(thetas.reduce((a, b) => a + (b - mean) ** 2, 0) / (thetas.length - 1));
+      expect(Math.abs(mean - theta), `compiled fits ${thetas.map((t) => t.toFixed(3)).join(' ')} vs θ* ${theta.toFixed(4)}`).toBeLessThan((4 * sd) / Math.sqrt(thetas.length));
+      const tape = await compile(m.source).fit({ data: { y: Y }, seed: 1, steps: 1000, backend: 'cpu' });
+      expect(tape.diagnostics.backend).toBe('cpu');
+      expect(Math.abs(tape.parameters[0]! - theta), `tfjs fit ${tape.parameters[0]} vs θ* ${theta.toFixed(4)} (sd ${sd.toFixed(4)})`).toBeLessThan(4 * sd);
+    }, 120_000);
+  }
+});
+
+// `tilde grad`: the mean gradient of the guide parameter at the seeded start, compiled against the
+// tfjs engine, |difference| < 4 standard errors of the difference.
+describe('tilde grad of a count site: compiled and tfjs means agree', () => {
+  for (const family of ['Poisson', 'Binomial', 'NegBinomial2']) {
+    it(`${family} latent`, async () => {
+      const m = LATENT_MODELS[family]!;
+      const js = await estimateGradients(compile(m.source), { data: { y: Y }, draws: 4000, seed: 3, backend: 'js' });
+      const cpu = await estimateGradients(compile(m.source), { data: { y: Y }, draws: 1000, seed: 3, backend: 'cpu' });
+      expect(js.backend).toBe('js');
+      expect(cpu.backend).toBe('cpu');
+      const a = js.params['k.logits']!;
+      const b = cpu.params['k.logits']!;
+      const se = Math.sqrt(a.variance[0]! / a.draws + b.variance[0]! / b.draws);
+      expect(Math.abs(a.mean[0]! - b.mean[0]!), `compiled ${a.mean[0]} vs tfjs ${b.mean[0]} (s.e. ${se})`).toBeLessThan(4 * se);
+    }, 120_000);
+  }
+});
