@@ -4,10 +4,9 @@
 import { tf } from '../backend.js';
 import { constant, exp, log, log1p, logSigmoid, logSoftmax, sigmoid, softplus } from '../ops.js';
 import { lgamma } from '../special.js';
-import { binomialDraw, poissonDraw } from './counts.js';
+import { binomialCounts, poissonCounts } from './counts.js';
 import { broadcastShapes, expand, isInteger, oneOf, openUniform, param, restrict } from './common.js';
 import { tidy } from './continuous.js';
-import { Rng } from '../rng.js';
 import type { CategoricalDistribution, Distribution, Params } from './types.js';
 
 type T = tf.Tensor;
@@ -74,14 +73,10 @@ export function categorical(params: Params): CategoricalDistribution {
   });
 }
 
-/** Draws count values element by element in JavaScript; see counts.ts for why. */
-export function jsCounts(values: T[], shape: number[], seed: number, draw: (rng: Rng, ...args: number[]) => number): T {
+/** The parameters broadcast to one shape with the draw's `shape` (as the draw is). */
+export function alike(shape: number[], ...values: T[]): T[] {
   const outShape = broadcastShapes(shape, ...values.map((v) => v.shape));
-  const data = values.map((v) => expand(v, outShape).dataSync());
-  const rng = new Rng(seed);
-  const out = new Float32Array(data[0]!.length);
-  for (let i = 0; i < out.length; i++) out[i] = draw(rng, ...data.map((d) => d[i]!));
-  return tf.tensor(out, outShape, 'float32');
+  return values.map((v) => expand(v, outShape));
 }
 
 export function binomial(params: Params): Distribution {
@@ -102,8 +97,8 @@ export function binomial(params: Params): Distribution {
       return restrict(inside, tf.add(logChoose, lp));
     },
     sample: (shape, seed) => {
-      const n = tf.round(param(params, 'total_count', f));
-      return jsCounts([n, logOdds(params, f).probs], shape, seed, (rng, count, prob) => binomialDraw(rng, count!, prob!));
+      const [n, p] = alike(shape, tf.round(param(params, 'total_count', f)), logOdds(params, f).probs);
+      return binomialCounts(n!, p!, seed);
     },
     mean: () => tf.mul(param(params, 'total_count', f), logOdds(params, f).probs),
   });
@@ -119,7 +114,7 @@ export function poisson(params: Params): Distribution {
       const xc = tf.where(inside, x, tf.zerosLike(x));
       return restrict(inside, tf.sub(tf.sub(tf.mul(xc, log(rate)), rate), lgamma(tf.add(xc, 1))));
     },
-    sample: (shape, seed) => jsCounts([param(params, 'rate', f)], shape, seed, (rng, rate) => poissonDraw(rng, rate!)),
+    sample: (shape, seed) => poissonCounts(alike(shape, param(params, 'rate', f))[0]!, seed),
     mean: () => tf.clone(param(params, 'rate', f)),
   });
 }

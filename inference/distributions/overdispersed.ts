@@ -1,16 +1,20 @@
 // Count families with more spread than Binomial and Poisson: each is a mixture
-// of one of those over a Beta or Gamma rate, and is drawn that way (in float64
-// JavaScript, as the counts of discrete.ts are).
+// of one of those over a Beta or Gamma rate, and is drawn that way: the rate by
+// common.ts's Gamma sampler, the count by counts.ts's (all in tfjs ops over
+// noise.ts, so a step that draws them compiles).
 import { tf } from '../backend.js';
 import { constant, log, log1p } from '../ops.js';
 import { lgamma, logBeta } from '../special.js';
-import { betaDraw, binomialDraw, gammaDraw, poissonDraw } from './counts.js';
-import { isInteger, param, restrict } from './common.js';
+import { binomialCounts, poissonCounts } from './counts.js';
+import { isInteger, param, restrict, standardGamma, subSeed } from './common.js';
 import { tidy } from './continuous.js';
-import { jsCounts } from './discrete.js';
+import { alike } from './discrete.js';
 import type { Distribution, Params } from './types.js';
 
 type T = tf.Tensor;
+
+/** The Gammas' sub-seeds (standardGamma takes 1 … 3 above its own; counts.ts's samplers take 1 … 3 of the draw's). */
+const GAMMA_SEED = 10;
 
 /** x where x is a count (a non-negative integer), 0 elsewhere, with the mask. */
 function countsOf(x: T): { inside: T; xc: T } {
@@ -37,10 +41,16 @@ export function betaBinomial(params: Params): Distribution {
       const logChoose = tf.sub(lgamma(tf.add(n, 1)), tf.add(lgamma(tf.add(xc, 1)), lgamma(tf.add(rest, 1))));
       return restrict(inside, tf.add(logChoose, tf.sub(logBeta(tf.add(xc, a), tf.add(rest, b)), logBeta(a, b))));
     },
-    sample: (shape, seed) => {
-      const n = tf.round(param(params, 'total_count', f));
-      return jsCounts([n, param(params, 'a', f), param(params, 'b', f)], shape, seed, (rng, count, a, b) => binomialDraw(rng, count!, betaDraw(rng, a!, b!)));
-    },
+    // Off the tape: a draw has no gradient.
+    sample: (shape, seed) => constant(() => {
+      // Binomial(n, π) with π ~ Beta(a, b) = Gₐ/(Gₐ + G_b). Both Gammas underflow to 0 in float32 only for
+      // tiny a and b; π is then a/(a + b) (not exact there).
+      const [n, a, b] = alike(shape, tf.round(param(params, 'total_count', f)), param(params, 'a', f), param(params, 'b', f));
+      const ga = standardGamma(a!, subSeed(seed, GAMMA_SEED));
+      const total = tf.add(ga, standardGamma(b!, subSeed(seed, 2 * GAMMA_SEED)));
+      const pi = tf.where(tf.greater(total, 0), tf.div(ga, tf.maximum(total, 1e-30)), tf.div(a!, tf.add(a!, b!)));
+      return binomialCounts(n!, pi, seed);
+    }),
     mean: () => {
       const a = param(params, 'a', f);
       return tf.div(tf.mul(param(params, 'total_count', f), a), tf.add(a, param(params, 'b', f)));
@@ -62,8 +72,11 @@ export function negBinomial(params: Params): Distribution {
       return restrict(inside, lp);
     },
     // Poisson(λ) with λ ~ Gamma(α, rate β).
-    sample: (shape, seed) =>
-      jsCounts([param(params, 'alpha', f), param(params, 'beta', f)], shape, seed, (rng, alpha, beta) => poissonDraw(rng, gammaDraw(rng, alpha!) / beta!)),
+    // Off the tape: a draw has no gradient.
+    sample: (shape, seed) => constant(() => {
+      const [alpha, beta] = alike(shape, param(params, 'alpha', f), param(params, 'beta', f));
+      return poissonCounts(tf.div(standardGamma(alpha!, subSeed(seed, GAMMA_SEED)), beta!), seed);
+    }),
     mean: () => tf.div(param(params, 'alpha', f), param(params, 'beta', f)),
   });
 }
@@ -85,8 +98,11 @@ export function negBinomial2(params: Params): Distribution {
       return restrict(inside, lp);
     },
     // Poisson(λ) with λ ~ Gamma(φ, rate φ/μ).
-    sample: (shape, seed) =>
-      jsCounts([param(params, 'mu', f), param(params, 'phi', f)], shape, seed, (rng, mu, phi) => poissonDraw(rng, (gammaDraw(rng, phi!) * mu!) / phi!)),
+    // Off the tape: a draw has no gradient.
+    sample: (shape, seed) => constant(() => {
+      const [mu, phi] = alike(shape, param(params, 'mu', f), param(params, 'phi', f));
+      return poissonCounts(tf.mul(standardGamma(phi!, subSeed(seed, GAMMA_SEED)), tf.div(mu!, phi!)), seed);
+    }),
     mean: () => tf.add(param(params, 'mu', f), tf.zerosLike(param(params, 'phi', f))),
   });
 }

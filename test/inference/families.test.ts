@@ -420,8 +420,10 @@ describe('ordered params and discrete latents of the new families', () => {
       'u ~ NegBinomial2(3, 2)',
       'y ~ Normal(z + v + u, 1)',
     ].join('\n');
-    // The count guides draw in JavaScript, so this fit runs on the tfjs engine: few steps suffice here.
+    // The count guides draw in tfjs ops over noise.ts (counts.ts), so this fit compiles.
     const fit = await compile(src).fit({ data: { y: [4, 5, 6] }, seed: 3, steps: 100 });
+    expect(fit.diagnostics.backend).toBe('js');
+    expect(fit.diagnostics.notCompiled).toBeUndefined();
     expect(Number.isFinite(fit.diagnostics.elbo)).toBe(true);
     const z = fit.samples('z', 200) as number[];
     expect(z.every((k) => Number.isInteger(k) && k >= 0 && k <= 3)).toBe(true);

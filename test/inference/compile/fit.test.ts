@@ -65,16 +65,16 @@ describe('fits on the compiled step', () => {
   });
 
   it("say why a fit keeps the tfjs engine, and refuse backend 'js' for it with the reason", async () => {
-    // A Poisson draw reads its value back (a rejection sampler): the trace stops after the estimators
-    // were evaluated once, warm-starting the moving average. The fit then starts from a clean state:
-    // the numbers of the tfjs backend it fell back to, named.
-    const poisson = compile('data y: int = 3\nk ~ Poisson(2.5)\ny ~ Poisson(k + 1)\n');
-    const tried = await poisson.fit({ particles: 1, steps: 100, draws: 20 });
+    // A VonMises draw reads its value back (a rejection sampler in JavaScript): the trace stops after
+    // the estimators were evaluated once, warm-starting the moving average. The fit then starts from a
+    // clean state: the numbers of the tfjs backend it fell back to, named.
+    const vonMises = compile('data y: real = 0.3\nm ~ VonMises(0, 1)\ny ~ Normal(m, 1)\nguide {\n  param a: real\n  m ~ VonMises(a, 2)\n}\n');
+    const tried = await vonMises.fit({ particles: 1, steps: 100, draws: 20 });
     expect(tried.diagnostics.notCompiled).toMatch(/read back/);
-    const onTfjs = await poisson.fit({ particles: 1, steps: 100, draws: 20, backend: tried.diagnostics.backend as 'cpu' });
+    const onTfjs = await vonMises.fit({ particles: 1, steps: 100, draws: 20, backend: tried.diagnostics.backend as 'cpu' });
     expect(onTfjs.toJSON().flat).toEqual(tried.toJSON().flat);
     expect(onTfjs.summary()).toEqual(tried.summary());
-    await expect(poisson.fit({ particles: 1, steps: 100, draws: 20, backend: 'js' })).rejects.toThrow(/backend 'js' cannot run this fit: a value read back/);
+    await expect(vonMises.fit({ particles: 1, steps: 100, draws: 20, backend: 'js' })).rejects.toThrow(/backend 'js' cannot run this fit: a value read back/);
     // A tfjs backend by name runs the same compiled step on its kernels.
     const named = await compile(NORMAL).fit({ data: { N: Y.length, y: Y }, backend: 'cpu', steps: 100, draws: 10 });
     expect(named.diagnostics.backend).toBe('cpu');
