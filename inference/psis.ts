@@ -6,11 +6,11 @@
 /** k̂ of the tail of log importance ratios; NaN when there are too few draws. */
 export function paretoKhat(logRatios: ArrayLike<number>): number {
   const n = logRatios.length;
-  const finite = Array.from(logRatios).filter((x) => Number.isFinite(x));
-  if (finite.length < 20) return NaN;
-  const sorted = finite.sort((a, b) => a - b);
+  // A typed array sorts numerically without a comparator: several times faster, at start-up too.
+  const sorted = Float64Array.from(logRatios).filter((x) => Number.isFinite(x)).sort();
+  if (sorted.length < 20) return NaN;
   const m = Math.min(Math.ceil(0.2 * n), Math.ceil(3 * Math.sqrt(n)));
-  const tail = sorted.slice(sorted.length - m);
+  const tail = Array.from(sorted.subarray(sorted.length - m));
   const cutoff = sorted[sorted.length - m - 1]!;
   // Ratios relative to the cutoff, shifted by the max to stay finite.
   const maxLog = tail[tail.length - 1]!;
