@@ -309,15 +309,16 @@ export class Model {
         const nextEst = new Estimators(this.program, nextPlan, mode, o.particles, rng.split(step ? `estimators@${step}` : 'estimators'), estimatorOptions({ ...options, estimator: next }));
         return { choices, next, nextPlan, nextEst };
       };
+      const adopt = (m: NonNullable<Awaited<ReturnType<typeof measure>>>) => {
+        est.dispose();
+        est = m.nextEst;
+        plan = m.nextPlan;
+        current = m.next;
+      };
       if (remeasure) {
         try {
           const m = await measure(0, start.flat);
-          if (m) {
-            est.dispose();
-            est = m.nextEst;
-            plan = m.nextPlan;
-            current = m.next;
-          }
+          if (m) adopt(m);
         } catch (e) {
           est.dispose();
           pre?.dispose();
@@ -391,26 +392,23 @@ export class Model {
       const switchAt = async (step: number, flat: Float32Array): Promise<Trainer | undefined> => {
         const m = await measure(step, flat);
         if (!m) return undefined;
-        const { choices, next, nextPlan, nextEst } = m;
+        const { choices, nextEst } = m;
         // Compiled where the fit started (the trace's float32 check can fail spuriously at the extreme
         // logits a fit reaches), then run from where it is.
         const c = compileFitStep(nextEst, jo, start.flat, o.optimizer, o.lr, rng.split(`steps-js@${step}`), onBatch);
-        if (c.ok) c.step.params.set(flat);
         if (!c.ok) {
           nextEst.dispose();
           for (const ch of choices) if (ch.chosen !== current[ch.site]) ch.kept = `kept ${ESTIMATOR_LABEL[current[ch.site]!]}: ${c.reason}`;
           return undefined;
         }
+        c.step.params.set(flat);
         // A RELAX or LAX control variate starts untrained: the measurement's warm-up, θ held (rate 0).
         if (nextEst.hasSurrogates) {
           c.step.setLearningRate(0);
           for (let k = 0; k < SURROGATE_WARMUP; k++) c.step.step();
           c.step.setLearningRate(o.lr);
         }
-        est.dispose();
-        est = nextEst;
-        plan = nextPlan;
-        current = next;
+        adopt(m);
         slotValues = (k) => c.step.slot(k + 1);
         return new JsTrainer(c.step, feed);
       };

@@ -103,7 +103,7 @@ export async function chooseByVariance(model: Model, o: FitOptions & { particles
 }
 
 /** "chosen by measured gradient variance × work per step: RELAX 1.2e-3 × 3.1k ops, REINFORCE 8.0e-3 × 0.9k ops". */
-export function describeChoice(c: VarianceChoice): string {
+function describeChoice(c: VarianceChoice): string {
   const fmt = (x: number) => (x === 0 ? '0' : x.toExponential(2));
   const ops = (w: number) => (w >= 1e6 ? `${(w / 1e6).toFixed(1)}M` : w >= 1e3 ? `${(w / 1e3).toFixed(1)}k` : `${w}`);
   return `${c.step ? `at step ${c.step}, ` : ''}chosen by measured gradient variance × work per step: ${c.measured.map((m) => `${ESTIMATOR_LABEL[m.estimator]} ${fmt(m.variance)} × ${ops(m.work)} ops`).join(', ')}${c.kept ? ` (${c.kept})` : ''}`;

@@ -285,10 +285,7 @@ const RULES: Record<string, Rule> = {
     const rows = ix!.shape[0]!;
     const n = o!.shape[0]!;
     const inner = sizeOf(o!.shape.slice(1));
-    if (!ix!.value) return [b.push({ op: 'put', shape: o!.shape.slice(), args: [u!.id, b.reshape(ix!.id, [rows])], outer: 1, n, inner })];
-    const map = new Int32Array(rows * inner);
-    for (let j = 0; j < rows; j++) for (let q = 0; q < inner; q++) map[j * inner + q] = ix!.value[j]! * inner + q;
-    return [b.scatterAdd(u!.id, map, o!.shape.slice())];
+    return [b.push({ op: 'put', shape: o!.shape.slice(), args: [u!.id, b.reshape(ix!.id, [rows])], outer: 1, n, inner })];
   },
   ArgMax: (b, [x], a, [o]) => [argExtreme(b, x!, a, o!, 'max')],
   ArgMin: (b, [x], a, [o]) => [argExtreme(b, x!, a, o!, 'min')],

@@ -8,7 +8,6 @@ import { tf } from '../backend.js';
 import { constant } from '../ops.js';
 import { logBesselI0e } from '../bessel.js';
 import { uniformNoise } from '../noise.js';
-import { untaped } from '../tape-save.js';
 import { broadcastShapes, expand, openUniform, param, restrict, subSeed } from './common.js';
 import { tidy } from './continuous.js';
 import type { Distribution, Params } from './types.js';
@@ -70,7 +69,7 @@ export function vonMises(params: Params): Distribution {
     },
     // A draw has no gradient (score-function guide sites hold it constant): off the tape.
     sample(shape, seed) {
-      return untaped(() => {
+      return constant(() => {
         const loc = param(params, 'loc', f);
         const kappa = param(params, 'kappa', f);
         const out = broadcastShapes(shape, loc.shape, kappa.shape);
