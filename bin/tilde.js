@@ -1,13 +1,10 @@
 #!/usr/bin/env node
 // The installed command. It runs the bundled program (dist/cli/, made by `npm run
-// build`), which starts several times faster than the module tree it is built from;
-// it falls back to that tree (dist/repl/cli.js) when there is no bundle, when
-// @tensorflow/tfjs-node is installed (it must share tfjs-core with tilde, which a
-// bundle cannot), or when TILDE_UNBUNDLED=1 asks for it.
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+// build`; see load-bundle.js for its two forms), which starts several times faster
+// than the module tree it is built from; it falls back to that tree (dist/repl/cli.js)
+// when there is no bundle, when @tensorflow/tfjs-node is installed (it must share
+// tfjs-core with tilde, which a bundle cannot), or when TILDE_UNBUNDLED=1 asks for it.
+import { bundleUsable, loadBatch, loadEsm } from './load-bundle.js';
 
 // `tilde check m.tilde | head`: a reader that closes the pipe early ends the output, not in a stack trace.
 process.stdout.on('error', (e) => {
@@ -15,24 +12,13 @@ process.stdout.on('error', (e) => {
   throw e;
 });
 
-const require = createRequire(import.meta.url);
-const bundle = fileURLToPath(new URL('../dist/cli/cli.js', import.meta.url));
+// The REPL (the default command) and `serve` need Ink, which only the ES module bundle holds.
+const command = process.argv.slice(2).find((a) => !a.startsWith('-'));
+const interactive = command === undefined || command === 'repl' || command === 'serve';
 
-function resolves(name) {
-  try {
-    return require.resolve(name);
-  } catch {
-    return undefined;
-  }
-}
-
-const bundled = existsSync(bundle) && process.env.TILDE_UNBUNDLED !== '1' && resolves('@tensorflow/tfjs-node') === undefined;
 let main;
-if (bundled) {
-  const cli = await import(bundle);
-  const wasm = resolves('@tensorflow/tfjs-backend-wasm');
-  if (wasm !== undefined) cli.configureWasmPaths(join(dirname(wasm), '/'));
-  main = cli.main;
+if (bundleUsable()) {
+  main = (!interactive && loadBatch()?.main) || (await loadEsm()).main;
 } else {
   ({ main } = await import('../dist/repl/cli.js'));
 }

@@ -3,20 +3,12 @@
 // Prints one line `RESULT {...}` with the in-process fit time, steps taken and posterior means.
 // Needs the build (npm run build → dist/). Loads tilde the way the `tilde` command does:
 // from the bundle in dist/cli/ when it exists, so start-up is what a user waits for.
-import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { bundleUsable, loadBatch } from '../../bin/load-bundle.js';
 
-const bundle = fileURLToPath(new URL('../../dist/cli/cli.js', import.meta.url));
-let compile;
-if (existsSync(bundle)) {
-  const lib = await import(bundle);
-  lib.configureWasmPaths(join(dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm')), '/'));
-  compile = lib.compile;
-} else {
-  ({ compile } = await import('../../dist/index.js'));
-}
+// As `tilde fit` runs: the batch bundle with its code cache (bin/load-bundle.js).
+const { compile } = (bundleUsable() && loadBatch()) || (await import('../../dist/index.js'));
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const cfg = JSON.parse(process.argv[2] ?? '{}');

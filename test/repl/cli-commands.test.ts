@@ -163,6 +163,18 @@ describe('the installed command (bundled program)', () => {
     }, 120_000);
   }
 
+  it("runs fit from the batch bundle with V8's code cache accepted, and the REPL from the ES module bundle", () => {
+    // A cache V8 rejects (another Node, other flags) still runs, only slower: this checks the build's is used.
+    const probe = `import('${join(root, 'bin', 'load-bundle.js')}').then((m) => { const c = m.loadBatch(); console.log(JSON.stringify({ loaded: typeof c?.main, rejected: c?.cacheRejected })); })`;
+    const r = spawnSync('node', ['-e', probe], { cwd: root, encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toEqual({ loaded: 'function', rejected: false });
+    // The REPL needs Ink, which the batch bundle leaves out.
+    const repl = spawnSync('node', [bin, 'repl', join(root, 'models', 'coin.tilde')], { cwd: root, encoding: 'utf8', input: ':quit\n', env: { ...process.env, TILDE_UNBUNDLED: '' } });
+    expect(repl.status).toBe(0);
+    expect(repl.stdout).toMatch(/loaded .*coin\.tilde/);
+  }, 60_000);
+
   it('ends quietly when the reader closes the pipe early (`tilde check … | head`)', () => {
     // `true` exits before tilde has started, so every write of tilde's meets a closed pipe.
     const r = spawnSync('bash', ['-c', `set -o pipefail; node '${bin}' check '${join(root, 'models', 'gmm.tilde')}' | true`], { cwd: root, encoding: 'utf8' });
