@@ -181,6 +181,8 @@ const RULES: Record<string, Rule> = {
   Cast: (b, [x], a) => [castTo(b, x!, String(a['dtype']))],
   Square: (b, [x]) => [b.binary('mul', x!.id, x!.id)],
   Rsqrt: (b, [x]) => [b.unary('reciprocal', b.unary('sqrt', x!.id))],
+  // tan = sin / cos (the Cauchy's inverse-CDF draw).
+  Tan: (b, [x]) => [b.binary('div', b.unary('sin', x!.id), b.unary('cos', x!.id))],
   Relu: (b, [x]) => [b.binary('max', x!.id, b.constant(0))],
   // tfjs's Step (inside its abs and relu gradients): 1 where x > 0, else alpha.
   Step: (b, [x], a) => [b.select(b.binary('gt', x!.id, b.constant(0)), b.constant(1), b.constant(Number(a['alpha'] ?? 0)), x!.shape)],
