@@ -1,8 +1,8 @@
-import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../../inference/backend.js';
-import * as ops from '../../inference/ops.js';
 import { checkParams, makeDistribution, type CategoricalDistribution, type Params } from '../../inference/distributions/index.js';
 import { FAMILY_NAMES } from '../../language/distributions.js';
+import { irGrads, irSecond } from './ir-grad.js';
 
 type T = tf.Tensor;
 
@@ -263,14 +263,12 @@ describe('rsample gradients against finite differences', () => {
       const names = Object.keys(params).filter((k) => k !== 'df');
       const total = (vals: Record<string, number>): number =>
         tf.tidy(() => tf.sum(makeDistribution(family, Object.fromEntries(Object.entries(vals).map(([k, v]) => [k, tf.scalar(v)]))).rsample!([5], 11)).dataSync()[0]!);
-      const grads = tf.tidy(() => {
-        const f = (...xs: T[]): T => {
-          const p: Params = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, tf.scalar(v)]));
-          names.forEach((k, i) => (p[k] = xs[i]!));
-          return tf.sum(makeDistribution(family, p).rsample!([5], 11));
-        };
-        return tf.grads(f)(names.map((k) => tf.scalar(params[k]!))).map((g) => g.dataSync()[0]!);
-      });
+      // The pathwise gradient the way a fit takes it: traced (the draw's noise an input) and differentiated by reverse mode.
+      const grads = irGrads((...xs: T[]): T => {
+        const p: Params = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, tf.scalar(v)]));
+        names.forEach((k, i) => (p[k] = xs[i]!));
+        return tf.sum(makeDistribution(family, p).rsample!([5], 11));
+      }, names.map((k) => params[k]!));
       const h = 1e-2;
       names.forEach((k, i) => {
         const fd = (total({ ...params, [k]: params[k]! + h }) - total({ ...params, [k]: params[k]! - h })) / (2 * h);
@@ -280,11 +278,9 @@ describe('rsample gradients against finite differences', () => {
   }
 
   it('logProb is twice differentiable in the parameters (Bernoulli logits, Categorical one-hot, Binomial)', () => {
-    // RELAX differentiates the relaxed model twice: the op table's second-order mode is what it uses.
-    const mode = ops.requireSecondOrder();
-    onTestFinished(() => mode.release());
+    // RELAX differentiates the relaxed model twice: reverse mode over reverse mode on the IR.
     tf.tidy(() => {
-      const d2 = (f: (x: T) => T, x: number): number => tf.grad(tf.grad(f))(tf.scalar(x)).dataSync()[0]!;
+      const d2 = (f: (x: T) => T, x: number): number => irSecond(f, x);
       // d²/dℓ² [x ℓ − softplus(ℓ)] = −σ(ℓ)σ(−ℓ)
       expect(d2((l) => makeDistribution('Bernoulli', { logits: l }).logProb(tf.scalar(0.3)), 0.7)).toBeCloseTo(-sig(0.7) * sig(-0.7), 5);
       expect(d2((l) => makeDistribution('Binomial', { total_count: tf.scalar(5), logits: l }).logProb(tf.scalar(2.5)), 0.7)).toBeCloseTo(-5 * sig(0.7) * sig(-0.7), 4);

@@ -21,6 +21,7 @@ import { prepareStart } from '../../inference/prepare.js';
 import { formatPlan, makePlan } from '../../inference/plan.js';
 import { Rng } from '../../inference/rng.js';
 import { front, modelsDir } from './front.js';
+import { irGrad } from './ir-grad.js';
 
 const REF_DIR = fileURLToPath(new URL('../../../shared/reference/posteriordb/', import.meta.url));
 const REFERENCE_DIR = fileURLToPath(new URL('../reference/', import.meta.url));
@@ -147,20 +148,23 @@ function snapshot(source: string, data: Record<string, unknown>, loops: 'auto' |
     const run = { ...s, modelRun: { ...s.modelRun, loops }, guideRun: { ...s.guideRun, loops } };
     const mode = start.mode;
     const out: Partial<Snapshot> = {};
+    // The same draws (a fresh stream of the same seed) in both passes.
+    const joint = (flat: tf.Tensor) => evaluateJoint({ setup: run, layout, S, rng: new Rng(11).split('steps'), mode }, flat);
     tf.tidy(() => {
-      const f = (flat: tf.Tensor) => {
-        const j = evaluateJoint({ setup: run, layout, S, rng: new Rng(11).split('steps'), mode }, flat);
-        out.logp = Array.from(j.logp.dataSync());
-        out.logdet = Array.from(j.logdet.dataSync());
-        out.terms = j.terms.length;
-        // Σ of every cost term per particle: the pieces the signals are built from add up the same.
-        const total = j.terms.reduce((acc, t) => tf.add(acc, t.value.rank > 1 ? tf.sum(t.value, Array.from({ length: t.value.rank - 1 }, (_, i) => i + 1)) : t.value), tf.zeros([S]));
-        out.termTotal = Array.from(total.dataSync());
-        out.discrete = j.discrete.map((d) => `${d.name}[${d.element.join(',')}]=${Array.from((d.value as tf.Tensor).dataSync()).join(' ')}`);
-        return tf.sum(tf.add(j.logp, j.logdet)) as tf.Scalar;
-      };
-      out.grad = Array.from(tf.grad(f)(tf.tensor1d(init)).dataSync());
+      const j = joint(tf.tensor1d(init));
+      out.logp = Array.from(j.logp.dataSync());
+      out.logdet = Array.from(j.logdet.dataSync());
+      out.terms = j.terms.length;
+      // Σ of every cost term per particle: the pieces the signals are built from add up the same.
+      const total = j.terms.reduce((acc, t) => tf.add(acc, t.value.rank > 1 ? tf.sum(t.value, Array.from({ length: t.value.rank - 1 }, (_, i) => i + 1)) : t.value), tf.zeros([S]));
+      out.termTotal = Array.from(total.dataSync());
+      out.discrete = j.discrete.map((d) => `${d.name}[${d.element.join(',')}]=${Array.from((d.value as tf.Tensor).dataSync()).join(' ')}`);
     });
+    // The gradient as a fit takes it: traced, differentiated on the IR.
+    out.grad = irGrad((flat) => {
+      const j = joint(flat);
+      return tf.add(j.logp, j.logdet);
+    }, init).grad;
     return out as Snapshot;
   } finally {
     start.dispose();

@@ -7,9 +7,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend, tf } from '../../inference/backend.js';
 import { Estimators } from '../../inference/estimators/step.js';
 import { conditionalSample, hardValue, relaxedSample, score, uniformNoise, type Surrogate } from '../../inference/estimators/relax.js';
+import { grad } from '../../inference/compile/grad.js';
+import { lowerJs } from '../../inference/compile/lower-js.js';
+import { traceLoss } from '../../inference/compile/trace.js';
 import { compile, estimatorOptions, planFor } from '../../inference/model.js';
 import { prepare } from '../../inference/prepare.js';
 import { Rng } from '../../inference/rng.js';
+import { irGrad } from './ir-grad.js';
 
 beforeAll(async () => {
   await selectBackend('cpu');
@@ -63,7 +67,7 @@ describe('Bernoulli conditional sample (RELAX.md §1.2)', () => {
       const v = tf.tensor1d(rows.map((r) => r[1]!));
       const b = tf.tensor1d(rows.map((r) => r[2]!));
       // Each z̃_i depends on ℓ_i alone, so the gradient of the sum is the elementwise derivative.
-      const g = tf.grad((x: tf.Tensor) => tf.sum(conditionalSample('Bernoulli', x, b, v)))(l).dataSync();
+      const g = irGrad((x: tf.Tensor) => conditionalSample('Bernoulli', x, b, v), l.dataSync()).grad;
       rows.forEach(([li, vi, bi], i) => {
         const th = sigmoid(li!);
         const want = bi ? sigmoid(li! + Math.log(vi!)) : ((1 - th) * (1 - vi!)) / (1 - (1 - th) * vi!);
@@ -146,7 +150,8 @@ describe('Categorical conditional sample (RELAX.md §2)', () => {
 // also hands back the estimates ĝ themselves (per site, the mean over particles, w.r.t. the
 // logits). So with the noise fixed, V(φ) := Σ ĝ(φ)² is a deterministic function of φ, the
 // engine's AD gives dV/dφ through second-order autodiff (ĝ contains ∂c_φ/∂ℓ), and a central
-// finite difference of V (re-evaluating ĝ at φ ± h with the same seed) must agree. The
+// finite difference of V (re-evaluating ĝ at φ ± h with the same seed) must agree. The engine's
+// dV/dφ is the compiled one: the loss traced at that seed and differentiated on the IR. The
 // surrogate's variables are found by name in tfjs's registry (tilde/relax/SITE/...). The
 // MLP's output weights start at zero (RELAX starts as REBAR), which would leave its hidden
 // layer untested, so they are set to nonzero values first.
@@ -222,16 +227,26 @@ function checkPhiGradient(h: Harness, site: string): { name: string; ad: number;
   set('loglambda', () => Math.log(0.7));
   set('eta', () => 0.8);
   tf.tidy(() => v.assign(tf.tensor1d(vals)));
-  const ad = tf.tidy(() => {
-    let kept: tf.Tensor[] = [];
-    const { grads } = tf.variableGrads(() => {
-      const res = h.est.loss(h.jo, h.flat, SEED);
-      kept = res.keep;
-      return res.loss as tf.Scalar;
-    }, [v]);
-    kept.forEach((t) => t.dispose());
-    return Array.from(grads[v.name]!.dataSync());
-  });
+  // The engine's dV/dφ: Estimators.loss traced at the fixed seed (its ĝ a tfjs gradient, run once),
+  // then reverse mode on the IR w.r.t. φ — the derivative of a derivative a compiled RELAX step takes.
+  const init = Float32Array.from(h.flat.dataSync());
+  const tr = traceLoss(
+    init,
+    (flat) => {
+      const res = h.est.loss(h.jo, flat, SEED);
+      res.keep.forEach((t) => t.dispose());
+      return res.loss;
+    },
+    { extra: [v], state: true },
+  );
+  const d = grad(tr.program, tr.loss, [tr.params[1]!]);
+  const low = lowerJs(d.program, [d.grads[0]!]);
+  low.buffers[tr.params[0]!]?.set(init);
+  low.buffers[tr.params[1]!]?.set(vals);
+  for (const n of tr.noise) low.buffers[n.id]?.set(n.values);
+  for (const st of tr.state) low.buffers[st.id]?.set(st.init);
+  low.run();
+  const ad = Array.from(low.buffers[d.grads[0]!]!);
   const out: { name: string; ad: number; fd: number }[] = [];
   const probe = (name: string, index: number, step: number) => {
     const at0 = parts[name]![0] + index;
