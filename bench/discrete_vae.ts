@@ -6,9 +6,9 @@
 //   node dist/bench/discrete_vae.js --estimator relax|rebar|reinforce|reinforce-nvil|concrete [--steps 20000]
 //        [--model sbn|sbn2|sbn_nonlinear]
 //        [--batch 24] [--particles S] [--lr 0.001] [--seed 1] [--backend wasm] [--json FILE]
-//   node dist/bench/discrete_vae.js --throughput [--batches 24,96,384] [--lowering tape,tfjs] [--json FILE]
-// --lowering: the tfjs engine with its tape ('tape', the default) or the compiled step — the IR
-// differentiated by grad.ts — run as tfjs kernels ('tfjs'); a list runs each in the same process.
+//   node dist/bench/discrete_vae.js --throughput [--batches 24,96,384] [--json FILE]
+// The step is the compiled one — the IR differentiated by grad.ts — run as tfjs kernels
+// (records made before the tape engine was deleted say 'tape' for it).
 //   node dist/bench/discrete_vae.js --table a.json,b.json,... [--write bench/RESULTS-discrete-vae.md]
 //
 // One estimator per process, so two can run at once on two cores. Every estimator
@@ -16,10 +16,10 @@
 // and the same evaluation noise; the JSON is rewritten at every checkpoint, so a run
 // cut short still reports what it reached.
 //
-// How it is run. The step is the one model.fit runs (Estimators.step with the plan's
-// estimator, Adam on the flat parameter vector), driven here step by step because the
-// table needs held-out ELBOs at checkpoints mid-fit. Minibatching rebinds the model's
-// plate to the 24 digits of the step (the parameter layout does not depend on N), so
+// How it is run. The step is the one model.fit runs on a tfjs backend (the compiled step of
+// the plan's estimators on tfjs kernels, Adam on the flat parameter vector), driven here step
+// by step because the table needs held-out ELBOs at checkpoints mid-fit. The whole training
+// set is bound once and each step is given its 24 digits' rows (batch.ts), at scale 1, so
 // each step's objective is the ELBO of its 24 digits and every estimator's
 // Rao-Blackwellisation is per digit. Evaluation: the ELBO per digit, one guide sample
 // per digit (4 on the held-out set), averaged over the whole set in chunks of 500.
@@ -39,7 +39,7 @@ import { prepare } from '../inference/prepare.js';
 import { Rng } from '../inference/rng.js';
 import { setup, type Setup } from '../inference/setup.js';
 import { batchInputs, batchOf, checkBatchable } from '../inference/batch.js';
-import { compileFitStep } from '../inference/compile/compile-fit.js';
+import { compileFitStep, type CompiledFit } from '../inference/compile/compile-fit.js';
 import type { TfjsStep } from '../inference/compile/step-tfjs.js';
 import { binarizedMnist, type MnistData } from '../repl/data-mnist.js';
 
@@ -84,11 +84,11 @@ interface RunSettings {
   particles: number;
   lr: number;
   seed: number;
-  /** The tape engine, or the compiled step on tfjs kernels (absent in records from before: tape). */
-  lowering?: Lowering;
+  /** The compiled step on tfjs kernels; 'tape' (or absent) in records of the tfjs engine, since deleted. */
+  lowering?: Lowering | 'tape';
 }
 
-export type Lowering = 'tape' | 'tfjs';
+export type Lowering = 'tfjs';
 
 export interface VaeRun extends RunSettings {
   backend: string;
@@ -110,7 +110,7 @@ export interface ThroughputRow {
   matmulShare: number;
   kernelShare: number;
   backend: string;
-  lowering?: Lowering;
+  lowering?: Lowering | 'tape';
 }
 
 const here = (p: string) => new URL(`../../${p}`, import.meta.url);
@@ -188,31 +188,19 @@ export async function train(o: TrainOptions): Promise<VaeRun> {
   const testSet = binarizedMnist({ offset: 9000, n: 1000 });
   const plan = planFor(model.program, { estimator: fitOptions(o.estimator).estimator });
   const batches = new Batches(trainSet.N, o.batch, new Rng(o.seed).split('batches'));
-  const lowering = o.lowering ?? 'tape';
+  const lowering: Lowering = 'tfjs';
   const firstRows = batches.next();
-  // The layout is the same for every minibatch: the first one's serves them all. The compiled step
-  // binds the whole training set once and is given each batch's rows as inputs (batch.ts).
+  // The compiled step binds the whole training set once and is given each batch's rows as inputs (batch.ts).
   const all = Array.from({ length: trainSet.N }, (_, i) => i);
-  const bound = rowsData(model, trainSet, lowering === 'tfjs' ? all : firstRows);
-  const info = lowering === 'tfjs' ? checkBatchable({ program: model.program, sizes: bound.sizes }, o.batch) : undefined;
+  const bound = rowsData(model, trainSet, all);
+  const info = checkBatchable({ program: model.program, sizes: bound.sizes }, o.batch);
   const prepared = prepare(model.program, bound, { seed: o.seed, plan, particles: o.particles, estimators: estimatorOptions(fitOptions(o.estimator)), minibatch: info });
   const { setup: first, layout, random: init, est } = prepared;
   const stepRng = prepared.rng.split('steps');
-  const initT = tf.tensor1d(init);
-  const flat = tf.variable(initT, true, 'tilde/flat');
-  initT.dispose();
-  const optimizer = tf.train.adam(o.lr);
-  let compiled: TfjsStep | undefined;
-  if (info) {
-    const jo = { setup: first, layout, S: o.particles, rng: stepRng, mode: 'inference' } as const;
-    // Scale 1: each step's loss is its batch's ELBO, as on the tape engine's path below.
-    const onBatch = { plate: info.plate, options: () => ({ ...jo, ...batchOf(first, layout, info, Int32Array.from(firstRows), 1) }) };
-    const c = compileFitStep(est, jo, init, 'adam', o.lr, stepRng.split('compiled'), onBatch);
-    if (!c.ok) throw new Error(`the step does not compile: ${c.reason}`);
-    const t = c.onTfjs();
-    if (!t.ok) throw new Error(`the step does not lower to tfjs: ${t.reason}`);
-    compiled = t.step;
-  }
+  const jo = { setup: first, layout, S: o.particles, rng: stepRng, mode: 'inference' } as const;
+  // Scale 1: each step's loss is its batch's ELBO.
+  const onBatch = { plate: info.plate, options: () => ({ ...jo, ...batchOf(first, layout, info, Int32Array.from(firstRows), 1) }) };
+  const compiled = tfjsStep(compileFitStep(est, jo, init, 'adam', o.lr, stepRng.split('compiled'), onBatch));
   const run: VaeRun = { model: o.model ?? 'sbn', estimator: o.estimator, steps: o.steps, batch: o.batch, particles: o.particles, lr: o.lr, seed: o.seed, lowering, backend, checkpoints: [], wallSeconds: 0, done: false, started: new Date().toISOString() };
   const t0 = performance.now();
   let trainMs = 0;
@@ -228,26 +216,20 @@ export async function train(o: TrainOptions): Promise<VaeRun> {
     for (const x of v) recent.push(-x / o.batch);
     while (recent.length > 500) recent.shift();
   };
-  let s = first;
   try {
     for (let step = 1; step <= o.steps; step++) {
       const rows = step > 1 ? batches.next() : firstRows;
-      if (step > 1 && !compiled) s = bindRows(model, trainSet, rows);
-      const jo = { setup: s, layout, S: o.particles, rng: stepRng, mode: 'inference' } as const;
       const ts = performance.now();
       const c0 = process.cpuUsage();
-      if (compiled) {
-        for (const [key, values] of batchInputs(layout, info!, Int32Array.from(rows))) compiled.setInput(key, values);
-        window.push(compiled.step());
-      } else window.push(tf.tidy(() => est.step(jo, flat, optimizer)));
+      for (const [key, values] of batchInputs(layout, info, Int32Array.from(rows))) compiled.setInput(key, values);
+      window.push(compiled.step());
       trainMs += performance.now() - ts;
       const c = process.cpuUsage(c0);
       cpuMs += (c.user + c.system) / 1000;
-      if (!compiled) s.dispose();
       if (window.length === 100) flush();
       if (o.checkpoints.includes(step) || step === o.steps) {
         flush();
-        const params = compiled ? compiled.slotTensor(0) : flat;
+        const params = compiled.slotTensor(0);
         const trainElbo = elboPerDigit(model, layout, params, trainSet, 1, `eval/train/${step}`);
         const testElbo = elboPerDigit(model, layout, params, testSet, 4, `eval/test/${step}`);
         const batchElbo = recent.reduce((a, b) => a + b, 0) / recent.length;
@@ -261,42 +243,37 @@ export async function train(o: TrainOptions): Promise<VaeRun> {
     }
   } finally {
     window.forEach((t) => t.dispose());
-    compiled?.dispose();
-    if (compiled) s.dispose();
-    flat.dispose();
-    optimizer.dispose();
+    compiled.dispose();
     prepared.dispose();
   }
   return run;
 }
 
+/** The compiled step on tfjs kernels, or the error saying why there is none. */
+function tfjsStep(c: CompiledFit): TfjsStep {
+  if (!c.ok) throw new Error(`the step does not compile: ${c.reason}`);
+  const t = c.onTfjs();
+  if (!t.ok) throw new Error(`the step does not lower to tfjs: ${t.reason}`);
+  return t.step;
+}
+
 /** Steps/s and the matmul share of kernel time, per estimator and batch size. */
-export async function throughput(batchesList: number[], estimators: readonly VaeEstimator[], backendName: BackendName | 'auto', steps = 20, lowerings: readonly Lowering[] = ['tape']): Promise<ThroughputRow[]> {
+export async function throughput(batchesList: number[], estimators: readonly VaeEstimator[], backendName: BackendName | 'auto', steps = 20): Promise<ThroughputRow[]> {
   const backend = await useBackend(backendName);
   const model = loadModel();
   const data = binarizedMnist({ offset: 0, n: Math.max(...batchesList) });
   const rows: ThroughputRow[] = [];
   for (const estimator of estimators) {
-    for (const B of batchesList) for (const lowering of lowerings) {
+    for (const B of batchesList) {
+      const lowering: Lowering = 'tfjs';
       const S = DEFAULT_PARTICLES[estimator];
       const plan = planFor(model.program, { estimator: fitOptions(estimator).estimator });
       const prepared = prepare(model.program, rowsData(model, data, Array.from({ length: B }, (_, i) => i)), { plan, particles: S, estimators: estimatorOptions(fitOptions(estimator)) });
       const { setup: s, layout, rng: root, random: init, est } = prepared;
-      const flat = tf.variable(tf.tensor1d(init), true, 'tilde/flat');
-      const optimizer = tf.train.adam(1e-3);
       const jo = { setup: s, layout, S, rng: root.split('steps'), mode: 'inference' } as const;
-      let once = () => tf.tidy(() => est.step(jo, flat, optimizer)).dispose();
-      let compiled: TfjsStep | undefined;
-      if (lowering === 'tfjs') {
-        const c = compileFitStep(est, jo, init, 'adam', 1e-3, root.split('steps-js'));
-        if (!c.ok) throw new Error(`the step does not compile: ${c.reason}`);
-        const t = c.onTfjs();
-        if (!t.ok) throw new Error(`the step does not lower to tfjs: ${t.reason}`);
-        const step = t.step;
-        compiled = step;
-        if (process.env['TILDE_IR_STATS']) console.error(`tfjs lowering: ${step.nodes.live} nodes computed a step`, step.lowered.patterns);
-        once = () => step.step().dispose();
-      }
+      const step = tfjsStep(compileFitStep(est, jo, init, 'adam', 1e-3, root.split('steps-js')));
+      if (process.env['TILDE_IR_STATS']) console.error(`tfjs lowering: ${step.nodes.live} nodes computed a step`, step.lowered.patterns);
+      const once = () => step.step().dispose();
       for (let i = 0; i < 3; i++) once();
       const times: number[] = [];
       const cpu0 = process.cpuUsage();
@@ -328,9 +305,7 @@ export async function throughput(batchesList: number[], estimators: readonly Vae
       }
       const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
       rows.push({ estimator, batch: B, particles: S, stepsPerSecond: 1000 / median, cpuStepsPerSecond: 1000 / cpuMs, kernels, matmulShare: med(shares), kernelShare: med(kernelShares), backend, lowering });
-      compiled?.dispose();
-      flat.dispose();
-      optimizer.dispose();
+      step.dispose();
       prepared.dispose();
     }
   }
@@ -395,8 +370,7 @@ async function main(argv: string[]): Promise<void> {
   if (argv.includes('--throughput')) {
     const bs = (arg(argv, '--batches') ?? '24,96,384').split(',').map(Number);
     const ests = (arg(argv, '--estimators') ?? ESTIMATORS.join(',')).split(',') as VaeEstimator[];
-    const lowerings = (arg(argv, '--lowering') ?? 'tape').split(',') as Lowering[];
-    const rows = await throughput(bs, ests, backend, Number(arg(argv, '--steps') ?? 20), lowerings);
+    const rows = await throughput(bs, ests, backend, Number(arg(argv, '--steps') ?? 20));
     console.log(table([], rows));
     if (json) writeFileSync(json, JSON.stringify({ throughput: rows }, null, 2) + '\n');
     return;
@@ -416,7 +390,6 @@ async function main(argv: string[]): Promise<void> {
     lr: Number(arg(argv, '--lr') ?? 1e-3),
     seed: Number(arg(argv, '--seed') ?? 1),
     backend,
-    lowering: (arg(argv, '--lowering') ?? 'tape') as Lowering,
     checkpoints,
     json,
     log: (s) => console.log(s),

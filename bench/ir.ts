@@ -48,18 +48,19 @@ for (const name of MODELS) {
   const c = compileFitStep(p.est, { setup: p.setup, layout: p.layout, S, rng: p.rng.split('steps'), mode: p.mode }, init, 'adam', 0.01, p.rng.split('steps-js'));
   p.dispose();
   const kinds = [...new Set(plan.entries.map((e) => e.estimator))].join(', ') || 'reparam';
-  if (!c.ok) {
-    console.log(`| ${name} | ${kinds} | not compiled: ${c.reason} | | | |`);
+  if (!c.ok || !c.step) {
+    console.log(`| ${name} | ${kinds} | not compiled to JavaScript: ${c.ok ? c.jsReason : c.reason} | | | |`);
     continue;
   }
+  const step = c.step;
   const rates: number[] = [];
   for (let r = 0; r <= REPS; r++) {
-    c.step.params.set(init);
+    step.params.set(init);
     const t0 = performance.now();
-    for (let k = 0; k < STEPS; k++) c.step.step();
+    for (let k = 0; k < STEPS; k++) step.step();
     const rate = STEPS / ((performance.now() - t0) / 1000);
     if (r > 0) rates.push(rate); // the first run warms V8 up
   }
-  const { before, after, live } = c.step.nodes;
-  console.log(`| ${name} | ${kinds} | ${fmt(before)} → ${fmt(after)} | ${fmt(live)} | ${fmt(c.step.lowered.matmulWork)} | ${fmt(median(rates))} (${fmt(Math.min(...rates))}–${fmt(Math.max(...rates))}) |`);
+  const { before, after, live } = step.nodes;
+  console.log(`| ${name} | ${kinds} | ${fmt(before)} → ${fmt(after)} | ${fmt(live)} | ${fmt(step.lowered.matmulWork)} | ${fmt(median(rates))} (${fmt(Math.min(...rates))}–${fmt(Math.max(...rates))}) |`);
 }

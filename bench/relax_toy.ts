@@ -12,19 +12,16 @@
 //   node dist/bench/relax_toy.js --merge a.json,b.json   (tables from several parallel runs)
 //   node dist/bench/relax_toy.js --verify [--steps N]     (this loop reproduces model.fit)
 //
-// How it is run. The fit is the one `model.fit` runs (same setup, initial values, seed
-// streams, Estimators.step and Adam), driven here step by step so phi can be read
-// mid-fit: the public fit API reports only −cost per step, not phi. `--verify` checks
-// that this loop reproduces model.fit's final phi bit for bit.
+// How it is run. The fit is the one `model.fit` runs on backend 'cpu' (same setup, initial
+// values, seed streams, the compiled JavaScript step and its Adam), driven here step by step
+// so phi can be read mid-fit: the public fit API reports only −cost per step, not phi.
+// `--verify` checks that this loop reproduces model.fit's final phi bit for bit.
 //
 // The variance at a checkpoint is measured with the fit's own estimator state (the
 // trained surrogate φ for RELAX/REBAR, the current moving average for 'ema') at the
-// current phi: `--var-draws` single-particle estimates, computed as 100 evaluations of
-// Estimators.loss with P = var-draws/100 i.i.d. particles each; the single-particle variance
-// is P × the variance of the P-particle means (exact in expectation, 99 degrees of freedom).
-// These evaluations use their own noise seeds, so the training noise stream is untouched;
-// they do advance the moving-average baseline (100 updates with values ≈ 0.25, which it
-// forgets within ~20 steps).
+// current phi: `--var-draws` single-particle estimates of the compiled step's gradient
+// (fresh noise, no update, the state not advanced). They draw their noise from the step's
+// own stream, so after the first checkpoint the training noise is not model.fit's.
 
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -32,7 +29,7 @@ import { pathToFileURL } from 'node:url';
 import { tf, useBackend } from '../inference/backend.js';
 import { compile, estimatorOptions, planFor, type FitOptions } from '../inference/model.js';
 import { prepare } from '../inference/prepare.js';
-import { Rng } from '../inference/rng.js';
+import { compileFitStep } from '../inference/compile/compile-fit.js';
 
 export const ESTIMATORS = {
   'reinforce-none': { estimator: 'reinforce', baseline: 'none' },
@@ -71,47 +68,33 @@ export async function runToy(name: ToyEstimator, seed: number, steps: number, ch
   const { setup: s, layout, rng, random: init, est } = prepared;
   const tensorsBefore = tf.memory().numTensors;
   const jo = { setup: s, layout, S: 1, rng: rng.split('steps'), mode: 'optimisation' } as const;
-  const initT = tf.tensor1d(init);
-  const flat = tf.variable(initT, true, 'tilde/flat');
-  initT.dispose();
-  const optimizer = tf.train.adam(LR);
-  const P = Math.max(1, Math.round(varDraws / 100));
-  const joM = { ...jo, S: P, rng: new Rng(`measure/${seed}`) } as const;
-  const measureRng = new Rng(`relax_toy/measure/${name}/${seed}`);
-  const phi: number[] = [flat.dataSync()[0]!];
+  const phi: number[] = [init[0]!];
   const logVar: Record<number, number> = {};
   let trainMs = 0;
-  const measure = () => {
-    const gs: number[] = [];
-    for (let m = 0; m < 100; m++) {
-      const g = tf.tidy(() => {
-        let kept: tf.Tensor[] = [];
-        const { grads } = tf.variableGrads(() => {
-          const r = est.loss(joM, flat, measureRng.int());
-          kept = r.keep;
-          return r.loss as tf.Scalar;
-        }, [flat]);
-        kept.forEach((t) => t.dispose());
-        return grads[flat.name]!.dataSync()[0]!;
-      });
-      gs.push(g);
-    }
-    // Two passes: at θ ≈ 0 almost every estimate is the same tiny number. A zero variance
-    // (every estimate identical) gives −∞, shown as such.
-    const mean = gs.reduce((a, b) => a + b, 0) / 100;
-    return Math.log((P * gs.reduce((a, g) => a + (g - mean) ** 2, 0)) / 99);
-  };
   try {
+    const c = compileFitStep(est, jo, init, 'adam', LR, rng.split('steps-js'));
+    if (!c.ok || !c.step) throw new Error(`the toy's step does not compile: ${c.ok ? c.jsReason : c.reason}`);
+    const js = c.step;
+    const measure = () => {
+      const gs: number[] = [];
+      for (let m = 0; m < varDraws; m++) {
+        js.draw();
+        js.evaluate();
+        gs.push(js.grad[0]!);
+      }
+      // Two passes: at θ ≈ 0 almost every estimate is the same tiny number. A zero variance
+      // (every estimate identical) gives −∞, shown as such.
+      const mean = gs.reduce((a, b) => a + b, 0) / gs.length;
+      return Math.log(gs.reduce((a, g) => a + (g - mean) ** 2, 0) / (gs.length - 1));
+    };
     for (let step = 1; step <= steps; step++) {
       const t0 = performance.now();
-      tf.tidy(() => est.step(jo, flat, optimizer)).dispose();
+      js.step();
       trainMs += performance.now() - t0;
-      if (step % 100 === 0) phi.push(flat.dataSync()[0]!);
+      if (step % 100 === 0) phi.push(js.params[0]!);
       if (checkpoints.includes(step)) logVar[step] = measure();
     }
   } finally {
-    flat.dispose();
-    optimizer.dispose();
     prepared.dispose();
   }
   return { estimator: name, seed, phi, logVar, msPerStep: trainMs / steps, tensorsBefore, tensorsAfter: tf.memory().numTensors };

@@ -49,8 +49,8 @@ export interface LoopOptions {
 }
 
 /**
- * What the loop drives: one engine's parameters, optimiser and step. The tfjs engine
- * (TfTrainer, below) and the compiled one (compile/js-trainer.ts) each bring their own.
+ * What the loop drives: the compiled step's parameters, optimiser and step, on one of its two
+ * lowerings (compile/js-trainer.ts, compile/tfjs-trainer.ts).
  */
 export interface Trainer {
   /** One optimisation step with the plan's estimators; its loss (−ELBO) is kept until `takeLosses`. */
@@ -66,6 +66,8 @@ export interface Trainer {
   accumulate(): void;
   /** The running mean when one was accumulated, else the current parameters. */
   final(): Promise<Float32Array>;
+  /** Per-element running gradient variance, or undefined before the first step. */
+  gradientVariance(): Float32Array | undefined;
   dispose(): void;
 }
 
@@ -81,88 +83,6 @@ export interface LoopResult {
 
 // Defined with the other errors (language/errors.ts); the engine's modules import it from here.
 export { FitError };
-
-function makeOptimizer(name: OptimizerName, lr: number): tf.Optimizer {
-  switch (name) {
-    case 'sgd':
-      return tf.train.sgd(lr);
-    case 'rmsprop':
-      return tf.train.rmsprop(lr);
-    default:
-      return tf.train.adam(lr);
-  }
-}
-
-/** The tfjs engine's trainer: one flat Variable, a tfjs optimiser, one tf.tidy per step. */
-export class TfTrainer implements Trainer {
-  private readonly flat: tf.Variable;
-  private readonly optimizer: tf.Optimizer;
-  private readonly pending: tf.Tensor[] = [];
-  private avg?: tf.Variable;
-  private avgCount = 0;
-
-  constructor(
-    init: Float32Array,
-    optimizer: OptimizerName,
-    lr: number,
-    /** One optimisation step with the plan's estimators (estimators/step.ts); returns the step's loss = −ELBO. */
-    private readonly stepFn: (flat: tf.Variable, optimizer: tf.Optimizer) => tf.Tensor,
-  ) {
-    const initT = tf.tensor1d(init);
-    this.flat = tf.variable(initT, true, 'tilde/flat');
-    initT.dispose();
-    this.optimizer = makeOptimizer(optimizer, lr);
-  }
-
-  step(): void {
-    this.pending.push(tf.tidy(() => this.stepFn(this.flat, this.optimizer)));
-  }
-
-  async takeLosses(): Promise<ArrayLike<number>> {
-    const stacked = tf.stack(this.pending);
-    const values = await stacked.data();
-    stacked.dispose();
-    this.pending.forEach((t) => t.dispose());
-    this.pending.length = 0;
-    return values;
-  }
-
-  snapshot(): Float32Array {
-    return Float32Array.from(this.flat.dataSync() as Float32Array);
-  }
-
-  setLearningRate(lr: number): void {
-    const o = this.optimizer as tf.Optimizer & { setLearningRate?: (x: number) => void; learningRate?: number };
-    if (typeof o.setLearningRate === 'function') o.setLearningRate(lr);
-    else o.learningRate = lr;
-  }
-
-  startAverage(): void {
-    const start = this.flat.clone();
-    this.avg = tf.variable(start, false);
-    start.dispose();
-    this.avgCount = 0;
-  }
-
-  accumulate(): void {
-    tf.tidy(() => {
-      this.avgCount++;
-      this.avg!.assign(tf.add(this.avg!, tf.div(tf.sub(this.flat, this.avg!), this.avgCount)));
-    });
-  }
-
-  async final(): Promise<Float32Array> {
-    const final = this.avg && this.avgCount > 0 ? this.avg : this.flat;
-    return Float32Array.from((await final.data()) as Float32Array);
-  }
-
-  dispose(): void {
-    this.pending.forEach((t) => t.dispose());
-    this.flat.dispose();
-    this.avg?.dispose();
-    this.optimizer.dispose();
-  }
-}
 
 /** Windows compared by the trend test: the ELBO must not have risen over this many windows. */
 const TREND = 3;

@@ -3,8 +3,8 @@
 // researcher uses to compare estimators. Each estimate averages `particles` draws.
 // Gradients are of the objective as written: the expected cost (optimisation) or the ELBO.
 
-import { engineRequest, tf, useBackend, type BackendName } from './backend.js';
-import { compileFitStep } from './compile/compile-fit.js';
+import { engineRequest, useBackend, type BackendName } from './backend.js';
+import { compileFitStep, tfjsOrExplain } from './compile/compile-fit.js';
 import { blockNames, paramKey } from './layout.js';
 import { isMatrixConstraint } from '../language/types.js';
 import { matrixUnconstrain } from './matrix-transforms.js';
@@ -45,11 +45,9 @@ export interface GradientReport {
   params: Record<string, GradientStats>;
   plan: Record<string, string>;
   backend: BackendName | 'js';
-  /** The compiled step on the JavaScript lowering or on tfjs kernels, or the tfjs engine's tape. */
-  lowering: 'js' | 'tfjs' | 'tape';
-  /** Why the compiled engine did not run (absent when it did). */
-  notCompiled?: string;
-  /** The compiled step's scalar operations per estimate (absent on the tfjs engine). */
+  /** The compiled step on the JavaScript lowering or on tfjs kernels. */
+  lowering: 'js' | 'tfjs';
+  /** The compiled step's scalar operations per estimate (on the JavaScript lowering). */
   work?: number;
 }
 
@@ -65,7 +63,7 @@ export async function estimateGradients(model: Model, o: GradientOptions = {}): 
   const estimators = estimatorOptions({ estimator: o.estimator, baseline: o.baseline, surrogateLr: o.surrogateLr, objective: o.objective });
   const prepared = prepare(model.program, model.bind(o.data ?? {}, o.dataFile), { guide: o.guide, seed, plan, particles, estimators });
   const { setup: s, layout, rng, random: init, mode } = prepared;
-  let est = prepared.est;
+  const est = prepared.est;
   try {
     if (o.atFlat && o.atFlat.length !== init.length) throw new Error(`internal: atFlat has ${o.atFlat.length} values, the layout ${init.length}`);
     for (const [name, values] of Object.entries(o.at ?? {})) {
@@ -88,11 +86,8 @@ export async function estimateGradients(model: Model, o: GradientOptions = {}): 
     // The step is compiled at the seeded start and then run at atFlat: the trace's check against
     // tfjs's float32 value fails spuriously where a fit has driven a guide to extreme logits.
     const at = o.atFlat ?? init;
-    const initT = tf.tensor1d(at);
-    const flat = tf.variable(initT);
-    initT.dispose();
     const jo = { setup: s, layout, S: particles, rng: rng.split('steps'), mode } as const;
-    try {
+    {
       const n = layout.size;
       const sum = new Float64Array(n);
       const sumSq = new Float64Array(n);
@@ -106,15 +101,27 @@ export async function estimateGradients(model: Model, o: GradientOptions = {}): 
       };
       // The compiled step: θ's update rule has rate 0, so surrogate training leaves θ where it is.
       const compiled = compileFitStep(est, jo, init, 'sgd', 0, rng.split('steps-js'));
-      if (!compiled.ok && engine === 'js') throw new RangeError(`backend 'js' cannot estimate these gradients: ${compiled.reason}`);
-      // A tfjs backend named: the same compiled program on tfjs kernels (the tape engine when it does not trace).
-      const onTfjs = compiled.ok && engine === 'tfjs' ? compiled.onTfjs() : undefined;
-      const notCompiled = !compiled.ok ? compiled.reason : onTfjs && !onTfjs.ok ? onTfjs.reason : undefined;
-      if (onTfjs?.ok) {
-        const step = onTfjs.step;
+      const jsStep = compiled.ok ? compiled.step : undefined;
+      if (!jsStep && engine === 'js') throw new RangeError(`backend 'js' cannot estimate these gradients: ${compiled.ok ? compiled.jsReason : compiled.reason}`);
+      const surrogateSteps = o.surrogateSteps && (est.hasSurrogates || o.baseline === 'nvil') ? o.surrogateSteps : 0;
+      // A tfjs backend named, or a JavaScript lowering that failed its check: the same compiled program on tfjs kernels.
+      let lowering: 'js' | 'tfjs';
+      if (jsStep && engine !== 'tfjs') {
+        lowering = 'js';
+        jsStep.params.set(at);
+        for (let k = 0; k < surrogateSteps; k++) jsStep.step();
+        for (let m = 0; m < draws; m++) {
+          jsStep.estimate();
+          add(jsStep.grad);
+        }
+      } else {
+        const t = tfjsOrExplain(compiled, model.program.file);
+        if ('error' in t) throw t.error;
+        lowering = 'tfjs';
+        const step = t.step;
         step.setSlot(0, at);
         try {
-          if (o.surrogateSteps && (est.hasSurrogates || o.baseline === 'nvil')) for (let k = 0; k < o.surrogateSteps; k++) step.step().dispose();
+          for (let k = 0; k < surrogateSteps; k++) step.step().dispose();
           for (let m = 0; m < draws; m++) {
             step.estimate();
             add(step.gradient());
@@ -122,26 +129,6 @@ export async function estimateGradients(model: Model, o: GradientOptions = {}): 
         } finally {
           step.dispose();
         }
-      } else if (compiled.ok && !onTfjs) {
-        const js = compiled.step;
-        js.params.set(at);
-        if (o.surrogateSteps && (est.hasSurrogates || o.baseline === 'nvil')) for (let k = 0; k < o.surrogateSteps; k++) js.step();
-        for (let m = 0; m < draws; m++) {
-          js.estimate();
-          add(js.grad);
-        }
-      } else {
-      // The tries' evaluations warm-started baselines and surrogates: the tape engine starts from fresh ones, as a fit does.
-      const clean = est.fresh();
-      est.dispose();
-      est = clean;
-      if (o.surrogateSteps && (est.hasSurrogates || o.baseline === 'nvil')) {
-        // Train φ alone: θ's optimiser has learning rate 0, so θ stays at its initial value.
-        const frozen = tf.train.sgd(0);
-        for (let k = 0; k < o.surrogateSteps; k++) tf.tidy(() => est.step(jo, flat, frozen));
-        frozen.dispose();
-      }
-      for (let m = 0; m < draws; m++) add(tf.tidy(() => est.gradients(jo, flat).grads.dataSync()));
       }
       const params: Record<string, GradientStats> = {};
       for (const b of blockNames(layout)) {
@@ -154,13 +141,9 @@ export async function estimateGradients(model: Model, o: GradientOptions = {}): 
         }
         params[b.name] = { mean, variance, draws };
       }
-      const lowering = notCompiled ? 'tape' : onTfjs ? 'tfjs' : 'js';
-      return { params, plan: Object.fromEntries(plan.entries.map((e) => [e.site, e.estimator])), backend: lowering === 'js' ? 'js' : tfjsBackend, lowering, ...(notCompiled ? { notCompiled } : lowering === 'js' && compiled.ok ? { work: compiled.step.lowered.work } : {}) };
-    } finally {
-      flat.dispose();
+      return { params, plan: Object.fromEntries(plan.entries.map((e) => [e.site, e.estimator])), backend: lowering === 'js' ? 'js' : tfjsBackend, lowering, ...(lowering === 'js' && jsStep ? { work: jsStep.lowered.work } : {}) };
     }
   } finally {
-    if (est !== prepared.est) est.dispose();
     prepared.dispose();
   }
 }

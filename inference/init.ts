@@ -19,11 +19,10 @@
 
 import { CholeskyDecomposition, Matrix, inverse } from 'ml-matrix';
 import { tf } from './backend.js';
-import { compileDensity, type DensityOracle } from './compile/density-js.js';
+import { compileDensity } from './compile/density-js.js';
 import { FitError } from './fit.js';
 import { evaluateJoint, type JointOptions } from './joint.js';
 import type { Layout } from './layout.js';
-import { requireSecondOrder } from './ops.js';
 import { Rng } from './rng.js';
 import type { Setup } from './setup.js';
 
@@ -101,57 +100,6 @@ function logDensity(s: Setup, layout: Layout, flat: tf.Tensor, U: tf.Tensor, den
   return density({ setup: s, layout, S, rng: new Rng('laplace'), mode: 'inference', u: U }, flat).reshape([S]);
 }
 
-function valueAndGradient(s: Setup, layout: Layout, flat: tf.Tensor, x: Float64Array, density: Density): { f: number; g: Float64Array } {
-  const D = x.length;
-  const [f, g] = tf.tidy(() => {
-    const U = tf.tensor2d(Float32Array.from(x), [1, D]);
-    const { value, grad } = tf.valueAndGrad((V: tf.Tensor) => tf.sum(logDensity(s, layout, flat, V, density)))(U);
-    return [value, grad];
-  });
-  const out = { f: (f.dataSync() as Float32Array)[0]!, g: Float64Array.from(g.dataSync()) };
-  f.dispose();
-  g.dispose();
-  return out;
-}
-
-function value(s: Setup, layout: Layout, flat: tf.Tensor, x: Float64Array, density: Density): number {
-  const t = tf.tidy(() => tf.sum(logDensity(s, layout, flat, tf.tensor2d(Float32Array.from(x), [1, x.length]), density)));
-  const v = t.dataSync()[0]!;
-  t.dispose();
-  return v;
-}
-
-/**
- * The Hessian in one second-order pass: D particles all at x, so row i of the gradient is
- * ∇f at particle i; summing its i-th entry over particles and differentiating again gives
- * ∂/∂U_i (∂f/∂u_i) = row i of the Hessian. D×D row-major.
- */
-function hessian(s: Setup, layout: Layout, flat: tf.Tensor, x: Float64Array, density: Density): Float64Array {
-  const D = x.length;
-  const hold = requireSecondOrder();
-  try {
-    const t = tf.tidy(() => {
-      const U = tf.tile(tf.tensor2d(Float32Array.from(x), [1, D]), [D, 1]);
-      const grad = (V: tf.Tensor) => tf.grad((W: tf.Tensor) => tf.sum(logDensity(s, layout, flat, W, density)))(V);
-      return tf.grad((V: tf.Tensor) => tf.sum(tf.mul(grad(V), tf.eye(D))))(U);
-    });
-    const h = Float64Array.from(t.dataSync() as Float32Array);
-    t.dispose();
-    return h;
-  } finally {
-    hold.release();
-  }
-}
-
-/** The density's value, gradient and Hessian evaluated by tfjs (float32). */
-function tfjsOracle(s: Setup, layout: Layout, flat: tf.Tensor, density: Density): DensityOracle {
-  return {
-    value: (x) => value(s, layout, flat, x, density),
-    valueAndGradient: (x) => valueAndGradient(s, layout, flat, x, density),
-    hessian: (x) => hessian(s, layout, flat, x, density),
-  };
-}
-
 /** Made exactly symmetric: rounding (float32 on tfjs) is not. */
 function symmetric(h: Float64Array, D: number): Matrix {
   const H = new Matrix(D, D);
@@ -202,15 +150,14 @@ function regularMode(layout: Layout, m: ModeResult & { ok: true }): ModeResult {
  * positive latents, ½ for unit ones), with a backtracking line search. Fails, with the
  * reason, when the density has no finite mode (it runs off) or the search does not settle.
  */
-export function findMode(s: Setup, layout: Layout, base: Float32Array, marginal?: MarginalDensity, compiled = false): ModeResult {
+export function findMode(s: Setup, layout: Layout, base: Float32Array, marginal?: MarginalDensity): ModeResult {
   const D = layout.autoDim;
   const flat = tf.tensor1d(base);
   const density = marginal?.logDensity ?? plainDensity;
   try {
-    // The compiled density (float64, generated JavaScript) when the fit runs compiled; tfjs's otherwise,
-    // or when the density does not compile.
-    const js = compiled ? compileDensity(D, (u) => logDensity(s, layout, flat, u, density)) : undefined;
-    const oracle = js && !('reason' in js) ? js : tfjsOracle(s, layout, flat, density);
+    // The compiled density (float64, generated JavaScript); a density that does not compile has no Laplace start.
+    const oracle = compileDensity(D, (u) => logDensity(s, layout, flat, u, density));
+    if ('reason' in oracle) return { ok: false, reason: `the log density does not compile (${oracle.reason})` };
     const constrained = constrainedCoordinates(s, layout);
     let damped = 0;
     // A summed-out mixture's labels are exchangeable: the origin, where the components coincide,
@@ -284,8 +231,7 @@ export function chooseInit(
   s: Setup,
   layout: Layout,
   base: Float32Array,
-  /** `compiled`: search the mode on the compiled density (a fit on the compiled engine). */
-  o: { minibatch?: boolean; marginal?: MarginalDensity; compiled?: boolean } = {},
+  o: { minibatch?: boolean; marginal?: MarginalDensity } = {},
 ): { flat: Float32Array; report: InitReport; precondition?: Precondition } {
   if (kind === 'random') return { flat: base, report: { used: 'random', reason: 'asked for (init: random)' } };
   const why = o.minibatch ? 'minibatches see only part of the data' : laplaceIneligible(s, layout, o.marginal?.sites);
@@ -296,7 +242,7 @@ export function chooseInit(
   if (kind === 'auto' && layout.autoDim > LAPLACE_MAX_DIM) {
     return { flat: base, report: { used: 'random', reason: `${layout.autoDim} continuous latent scalars (the Laplace start is automatic up to ${LAPLACE_MAX_DIM})` } };
   }
-  const m = findMode(s, layout, base, o.marginal, o.compiled);
+  const m = findMode(s, layout, base, o.marginal);
   if (!m.ok) {
     if (kind === 'laplace') throw new FitError(`init 'laplace' failed: ${m.reason}. Use init 'random' (or 'auto', which falls back to it).`);
     return { flat: base, report: { used: 'random', reason: m.reason } };

@@ -10,8 +10,8 @@ import { frontEnd } from '../language/index.js';
 import { parseExpression } from '../language/parse.js';
 import { engineRequest, selectBackend, tf, useBackend, type BackendName } from './backend.js';
 import { chooseInit, preconditionTensors, toOriginal, type InitKind, type InitReport } from './init.js';
-import { runLoop, TfTrainer, type OptimizerName, type Progress, type Trainer } from './fit.js';
-import { compileFitStep } from './compile/compile-fit.js';
+import { runLoop, type OptimizerName, type Progress, type Trainer } from './fit.js';
+import { compileFitStep, tfjsOrExplain } from './compile/compile-fit.js';
 import { drawCompiled } from './compile/draws-js.js';
 import { JsTrainer } from './compile/js-trainer.js';
 import { TfjsTrainer } from './compile/tfjs-trainer.js';
@@ -90,6 +90,9 @@ export function estimatorOptions(o: FitOptions): EstimatorOptions {
   return estimatorOptionsFrom({ ...FIT_DEFAULTS, ...stripUndefined(o) }, splitRebar(o.estimator).rebar);
 }
 
+/** A lowering only fits saved by an earlier version name. */
+export type SavedLowering = 'tape';
+
 export interface FitDiagnostics {
   /** RELAX sites' learned temperature λ and control-variate scale η at the end of the fit. */
   surrogates?: Record<string, SurrogateReading>;
@@ -99,10 +102,11 @@ export interface FitDiagnostics {
   backend: BackendName | 'js';
   /**
    * What ran the step: the compiled step on the JavaScript lowering ('js') or on tfjs kernels of
-   * `backend` ('tfjs'), or the tfjs engine with its tape ('tape'). Absent in fits saved before it.
+   * `backend` ('tfjs'). Absent in fits saved before it; 'tape' (the tfjs engine, since deleted) in
+   * fits saved while it ran fits that did not compile, with `notCompiled` saying why.
    */
-  lowering?: 'js' | 'tfjs' | 'tape';
-  /** Why the compiled engine did not run the fit (absent when it did). */
+  lowering?: 'js' | 'tfjs' | SavedLowering;
+  /** In fits saved by the tfjs engine ('tape'): why the step was not compiled then. */
   notCompiled?: string;
   /** With backend 'js': the tfjs backend of the work around the step (start, summaries, draws). */
   tfjsBackend?: BackendName;
@@ -284,8 +288,8 @@ export class Model {
         }
         const summed = o.init === 'random' || B !== undefined ? undefined : summedOutStart(this.program, plan, o.guide, mode, rng.split('start'));
         try {
-          // The Laplace search on the compiled density (float64) whatever runs the step: tfjs's tape only where it does not compile.
-          start = chooseInit(o.init, s, layout, random, { minibatch: B !== undefined, marginal: (summed ?? est).marginalDensity(), compiled: true });
+          // The Laplace search on the compiled density (float64), whatever lowering runs the step.
+          start = chooseInit(o.init, s, layout, random, { minibatch: B !== undefined, marginal: (summed ?? est).marginalDensity() });
           if (summed && start.report.used === 'laplace') startAtConditionalPosterior(summed, s, layout, start, rng.split('start-draws'));
         } finally {
           summed?.dispose();
@@ -331,7 +335,6 @@ export class Model {
       let trainer: Trainer | undefined;
       /** The compiled step's surrogate slots, when it runs the fit (RELAX's λ and η are read from there). */
       let slotValues: ((k: number) => ArrayLike<number>) | undefined;
-      let notCompiled: string | undefined;
       // Under minibatches the step is traced on the first B rows; each step is then given its batch's index arrays.
       const firstRows = sampler ? Int32Array.from({ length: B! }, (_, i) => i) : undefined;
       const onBatch = firstRows && {
@@ -348,44 +351,30 @@ export class Model {
         const c = compileFitStep(est, jo, start.flat, o.optimizer, o.lr, rng.split('steps-js'), onBatch);
         // Measured work decides 'auto': matrix products beyond JS_MATMUL_MAX multiply–adds a step run
         // faster as tfjs kernels on wasm than as generated loops (the belief nets on MNIST: 5×), so the
-        // same program runs there; a tfjs backend asked for by name runs it there too.
-        const products = c.ok ? c.step.lowered.matmulWork : 0;
-        if (c.ok && (engine === 'tfjs' || (engine === 'auto' && tfjsBackend !== 'cpu' && products > JS_MATMUL_MAX))) {
-          const t = c.onTfjs();
-          if (t.ok) {
-            trainer = new TfjsTrainer(t.step, feed);
-            lowering = 'tfjs';
-            const step = t.step;
-            slotValues = (k) => step.slot(k + 1);
-          } else notCompiled = t.reason;
-        } else if (c.ok) {
-          trainer = new JsTrainer(c.step, feed);
+        // same program runs there; a tfjs backend asked for by name runs it there too, and so does a
+        // step whose JavaScript lowering failed its check against the trace (float32, as tfjs's kernels).
+        const js = c.ok ? c.step : undefined;
+        const products = js ? js.lowered.matmulWork : 0;
+        if (js && !(engine === 'tfjs' || (engine === 'auto' && tfjsBackend !== 'cpu' && products > JS_MATMUL_MAX))) {
+          trainer = new JsTrainer(js, feed);
           lowering = 'js';
-          const step = c.step;
-          slotValues = (k) => step.slot(k + 1);
-        } else if (!c.ok && engine === 'js') {
+          slotValues = (k) => js.slot(k + 1);
+        } else if (engine === 'js') {
           est.dispose();
           pre?.dispose();
-          throw new RangeError(`backend 'js' cannot run this fit: ${c.reason}; use backend 'auto' or a tfjs backend`);
-        } else if (!c.ok) notCompiled = c.reason;
-        // On tfjs after all: from the estimators' state a tfjs fit starts from, so 'auto' gives the numbers of the backend it names.
-        if (!trainer) {
-          const clean = est.fresh();
-          est.dispose();
-          est = clean;
+          throw new RangeError(`backend 'js' cannot run this fit: ${c.ok ? c.jsReason : c.reason}; use backend 'auto' or a tfjs backend`);
+        } else {
+          const t = tfjsOrExplain(c, this.program.file);
+          if ('error' in t) {
+            est.dispose();
+            pre?.dispose();
+            throw t.error;
+          }
+          trainer = new TfjsTrainer(t.step, feed);
+          lowering = 'tfjs';
+          slotValues = (k) => t.step.slot(k + 1);
         }
       }
-      trainer ??= new TfTrainer(
-        start.flat,
-        o.optimizer,
-        o.lr,
-        sampler
-          ? (flat, optimizer) => {
-              const b = batchOf(s, layout, plate!, sampler.next(), plate!.N / B!);
-              return est.step({ ...jo, setup: b.setup, layout: b.layout, batch: b.batch }, flat, optimizer);
-            }
-          : (flat, optimizer) => est.step(jo, flat, optimizer),
-      );
       const backend = lowering === 'js' ? 'js' : tfjsBackend;
       // auto-variance during the fit: where a site's choice changes, the fit goes on from its
       // parameters then with a newly compiled step (its optimiser's moments start again).
@@ -396,21 +385,23 @@ export class Model {
         // Compiled where the fit started (the trace's float32 check can fail spuriously at the extreme
         // logits a fit reaches), then run from where it is.
         const c = compileFitStep(nextEst, jo, start.flat, o.optimizer, o.lr, rng.split(`steps-js@${step}`), onBatch);
-        if (!c.ok) {
+        const js = c.ok ? c.step : undefined;
+        if (!js) {
           nextEst.dispose();
-          for (const ch of choices) if (ch.chosen !== current[ch.site]) ch.kept = `kept ${ESTIMATOR_LABEL[current[ch.site]!]}: ${c.reason}`;
+          const reason = c.ok ? c.jsReason : c.reason;
+          for (const ch of choices) if (ch.chosen !== current[ch.site]) ch.kept = `kept ${ESTIMATOR_LABEL[current[ch.site]!]}: ${reason}`;
           return undefined;
         }
-        c.step.params.set(flat);
+        js.params.set(flat);
         // A RELAX or LAX control variate starts untrained: the measurement's warm-up, θ held (rate 0).
         if (nextEst.hasSurrogates) {
-          c.step.setLearningRate(0);
-          for (let k = 0; k < SURROGATE_WARMUP; k++) c.step.step();
-          c.step.setLearningRate(o.lr);
+          js.setLearningRate(0);
+          for (let k = 0; k < SURROGATE_WARMUP; k++) js.step();
+          js.setLearningRate(o.lr);
         }
         adopt(m);
-        slotValues = (k) => c.step.slot(k + 1);
-        return new JsTrainer(c.step, feed);
+        slotValues = (k) => js.slot(k + 1);
+        return new JsTrainer(js, feed);
       };
       const loop = await runLoop(jo, trainer, {
         steps: o.steps,
@@ -424,7 +415,7 @@ export class Model {
         ...(remeasure && trainer instanceof JsTrainer ? { remeasure: { every: remeasure.every, at: switchAt } } : {}),
       }).finally(() => {
         surrogates = est.surrogateReadings(slotValues);
-        gradVar = trainer instanceof JsTrainer || trainer instanceof TfjsTrainer ? trainer.gradientVariance() : est.gradientVariance();
+        gradVar = trainer.gradientVariance();
         pre?.dispose();
       });
       let full: number | undefined;
@@ -456,8 +447,8 @@ export class Model {
         trace: loop.trace,
         diagnostics: {
           backend,
-          lowering: lowering ?? 'tape',
-          ...(notCompiled ? { notCompiled } : { tfjsBackend }),
+          lowering,
+          tfjsBackend,
           steps: loop.steps,
           seconds: loop.seconds,
           converged: loop.converged,

@@ -14,9 +14,7 @@
 // relu. Avoid: prod, stridedSlice, elu and gather with indices computed from a
 // differentiated value (their gradients throw), floorDiv (wrong gradient).
 import { tf } from './backend.js';
-import { registerMatMulGradient } from './matmul-grad.js';
 import { alias, installSharedTapeSaves, untaped } from './tape-save.js';
-import { registerLeanGradients } from './lean-grads.js';
 
 type T = tf.Tensor;
 
@@ -45,9 +43,7 @@ function registerZeroGradients(): void {
   }
 }
 registerZeroGradients();
-registerMatMulGradient();
 installSharedTapeSaves();
-registerLeanGradients();
 
 type Forward = (xs: T[], save: tf.GradSaveFunc) => { value: T; gradFunc: (dy: T, saved: T[]) => T | T[] };
 

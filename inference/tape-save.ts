@@ -1,16 +1,17 @@
-// Second handles on a tensor's buffer, made without running a kernel.
+// Second handles on a tensor's buffer, made without running a kernel, and
+// stretches run with the gradient tape off — both seen by the tracer
+// (compile/hooks.ts): a handle is the value it shares, and what an untaped
+// stretch computes is held constant (an IR `stop`), which is how `detach` works.
 //
-// tfjs copies a tensor by running a full Identity kernel (on wasm it also copies
-// the buffer), and it does so for every tensor the tape saves for a gradient:
-// `keep(clone(t))`. On the small tensors of a typical step that bookkeeping was
-// ~30 % of all kernels run (bench/peers/RESULTS.md, "Profile of tilde's step").
-// The cpu and wasm backends count references to a buffer (Reshape already
-// shares buffers that way) and no kernel writes into its inputs, so a second
-// handle on the same buffer has the same values and lifetime as the clone.
-// A handle is recorded on the tape, as tfjs records its clone, wherever a
-// gradient may be taken through a gradient (RELAX's surrogate loss): that
-// differentiates through saved tensors, so they must stay connected to what
-// they were made from.
+// tfjs copies a tensor by running an Identity kernel, and it does so for every
+// tensor its tape saves for a gradient: `keep(clone(t))`, run inside the kernel
+// that saves it, where the tracer does not look. RELAX's and LAX's losses take a
+// first-order gradient over tfjs while they are traced (their ĝ), so those saves
+// are made handles the tracer sees instead. The cpu and wasm backends count
+// references to a buffer (Reshape already shares buffers that way) and no kernel
+// writes into its inputs, so a second handle on the same buffer has the same
+// values and lifetime as the clone. tfjs differentiates nothing twice any more
+// (our reverse mode does, on the IR), so a handle is never recorded on the tape.
 
 import { tf } from './backend.js';
 import { traceHooks } from './compile/hooks.js';
@@ -18,12 +19,10 @@ import { traceHooks } from './compile/hooks.js';
 interface EngineInternals {
   backendName: string;
   backend: { incRef?: (dataId: object) => void };
-  state: { tensorInfo: Map<object, { backend: unknown }>; activeScope: { name: string }; gradientDepth: number; kernelDepth: number };
-  isTapeOn(): boolean;
+  state: { tensorInfo: Map<object, { backend: unknown }>; kernelDepth: number };
   nextTensorId(): number;
   incRef(t: tf.Tensor, backend: unknown): void;
   clone<T extends tf.Tensor>(t: T): T;
-  addTapeNode(name: string, inputs: { x: tf.Tensor }, outputs: tf.Tensor[], grad: (dy: tf.Tensor) => { x: () => tf.Tensor }, saved: tf.Tensor[], attrs: object): void;
 }
 
 type TensorCtor = new (shape: number[], dtype: tf.DataType, dataId: object, id: number) => tf.Tensor;
@@ -34,8 +33,8 @@ const SHARING = new Set(['cpu', 'wasm']);
 const engine = () => tf.engine() as unknown as EngineInternals;
 let tfjsClone: (<T extends tf.Tensor>(t: T) => T) | undefined;
 
-/** A new handle on t's buffer, tracked by the current scope; recorded on the tape with t's gradient when `record`. */
-function share<R extends tf.Tensor>(t: R, record: boolean): R {
+/** A new handle on t's buffer, tracked by the current scope. */
+function share<R extends tf.Tensor>(t: R): R {
   const e = engine();
   const backend = e.backend;
   // A tensor from another backend (moved data) keeps tfjs's own path.
@@ -45,14 +44,12 @@ function share<R extends tf.Tensor>(t: R, record: boolean): R {
   const shared = new (tf.Tensor as unknown as TensorCtor)(t.shape.slice(), t.dtype, t.dataId, e.nextTensorId()) as R;
   e.incRef(shared, backend);
   traceHooks.alias?.(t, shared);
-  // tfjs's clone's gradient casts dy to float32.
-  if (record) e.addTapeNode(e.state.activeScope.name, { x: t }, [shared], (dy) => ({ x: () => (dy.dtype === 'float32' ? alias(dy) : tf.cast(dy, 'float32')) }), [], {});
   return shared;
 }
 
-/** t as a new tensor without a kernel: what tf.clone gives (recorded while a tape records), for free. */
+/** t as a new tensor without a kernel (not recorded on the tape: use it off the tape, as `detach` does). */
 export function alias<R extends tf.Tensor>(t: R): R {
-  return share(t, engine().isTapeOn());
+  return share(t);
 }
 
 /**
@@ -75,17 +72,11 @@ export function untaped<R>(f: () => R): R {
 
 let installed = false;
 
-/**
- * The engine's clone — the tape's saves and custom gradients' saves — makes shared handles (idempotent).
- * tfjs records every copy on the tape. Only a backward pass that is itself recorded reads saved
- * tensors differentiably, and that needs an enclosing tape, so the forward pass that saved them ran
- * with two or more tapes open: below that depth the record would only lengthen the tape that every
- * gradient call walks.
- */
+/** The engine's clone — the tape's saves and custom gradients' saves — makes shared handles (idempotent). */
 export function installSharedTapeSaves(): void {
   if (installed) return;
   installed = true;
   const e = engine();
   tfjsClone = e.clone.bind(e);
-  e.clone = <T extends tf.Tensor>(t: T): T => share(t, e.state.gradientDepth > 1);
+  e.clone = <T extends tf.Tensor>(t: T): T => share(t);
 }

@@ -173,7 +173,7 @@ export function buildProgram(io: Io): Command {
         // A model with a plate also reports the full-data ELBO per datum (nats), comparable across batch sizes.
         const perDatum = d.elboPerDatum !== undefined ? { full_elbo: d.fullElbo, elbo_per_datum: d.elboPerDatum } : {};
         const batch = d.batchSize !== undefined ? { batch_size: d.batchSize } : {};
-        io.out(JSON.stringify({ summary: fit.summary(), plan: fit.planJSON(), elbo: d.elbo, ...perDatum, khat: Number.isFinite(d.khat) ? d.khat : null, backend: d.backend, ...(d.lowering ? { lowering: d.lowering } : {}), ...(d.notCompiled ? { not_compiled: d.notCompiled } : {}), steps: d.steps, ...batch, ...(d.init ? { init: d.init.used } : {}), seconds: d.seconds, converged: d.converged }, null, 2) + '\n');
+        io.out(JSON.stringify({ summary: fit.summary(), plan: fit.planJSON(), elbo: d.elbo, ...perDatum, khat: Number.isFinite(d.khat) ? d.khat : null, backend: d.backend, ...(d.lowering ? { lowering: d.lowering } : {}), steps: d.steps, ...batch, ...(d.init ? { init: d.init.used } : {}), seconds: d.seconds, converged: d.converged }, null, 2) + '\n');
         return;
       }
       io.out(summaryTable(fit.summary()) + '\n\n');
@@ -187,7 +187,6 @@ export function buildProgram(io: Io): Command {
         for (const site of new Set(d.estimatorChoice.map((c) => c.site))) io.out(`note: ${site}: ${describeSite(d.estimatorChoice, site)}\n`);
       }
       // Why the step ran on tfjs, unless the user asked for that backend by name.
-      if (d.notCompiled && !d.notCompiled.startsWith('backend ')) io.out(`note: the step ran on tfjs, not compiled: ${d.notCompiled}\n`);
     });
 
   const replCmd = program

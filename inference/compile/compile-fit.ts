@@ -1,6 +1,8 @@
 // Compiling a fit's step: trace the estimators' loss once, differentiate and
 // lower it, and check the lowered program against the trace before trusting it.
-// What cannot be compiled yet says why, and the fit keeps the tfjs engine.
+// Where the JavaScript lowering's float64 value disagrees with the traced float32
+// one, the tfjs lowering (float32, as the trace) is the step; what cannot be
+// compiled at all says why, and the caller reports it (there is no other engine).
 
 import { tf } from '../backend.js';
 import type { Estimators } from '../estimators/step.js';
@@ -12,7 +14,9 @@ import { agreesWithTrace, NotCompilable, traceLoss, type Trace } from './trace.j
 
 export type CompiledFit = {
   ok: true;
-  step: JsStep;
+  /** The JavaScript lowering, checked against the trace; undefined where that check failed (`jsReason` says how). */
+  step: JsStep | undefined;
+  jsReason?: string;
   trace: Trace;
   /** The same trace lowered to tfjs kernels instead (lower-tfjs.ts), checked against the trace alike; its step draws from the same stream. */
   onTfjs: () => CompiledTfjs;
@@ -26,10 +30,25 @@ export type CompiledTfjs = { ok: true; step: TfjsStep } | { ok: false; reason: s
  * second parameter slot trained by Adam at the surrogate's learning rate.
  */
 export function compileFitStep(est: Estimators, jo: JointOptions, init: Float32Array, rule: UpdateRule, lr: number, rng: Rng, batch?: Minibatches): CompiledFit {
-  const r = compile(est, batch ? batch.options : () => jo, init, rule, lr, rng);
-  // The tfjs engine takes over: its NVIL networks learn after each step again, from clean state.
-  if (!r.ok) est.uncompileNvil();
-  return r;
+  return compile(est, batch ? batch.options : () => jo, init, rule, lr, rng);
+}
+
+/**
+ * The step's tfjs lowering, tried when its JavaScript one is not wanted or failed the self-check;
+ * when it fails too (or nothing traced), the error a fit throws: it names the model's file and the
+ * reason, since every model the language accepts is meant to compile.
+ */
+export function tfjsOrExplain(c: CompiledFit, file: string | undefined): { step: TfjsStep } | { error: Error } {
+  if (!c.ok) return { error: notCompiledError(file, c.reason) };
+  const t = c.onTfjs();
+  if (t.ok) return { step: t.step };
+  return { error: notCompiledError(file, c.jsReason ? `${c.jsReason}; ${t.reason}` : t.reason) };
+}
+
+/** "internal: …; please report", naming the model's file. */
+export function notCompiledError(file: string | undefined, reason: string): Error {
+  const why = reason.startsWith('internal: ') ? reason.slice('internal: '.length) : reason;
+  return new Error(`internal: ${file ?? 'the model'}: its step could not be compiled (${why}); please report this with the model and its data`);
 }
 
 /**
@@ -72,12 +91,14 @@ function compile(est: Estimators, joAt: () => JointOptions, init: Float32Array, 
     [...surrogates, ...nvil.map((n) => n.variable)].forEach((v, k) => step.slot(k + 1).set(v.dataSync()));
     step.useTracedNoise(trace);
     const value = step.evaluate();
+    const extras = [...surrogates, ...nvil.map((n) => n.variable)].map((v) => Float32Array.from(v.dataSync()));
+    const tfjs = () => onTfjs(trace, slots, extras, init, rng);
+    // Float64 against float32: where they part (a cancellation float32 cannot resolve), the tfjs lowering, in float32 as the trace, is tried instead.
     if (!agreesWithTrace(value, trace.lossValue)) {
-      return { ok: false, reason: `internal: the compiled loss ${value} differs from the traced ${trace.lossValue}` };
+      return { ok: true, step: undefined, jsReason: `internal: the compiled loss ${value} differs from the traced ${trace.lossValue}`, trace, onTfjs: tfjs };
     }
     step.params.set(init);
-    const extras = [...surrogates, ...nvil.map((n) => n.variable)].map((v) => Float32Array.from(v.dataSync()));
-    return { ok: true, step, trace, onTfjs: () => onTfjs(trace, slots, extras, init, rng) };
+    return { ok: true, step, trace, onTfjs: tfjs };
   } catch (e) {
     if (e instanceof NotCompilable) return { ok: false, reason: e.message };
     throw e;

@@ -106,7 +106,6 @@ export class NvilBaseline {
   private readonly psi: tf.Variable;
   private readonly sizes: number[];
   private warm = false;
-  private readonly optimizer: tf.Optimizer;
 
   constructor(
     readonly inputDim: number,
@@ -122,7 +121,6 @@ export class NvilBaseline {
     for (let i = 0; i < inputDim * H; i++) init[i] = (2 * rng.uniform() - 1) * a;
     // Output weights start at zero and the bias at the first signal's mean: the baseline starts as a warm constant.
     this.psi = tf.variable(tf.tensor1d(init), true);
-    this.optimizer = tf.train.adam(lr);
   }
 
   /** b_ψ(x) for inputs [n, D], as [1, n]; the first call sets the output bias from the signal f [S, n]. */
@@ -146,14 +144,7 @@ export class NvilBaseline {
     return tf.mean(tf.square(tf.sub(f, this.predict(x, f))));
   }
 
-  /** One Adam step on the loss; inside the caller's tidy. */
-  train(x: tf.Tensor, f: tf.Tensor): void {
-    const { grads } = tf.variableGrads(() => this.loss(x, f) as tf.Scalar, [this.psi]);
-    this.optimizer.applyGradients(grads);
-  }
-
   dispose(): void {
     this.psi.dispose();
-    this.optimizer.dispose();
   }
 }

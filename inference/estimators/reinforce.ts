@@ -33,9 +33,7 @@ export class ReinforceEstimator implements SiteEstimator {
   private ema?: EmaBaseline;
   private sdEma?: EmaBaseline;
   private nvil?: NvilBaseline;
-  /** (input, signal) pairs of this step, kept until the baseline is trained after the step. */
-  private nvilPending: { x: tf.Tensor; f: tf.Tensor }[] = [];
-  /** A compiled step trains ψ with θ: its loss goes to the step's instead of being kept. */
+  /** Once compiled, the step trains ψ with θ: its loss goes into the step's (the evaluation that makes ψ, before, trains nothing). */
   private compiled = false;
 
   constructor(
@@ -89,10 +87,8 @@ export class ReinforceEstimator implements SiteEstimator {
         centred = tf.sub(resid, ema.value(resid, at));
         ema.update(resid, at);
       }
-      // A compiled step trains ψ with θ (a slot of its own, its loss added to the step's); the tfjs
-      // engine trains it after the step on the kept signals. Either way the step's baseline is ψ before.
+      // The compiled step trains ψ with θ (a slot of its own, its loss added to the step's); the step's baseline is ψ before.
       if (this.compiled) late.push(nv.loss(x, f));
-      else this.nvilPending.push({ x: tf.keep(x), f: tf.keep(f) });
     } else if (kind === 'loo') centred = tf.sub(f, leaveOneOut(f));
     else if (kind === 'ema') {
       const ema = this.emaBaseline();
@@ -139,33 +135,16 @@ export class ReinforceEstimator implements SiteEstimator {
     return term;
   }
 
-  /** NVIL's baseline learns from this step's signals only after they were used (so the step's baseline did not see them). */
-  afterStep(train: boolean): void {
-    for (const p of this.nvilPending) {
-      if (train) this.nvil!.train(p.x, p.f);
-      p.x.dispose();
-      p.f.dispose();
-    }
-    this.nvilPending = [];
-  }
-
   /** NVIL's network as a slot of the compiled step (zero gradient for θ: the signal and the data are constants to it). */
   compile(): { variable: tf.Variable; lr: number }[] {
-    this.afterStep(false);
     this.compiled = true;
     return this.nvil ? [{ variable: this.nvil.variable, lr: this.nvil.lr }] : [];
-  }
-
-  uncompile(): void {
-    this.afterStep(false);
-    this.compiled = false;
   }
 
   dispose(): void {
     this.ema?.dispose();
     this.sdEma?.dispose();
     this.nvil?.dispose();
-    this.afterStep(false);
   }
 }
 

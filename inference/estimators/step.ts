@@ -34,9 +34,6 @@ export interface SurrogateReading {
   scale: number;
 }
 
-/** Steps between updates of the gradient-variance diagnostic (Estimators.track). */
-const TRACK_EVERY = 4;
-
 /** The estimators' options out of fit options (the option table's names); rebar comes out of the estimator option. */
 export function estimatorOptionsFrom(o: Omit<EstimatorOptions, 'rebar'>, rebar: boolean): EstimatorOptions {
   return { baseline: o.baseline, normalise: o.normalise, concreteTemperature: o.concreteTemperature, straightThrough: o.straightThrough, surrogateLr: o.surrogateLr, objective: o.objective, rebar };
@@ -70,13 +67,12 @@ export class Estimators {
   private readonly bySite = new Map<string, SiteEstimator>();
   /** Sites summed out of the model (`@marginalize`, marginal.ts). */
   private readonly marginals: MarginalizeEstimator[];
-  private phiOptimizer?: tf.Optimizer;
 
   constructor(
     private readonly program: CheckedProgram,
-    private readonly plan: Plan,
+    plan: Plan,
     private readonly mode: Mode,
-    private readonly S: number,
+    S: number,
     private readonly rng: Rng,
     private readonly options: EstimatorOptions = ESTIMATOR_DEFAULTS,
   ) {
@@ -333,32 +329,6 @@ export class Estimators {
     return o.shape[0] === j.S ? o : tf.broadcastTo(o, [j.S, o.shape[1]!]);
   }
 
-  private moments?: { m1: tf.Variable; m2: tf.Variable };
-  /** Steps seen by track, to pick every TRACK_EVERY-th. */
-  private tracked = 0;
-
-  /**
-   * Running first and second moments of the parameter gradient, for per-node variance: every
-   * TRACK_EVERY-th step's gradient, weighted so the window spans the last ~100 steps. A diagnostic
-   * only; on the smallest models updating it every step was 8 % of a step's kernels.
-   */
-  private track(g: tf.Tensor): void {
-    if (this.tracked++ % TRACK_EVERY !== 0) return;
-    const beta = 0.99 ** TRACK_EVERY;
-    if (!this.moments) {
-      this.moments = { m1: tf.variable(g, false), m2: tf.variable(tf.square(g), false) };
-      return;
-    }
-    this.moments.m1.assign(tf.add(tf.mul(this.moments.m1, beta), tf.mul(g, 1 - beta)));
-    this.moments.m2.assign(tf.add(tf.mul(this.moments.m2, beta), tf.mul(tf.square(g), 1 - beta)));
-  }
-
-  /** Per-element running gradient variance E[g²] − E[g]², or undefined before the first step. */
-  gradientVariance(): Float32Array | undefined {
-    if (!this.moments) return undefined;
-    return tf.tidy(() => tf.relu(tf.sub(this.moments!.m2, tf.square(this.moments!.m1))).dataSync() as Float32Array);
-  }
-
   /**
    * Learned baselines' networks, for a compiled step: from now on each step's loss carries their
    * least-squares terms instead of keeping the signals for a separate update. Call after one
@@ -368,85 +338,9 @@ export class Estimators {
     return this.sites.flatMap((e) => e.compile?.() ?? []);
   }
 
-  /** Back to training learned baselines after each step (a step that could not be compiled); drops kept signals. */
-  /**
-   * The same estimators as new, with none of this one's state: a fit that tried to compile its
-   * step and runs on the tfjs engine after all starts from what a tfjs fit starts from (the tries'
-   * evaluations warm-started baselines and surrogates). The stream is shared: compiling draws nothing from it.
-   */
-  fresh(): Estimators {
-    return new Estimators(this.program, this.plan, this.mode, this.S, this.rng, this.options);
-  }
-
-  uncompileNvil(): void {
-    for (const e of this.sites) e.uncompile?.();
-  }
-
   /** Learning rate of RELAX's surrogate parameters. */
   get surrogateLr(): number {
     return this.options.surrogateLr;
-  }
-
-  /** One optimisation step: θ by `optimizer`, φ by the surrogate optimiser. Returns the loss (kept). */
-  step(jo: JointOptions, flat: tf.Variable, optimizer: tf.Optimizer): tf.Tensor {
-    const seed = this.rng.int();
-    if (!this.hasSurrogates) {
-      const { value, grads } = tf.variableGrads(() => this.loss(jo, flat, seed).loss as tf.Scalar, [flat]);
-      const g = grads[flat.name]!;
-      optimizer.applyGradients({ [flat.name]: g });
-      this.track(g);
-      this.afterStep(true);
-      return value;
-    }
-    const phi = this.phiVariables();
-    let value: tf.Tensor | undefined;
-    let kept: tf.Tensor[] = [];
-    const { grads } = tf.variableGrads(() => {
-      const r = this.loss(jo, flat, seed);
-      value = tf.keep(tf.neg(r.value));
-      kept = r.keep;
-      return r.loss as tf.Scalar;
-    }, [flat, ...phi]);
-    kept.forEach((t) => t.dispose());
-    optimizer.applyGradients({ [flat.name]: grads[flat.name]! });
-    this.track(grads[flat.name]!);
-    if (phi.length) {
-      this.phiOptimizer ??= tf.train.adam(this.options.surrogateLr);
-      const phiGrads: Record<string, tf.Tensor> = {};
-      for (const v of phi) if (grads[v.name]) phiGrads[v.name] = grads[v.name]!;
-      this.phiOptimizer.applyGradients(phiGrads);
-    }
-    this.afterStep(true);
-    return value!;
-  }
-
-  /** Learned baselines learn from this step's signals only after they were used (so the step's baseline did not see them). */
-  private afterStep(train: boolean): void {
-    for (const e of this.sites) e.afterStep?.(train);
-  }
-
-  /** Gradient estimates of this step w.r.t. each optimised parameter block, without updating. */
-  gradients(jo: JointOptions, flat: tf.Variable): { grads: tf.Tensor; value: tf.Tensor } {
-    const seed = this.rng.int();
-    let kept: tf.Tensor[] = [];
-    const { value, grads } = tf.variableGrads(() => {
-      const r = this.loss(jo, flat, seed);
-      kept = r.keep;
-      // Only θ's gradient is wanted: Σ ĝ² reaches φ alone, so it does not change θ's.
-      return r.loss as tf.Scalar;
-    }, [flat]);
-    kept.forEach((t) => t.dispose());
-    this.afterStep(false);
-    return { grads: grads[flat.name]!, value };
-  }
-
-  /** Steps that train only the learned baselines (NVIL's ψ) at fixed θ, as RELAX's φ can be trained with θ frozen. */
-  trainBaselines(jo: JointOptions, flat: tf.Variable): void {
-    const seed = this.rng.int();
-    tf.tidy(() => {
-      this.loss(jo, flat, seed).keep.forEach((t) => t.dispose());
-      this.afterStep(true);
-    });
   }
 
   private disposed = false;
@@ -455,9 +349,6 @@ export class Estimators {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    this.moments?.m1.dispose();
-    this.moments?.m2.dispose();
     for (const e of this.sites) e.dispose?.();
-    this.phiOptimizer?.dispose();
   }
 }

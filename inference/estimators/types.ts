@@ -97,15 +97,11 @@ export interface SiteEstimator<R = unknown> {
   loss?(pass: StepPass, drawn: R[]): { loss: tf.Tensor; keep: tf.Tensor[] } | undefined;
   /** Parameters trained beside θ by the surrogate optimiser (RELAX's φ). */
   phiVariables?(): tf.Variable[];
-  /** After a step: learned baselines learn from the signals they kept during it, or (`train` false) drop them. */
-  afterStep?(train: boolean): void;
   /**
    * For a compiled step: parameters it trains as slots of their own, whose losses the site adds
    * to `late` from now on instead of training them after each step.
    */
   compile?(): { variable: tf.Variable; lr: number }[];
-  /** Back to training after each step (the compiled step was refused). */
-  uncompile?(): void;
   dispose?(): void;
 }
 

@@ -29,52 +29,16 @@ data y: real[N]
 mu ~ Normal(1, 2)
 y ~ Normal(mu, 0.5)`;
 
-describe('mode search', () => {
-  it('finds the conjugate Normal posterior mean and precision', () => {
-    const y = [2.1, 3.4, 1.7, 2.9, 3.3, 2.2, 2.8];
-    const { s, layout, base } = prepare(NORMAL, { N: y.length, y });
-    try {
-      const m = findMode(s, layout, base);
-      if (!m.ok) throw new Error(m.reason);
-      const precision = 1 / 4 + y.length / 0.25;
-      const mean = (1 / 4 + y.reduce((a, b) => a + b, 0) / 0.25) / precision;
-      const sd = 1 / Math.sqrt(precision);
-      // float32 evaluation: the mode to 1e-3 posterior sd, the curvature to 1e-4 relative.
-      expect(Math.abs(m.mode[0]! - mean) / sd).toBeLessThan(1e-3);
-      expect(Math.abs(m.precision.get(0, 0) - precision) / precision).toBeLessThan(1e-4);
-    } finally {
-      s.dispose();
-    }
-  });
-
-  it('works in unconstrained space: Gamma–Poisson mode at log(α/β), curvature α (Jacobian included)', () => {
-    const k = [3, 5, 2, 4, 6, 3];
-    const { s, layout, base } = prepare(`data N: int\ndata k: int[N]\nlam ~ Gamma(3, 2)\nk ~ Poisson(lam)`, { N: k.length, k });
-    try {
-      const m = findMode(s, layout, base);
-      if (!m.ok) throw new Error(m.reason);
-      // In u = log λ the density is ∝ e^{αu − βe^u} with α = 3 + Σk, β = 2 + N.
-      const alpha = 3 + k.reduce((a, b) => a + b, 0);
-      const beta = 2 + k.length;
-      expect(Math.abs(m.mode[0]! - Math.log(alpha / beta)) * Math.sqrt(alpha)).toBeLessThan(1e-3);
-      expect(Math.abs(m.precision.get(0, 0) - alpha) / alpha).toBeLessThan(1e-4);
-    } finally {
-      s.dispose();
-    }
-  });
-});
-
 describe('mode search on the compiled density (float64, generated JavaScript)', () => {
   it('finds the conjugate Normal mode and precision to float64 accuracy', () => {
     const y = [2.1, 3.4, 1.7, 2.9, 3.3, 2.2, 2.8];
     const { s, layout, base } = prepare(NORMAL, { N: y.length, y });
     try {
-      const m = findMode(s, layout, base, undefined, true);
+      const m = findMode(s, layout, base);
       if (!m.ok) throw new Error(m.reason);
       const precision = 1 / 4 + y.length / 0.25;
       const mean = (1 / 4 + y.reduce((a, b) => a + b, 0) / 0.25) / precision;
-      // The tfjs search above gets 1e-3 sd and 1e-4 relative. Here the arithmetic is float64 and only
-      // the data's float32 rounding (they are traced from tfjs tensors: 6e-8 relative) remains.
+      // The arithmetic is float64 and only the data's float32 rounding (they are traced from tfjs tensors: 6e-8 relative) remains.
       expect(Math.abs(m.mode[0]! - mean) * Math.sqrt(precision)).toBeLessThan(1e-6);
       expect(Math.abs(m.precision.get(0, 0) - precision) / precision).toBeLessThan(1e-6);
     } finally {
@@ -86,7 +50,7 @@ describe('mode search on the compiled density (float64, generated JavaScript)', 
     const k = [3, 5, 2, 4, 6, 3];
     const { s, layout, base } = prepare(`data N: int\ndata k: int[N]\nlam ~ Gamma(3, 2)\nk ~ Poisson(lam)`, { N: k.length, k });
     try {
-      const m = findMode(s, layout, base, undefined, true);
+      const m = findMode(s, layout, base);
       if (!m.ok) throw new Error(m.reason);
       const alpha = 3 + k.reduce((a, b) => a + b, 0);
       const beta = 2 + k.length;
@@ -105,9 +69,8 @@ describe('mode search on the compiled density (float64, generated JavaScript)', 
     const y = X.map((r) => r[0]! - r[1]! + 0.5 * r[2]! + rng.normal());
     const { s, layout, base } = prepare(`data N: int\ndata X: real[N, 3]\ndata y: real[N]\nbeta: real[3] ~ Normal(0, 2)\ny ~ Normal(X @ beta, 0.7)`, { N, X, y });
     try {
-      const m = findMode(s, layout, base, undefined, true);
-      const t = findMode(s, layout, base, undefined, false);
-      if (!m.ok || !t.ok) throw new Error('no mode');
+      const m = findMode(s, layout, base);
+      if (!m.ok) throw new Error(m.reason);
       const Xm = new Matrix(X);
       const Lambda = Xm.transpose().mmul(Xm).div(0.49).add(Matrix.eye(3, 3).div(4));
       for (let i = 0; i < 3; i++) {
@@ -115,10 +78,7 @@ describe('mode search on the compiled density (float64, generated JavaScript)', 
           const scale = Math.sqrt(Lambda.get(i, i) * Lambda.get(j, j));
           // The Hessian is constant here: only the data's float32 rounding separates it from Λ.
           expect(Math.abs(m.precision.get(i, j) - Lambda.get(i, j)) / scale).toBeLessThan(1e-6);
-          // tfjs's float32 Hessian agrees to its own precision.
-          expect(Math.abs(t.precision.get(i, j) - Lambda.get(i, j)) / scale).toBeLessThan(1e-3);
         }
-        expect(Math.abs(m.mode[i]! - t.mode[i]!) * Math.sqrt(Lambda.get(i, i))).toBeLessThan(1e-2);
       }
     } finally {
       s.dispose();
@@ -241,11 +201,12 @@ describe('models the Laplace start leaves alone', () => {
     try {
       const start = init('auto');
       expect(start.report.used).toBe('random');
-      expect(start.report.reason).toMatch(/mode/);
+      // On the compiled (float64) density Newton's line search stalls in the funnel's neck.
+      expect(start.report.reason).toMatch(/no regular mode|line search stalled/);
       expect(start.flat).toBe(base);
       // Asked for explicitly, a missing mode is the fit's error, with the way out.
       expect(() => init('laplace')).toThrow(FitError);
-      expect(() => init('laplace')).toThrow(/init 'laplace' failed: no regular mode.*Use init 'random'/);
+      expect(() => init('laplace')).toThrow(/init 'laplace' failed: (no regular mode|the line search stalled).*Use init 'random'/);
     } finally {
       s.dispose();
     }

@@ -16,6 +16,7 @@ import { compile, estimatorOptions, planFor, type FitOptions } from '../../infer
 import { prepareStart } from '../../inference/prepare.js';
 import { particleValue } from '../../inference/objective.js';
 import { Rng } from '../../inference/rng.js';
+import { compiledGradients } from './compiled-gradients.js';
 
 beforeAll(async () => {
   await selectBackend('cpu');
@@ -24,7 +25,7 @@ beforeAll(async () => {
 const TIMEOUT = 300_000;
 
 /** Mean and standard error of the mean, per component, of rows of estimates. */
-function moments(rows: Float32Array[]): { mean: number[]; se: number[] } {
+function moments(rows: ArrayLike<number>[]): { mean: number[]; se: number[] } {
   const n = rows.length;
   const d = rows[0]!.length;
   const mean = Array.from({ length: d }, (_, i) => rows.reduce((a, r) => a + r[i]!, 0) / n);
@@ -106,31 +107,18 @@ describe('minibatch ELBO estimate', () => {
 });
 
 /** Gradient estimates of the ELBO w.r.t. the flat parameters, full data or minibatches of B. */
-function gradientDraws(source: string, o: { estimator?: FitOptions['estimator']; baseline?: FitOptions['baseline']; particles: number; B?: number; draws: number; seed: number }): Float32Array[] {
+function gradientDraws(source: string, o: { estimator?: FitOptions['estimator']; baseline?: FitOptions['baseline']; particles: number; B?: number; draws: number; seed: number }): Float64Array[] {
   const { model, s, layout, init } = fixture(source, { x: X });
   const plan = planFor(model.program, { estimator: o.estimator });
   const est = new Estimators(model.program, plan, 'inference', o.particles, new Rng(o.seed).split('est'), estimatorOptions({ baseline: o.baseline }));
-  const flat = tf.variable(tf.tensor1d(init));
   const jo: JointOptions = { setup: s, layout, S: o.particles, rng: new Rng(o.seed), mode: 'inference' };
-  const info = o.B ? checkBatchable(s, o.B) : undefined;
-  const sampler = info ? new IndexSampler(info.N, o.B!, new Rng(o.seed).split('batch')) : undefined;
-  const out: Float32Array[] = [];
-  for (let k = 0; k < o.draws; k++) {
-    out.push(
-      tf.tidy(() => {
-        let j = jo;
-        if (sampler) {
-          const b = batchOf(s, layout, info!, sampler.next(), info!.N / o.B!);
-          j = { ...jo, setup: b.setup, layout: b.layout, batch: b.batch };
-        }
-        return est.gradients(j, flat).grads.dataSync() as Float32Array;
-      }),
-    );
+  const batch = o.B ? { info: checkBatchable(s, o.B), B: o.B, rng: new Rng(o.seed).split('batch') } : undefined;
+  try {
+    return compiledGradients(est, jo, init, { draws: o.draws, rng: new Rng(o.seed).split('steps-js'), batch });
+  } finally {
+    est.dispose();
+    s.dispose();
   }
-  est.dispose();
-  flat.dispose();
-  s.dispose();
-  return out;
 }
 
 describe('minibatch gradient estimate', () => {

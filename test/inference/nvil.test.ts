@@ -4,8 +4,8 @@
 // data and on minibatches. Useful: when the learning signal depends on the input, the
 // trained baseline lowers the gradient variance well below no baseline.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { selectBackend, tf } from '../../inference/backend.js';
-import { batchOf, checkBatchable, IndexSampler } from '../../inference/batch.js';
+import { selectBackend } from '../../inference/backend.js';
+import { checkBatchable } from '../../inference/batch.js';
 import { Estimators } from '../../inference/estimators/step.js';
 import type { JointOptions } from '../../inference/joint.js';
 import { buildLayout, initialValues } from '../../inference/layout.js';
@@ -13,6 +13,7 @@ import { estimateGradients } from '../../inference/gradients.js';
 import { compile, estimatorOptions, planFor, type FitOptions } from '../../inference/model.js';
 import { evaluateInits } from '../../inference/prepare.js';
 import { Rng } from '../../inference/rng.js';
+import { compiledGradients } from './compiled-gradients.js';
 import { setup } from '../../inference/setup.js';
 
 beforeAll(async () => {
@@ -67,28 +68,22 @@ function estimates(x: number[], r: Run): { a: number[]; b: number[] } {
   const layout = buildLayout(s, 'meanfield');
   const init = initialValues(layout, s, { rng: new Rng(1), paramInits: evaluateInits(s), initScale: 0.1 });
   const est = new Estimators(model.program, planFor(model.program, { estimator: 'reinforce' }), 'inference', r.particles, new Rng(r.seed).split('est'), estimatorOptions({ baseline: r.baseline }));
-  const flat = tf.variable(tf.tensor1d(init));
   const jo: JointOptions = { setup: s, layout, S: r.particles, rng: new Rng(r.seed), mode: 'inference' };
-  const info = r.B ? checkBatchable(s, r.B) : undefined;
-  const sampler = info ? new IndexSampler(info.N, r.B!, new Rng(r.seed).split('batch')) : undefined;
-  const at = () => {
-    if (!sampler) return jo;
-    const b = batchOf(s, layout, info!, sampler.next(), info!.N / r.B!);
-    return { ...jo, setup: b.setup, layout: b.layout, batch: b.batch };
-  };
-  for (let k = 0; k < r.train; k++) tf.tidy(() => est.trainBaselines(at(), flat));
+  const batch = r.B ? { info: checkBatchable(s, r.B), B: r.B, rng: new Rng(r.seed).split('batch') } : undefined;
   const ia = layout.blocks.get('param:guide:a')!.offset;
   const ib = layout.blocks.get('param:guide:b')!.offset;
   const out = { a: [] as number[], b: [] as number[] };
-  for (let k = 0; k < r.draws; k++) {
-    const g = tf.tidy(() => est.gradients(at(), flat).grads.dataSync());
-    // The loss is −ELBO.
-    out.a.push(-g[ia]!);
-    out.b.push(-g[ib]!);
+  try {
+    // ψ trained alone first (θ's rate 0), then the estimates.
+    for (const g of compiledGradients(est, jo, init, { draws: r.draws, train: r.train, rng: new Rng(r.seed).split('steps-js'), batch })) {
+      // The loss is −ELBO.
+      out.a.push(-g[ia]!);
+      out.b.push(-g[ib]!);
+    }
+  } finally {
+    est.dispose();
+    s.dispose();
   }
-  est.dispose();
-  flat.dispose();
-  s.dispose();
   return out;
 }
 

@@ -186,8 +186,8 @@ constructor_y ~ Normal(mu_alert, scale__proto__)
     const p = prepare(m.program, m.bind({ N: 3, constructor_y: [1.5, 2.5, 0.5] }), { plan: m.plan, particles: 2 });
     try {
       const c = compileFitStep(p.est, { setup: p.setup, layout: p.layout, S: 2, rng: p.rng.split('steps'), mode: p.mode }, p.random, 'adam', 0.05, new Rng(2));
-      expect(c.ok).toBe(true);
-      if (!c.ok) return;
+      expect(c.ok && c.step).toBeTruthy();
+      if (!c.ok || !c.step) return;
       const text = c.step.lowered.source;
       for (const word of ['constructor', 'proto', 'weird', 'mu_alert', 'Name0', '3.14159', '1.2345678', '0.61803', '1.5', '2.5']) expect(text).not.toContain(word);
       // Only generated names, integer literals and the fixed templates' operators and calls.

@@ -40,15 +40,16 @@ describe('simplify', () => {
       const p = prepare(m.program, m.bind(data), { plan: m.plan, particles });
       try {
         const c = compileFitStep(p.est, { setup: p.setup, layout: p.layout, S: particles, rng: p.rng.split('steps'), mode: p.mode }, p.random, 'adam', 0.05, new Rng(2));
-        expect(c.ok).toBe(true);
-        if (!c.ok) return;
+        expect(c.ok && c.step).toBeTruthy();
+        if (!c.ok || !c.step) return;
+        const step = c.step;
         const slots = c.trace.params.map(() => ({ rule: 'adam' as const, lr: 0.05 }));
         const plain = new JsStep(c.trace, slots, new Rng(3), { simplify: false });
         const simple = new JsStep(c.trace, slots, new Rng(3));
         expect(simple.nodes.after).toBeLessThan(plain.nodes.after);
         for (const s of [plain, simple]) {
           s.params.set(p.random);
-          for (let k = 1; k < slots.length; k++) s.slot(k).set(c.step.slot(k));
+          for (let k = 1; k < slots.length; k++) s.slot(k).set(step.slot(k));
           s.useTracedNoise(c.trace);
         }
         expect(simple.evaluate()).toBe(plain.evaluate());
