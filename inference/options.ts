@@ -87,7 +87,7 @@ export const FIT_OPTIONS = [
     name: 'backend',
     type: { kind: 'choice', choices: BACKEND_CHOICES },
     default: 'auto',
-    help: "where the step runs: js (compiled to JavaScript; an error when the fit cannot be), or tfjs kernels on tensorflow, wasm, cpu or webgl (the compiled step, or tfjs's tape where the fit cannot be compiled); auto: JavaScript when the fit compiles and its matrix products are small, else tfjs on the backend that suits the model's size; env TILDE_BACKEND",
+    help: "where the step runs: js (compiled to JavaScript; an error when the fit cannot be), or the compiled step on tfjs kernels of tensorflow, wasm, cpu or webgl; auto: JavaScript when the fit compiles and its matrix products are small, else tfjs on the backend that suits the model's size; env TILDE_BACKEND",
     surfaces: everywhere,
   },
   { name: 'draws', type: { kind: 'count' }, default: 1000, help: 'posterior draws kept for summaries and queries', surfaces: everywhere },
