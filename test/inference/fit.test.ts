@@ -119,6 +119,26 @@ describe('fit behaviour', () => {
     expect(back.summary()).toEqual(fit.summary());
     expect(back.query('P(mu > 0.3)')).toEqual(fit.query('P(mu > 0.3)'));
   });
+
+  it("loads a fit saved by the tape engine (lowering 'tape', notCompiled) and answers as before", async () => {
+    const fit = await compile(src).fit({ data: d, seed: 4, steps: 200 });
+    const json = JSON.parse(JSON.stringify(fit.toJSON())) as { diagnostics: Record<string, unknown> };
+    expect(fit.diagnostics.lowering).toBe('js');
+    json.diagnostics = { ...json.diagnostics, backend: 'cpu', lowering: 'tape', notCompiled: 'the tfjs kernel Log' };
+    delete json.diagnostics['tfjsBackend'];
+    const { Fit } = await import('../../inference/model.js');
+    const back = await Fit.fromJSON(json);
+    expect(back.diagnostics.lowering).toBe('tape');
+    expect(back.diagnostics.notCompiled).toBe('the tfjs kernel Log');
+    // Its draws are remade on its tfjs backend, as that fit's were: the same answers each load, and
+    // the compiled draws' means within 4 standard errors of the difference of two sets of 1,000.
+    expect((await Fit.fromJSON(json)).summary()).toEqual(back.summary());
+    for (const name of ['mu', 'tau']) {
+      const a = back.summary()[name]!;
+      const b = fit.summary()[name]!;
+      expect(Math.abs(a.mean - b.mean), name).toBeLessThan((4 * Math.SQRT2 * b.sd) / Math.sqrt(1000));
+    }
+  });
 });
 
 describe('a model with nothing to fit', () => {
