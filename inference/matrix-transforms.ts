@@ -2,8 +2,8 @@
 // Stan Reference Manual, "Constraint transforms"). The last axis of u (length K(K−1)/2 or
 // K(K+1)/2) maps to the last two axes of the value (K×K); leading axes are batch axes.
 // tfjs has no Cholesky or triangular kernels, and K is small, so every entry is built from
-// one column of u with elementwise ops, a concat and a reshape: the tape engine and the
-// compiled engine's tracer both see ordinary kernels.
+// one column of u with elementwise ops, a concat and a reshape: the compiled engine's tracer
+// sees ordinary kernels.
 import type { MatrixSupport } from '../language/distributions.js';
 import { tf } from './backend.js';
 import { exp as expOp, logSigmoid, tanh } from './ops.js';

@@ -1,18 +1,26 @@
 // The op table: every differentiable primitive the engine and the
-// distributions emit beyond tfjs's plain arithmetic. Each entry is correct at
-// second order (and beyond), which tfjs's own versions are not for exp,
-// sigmoid, tanh, softmax and logSumExp: their gradients multiply by the saved
-// forward output, so a second derivative loses the term that flows through
-// that output (tfjs issue #3252). Here every gradient is recomputed from the
-// input with ops of this table, so differentiating a gradient is sound.
+// distributions emit beyond tfjs's plain arithmetic. The compiled engine traces
+// a step over these ops and differentiates the trace itself (compile/grad.ts),
+// to any order; test/inference/ops.test.ts checks each entry's first and second
+// derivatives that way.
 //
-// tfjs ops that the engine may use directly (checked at second order in
-// test/inference/ops.test.ts): add, sub, mul, div, neg, square, sqrt, log,
-// log1p, sin, cos, matMul, sum, mean, reshape, transpose, expandDims, concat,
-// stack, slice, split, unstack, gather (with constant indices), pad, tile,
-// broadcastTo, cumsum, maximum, minimum, clipByValue, where, max, min, abs,
-// relu. Avoid: prod, stridedSlice, elu and gather with indices computed from a
-// differentiated value (their gradients throw), floorDiv (wrong gradient).
+// tfjs's own autodiff still runs in one place: RELAX's and LAX's losses take ĝ
+// as a tfjs gradient while they are traced, and the trace records the kernels
+// of that backward pass. tfjs's gradients of exp, sigmoid, tanh, softmax and
+// logSumExp multiply by the saved forward *output*, which tfjs copies inside
+// the kernel, before the tracer knows the output: the copy is a handle it cannot
+// place, and the trace fails. So while such an estimator lives
+// (`requireSecondOrder`), each entry's gradient is a custom one that saves and
+// recomputes from the *input* (which is also what kept tfjs's own second
+// derivatives right when tfjs took them, tfjs issue #3252).
+//
+// tfjs ops the engine may use directly inside such a loss: add, sub, mul, div,
+// neg, square, sqrt, log, log1p, sin, cos, matMul, sum, mean, reshape,
+// transpose, expandDims, concat, stack, slice, split, unstack, gather (with
+// constant indices), pad, tile, broadcastTo, cumsum, maximum, minimum,
+// clipByValue, where, max, min, abs, relu. Avoid: prod, stridedSlice, elu and
+// gather with indices computed from a differentiated value (their gradients
+// throw), floorDiv (wrong gradient).
 import { tf } from './backend.js';
 import { alias, installSharedTapeSaves, untaped } from './tape-save.js';
 
@@ -54,12 +62,11 @@ function custom(arity: number, f: Forward): (...xs: T[]) => T {
   return (...xs: T[]) => op(...xs);
 }
 
-// How many running computations need second derivatives (RELAX's surrogate training).
-// While none does, the table hands out tfjs's own ops: their first derivatives are right,
-// and a custom gradient costs extra kernels (an Identity and two scopes) on every call.
+// How many live estimators take a tfjs gradient inside their loss (RELAX, LAX). While none
+// does, the table hands out tfjs's own ops: nothing differentiates them but the IR.
 let secondOrderUsers = 0;
 
-/** Declare that derivatives of derivatives will be taken until `release()` is called. */
+/** Declare that tfjs gradients will be taken inside traced losses until `release()` is called. */
 export function requireSecondOrder(): { release(): void } {
   secondOrderUsers++;
   let released = false;
@@ -69,10 +76,6 @@ export function requireSecondOrder(): { release(): void } {
       released = true;
     },
   };
-}
-
-export function secondOrderActive(): boolean {
-  return secondOrderUsers > 0;
 }
 
 /** A unary op whose value comes from tfjs and whose derivative f'(x) is built from this table. */
@@ -97,9 +100,9 @@ export function detach(x: T): T {
 }
 
 /**
- * A support mask or index, computed off the tape: piecewise constant, so its gradient is zero, and
- * on the tape each comparison and each where() it feeds would send zeros back (a Select's condition
- * gradient alone is two kernels).
+ * A support mask or index, computed with tfjs's tape off: piecewise constant, so its gradient is
+ * zero; the tracer keeps it as a constant of the step (an IR `stop`), and a tfjs gradient taken
+ * inside a traced loss (RELAX's ĝ) does not walk back through it.
  */
 export function constant<R>(f: () => R): R {
   return untaped(f);

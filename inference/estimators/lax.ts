@@ -38,7 +38,7 @@ function readsOptimised(p: CheckedProgram, g: Graph, e: Expr, scope: 'model' | '
 export class LaxEstimator implements SiteEstimator {
   /** c_φ: made at the site's first step, when the width of its input is known. */
   surrogate?: Surrogate;
-  /** Training φ differentiates ĝ, itself a gradient: the op table must be second-order safe. */
+  /** ĝ is a tfjs gradient taken while the loss is traced: the op table's input-saving gradients (ops.ts). */
   private readonly secondOrder = ops.requireSecondOrder();
   /** Per drawn statement: the distribution parameters that carry θ (the others are constants, outside ĝ). */
   private readonly moving = new Map<string, Set<string>>();

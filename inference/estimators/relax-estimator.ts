@@ -28,7 +28,7 @@ const eventKey = (d: DiscreteEvent) => `${d.ev.site.name}[${d.ev.element.join(',
 export class RelaxEstimator implements SiteEstimator<RelaxEvent> {
   /** Made at the site's first step, when the width of its network's input is known. */
   surrogate?: Surrogate;
-  /** Training φ differentiates the relaxed model twice: the op table must be second-order safe. */
+  /** ĝ is a tfjs gradient taken while the loss is traced: the op table's input-saving gradients (ops.ts). */
   private readonly secondOrder = ops.requireSecondOrder();
 
   constructor(
