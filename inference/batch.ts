@@ -140,23 +140,15 @@ export function gatherPositions(shape: number[], axis: number, indices: Int32Arr
 }
 
 /**
- * x[index] for a 1-D x with a gradient that scatters back (tf.gather's own gradient needs
- * UnsortedSegmentSum, which the wasm backend lacks; ScatterNd it has).
+ * x[index] for a 1-D x, the index an input of a compiled step (`key`). Differentiated on the IR
+ * (a gather of an input index: its adjoint scatters back); no tfjs gradient reaches it, since
+ * RELAX's and LAX's tfjs ĝ starts at the gathered logits.
  */
 export function gatherFlat(x: tf.Tensor, index: Int32Array, key?: string): tf.Tensor {
-  const size = x.shape[0]!;
   const idx = tf.tensor1d(index, 'int32');
   // A compiled step is given the index anew at each run (batchInputs below says how it is made).
   if (key) traceHooks.input?.(idx, key);
-  // The index is saved with the op: tensors made in the forward pass are freed before the backward one.
-  const f = tf.customGrad(((v: tf.Tensor, save: tf.GradSaveFunc) => {
-    save([idx]);
-    return {
-      value: tf.gather(v, idx),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.scatterND(saved[0]!.expandDims(1), dy, [size]),
-    };
-  }) as Parameters<typeof tf.customGrad>[0]);
-  return f(x);
+  return tf.gather(x, idx);
 }
 
 /** The per-step setup, layout and view of a batch (call inside the step's tidy: the gathered data are its tensors). */
