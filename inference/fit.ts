@@ -1,5 +1,5 @@
-// The fit loop: Adam (or sgd/rmsprop) on one flat Variable, one tf.tidy per step,
-// ELBO values read back only every `evalEvery` steps, convergence by the relative
+// The fit loop: the compiled step (Adam, sgd or rmsprop on the flat parameter vector,
+// compile/js-trainer.ts or compile/tfjs-trainer.ts), ELBO values read back only every `evalEvery` steps, convergence by the relative
 // change of the windowed ELBO (Stan ADVI's tol_rel_obj rule), then a short phase
 // of iterate averaging so the reported posterior is not one noisy Adam iterate.
 

@@ -12,7 +12,7 @@ import type { Trace } from './trace.js';
 
 export type UpdateRule = 'adam' | 'sgd' | 'rmsprop';
 
-/** tfjs's defaults for its optimisers (tf.train.adam / rmsprop), so both engines take the same steps. */
+/** tfjs's defaults for its optimisers (tf.train.adam / rmsprop), kept: both lowerings take these steps. */
 export const ADAM = { beta1: 0.9, beta2: 0.999, eps: 1e-7 };
 export const RMSPROP = { decay: 0.9, eps: 1e-7 };
 
