@@ -200,7 +200,7 @@ export async function train(o: TrainOptions): Promise<VaeRun> {
   const jo = { setup: first, layout, S: o.particles, rng: stepRng, mode: 'inference' } as const;
   // Scale 1: each step's loss is its batch's ELBO.
   const onBatch = { plate: info.plate, options: () => ({ ...jo, ...batchOf(first, layout, info, Int32Array.from(firstRows), 1) }) };
-  const compiled = tfjsStep(compileFitStep(est, jo, init, 'adam', o.lr, stepRng.split('compiled'), onBatch));
+  const compiled = tfjsStep(compileFitStep(est, jo, init, 'adam', o.lr, stepRng.split('compiled'), onBatch, () => true));
   const run: VaeRun = { model: o.model ?? 'sbn', estimator: o.estimator, steps: o.steps, batch: o.batch, particles: o.particles, lr: o.lr, seed: o.seed, lowering, backend, checkpoints: [], wallSeconds: 0, done: false, started: new Date().toISOString() };
   const t0 = performance.now();
   let trainMs = 0;
@@ -271,7 +271,7 @@ export async function throughput(batchesList: number[], estimators: readonly Vae
       const prepared = prepare(model.program, rowsData(model, data, Array.from({ length: B }, (_, i) => i)), { plan, particles: S, estimators: estimatorOptions(fitOptions(estimator)) });
       const { setup: s, layout, rng: root, random: init, est } = prepared;
       const jo = { setup: s, layout, S, rng: root.split('steps'), mode: 'inference' } as const;
-      const step = tfjsStep(compileFitStep(est, jo, init, 'adam', 1e-3, root.split('steps-js')));
+      const step = tfjsStep(compileFitStep(est, jo, init, 'adam', 1e-3, root.split('steps-js'), undefined, () => true));
       if (process.env['TILDE_IR_STATS']) console.error(`tfjs lowering: ${step.nodes.live} nodes computed a step`, step.lowered.patterns);
       const once = () => step.step().dispose();
       for (let i = 0; i < 3; i++) once();

@@ -100,13 +100,13 @@ export async function estimateGradients(model: Model, o: GradientOptions = {}): 
         }
       };
       // The compiled step: θ's update rule has rate 0, so surrogate training leaves θ where it is.
-      const compiled = compileFitStep(est, jo, init, 'sgd', 0, rng.split('steps-js'));
+      const compiled = compileFitStep(est, jo, init, 'sgd', 0, rng.split('steps-js'), undefined, () => engine === 'tfjs');
       const jsStep = compiled.ok ? compiled.step : undefined;
       if (!jsStep && engine === 'js') throw new RangeError(`backend 'js' cannot estimate these gradients: ${compiled.ok ? compiled.jsReason : compiled.reason}`);
       const surrogateSteps = o.surrogateSteps && (est.hasSurrogates || o.baseline === 'nvil') ? o.surrogateSteps : 0;
       // A tfjs backend named, or a JavaScript lowering that failed its check: the same compiled program on tfjs kernels.
       let lowering: 'js' | 'tfjs';
-      if (jsStep && engine !== 'tfjs') {
+      if (jsStep) {
         lowering = 'js';
         jsStep.params.set(at);
         for (let k = 0; k < surrogateSteps; k++) jsStep.step();

@@ -345,17 +345,18 @@ export class Model {
         },
       };
       const feed = sampler && (() => batchInputs(layout, plate!, sampler.next()));
-      /** Which lowering of the compiled step runs the fit, when one does. */
+      /** Which lowering of the compiled step runs the fit. */
       let lowering: 'js' | 'tfjs' | undefined;
       {
-        const c = compileFitStep(est, jo, start.flat, o.optimizer, o.lr, rng.split('steps-js'), onBatch);
         // Measured work decides 'auto': matrix products beyond JS_MATMUL_MAX multiply–adds a step run
         // faster as tfjs kernels on wasm than as generated loops (the belief nets on MNIST: 5×), so the
-        // same program runs there; a tfjs backend asked for by name runs it there too, and so does a
-        // step whose JavaScript lowering failed its check against the trace (float32, as tfjs's kernels).
+        // same program runs there, and is not lowered to JavaScript at all; a tfjs backend asked for by
+        // name runs it there too, and so does a step whose JavaScript lowering failed its check against
+        // the trace (float32, as tfjs's kernels).
+        const tfjsFirst = (products: number) => engine === 'tfjs' || (engine === 'auto' && tfjsBackend !== 'cpu' && products > JS_MATMUL_MAX);
+        const c = compileFitStep(est, jo, start.flat, o.optimizer, o.lr, rng.split('steps-js'), onBatch, tfjsFirst);
         const js = c.ok ? c.step : undefined;
-        const products = js ? js.lowered.matmulWork : 0;
-        if (js && !(engine === 'tfjs' || (engine === 'auto' && tfjsBackend !== 'cpu' && products > JS_MATMUL_MAX))) {
+        if (js) {
           trainer = new JsTrainer(js, feed);
           lowering = 'js';
           slotValues = (k) => js.slot(k + 1);

@@ -8,16 +8,23 @@ import { tf } from '../backend.js';
 import type { Estimators } from '../estimators/step.js';
 import type { JointOptions } from '../joint.js';
 import { Rng } from '../rng.js';
+import { productWork } from './ir.js';
 import { JsStep, type SlotUpdate, type UpdateRule } from './step-js.js';
+import { stepOutputs, stepProgram, type StepProgram } from './step-program.js';
 import { TfjsStep } from './step-tfjs.js';
 import { agreesWithTrace, NotCompilable, traceLoss, type Trace } from './trace.js';
 
 export type CompiledFit = {
   ok: true;
-  /** The JavaScript lowering, checked against the trace; undefined where that check failed (`jsReason` says how). */
+  /**
+   * The JavaScript lowering, checked against the trace; undefined where that check failed
+   * (`jsReason` says how) or where the caller wanted the tfjs lowering (`tfjsFirst`).
+   */
   step: JsStep | undefined;
   jsReason?: string;
   trace: Trace;
+  /** Multiply–adds per step in matrix products that change from step to step (ir.ts, productWork). */
+  products: number;
   /** The same trace lowered to tfjs kernels instead (lower-tfjs.ts), checked against the trace alike; its step draws from the same stream. */
   onTfjs: () => CompiledTfjs;
 } | { ok: false; reason: string };
@@ -29,8 +36,18 @@ export type CompiledTfjs = { ok: true; step: TfjsStep } | { ok: false; reason: s
  * (moving-average baselines) becomes the step's carried state, RELAX's surrogate parameters a
  * second parameter slot trained by Adam at the surrogate's learning rate.
  */
-export function compileFitStep(est: Estimators, jo: JointOptions, init: Float32Array, rule: UpdateRule, lr: number, rng: Rng, batch?: Minibatches): CompiledFit {
-  return compile(est, batch ? batch.options : () => jo, init, rule, lr, rng);
+export function compileFitStep(
+  est: Estimators,
+  jo: JointOptions,
+  init: Float32Array,
+  rule: UpdateRule,
+  lr: number,
+  rng: Rng,
+  batch?: Minibatches,
+  /** Given the step's matrix work, whether the tfjs lowering is wanted: the JavaScript one is then not built (a large network's buffers). */
+  tfjsFirst?: (products: number) => boolean,
+): CompiledFit {
+  return compile(est, batch ? batch.options : () => jo, init, rule, lr, rng, tfjsFirst);
 }
 
 /**
@@ -61,7 +78,7 @@ export interface Minibatches {
   options: () => JointOptions;
 }
 
-function compile(est: Estimators, joAt: () => JointOptions, init: Float32Array, rule: UpdateRule, lr: number, rng: Rng): CompiledFit {
+function compile(est: Estimators, joAt: () => JointOptions, init: Float32Array, rule: UpdateRule, lr: number, rng: Rng, tfjsFirst?: (products: number) => boolean): CompiledFit {
   let trace: Trace;
   try {
     // One evaluation on tfjs first: the estimators make their state (baselines, surrogates) on
@@ -85,28 +102,32 @@ function compile(est: Estimators, joAt: () => JointOptions, init: Float32Array, 
       { extra: [...surrogates, ...nvil.map((n) => n.variable)], state: true },
     );
     const slots = [{ rule, lr }, ...surrogates.map(() => ({ rule: 'adam' as const, lr: est.surrogateLr })), ...nvil.map((n) => ({ rule: 'adam' as const, lr: n.lr }))];
-    const step = new JsStep(trace, slots, rng);
+    const extras = [...surrogates, ...nvil.map((n) => n.variable)].map((v) => Float32Array.from(v.dataSync()));
+    // Differentiated and simplified once, whichever lowering runs it.
+    const sp = stepProgram(trace);
+    const products = productWork(sp.program, stepOutputs(sp));
+    const tfjs = () => onTfjs(trace, slots, extras, init, rng, sp);
+    if (tfjsFirst?.(products)) return { ok: true, step: undefined, trace, products, onTfjs: tfjs };
+    const step = new JsStep(trace, slots, rng, sp);
     // The lowered program at the trace's own inputs must give the value tfjs computed.
     step.params.set(init);
-    [...surrogates, ...nvil.map((n) => n.variable)].forEach((v, k) => step.slot(k + 1).set(v.dataSync()));
+    extras.forEach((v, k) => step.slot(k + 1).set(v));
     step.useTracedNoise(trace);
     const value = step.evaluate();
-    const extras = [...surrogates, ...nvil.map((n) => n.variable)].map((v) => Float32Array.from(v.dataSync()));
-    const tfjs = () => onTfjs(trace, slots, extras, init, rng);
     // Float64 against float32: where they part (a cancellation float32 cannot resolve), the tfjs lowering, in float32 as the trace, is tried instead.
     if (!agreesWithTrace(value, trace.lossValue)) {
-      return { ok: true, step: undefined, jsReason: `internal: the compiled loss ${value} differs from the traced ${trace.lossValue}`, trace, onTfjs: tfjs };
+      return { ok: true, step: undefined, jsReason: `internal: the compiled loss ${value} differs from the traced ${trace.lossValue}`, trace, products, onTfjs: tfjs };
     }
     step.params.set(init);
-    return { ok: true, step, trace, onTfjs: tfjs };
+    return { ok: true, step, trace, products, onTfjs: tfjs };
   } catch (e) {
     if (e instanceof NotCompilable) return { ok: false, reason: e.message };
     throw e;
   }
 }
 
-function onTfjs(trace: Trace, slots: readonly SlotUpdate[], extras: readonly Float32Array[], init: Float32Array, rng: Rng): CompiledTfjs {
-  const step = new TfjsStep(trace, slots, rng);
+function onTfjs(trace: Trace, slots: readonly SlotUpdate[], extras: readonly Float32Array[], init: Float32Array, rng: Rng, sp: StepProgram): CompiledTfjs {
+  const step = new TfjsStep(trace, slots, rng, sp);
   step.setSlot(0, init);
   extras.forEach((v, k) => step.setSlot(k + 1, v));
   step.useTracedNoise(trace);

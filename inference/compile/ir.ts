@@ -275,3 +275,34 @@ export function printProgram(p: Program): string {
   for (const [k, v] of Object.entries(p.outputs)) lines.push(`${k} = %${v}`);
   return lines.join('\n');
 }
+
+/** Nodes the outputs need. */
+export function liveSet(p: Program, outputs: readonly number[]): boolean[] {
+  const live = new Array<boolean>(p.nodes.length).fill(false);
+  for (const o of outputs) live[o] = true;
+  for (let i = p.nodes.length - 1; i >= 0; i--) if (live[i]) for (const a of argsOf(p.nodes[i]!)) live[a] = true;
+  return live;
+}
+
+/** Nodes whose value changes from run to run: they depend on a param, noise, state or input node. */
+export function dynamicSet(nodes: readonly Node[]): boolean[] {
+  const dyn = new Array<boolean>(nodes.length).fill(false);
+  nodes.forEach((n, i) => {
+    dyn[i] = n.op === 'param' || n.op === 'noise' || n.op === 'state' || n.op === 'input' || argsOf(n).some((a) => dyn[a]);
+  });
+  return dyn;
+}
+
+/**
+ * Multiply–adds per run in the matrix products the outputs need and that change from run to run
+ * (a product of constants is folded once): what decides between the lowerings under 'auto'.
+ */
+export function productWork(p: Program, outputs: readonly number[]): number {
+  const live = liveSet(p, outputs);
+  const dyn = dynamicSet(p.nodes);
+  let work = 0;
+  p.nodes.forEach((n, i) => {
+    if (live[i] && dyn[i] && n.op === 'matmul') work += n.batch * n.m * n.k * n.n;
+  });
+  return work;
+}

@@ -6,7 +6,7 @@
 // constants' values live in buffers, never in the text. No model text (a name,
 // a number the user wrote) can reach the generated source.
 
-import { argsOf, sizeOf, type Node, type Program } from './ir.js';
+import { argsOf, dynamicSet, liveSet, productWork, sizeOf, type Node, type Program } from './ir.js';
 
 export interface LoweredJs {
   /** One buffer per node (nodes that alias another share its buffer); undefined for dead nodes. */
@@ -98,23 +98,6 @@ const CHUNK = 24;
 
 const isIdentity = (map: Int32Array) => map.every((v, i) => v === i);
 const contiguous = (map: Int32Array) => map.length > 0 && map[0]! >= 0 && map.every((v, i) => v === map[0]! + i);
-
-/** Nodes the outputs need. */
-function liveSet(p: Program, outputs: readonly number[]): boolean[] {
-  const live = new Array<boolean>(p.nodes.length).fill(false);
-  for (const o of outputs) live[o] = true;
-  for (let i = p.nodes.length - 1; i >= 0; i--) if (live[i]) for (const a of argsOf(p.nodes[i]!)) live[a] = true;
-  return live;
-}
-
-/** Nodes whose value changes from run to run (they depend on a param or noise node). */
-function dynamicSet(nodes: readonly Node[]): boolean[] {
-  const dyn = new Array<boolean>(nodes.length).fill(false);
-  nodes.forEach((n, i) => {
-    dyn[i] = n.op === 'param' || n.op === 'noise' || n.op === 'state' || n.op === 'input' || argsOf(n).some((a) => dyn[a]);
-  });
-  return dyn;
-}
 
 export function lowerJs(p: Program, outputs: readonly number[]): LoweredJs {
   const live = liveSet(p, outputs);
@@ -290,10 +273,5 @@ export function lowerJs(p: Program, outputs: readonly number[]): LoweredJs {
   }
   const factory = new Function('B', 'M', 'H', source) as (B: unknown, M: unknown, H: unknown) => () => void;
   new Function('B', 'M', 'H', initSource)(buffers, maps, HELPERS);
-  let matmulWork = 0;
-  for (const i of liveIds) {
-    const n = p.nodes[i]!;
-    if (dyn[i] && n.op === 'matmul') matmulWork += n.batch * n.m * n.k * n.n;
-  }
-  return { buffers, run: factory(buffers, maps, HELPERS), source, liveNodes, matmulWork, work };
+  return { buffers, run: factory(buffers, maps, HELPERS), source, liveNodes, matmulWork: productWork(p, outputs), work };
 }

@@ -14,7 +14,7 @@
 // BatchMatMul with a transposed operand.
 
 import { tf } from '../backend.js';
-import { argsOf, sizeOf, type Node, type Program } from './ir.js';
+import { argsOf, dynamicSet, liveSet, sizeOf, type Node, type Program } from './ir.js';
 import { lowerJs } from './lower-js.js';
 
 type T = tf.Tensor;
@@ -44,14 +44,6 @@ function rs(t: T, shape: readonly number[]): T {
 }
 
 const LEAF = new Set(['param', 'state', 'noise', 'input']);
-
-/** Nodes the outputs need. */
-function liveSet(p: Program, outputs: readonly number[]): boolean[] {
-  const live = new Array<boolean>(p.nodes.length).fill(false);
-  for (const o of outputs) live[o] = true;
-  for (let i = p.nodes.length - 1; i >= 0; i--) if (live[i]) for (const a of argsOf(p.nodes[i]!)) live[a] = true;
-  return live;
-}
 
 /**
  * A map read as a function of a flat index: offset + Σ idx[d]·stride[d] over the row-major
@@ -126,10 +118,7 @@ const isIdentityPerm = (p: readonly number[]) => p.every((v, i) => v === i);
 
 export function lowerTfjs(p: Program, outputs: readonly number[]): LoweredTfjs {
   const live = liveSet(p, outputs);
-  const dyn = new Array<boolean>(p.nodes.length).fill(false);
-  p.nodes.forEach((n, i) => {
-    dyn[i] = LEAF.has(n.op) || argsOf(n).some((a) => dyn[a]);
-  });
+  const dyn = dynamicSet(p.nodes);
   // Constant nodes a dynamic node reads (or an output that is constant): folded in float64 once.
   const needed = new Set<number>();
   p.nodes.forEach((n, i) => {

@@ -4,10 +4,9 @@
 // all in float64. A step allocates nothing.
 
 import { Rng } from '../rng.js';
-import { grad } from './grad.js';
 import type { Program } from './ir.js';
 import { lowerJs, type LoweredJs } from './lower-js.js';
-import { simplify } from './simplify.js';
+import { stepOutputs, stepProgram, type StepProgram } from './step-program.js';
 import type { Trace } from './trace.js';
 
 export type UpdateRule = 'adam' | 'sgd' | 'rmsprop';
@@ -110,18 +109,13 @@ export class JsStep {
     trace: Trace,
     slots: readonly SlotUpdate[],
     private readonly rng: Rng,
-    /** `simplify: false` lowers reverse mode's program as it is (the test that the pass changes no value). */
-    passes: { simplify?: boolean } = {},
+    /** The differentiated program (computed here when not given: a caller choosing between lowerings has it). */
+    s: StepProgram = stepProgram(trace),
   ) {
     if (slots.length !== trace.params.length) throw new Error(`internal: ${slots.length} update rules for ${trace.params.length} parameter slots`);
-    const d = grad(trace.program, trace.loss, trace.params);
-    const simple = passes.simplify === false ? { program: d.program, id: (k: number) => k, before: d.program.nodes.length, after: d.program.nodes.length } : simplify(d.program);
-    const id = simple.id;
-    const program = simple.program;
-    const grads = d.grads.map(id);
-    const updates = trace.state.filter((st) => st.update !== st.id).map((st) => id(st.update));
-    this.lowered = lowerJs(program, [id(trace.loss), id(trace.value), ...grads, ...updates]);
-    this.nodes = { before: simple.before, after: simple.after, live: this.lowered.liveNodes };
+    const { id, program, grads } = s;
+    this.lowered = lowerJs(program, stepOutputs(s));
+    this.nodes = { before: s.before, after: s.after, live: this.lowered.liveNodes };
     const buf = (k: number) => {
       const b = this.lowered.buffers[k];
       if (!b) throw new Error(`internal: node ${k} has no buffer`);

@@ -12,10 +12,9 @@
 
 import type { Rng } from '../rng.js';
 import { tf } from '../backend.js';
-import { grad } from './grad.js';
 import { lowerTfjs, type LoweredTfjs } from './lower-tfjs.js';
-import { simplify } from './simplify.js';
 import { ADAM, RMSPROP, type SlotUpdate, type UpdateRule } from './step-js.js';
+import { stepOutputs, stepProgram, type StepProgram } from './step-program.js';
 import type { Trace } from './trace.js';
 
 type T = tf.Tensor;
@@ -56,16 +55,13 @@ export class TfjsStep {
     trace: Trace,
     slots: readonly SlotUpdate[],
     private readonly rng: Rng,
+    /** The differentiated program (computed here when not given: a caller choosing between lowerings has it). */
+    s: StepProgram = stepProgram(trace),
   ) {
     if (slots.length !== trace.params.length) throw new Error(`internal: ${slots.length} update rules for ${trace.params.length} parameter slots`);
-    const d = grad(trace.program, trace.loss, trace.params);
-    const simple = simplify(d.program);
-    const id = simple.id;
-    const program = simple.program;
-    const grads = d.grads.map(id);
-    const updating = trace.state.filter((st) => st.update !== st.id);
-    this.lowered = lowerTfjs(program, [id(trace.loss), id(trace.value), ...grads, ...updating.map((st) => id(st.update))]);
-    this.nodes = { before: simple.before, after: simple.after, live: this.lowered.liveNodes };
+    const { id, program } = s;
+    this.lowered = lowerTfjs(program, stepOutputs(s));
+    this.nodes = { before: s.before, after: s.after, live: this.lowered.liveNodes };
     this.gradAt = 2;
     const live = new Set(this.lowered.leaves);
     this.slots = trace.params.map((p, k) => {

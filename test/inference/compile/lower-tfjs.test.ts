@@ -252,6 +252,43 @@ describe('bundled models: the tfjs-lowered step against the JavaScript step', ()
   }
 });
 
+describe('choosing the lowering before lowering', () => {
+  it("counts the step's matrix work on the differentiated program, and builds no JavaScript lowering when the tfjs one is wanted", async () => {
+    await selectBackend('wasm');
+    const m = compile(readFileSync(new URL('../../../models/sbn.tilde', import.meta.url), 'utf8'), { file: 'sbn.tilde' });
+    const p = prepare(m.program, m.bind(modelData('sbn')), { plan: m.plan, particles: 2 });
+    try {
+      const jo = { setup: p.setup, layout: p.layout, S: 2, rng: p.rng.split('steps'), mode: p.mode } as const;
+      const both = compileFitStep(p.est, jo, p.random, 'adam', 0.05, new Rng(2));
+      if (!both.ok || !both.step) throw new Error('sbn does not compile');
+      // The count the fit decides on equals what the JavaScript lowering of the same program multiplies.
+      expect(both.products).toBeGreaterThan(0);
+      expect(both.products).toBe(both.step.lowered.matmulWork);
+      let seen = -1;
+      const first = compileFitStep(p.est, jo, p.random, 'adam', 0.05, new Rng(2), undefined, (products) => {
+        seen = products;
+        return true;
+      });
+      if (!first.ok) throw new Error(first.reason);
+      expect(seen).toBe(both.products);
+      expect(first.step).toBeUndefined();
+      expect(first.jsReason).toBeUndefined();
+      const t = first.onTfjs();
+      if (!t.ok) throw new Error(t.reason);
+      try {
+        both.step.useTracedNoise(both.trace);
+        t.step.useTracedNoise(first.trace);
+        const lossJs = both.step.evaluate();
+        expect(Math.abs(t.step.evaluate() - lossJs)).toBeLessThan(1e-4 * (1 + Math.abs(lossJs)));
+      } finally {
+        t.step.dispose();
+      }
+    } finally {
+      p.dispose();
+    }
+  });
+});
+
 const NORMAL = `data N: int
 data y: real[N]
 mu ~ Normal(0, 5)

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../../inference/backend.js';
 import { compileFitStep } from '../../../inference/compile/compile-fit.js';
+import { stepProgram } from '../../../inference/compile/step-program.js';
 import { JsStep } from '../../../inference/compile/step-js.js';
 import { compile } from '../../../inference/model.js';
 import { prepare } from '../../../inference/prepare.js';
@@ -44,7 +45,7 @@ describe('simplify', () => {
         if (!c.ok || !c.step) return;
         const step = c.step;
         const slots = c.trace.params.map(() => ({ rule: 'adam' as const, lr: 0.05 }));
-        const plain = new JsStep(c.trace, slots, new Rng(3), { simplify: false });
+        const plain = new JsStep(c.trace, slots, new Rng(3), stepProgram(c.trace, { simplify: false }));
         const simple = new JsStep(c.trace, slots, new Rng(3));
         expect(simple.nodes.after).toBeLessThan(plain.nodes.after);
         for (const s of [plain, simple]) {
