@@ -87,62 +87,60 @@ export async function estimateGradients(model: Model, o: GradientOptions = {}): 
     // tfjs's float32 value fails spuriously where a fit has driven a guide to extreme logits.
     const at = o.atFlat ?? init;
     const jo = { setup: s, layout, S: particles, rng: rng.split('steps'), mode } as const;
-    {
-      const n = layout.size;
-      const sum = new Float64Array(n);
-      const sumSq = new Float64Array(n);
-      const sign = mode === 'optimisation' ? 1 : -1;
-      const add = (g: ArrayLike<number>) => {
-        for (let i = 0; i < n; i++) {
-          const x = sign * g[i]!;
-          sum[i] += x;
-          sumSq[i] += x * x;
-        }
-      };
-      // The compiled step: θ's update rule has rate 0, so surrogate training leaves θ where it is.
-      const compiled = compileFitStep(est, jo, init, 'sgd', 0, rng.split('steps-js'), undefined, () => engine === 'tfjs');
-      const jsStep = compiled.ok ? compiled.step : undefined;
-      if (!jsStep && engine === 'js') throw new RangeError(`backend 'js' cannot estimate these gradients: ${compiled.ok ? compiled.jsReason : compiled.reason}`);
-      const surrogateSteps = o.surrogateSteps && (est.hasSurrogates || o.baseline === 'nvil') ? o.surrogateSteps : 0;
-      // A tfjs backend named, or a JavaScript lowering that failed its check: the same compiled program on tfjs kernels.
-      let lowering: 'js' | 'tfjs';
-      if (jsStep) {
-        lowering = 'js';
-        jsStep.params.set(at);
-        for (let k = 0; k < surrogateSteps; k++) jsStep.step();
+    const n = layout.size;
+    const sum = new Float64Array(n);
+    const sumSq = new Float64Array(n);
+    const sign = mode === 'optimisation' ? 1 : -1;
+    const add = (g: ArrayLike<number>) => {
+      for (let i = 0; i < n; i++) {
+        const x = sign * g[i]!;
+        sum[i] += x;
+        sumSq[i] += x * x;
+      }
+    };
+    // The compiled step: θ's update rule has rate 0, so surrogate training leaves θ where it is.
+    const compiled = compileFitStep(est, jo, init, 'sgd', 0, rng.split('steps-js'), undefined, () => engine === 'tfjs');
+    const jsStep = compiled.ok ? compiled.step : undefined;
+    if (!jsStep && engine === 'js') throw new RangeError(`backend 'js' cannot estimate these gradients: ${compiled.ok ? compiled.jsReason : compiled.reason}`);
+    const surrogateSteps = o.surrogateSteps && (est.hasSurrogates || o.baseline === 'nvil') ? o.surrogateSteps : 0;
+    // A tfjs backend named, or a JavaScript lowering that failed its check: the same compiled program on tfjs kernels.
+    let lowering: 'js' | 'tfjs';
+    if (jsStep) {
+      lowering = 'js';
+      jsStep.params.set(at);
+      for (let k = 0; k < surrogateSteps; k++) jsStep.step();
+      for (let m = 0; m < draws; m++) {
+        jsStep.estimate();
+        add(jsStep.grad);
+      }
+    } else {
+      const t = tfjsOrExplain(compiled, model.program.file);
+      if ('error' in t) throw t.error;
+      lowering = 'tfjs';
+      const step = t.step;
+      step.setSlot(0, at);
+      try {
+        for (let k = 0; k < surrogateSteps; k++) step.step().dispose();
         for (let m = 0; m < draws; m++) {
-          jsStep.estimate();
-          add(jsStep.grad);
+          step.estimate();
+          add(step.gradient());
         }
-      } else {
-        const t = tfjsOrExplain(compiled, model.program.file);
-        if ('error' in t) throw t.error;
-        lowering = 'tfjs';
-        const step = t.step;
-        step.setSlot(0, at);
-        try {
-          for (let k = 0; k < surrogateSteps; k++) step.step().dispose();
-          for (let m = 0; m < draws; m++) {
-            step.estimate();
-            add(step.gradient());
-          }
-        } finally {
-          step.dispose();
-        }
+      } finally {
+        step.dispose();
       }
-      const params: Record<string, GradientStats> = {};
-      for (const b of blockNames(layout)) {
-        const mean: number[] = [];
-        const variance: number[] = [];
-        for (let i = b.offset; i < b.offset + b.size; i++) {
-          const mu = sum[i]! / draws;
-          mean.push(mu);
-          variance.push(draws > 1 ? (sumSq[i]! - draws * mu * mu) / (draws - 1) : 0);
-        }
-        params[b.name] = { mean, variance, draws };
-      }
-      return { params, plan: Object.fromEntries(plan.entries.map((e) => [e.site, e.estimator])), backend: lowering === 'js' ? 'js' : tfjsBackend, lowering, ...(lowering === 'js' && jsStep ? { work: jsStep.lowered.work } : {}) };
     }
+    const params: Record<string, GradientStats> = {};
+    for (const b of blockNames(layout)) {
+      const mean: number[] = [];
+      const variance: number[] = [];
+      for (let i = b.offset; i < b.offset + b.size; i++) {
+        const mu = sum[i]! / draws;
+        mean.push(mu);
+        variance.push(draws > 1 ? (sumSq[i]! - draws * mu * mu) / (draws - 1) : 0);
+      }
+      params[b.name] = { mean, variance, draws };
+    }
+    return { params, plan: Object.fromEntries(plan.entries.map((e) => [e.site, e.estimator])), backend: lowering === 'js' ? 'js' : tfjsBackend, lowering, ...(lowering === 'js' && jsStep ? { work: jsStep.lowered.work } : {}) };
   } finally {
     prepared.dispose();
   }
