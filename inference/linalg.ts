@@ -1,7 +1,7 @@
 // Dense linear algebra on the trailing two axes of a tensor, written in plain tfjs ops.
 // tfjs has no Cholesky or triangular-solve kernel; these loops over rows and columns (K
-// steps of slices, products and sums) are differentiable by the tfjs tape at any order and
-// are traced kernel by kernel into the compiled engine's IR. Leading axes (the particle
+// steps of slices, products and sums) are traced kernel by kernel into the compiled
+// engine's IR, whose reverse mode differentiates them to any order. Leading axes (the particle
 // axis and any batch) broadcast as in elementwise arithmetic. Matrices here are small
 // (K up to ~50): the loops cost O(K) kernels, each O(K²) work.
 import { tf } from './backend.js';

@@ -249,7 +249,7 @@ export class Estimators {
   }
 
   /**
-   * The scalar loss of one step (inside the caller's tidy and gradient tape): its value is
+   * The scalar loss of one step (inside the caller's tidy; traced by compile-fit.ts): its value is
    * −ELBO (or the expected cost); its gradient w.r.t. the flat parameters is the estimators'.
    * RELAX adds Σ ĝ² whose gradient reaches only the surrogate parameters φ.
    */
