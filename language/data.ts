@@ -64,14 +64,52 @@ function leaf(v: unknown): number | undefined {
   return undefined;
 }
 
-function parseValue(v: unknown): Parsed {
+/**
+ * The common case in one pass and without an object per element: a regular array of numbers, or
+ * one number. Undefined for anything else (booleans, nulls, spelled non-finite numbers, ragged or
+ * non-numeric arrays), which parseElements reads, and words the fault of, element by element.
+ */
+export function parseRegular(v: unknown): Constant | undefined {
+  const shape: number[] = [];
+  for (let x = v; Array.isArray(x); x = x[0]) {
+    shape.push(x.length);
+    if (x.length === 0) break;
+  }
+  if (shape.length === 0) return typeof v === 'number' ? { ok: true, shape, values: [v], bools: false } : undefined;
+  // Allocated once at its size (growing an array of millions by push is several times slower), and
+  // rows of the last dimension read in one loop.
+  const values = new Array<number>(shape.reduce((a, b) => a * b, 1));
+  let at = 0;
+  const fill = (x: unknown, depth: number): boolean => {
+    if (!Array.isArray(x) || x.length !== shape[depth]) return false;
+    if (depth === shape.length - 1) {
+      for (let i = 0; i < x.length; i++) {
+        const e: unknown = x[i];
+        if (typeof e !== 'number') return false;
+        values[at++] = e;
+      }
+      return true;
+    }
+    for (let i = 0; i < x.length; i++) if (!fill(x[i], depth + 1)) return false;
+    return true;
+  };
+  return fill(v, 0) ? { ok: true, shape, values, bools: false } : undefined;
+}
+
+/** A data value as bound: its shape and row-major values, or what was found instead of a numeric array. */
+export function parseValue(v: unknown): Parsed {
+  return parseRegular(v) ?? parseElements(v);
+}
+
+/** parseValue element by element: every value it accepts, and the words for every fault. */
+export function parseElements(v: unknown): Parsed {
   if (!Array.isArray(v)) {
     const x = leaf(v);
     if (x === undefined) return { ok: false, found: describeValue(v) };
     return { ok: true, shape: [], values: [x], bools: typeof v === 'boolean' };
   }
   if (v.length === 0) return { ok: true, shape: [0], values: [], bools: false };
-  const parts = v.map(parseValue);
+  const parts = v.map(parseElements);
   const bad = parts.findIndex((p) => !p.ok);
   if (bad >= 0) {
     const p = parts[bad] as { ok: false; found: string };
@@ -189,29 +227,30 @@ export function bindData(program: CheckedProgram, data: Record<string, unknown>,
     }
     const elem = sym.type.elem;
     let bad = false;
+    // Named only when reported: a data array may hold millions of values.
+    const at = (i: number) => indexName(sym.name, parsed.shape, i);
     for (let i = 0; i < parsed.values.length && !bad; i++) {
       const v = parsed.values[i]!;
-      const at = indexName(sym.name, parsed.shape, i);
       if (!Number.isFinite(v)) {
-        error(sym.span, 'data-nonfinite', `${at} is not a finite number`);
+        error(sym.span, 'data-nonfinite', `${at(i)} is not a finite number`);
         bad = true;
       } else if (elem === 'int' && !Number.isInteger(v)) {
-        error(sym.span, 'data-type', `${at}: expected an int, found ${v}`);
+        error(sym.span, 'data-type', `${at(i)}: expected an int, found ${v}`);
         bad = true;
       } else if (elem === 'bool' && v !== 0 && v !== 1) {
-        error(sym.span, 'data-type', `${at}: expected a bool (true / false or 0 / 1), found ${v}`);
+        error(sym.span, 'data-type', `${at(i)}: expected a bool (true / false or 0 / 1), found ${v}`);
         bad = true;
       } else if (sym.constraint === 'positive' && !(v > 0)) {
-        error(sym.span, 'data-constraint', `${at} must be positive, found ${v}`);
+        error(sym.span, 'data-constraint', `${at(i)} must be positive, found ${v}`);
         bad = true;
       } else if (sym.constraint === 'unit' && !(v > 0 && v < 1)) {
-        error(sym.span, 'data-constraint', `${at} must be strictly between 0 and 1, found ${v}`);
+        error(sym.span, 'data-constraint', `${at(i)} must be strictly between 0 and 1, found ${v}`);
         bad = true;
       } else if (sym.constraint === 'positive-ordered' && !(v > 0)) {
-        error(sym.span, 'data-constraint', `${at} must be positive (it is part of a positive_ordered vector), found ${v}`);
+        error(sym.span, 'data-constraint', `${at(i)} must be positive (it is part of a positive_ordered vector), found ${v}`);
         bad = true;
       } else if (sym.constraint === 'simplex' && v < 0) {
-        error(sym.span, 'data-constraint', `${at} must be non-negative (it is part of a simplex), found ${v}`);
+        error(sym.span, 'data-constraint', `${at(i)} must be non-negative (it is part of a simplex), found ${v}`);
         bad = true;
       }
     }

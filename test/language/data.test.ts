@@ -1,9 +1,10 @@
 // Data binding and CSV parsing: one test per message.
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parse } from '../../language/parse.js';
 import { check } from '../../language/checker.js';
 import { parseCsv } from '../../language/csv.js';
-import { bindData } from '../../language/data.js';
+import { bindData, parseElements, parseRegular, parseValue } from '../../language/data.js';
 import { renderDiagnostic } from '../../language/diagnostics.js';
 import { ModelError } from '../../language/errors.js';
 
@@ -173,5 +174,35 @@ describe('deferred index ranges', () => {
     const src = 'data T: int\ndata S: int\ndata y: real[T]\ndata w: real[S]\nfor t in 0..T {\n  y[t] ~ Normal(w[t], 1)\n}\n';
     expect(problems(src, { T: 2, S: 3, y: [0, 0], w: [1, 2, 3] })).toEqual([]);
     expect(problems(src, { T: 3, S: 2, y: [0, 0, 0], w: [1, 2] })).toEqual(['w[t] reads index 2, outside its axis of size S = 2 (in data.json)']);
+  });
+});
+
+describe('reading a data value', () => {
+  // Leaves as JSON and CSV give them, including what only the element-wise reader accepts or words.
+  const leaf = fc.oneof(fc.double(), fc.integer(), fc.boolean(), fc.constant(null), fc.constantFrom('NaN', '-inf', 'x'));
+  const nested = fc.letrec((tie) => ({ value: fc.oneof({ depthSize: 'small' }, leaf, fc.array(tie('value'), { maxLength: 4 })) })).value;
+  // Regular numeric arrays of any shape (rare among the nested values above).
+  const regular = fc.array(fc.nat(4), { maxLength: 3 }).chain((shape) => {
+    const build = (d: number): fc.Arbitrary<unknown> => (d === shape.length ? fc.double() : fc.array(build(d + 1), { minLength: shape[d]!, maxLength: shape[d]! }));
+    return build(0);
+  });
+
+  it('gives, in one pass, what reading element by element gives, for any value', () => {
+    fc.assert(
+      fc.property(fc.oneof(nested, regular), (v) => {
+        expect(parseValue(v)).toEqual(parseElements(v));
+      }),
+      { seed: 7, numRuns: 2000 },
+    );
+  });
+
+  it('takes the one pass for regular numeric arrays, and leaves everything else to the element-wise reader', () => {
+    fc.assert(
+      fc.property(regular, (v) => {
+        expect(parseRegular(v)).toBeDefined();
+      }),
+      { seed: 8, numRuns: 300 },
+    );
+    for (const v of [[1, true], [[1, 2], [3]], [null], ['NaN'], [[1], 2], 'x', false]) expect(parseRegular(v)).toBeUndefined();
   });
 });
