@@ -111,7 +111,9 @@ export class Posterior {
 
   /** Draws of an expression over the posterior, flattened per draw: [nDraws, size]. */
   evaluate(expr: Expr): DrawArray {
-    return tf.tidy(() => {
+    // The draws leave the tidy through a variable: tidy walks a returned typed array index by index.
+    let out: DrawArray | undefined;
+    tf.tidy(() => {
       const env = new Map<string, Val>();
       for (const name of referencedNames(expr)) {
         const a = this.draws.get(name);
@@ -119,10 +121,14 @@ export class Posterior {
       }
       const interp = new Interpreter({ sizes: new Map(), siteOf: new Map(), elementShapes: new Map() }, noHandlers, env);
       const v = hard(interp.eval(expr));
-      if (typeof v === 'number') return { shape: [], values: new Float32Array(this.nDraws).fill(v) };
+      if (typeof v === 'number') {
+        out = { shape: [], values: new Float32Array(this.nDraws).fill(v) };
+        return;
+      }
       const full = v.shape[0] === this.nDraws ? v : tf.broadcastTo(v, [this.nDraws, ...v.shape.slice(1)]);
-      return { shape: full.shape.slice(1), values: full.dataSync() as Float32Array };
+      out = { shape: full.shape.slice(1), values: full.dataSync() as Float32Array };
     });
+    return out!;
   }
 
   query(text: string): QueryResult {

@@ -108,12 +108,12 @@ export function evaluateInits(s: Setup): Map<string, Float32Array> {
   for (const p of s.params) {
     const init = p.symbol.init;
     if (!init) continue;
-    const v = tf.tidy(() => {
+    // Set inside the tidy rather than returned: tidy walks a returned typed array index by index.
+    tf.tidy(() => {
       const interp = new Interpreter(s.modelRun, noHandlers(), s.dataEnv);
       const val = hard(interp.eval(init));
-      return typeof val === 'number' ? new Float32Array([val]) : (val.dataSync() as Float32Array).slice();
+      out.set(paramKey(p), typeof val === 'number' ? new Float32Array([val]) : (val.dataSync() as Float32Array).slice());
     });
-    out.set(paramKey(p), v);
   }
   return out;
 }

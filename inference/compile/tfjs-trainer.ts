@@ -90,7 +90,11 @@ export class TfjsTrainer implements Trainer {
     if (this.variance) return this.variance;
     if (!this.moments) return undefined;
     const { m1, m2 } = this.moments;
-    return tf.tidy(() => tf.relu(tf.sub(m2, tf.square(m1))).dataSync() as Float32Array);
+    // Read outside the tidy: tidy walks a returned typed array index by index.
+    const v = tf.tidy(() => tf.relu(tf.sub(m2, tf.square(m1))));
+    const values = v.dataSync() as Float32Array;
+    v.dispose();
+    return values;
   }
 
   dispose(): void {

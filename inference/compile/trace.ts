@@ -223,7 +223,10 @@ export function traceOutputs(init: Float32Array, fn: (flat: tf.Tensor) => Record
   };
 
   try {
-    return tf.tidy((() => {
+    // The result leaves the tidy through a variable, not as its return value: tidy walks what it
+    // returns for tensors, key by key, and the program's constants can hold millions of values.
+    let out: Outputs | undefined;
+    tf.tidy(() => {
       const flat = tf.tensor1d(init);
       const params = [flat, ...extra].map((t, slot) => {
         const id = b.push({ op: 'param', shape: t.shape.slice(), slot });
@@ -244,8 +247,9 @@ export function traceOutputs(init: Float32Array, fn: (flat: tf.Tensor) => Record
         outputs[name] = id ?? arg(t).id;
         if (t.size === 1) scalars[name] = (own.readSync.call(e, t.dataId) as Float32Array)[0]!;
       }
-      return { program: b.program(outputs), params, state, noise, inputs, traced: tracedNames, scalars };
-    }) as unknown as () => tf.TensorContainer) as unknown as Outputs;
+      out = { program: b.program(outputs), params, state, noise, inputs, traced: tracedNames, scalars };
+    });
+    return out!;
   } finally {
     tf.Variable.prototype.assign = ownAssign;
     for (const k of ['runKernel', 'readSync', 'read'] as const) {
