@@ -52,10 +52,8 @@ export function loadBatch() {
   if (!existsSync(batchBundle)) return undefined;
   const source = readFileSync(batchBundle, 'utf8');
   const cachedData = existsSync(batchCache) ? readFileSync(batchCache) : undefined;
-  // import() inside the file (an optional package) resolves as in any module; Node before 20.12 has
-  // no such option, and the bundle's own imports are require()s.
-  const loader = vm.constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER;
-  const script = new vm.Script(Module.wrap(source), { filename: batchBundle, cachedData, ...(loader ? { importModuleDynamically: loader } : {}) });
+  // The file holds no import(): the build turns each into require() (scripts/bundle-cli.mjs).
+  const script = new vm.Script(Module.wrap(source), { filename: batchBundle, cachedData });
   const module = { exports: {} };
   const bundleRequire = createRequire(batchBundle);
   script.runInThisContext().call(module.exports, module.exports, bundleRequire, module, batchBundle, dist);

@@ -64,6 +64,10 @@ await build({
   target: 'node20',
   external: ['@tensorflow/tfjs-node', 'react-devtools-core', 'ink', 'react', 'react/*', 'yoga-layout'],
   define: { 'import.meta.url': '__tildeUrl' },
+  // import() becomes require(): code compiled by vm.Script (bin/load-bundle.js) has no import()
+  // callback Node 20 supports without a flag, and what the batch commands load this way (Node's
+  // built-ins; tfjs-node, absent whenever this file runs) is CommonJS or built in.
+  supported: { 'dynamic-import': false },
   // Minified: with the compiled code cached, reading and decoding the source is what is left
   // to cost, and it halves (a fit of normal_normal: 0.34 s against 0.38, medians of 11).
   // Stacks name minified functions; TILDE_UNBUNDLED=1 runs the readable module tree.

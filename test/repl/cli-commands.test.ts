@@ -4,7 +4,7 @@
 // built from.
 
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -173,6 +173,17 @@ describe('the installed command (bundled program)', () => {
     const repl = spawnSync('node', [bin, 'repl', join(root, 'models', 'coin.tilde')], { cwd: root, encoding: 'utf8', input: ':quit\n', env: { ...process.env, TILDE_UNBUNDLED: '' } });
     expect(repl.status).toBe(0);
     expect(repl.stdout).toMatch(/loaded .*coin\.tilde/);
+  }, 60_000);
+
+  it('runs the commands that load modules on demand from the batch bundle (no import() is left in it)', () => {
+    // Code compiled through vm.Script has no import() callback on Node 20: the build turns each into require().
+    const out = join(mkdtempSync(join(tmpdir(), 'tilde-mnist-')), 'm.json');
+    const data = spawnSync('node', [bin, 'data', 'mnist', '--n', '20', '--out', out], { cwd: root, encoding: 'utf8', env: { ...process.env, TILDE_UNBUNDLED: '' } });
+    expect(data.stderr).toBe('');
+    expect(data.status).toBe(0);
+    expect((JSON.parse(readFileSync(out, 'utf8')) as { N: number }).N).toBe(20);
+    const node = spawnSync('node', [bin, 'fit', join(root, 'models', 'coin.tilde'), '--backend', 'tensorflow'], { cwd: root, encoding: 'utf8', env: { ...process.env, TILDE_UNBUNDLED: '' } });
+    expect(node.stderr).toMatch(/^error: backend 'tensorflow' is not available here \(Cannot find module '@tensorflow\/tfjs-node'/);
   }, 60_000);
 
   it('ends quietly when the reader closes the pipe early (`tilde check … | head`)', () => {
