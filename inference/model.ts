@@ -128,6 +128,8 @@ export interface FitDiagnostics {
   khatReading: 'good' | 'ok' | 'unreliable' | 'unavailable';
   /** Importance weights k̂ was estimated from: the draws, and on the compiled engine at least KHAT_WEIGHTS. */
   khatWeights?: number;
+  /** Posterior draws kept, when fewer than asked for: one draw holds too many values (DRAW_LIMITS). */
+  drawsKept?: { kept: number; asked: number; valuesPerDraw: number };
   particles: number;
   seed: number;
   guide: GuideKind;
@@ -535,6 +537,16 @@ const MARGINAL_DRAWS = 64;
 const FULL_ELBO_CHUNK = 1024;
 /** Importance weights PSIS k̂ is read from when the draws are compiled (fewer draws are topped up). */
 export const KHAT_WEIGHTS = 4000;
+/**
+ * Values the kept posterior draws may hold in all (float32: 200 MB). A model whose one draw holds
+ * millions of values (a belief net's latents and replicates over a data set) keeps fewer draws than
+ * asked for; the fit says how many.
+ */
+export const DRAW_LIMITS = {
+  values: 5e7,
+  /** Values one batched tfjs pass of draws may produce (its intermediate tensors scale alike). */
+  pass: 5e6,
+};
 
 /**
  * cpu when a step's tensors are small (per-op overhead dominates and cpu's is lower), wasm when
@@ -599,13 +611,41 @@ function drawOutputs(s: Setup, layout: Layout, mode: FitMode, S: number, symbols
   return out;
 }
 
-/** All draws in one batched tfjs pass (S = n). */
+/**
+ * `n` draws on tfjs: one batched pass (S = n) when they are small, as always; else at most
+ * DRAW_LIMITS.values values' worth of them, in passes of at most DRAW_LIMITS.pass values, each pass from
+ * its own stream. One draw, made first from a stream of its own, sizes them.
+ */
 function tfjsDraws(s: Setup, layout: Layout, mode: FitMode, n: number, symbols: readonly string[], rng: Rng, flatValues: number[]): Map<string, DrawArray> {
-  let result = new Map<string, DrawArray>();
+  let perDraw = 0;
   tf.tidy(() => {
-    const out = drawOutputs(s, layout, mode, n, symbols, rng, tf.tensor1d(flatValues));
-    result = new Map(Object.entries(out).map(([k, t]) => [k, { shape: t.shape.slice(1), values: t.dataSync() as Float32Array }]));
+    const one = drawOutputs(s, layout, mode, 1, symbols, rng.split('size'), tf.tensor1d(flatValues));
+    for (const t of Object.values(one)) perDraw += t.size;
   });
+  const kept = Math.min(n, Math.max(1, Math.floor(DRAW_LIMITS.values / Math.max(1, perDraw))));
+  const pass = Math.max(1, Math.min(kept, Math.floor(DRAW_LIMITS.pass / Math.max(1, perDraw))));
+  if (kept === n && pass === n) {
+    let result = new Map<string, DrawArray>();
+    tf.tidy(() => {
+      const out = drawOutputs(s, layout, mode, n, symbols, rng, tf.tensor1d(flatValues));
+      result = new Map(Object.entries(out).map(([k, t]) => [k, { shape: t.shape.slice(1), values: t.dataSync() as Float32Array }]));
+    });
+    return result;
+  }
+  const result = new Map<string, DrawArray>();
+  for (let done = 0, k = 0; done < kept; done += pass, k++) {
+    const S = Math.min(pass, kept - done);
+    tf.tidy(() => {
+      const out = drawOutputs(s, layout, mode, S, symbols, rng.split(`pass ${k}`), tf.tensor1d(flatValues));
+      for (const [key, t] of Object.entries(out)) {
+        const shape = t.shape.slice(1);
+        const size = shape.reduce((a, b) => a * b, 1);
+        let d = result.get(key);
+        if (!d) result.set(key, (d = { shape, values: new Float32Array(kept * size) }));
+        d.values.set(t.dataSync() as Float32Array, done * size);
+      }
+    });
+  }
   return result;
 }
 
@@ -661,8 +701,14 @@ export class Fit {
     // 0.44–0.81; on Pareto weights of k = 0.7 its sd is 0.16 at 1,000 weights, 0.12 at 4,000), and
     // compiled weights cost microseconds: it is read from at least KHAT_WEIGHTS of them.
     const more = mode === 'inference' && nDraws < KHAT_WEIGHTS ? { name: 'logw', n: KHAT_WEIGHTS - nDraws, rng: new Rng(state.options.seed).split('khat') } : undefined;
-    const compiled = state.diagnostics.backend === 'js' ? drawCompiled(Float32Array.from(state.flat), (flat) => drawOutputs(s, layout, mode, 1, symbols, new Rng(0), flat), nDraws, rng, more) : undefined;
+    const compiled = state.diagnostics.backend === 'js' ? drawCompiled(Float32Array.from(state.flat), (flat) => drawOutputs(s, layout, mode, 1, symbols, new Rng(0), flat), nDraws, rng, more, DRAW_LIMITS.values) : undefined;
     const out = compiled instanceof Map ? compiled : tfjsDraws(s, layout, mode, nDraws, symbols, rng, state.flat);
+    // Large draws are kept fewer (DRAW_LIMITS): every output holds the same number of them.
+    const kept = [...out.entries()].filter(([k]) => !k.endsWith('+')).reduce((n, [, d]) => Math.min(n, d.values.length / Math.max(1, d.shape.reduce((a, b) => a * b, 1))), nDraws);
+    if (kept < nDraws) {
+      const valuesPerDraw = [...out.entries()].filter(([k]) => !k.endsWith('+')).reduce((a, [, d]) => a + d.shape.reduce((x, y) => x * y, 1), 0);
+      state.diagnostics.drawsKept = { kept, asked: nDraws, valuesPerDraw };
+    } else delete state.diagnostics.drawsKept;
     const draws = new Map<string, DrawArray>();
     const predictive = new Map<string, DrawArray>();
     const order: string[] = [];
@@ -685,7 +731,7 @@ export class Fit {
     state.diagnostics.khatWeights = logw.length;
     state.diagnostics.khat = khat;
     state.diagnostics.khatReading = khatReading(khat);
-    const posterior = new Posterior(draws, nDraws, order, parseQuery);
+    const posterior = new Posterior(draws, kept, order, parseQuery);
     return new Fit(model, posterior, state, predictive, plan);
   }
 

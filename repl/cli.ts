@@ -106,6 +106,9 @@ function progressBar(io: Io) {
   };
 }
 
+/** Rows of one variable `tilde fit` prints before saying how many more there are. */
+const SUMMARY_ROWS = 20;
+
 export function buildProgram(io: Io): Command {
   const program = new Command('tilde')
     .description('tilde: probabilistic programs with discrete and continuous latents, fitted by variational inference')
@@ -176,11 +179,13 @@ export function buildProgram(io: Io): Command {
         io.out(JSON.stringify({ summary: fit.summary(), plan: fit.planJSON(), elbo: d.elbo, ...perDatum, khat: Number.isFinite(d.khat) ? d.khat : null, backend: d.backend, ...(d.lowering ? { lowering: d.lowering } : {}), steps: d.steps, ...batch, ...(d.init ? { init: d.init.used } : {}), seconds: d.seconds, converged: d.converged }, null, 2) + '\n');
         return;
       }
-      io.out(summaryTable(fit.summary()) + '\n\n');
+      // The first rows of each variable: --json gives every one.
+      io.out(summaryTable(fit.summary(), SUMMARY_ROWS) + '\n\n');
       const mode = checked.mode === 'optimisation' ? 'expected cost' : 'ELBO';
       const value = checked.mode === 'optimisation' ? -d.elbo : d.elbo;
       const perDatum = d.elboPerDatum !== undefined ? `   full-data ELBO ${fmt(d.fullElbo!)} (${fmt(d.elboPerDatum)} per datum)` : '';
       io.out(`${mode} ${fmt(value)}${perDatum}   k-hat ${Number.isFinite(d.khat) ? fmt(d.khat, 2) + ` (${d.khatReading})` : 'n/a'}   ${d.steps} steps (${d.converged ? 'converged' : d.stopped})${d.init?.used === 'laplace' ? `, Laplace start${d.init.summedOut ? ` (${d.init.summedOut.join(', ')} summed out)` : ''}` : ''}   backend ${d.backend}${d.lowering === 'tfjs' ? ' (compiled step, tfjs kernels)' : ''}   ${seconds(d.seconds)}\n`);
+      if (d.drawsKept) io.out(`note: kept ${d.drawsKept.kept} of the ${d.drawsKept.asked} posterior draws asked for: one draw holds ${d.drawsKept.valuesPerDraw.toLocaleString('en-US')} values (latents, replicates), and all draws together at most 50,000,000\n`);
       if (d.surrogates) io.out(`${formatSurrogates(d.surrogates)} (learned temperature and control-variate scale)\n`);
       if (d.estimatorChoice?.length) {
         const { describeSite } = await import('../inference/variance-choice.js');

@@ -14,12 +14,36 @@ export function fmt(x: number, digits = 3): string {
 export function table(header: string[], rows: string[][]): string {
   // A reduce, not Math.max(...): a matrix parameter has more rows than a call takes arguments.
   const widths = header.map((h, i) => rows.reduce((w, r) => Math.max(w, r[i]!.length), h.length));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
   return [line(header), ...rows.map(line)].join('\n');
 }
 
-export function summaryTable(summary: Record<string, SummaryRow>): string {
-  const rows = Object.entries(summary).map(([name, r]) => [name, fmt(r.mean), fmt(r.sd), fmt(r.q5), fmt(r.q50), fmt(r.q95)]);
+/**
+ * The posterior summary as a table, at most `perName` rows for each variable (its first elements)
+ * and then one line saying how many more: a belief net's latents over a data set are millions of rows.
+ */
+export function summaryTable(summary: Record<string, SummaryRow>, perName = Infinity): string {
+  const rows: string[][] = [];
+  const shown = new Map<string, number>();
+  const hidden = new Map<string, number>();
+  for (const [name, r] of Object.entries(summary)) {
+    const base = name.replace(/\[.*$/, '');
+    const n = shown.get(base) ?? 0;
+    if (n >= perName) {
+      hidden.set(base, (hidden.get(base) ?? 0) + 1);
+      continue;
+    }
+    shown.set(base, n + 1);
+    rows.push([name, fmt(r.mean), fmt(r.sd), fmt(r.q5), fmt(r.q50), fmt(r.q95)]);
+  }
+  // Each variable's "more" line goes after its last shown row.
+  for (const [base, count] of hidden) {
+    let at = -1;
+    rows.forEach((r, i) => {
+      if (r[0]!.replace(/\[.*$/, '') === base) at = i;
+    });
+    rows.splice(at + 1, 0, [`${base}[…]`, `(${count.toLocaleString('en-US')} more)`, '', '', '', '']);
+  }
   return table(['name', 'mean', 'sd', '5%', '50%', '95%'], rows);
 }
 

@@ -12,6 +12,9 @@ import { simplify } from './simplify.js';
 import { fillNoise, noiseBuffers } from './step-js.js';
 import { NotCompilable, traceOutputs } from './trace.js';
 
+/** Scalar operations the extra importance weights may cost in all (about a second). */
+const TOP_UP_WORK = 1e9;
+
 /** One output's draws: the shape of one draw (without the particle dimension) and n of them, in order. */
 export interface Draws {
   shape: number[];
@@ -30,6 +33,8 @@ export function drawCompiled(
   rng: Rng,
   /** Further draws of one output only (PSIS's importance weights), from their own stream; kept under `${name}+`. */
   more?: { name: string; n: number; rng: Rng },
+  /** Values all draws may hold: fewer than `n` draws are made when one holds more than maxValues / n. */
+  maxValues = Infinity,
 ): Map<string, Draws> | { reason: string } {
   let t;
   try {
@@ -45,6 +50,8 @@ export function drawCompiled(
   const js = lowerJs(s.program, ids);
   js.buffers[s.id(t.params[0]!)]?.set(flat);
   const noise = noiseBuffers(t.noise, s.program, js.buffers, s.id);
+  const perDraw = names.reduce((a, _, k) => a + sizeOf(t.program.nodes[t.program.outputs[names[k]!]!]!.shape), 0);
+  n = Math.min(n, Math.max(1, Math.floor(maxValues / Math.max(1, perDraw))));
   const out = names.map((name, k) => {
     // The traced node's shape: simplification may stand a node of another shape and the same size in for it.
     const shape = t.program.nodes[t.program.outputs[name]!]!.shape;
@@ -66,8 +73,10 @@ export function drawCompiled(
     const itsNoise = noiseBuffers(t.noise, s.program, alone.buffers, s.id);
     const buffer = alone.buffers[ids[k]!]!;
     const size = out[k]!.size;
-    const values = new Float32Array(more.n * size);
-    for (let d = 0; d < more.n; d++) {
+    // Topping up is for models whose one draw costs microseconds: at most TOP_UP_WORK scalar operations.
+    const extra = Math.min(more.n, Math.floor(TOP_UP_WORK / Math.max(1, alone.work)));
+    const values = new Float32Array(extra * size);
+    for (let d = 0; d < extra; d++) {
       fillNoise(itsNoise, more.rng);
       alone.run();
       values.set(buffer, d * size);
