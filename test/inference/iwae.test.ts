@@ -92,7 +92,7 @@ describe('objective iwae: VIMCO gradients are unbiased for the K-sample bound (e
   ];
   for (const c of cases) {
     for (const backend of ['cpu', 'js'] as const) {
-      it(`${c.name} (${backend === 'js' ? 'compiled step' : 'tfjs engine'})`, { timeout: 120_000 }, async () => {
+      it(`${c.name} (${backend === 'js' ? 'JavaScript lowering' : 'tfjs lowering'})`, { timeout: 120_000 }, async () => {
         const model = compile(c.source, { file: 'iwae.tilde' });
         const draws = 4000;
         const r = await estimateGradients(model, { data: c.data, draws, particles: c.K, objective: 'iwae', seed: 3, backend });
@@ -138,7 +138,7 @@ function platedBound(psi: number[], K: number): number {
 
 describe('objective iwae with every latent local to a plate: one bound per entry', () => {
   for (const backend of ['cpu', 'js'] as const) {
-    it(`VIMCO per entry is unbiased for the summed per-entry bound (${backend === 'js' ? 'compiled step' : 'tfjs engine'})`, { timeout: 120_000 }, async () => {
+    it(`VIMCO per entry is unbiased for the summed per-entry bound (${backend === 'js' ? 'JavaScript lowering' : 'tfjs lowering'})`, { timeout: 120_000 }, async () => {
       const draws = backend === 'js' ? 4000 : 1500;
       const r = await estimateGradients(compile(PLATED, { file: 'plated.tilde' }), { data: { x: XP }, draws, particles: 3, objective: 'iwae', seed: 6, backend });
       const exact = exactGradient((p) => platedBound(p, 3), [0.4, -0.7]);

@@ -70,7 +70,7 @@ describe('the plan for continuous sites behind a step', () => {
 });
 
 describe('score-function gradients of continuous sites match closed forms (|z| < 4)', () => {
-  // The tfjs engine runs ~100 estimates/s here, the compiled step ~10,000.
+  // The tfjs lowering runs far fewer estimates/s here than the JavaScript one.
   const drawsOn = (backend: 'cpu' | 'js') => (backend === 'js' ? 3000 : 800);
   const cases = [
     { name: 'minimize x > 0.3, LAX', source: STEP(''), block: 'mu', exact: STEP_EXACT, estimator: 'lax' },
@@ -82,7 +82,7 @@ describe('score-function gradients of continuous sites match closed forms (|z| <
   ];
   for (const c of cases) {
     for (const backend of ['cpu', 'js'] as const) {
-      it(`${c.name} (${backend === 'js' ? 'compiled step' : 'tfjs engine'})`, { timeout: 120_000 }, async () => {
+      it(`${c.name} (${backend === 'js' ? 'JavaScript lowering' : 'tfjs lowering'})`, { timeout: 120_000 }, async () => {
         const DRAWS = drawsOn(backend);
         const r = await estimateGradients(compile(c.source, { file: 'lax.tilde' }), { data: c.data ?? {}, draws: DRAWS, particles: 1, seed: 5, backend, surrogateSteps: 100 });
         expect(Object.values(r.plan)).toEqual([c.estimator]);

@@ -167,7 +167,7 @@ describe('per-entry moving-average baseline under minibatches', () => {
   });
 
   // The compiled step carries the averages and the seen-marks as state, read and set at the rows it
-  // is given: over random batches and signals it must give the tfjs engine's baselines exactly.
+  // is given: over random batches and signals it must give the baselines tfjs computes exactly.
   it('gives the same baselines compiled as on tfjs, batch after batch', () => {
     const N = 7;
     const rng = new Rng('ema-compiled');

@@ -64,7 +64,7 @@ describe('RELAX on two layers drawn one from the other', () => {
   });
 
   for (const backend of ['cpu', 'js'] as const) {
-    it(`is unbiased for the ELBO's gradient (${backend === 'js' ? 'compiled step' : 'tfjs engine'})`, { timeout: 240_000 }, async () => {
+    it(`is unbiased for the ELBO's gradient (${backend === 'js' ? 'JavaScript lowering' : 'tfjs lowering'})`, { timeout: 240_000 }, async () => {
       const draws = backend === 'js' ? 4000 : 300;
       const r = await estimateGradients(compile(SOURCE, { file: 'layers.tilde' }), { data: { x: X }, draws, particles: 1, seed: 4, backend, surrogateSteps: 50 });
       expect(r.plan).toEqual({ z2: 'relax', z1: 'relax' });
@@ -79,7 +79,7 @@ describe('RELAX on two layers drawn one from the other', () => {
 });
 
 describe("RELAX's learned temperature and scale are reported", () => {
-  it('in progress events and the fit diagnostics, from the compiled step and the tfjs engine', { timeout: 120_000 }, async () => {
+  it('in progress events and the fit diagnostics, on both lowerings of the compiled step', { timeout: 120_000 }, async () => {
     const toy = compile('data t: real = 0.499\nparam phi: real = 0\nb ~ Bernoulli(logits = phi)\nminimize (t - b) ^ 2', { file: 'toy.tilde' });
     for (const backend of ['js', 'cpu'] as const) {
       const seen: number[] = [];
