@@ -8,8 +8,7 @@
 // file is then compiled as usual. The REPL and `serve` run the ES module bundle
 // (dist/cli/cli.js): Ink loads with top-level await, which CommonJS cannot hold.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import Module from 'node:module';
+import Module, { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import vm from 'node:vm';

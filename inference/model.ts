@@ -13,6 +13,7 @@ import { chooseInit, preconditionTensors, toOriginal, type InitKind, type InitRe
 import { runLoop, type OptimizerName, type Progress, type Trainer } from './fit.js';
 import { compileFitStep, tfjsOrExplain } from './compile/compile-fit.js';
 import { drawCompiled } from './compile/draws-js.js';
+import { sizeOf } from './compile/ir.js';
 import { JsTrainer } from './compile/js-trainer.js';
 import { TfjsTrainer } from './compile/tfjs-trainer.js';
 import { evaluateJoint, type JointOptions } from './joint.js';
@@ -612,9 +613,9 @@ function drawOutputs(s: Setup, layout: Layout, mode: FitMode, S: number, symbols
 }
 
 /**
- * `n` draws on tfjs: one batched pass (S = n) when they are small, as always; else at most
- * DRAW_LIMITS.values values' worth of them, in passes of at most DRAW_LIMITS.pass values, each pass from
- * its own stream. One draw, made first from a stream of its own, sizes them.
+ * `n` draws on tfjs in batched passes: at most DRAW_LIMITS.values values' worth of them, in passes
+ * of at most DRAW_LIMITS.pass values (one pass of all n when they are small). One draw, made first
+ * from a stream of its own, sizes them.
  */
 function tfjsDraws(s: Setup, layout: Layout, mode: FitMode, n: number, symbols: readonly string[], rng: Rng, flatValues: number[]): Map<string, DrawArray> {
   let perDraw = 0;
@@ -624,22 +625,15 @@ function tfjsDraws(s: Setup, layout: Layout, mode: FitMode, n: number, symbols: 
   });
   const kept = Math.min(n, Math.max(1, Math.floor(DRAW_LIMITS.values / Math.max(1, perDraw))));
   const pass = Math.max(1, Math.min(kept, Math.floor(DRAW_LIMITS.pass / Math.max(1, perDraw))));
-  if (kept === n && pass === n) {
-    let result = new Map<string, DrawArray>();
-    tf.tidy(() => {
-      const out = drawOutputs(s, layout, mode, n, symbols, rng, tf.tensor1d(flatValues));
-      result = new Map(Object.entries(out).map(([k, t]) => [k, { shape: t.shape.slice(1), values: t.dataSync() as Float32Array }]));
-    });
-    return result;
-  }
   const result = new Map<string, DrawArray>();
   for (let done = 0, k = 0; done < kept; done += pass, k++) {
     const S = Math.min(pass, kept - done);
     tf.tidy(() => {
-      const out = drawOutputs(s, layout, mode, S, symbols, rng.split(`pass ${k}`), tf.tensor1d(flatValues));
+      // The first pass draws from the fit's stream itself: draws that fit in one pass are those of one batched pass, as before.
+      const out = drawOutputs(s, layout, mode, S, symbols, k === 0 ? rng : rng.split(`pass ${k}`), tf.tensor1d(flatValues));
       for (const [key, t] of Object.entries(out)) {
         const shape = t.shape.slice(1);
-        const size = shape.reduce((a, b) => a * b, 1);
+        const size = sizeOf(shape);
         let d = result.get(key);
         if (!d) result.set(key, (d = { shape, values: new Float32Array(kept * size) }));
         d.values.set(t.dataSync() as Float32Array, done * size);
@@ -704,11 +698,13 @@ export class Fit {
     const compiled = state.diagnostics.backend === 'js' ? drawCompiled(Float32Array.from(state.flat), (flat) => drawOutputs(s, layout, mode, 1, symbols, new Rng(0), flat), nDraws, rng, more, DRAW_LIMITS.values) : undefined;
     const out = compiled instanceof Map ? compiled : tfjsDraws(s, layout, mode, nDraws, symbols, rng, state.flat);
     // Large draws are kept fewer (DRAW_LIMITS): every output holds the same number of them.
-    const kept = [...out.entries()].filter(([k]) => !k.endsWith('+')).reduce((n, [, d]) => Math.min(n, d.values.length / Math.max(1, d.shape.reduce((a, b) => a * b, 1))), nDraws);
-    if (kept < nDraws) {
-      const valuesPerDraw = [...out.entries()].filter(([k]) => !k.endsWith('+')).reduce((a, [, d]) => a + d.shape.reduce((x, y) => x * y, 1), 0);
-      state.diagnostics.drawsKept = { kept, asked: nDraws, valuesPerDraw };
-    } else delete state.diagnostics.drawsKept;
+    const outputs = [...out.entries()].filter(([k]) => !k.endsWith('+')).map(([, d]) => d);
+    const valuesPerDraw = outputs.reduce((a, d) => a + sizeOf(d.shape), 0);
+    // Every output holds as many draws; one of no values (an empty array) cannot say how many.
+    const sized = outputs.find((d) => sizeOf(d.shape) > 0);
+    const kept = sized ? sized.values.length / sizeOf(sized.shape) : nDraws;
+    if (kept < nDraws) state.diagnostics.drawsKept = { kept, asked: nDraws, valuesPerDraw };
+    else delete state.diagnostics.drawsKept;
     const draws = new Map<string, DrawArray>();
     const predictive = new Map<string, DrawArray>();
     const order: string[] = [];

@@ -1,9 +1,9 @@
 // Records V8's code cache for the batch bundle (bin/load-bundle.js): runs the
 // commands a short `tilde` run is made of, output discarded, then saves what V8
 // compiled. Run by scripts/bundle-cli.mjs after it builds dist/cli/batch.cjs.
+import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { batchCache, loadBatch } from '../bin/load-bundle.js';
-import { rmSync } from 'node:fs';
 
 rmSync(batchCache, { force: true });
 const cli = loadBatch();

@@ -33,7 +33,7 @@ export function drawCompiled(
   rng: Rng,
   /** Further draws of one output only (PSIS's importance weights), from their own stream; kept under `${name}+`. */
   more?: { name: string; n: number; rng: Rng },
-  /** Values all draws may hold: fewer than `n` draws are made when one holds more than maxValues / n. */
+  /** Values all draws may hold: fewer than `n` draws are made when one holds more than maxValues / n (every output holds as many). */
   maxValues = Infinity,
 ): Map<string, Draws> | { reason: string } {
   let t;
@@ -50,16 +50,16 @@ export function drawCompiled(
   const js = lowerJs(s.program, ids);
   js.buffers[s.id(t.params[0]!)]?.set(flat);
   const noise = noiseBuffers(t.noise, s.program, js.buffers, s.id);
-  const perDraw = names.reduce((a, _, k) => a + sizeOf(t.program.nodes[t.program.outputs[names[k]!]!]!.shape), 0);
-  n = Math.min(n, Math.max(1, Math.floor(maxValues / Math.max(1, perDraw))));
+  // The traced nodes' shapes: simplification may stand a node of another shape and the same size in for one.
+  const shapes = names.map((name) => t.program.nodes[t.program.outputs[name]!]!.shape);
+  const kept = Math.min(n, Math.max(1, Math.floor(maxValues / Math.max(1, shapes.reduce((a, sh) => a + sizeOf(sh), 0)))));
   const out = names.map((name, k) => {
-    // The traced node's shape: simplification may stand a node of another shape and the same size in for it.
-    const shape = t.program.nodes[t.program.outputs[name]!]!.shape;
+    const shape = shapes[k]!;
     if (shape[0] !== 1) throw new Error(`internal: the draw of '${name}' has shape [${shape}], not one particle`);
     const size = sizeOf(shape);
-    return { name, size, buffer: js.buffers[ids[k]!]!, draws: { shape: shape.slice(1), values: new Float32Array(n * size) } };
+    return { name, size, buffer: js.buffers[ids[k]!]!, draws: { shape: shape.slice(1), values: new Float32Array(kept * size) } };
   });
-  for (let d = 0; d < n; d++) {
+  for (let d = 0; d < kept; d++) {
     fillNoise(noise, rng);
     js.run();
     for (const o of out) o.draws.values.set(o.buffer, d * o.size);
