@@ -185,13 +185,12 @@ export function buildProgram(io: Io): Command {
       const value = checked.mode === 'optimisation' ? -d.elbo : d.elbo;
       const perDatum = d.elboPerDatum !== undefined ? `   full-data ELBO ${fmt(d.fullElbo!)} (${fmt(d.elboPerDatum)} per datum)` : '';
       io.out(`${mode} ${fmt(value)}${perDatum}   k-hat ${Number.isFinite(d.khat) ? fmt(d.khat, 2) + ` (${d.khatReading})` : 'n/a'}   ${d.steps} steps (${d.converged ? 'converged' : d.stopped})${d.init?.used === 'laplace' ? `, Laplace start${d.init.summedOut ? ` (${d.init.summedOut.join(', ')} summed out)` : ''}` : ''}   backend ${d.backend}${d.lowering === 'tfjs' ? ' (compiled step, tfjs kernels)' : ''}   ${seconds(d.seconds)}\n`);
-      if (d.drawsKept) io.out(`note: kept ${d.drawsKept.kept} of the ${d.drawsKept.asked} posterior draws asked for: one draw holds ${d.drawsKept.valuesPerDraw.toLocaleString('en-US')} values (latents, replicates), and all draws together at most 50,000,000\n`);
+      if (d.drawsKept) io.out(`note: kept ${d.drawsKept.kept} of the ${d.drawsKept.asked} posterior draws asked for: one draw holds ${d.drawsKept.valuesPerDraw.toLocaleString('en-US')} values (latents, replicates), too many to keep them all\n`);
       if (d.surrogates) io.out(`${formatSurrogates(d.surrogates)} (learned temperature and control-variate scale)\n`);
       if (d.estimatorChoice?.length) {
         const { describeSite } = await import('../inference/variance-choice.js');
         for (const site of new Set(d.estimatorChoice.map((c) => c.site))) io.out(`note: ${site}: ${describeSite(d.estimatorChoice, site)}\n`);
       }
-      // Why the step ran on tfjs, unless the user asked for that backend by name.
     });
 
   const replCmd = program

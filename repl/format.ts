@@ -24,26 +24,24 @@ export function table(header: string[], rows: string[][]): string {
  */
 export function summaryTable(summary: Record<string, SummaryRow>, perName = Infinity): string {
   const rows: string[][] = [];
-  const shown = new Map<string, number>();
-  const hidden = new Map<string, number>();
+  // A variable's elements come one after another: its "more" line closes them.
+  let base = '';
+  let shown = 0;
+  let hidden = 0;
+  const close = () => {
+    if (hidden) rows.push([`${base}[…]`, `(${hidden.toLocaleString('en-US')} more)`, '', '', '', '']);
+  };
   for (const [name, r] of Object.entries(summary)) {
-    const base = name.replace(/\[.*$/, '');
-    const n = shown.get(base) ?? 0;
-    if (n >= perName) {
-      hidden.set(base, (hidden.get(base) ?? 0) + 1);
-      continue;
+    const b = name.replace(/\[.*$/, '');
+    if (b !== base) {
+      close();
+      base = b;
+      shown = hidden = 0;
     }
-    shown.set(base, n + 1);
-    rows.push([name, fmt(r.mean), fmt(r.sd), fmt(r.q5), fmt(r.q50), fmt(r.q95)]);
+    if (shown++ < perName) rows.push([name, fmt(r.mean), fmt(r.sd), fmt(r.q5), fmt(r.q50), fmt(r.q95)]);
+    else hidden++;
   }
-  // Each variable's "more" line goes after its last shown row.
-  for (const [base, count] of hidden) {
-    let at = -1;
-    rows.forEach((r, i) => {
-      if (r[0]!.replace(/\[.*$/, '') === base) at = i;
-    });
-    rows.splice(at + 1, 0, [`${base}[…]`, `(${count.toLocaleString('en-US')} more)`, '', '', '', '']);
-  }
+  close();
   return table(['name', 'mean', 'sd', '5%', '50%', '95%'], rows);
 }
 
