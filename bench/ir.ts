@@ -62,5 +62,5 @@ for (const name of MODELS) {
     if (r > 0) rates.push(rate); // the first run warms V8 up
   }
   const { before, after, live } = step.nodes;
-  console.log(`| ${name} | ${kinds} | ${fmt(before)} → ${fmt(after)} | ${fmt(live)} | ${fmt(step.lowered.matmulWork)} | ${fmt(median(rates))} (${fmt(Math.min(...rates))}–${fmt(Math.max(...rates))}) |`);
+  console.log(`| ${name} | ${kinds} | ${fmt(before)} → ${fmt(after)} | ${fmt(live)} | ${fmt(c.products)} | ${fmt(median(rates))} (${fmt(Math.min(...rates))}–${fmt(Math.max(...rates))}) |`);
 }

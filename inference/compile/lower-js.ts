@@ -6,7 +6,7 @@
 // constants' values live in buffers, never in the text. No model text (a name,
 // a number the user wrote) can reach the generated source.
 
-import { argsOf, dynamicSet, liveSet, productWork, sizeOf, type Node, type Program } from './ir.js';
+import { argsOf, dynamicSet, liveSet, sizeOf, type Node, type Program } from './ir.js';
 
 export interface LoweredJs {
   /** One buffer per node (nodes that alias another share its buffer); undefined for dead nodes. */
@@ -17,8 +17,6 @@ export interface LoweredJs {
   readonly source: string;
   /** Nodes computed per run (after constant folding and dead-code removal). */
   readonly liveNodes: number;
-  /** Multiply–adds of the matrix products computed per run. */
-  readonly matmulWork: number;
   /** Scalar operations per run (elements computed, multiply–adds of products): a deterministic cost. */
   readonly work: number;
 }
@@ -273,5 +271,5 @@ export function lowerJs(p: Program, outputs: readonly number[]): LoweredJs {
   }
   const factory = new Function('B', 'M', 'H', source) as (B: unknown, M: unknown, H: unknown) => () => void;
   new Function('B', 'M', 'H', initSource)(buffers, maps, HELPERS);
-  return { buffers, run: factory(buffers, maps, HELPERS), source, liveNodes, matmulWork: productWork(p, outputs), work };
+  return { buffers, run: factory(buffers, maps, HELPERS), source, liveNodes, work };
 }
