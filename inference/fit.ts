@@ -48,6 +48,9 @@ export interface LoopOptions {
   remeasure?: { every: number; at(step: number, flat: Float32Array): Promise<Trainer | undefined> };
 }
 
+/** Steps between a trainer's updates of the gradient-variance diagnostic. */
+export const TRACK_EVERY = 4;
+
 /**
  * What the loop drives: the compiled step's parameters, optimiser and step, on one of its two
  * lowerings (compile/js-trainer.ts, compile/tfjs-trainer.ts).
@@ -66,7 +69,7 @@ export interface Trainer {
   accumulate(): void;
   /** The running mean when one was accumulated, else the current parameters. */
   final(): Promise<Float32Array>;
-  /** Per-element running gradient variance, or undefined before the first step. */
+  /** Per-element running gradient variance (updated every TRACK_EVERY steps, decay 0.99 a step), or undefined before the first update. */
   gradientVariance(): Float32Array | undefined;
   dispose(): void;
 }

@@ -271,7 +271,7 @@ export class Model {
       );
     }
     // The step's tensors shrink by B/N under minibatches; choose the backend by what a step handles.
-    // 'auto' compiles the step when it can; a tfjs backend asked for by name gets the tfjs engine.
+    // 'auto' picks the lowering by the step's work; a tfjs backend asked for by name gets the tfjs lowering.
     const engine = engineRequest(options.backend);
     const tfjsBackend = await useBackend(options.backend === 'js' ? undefined : options.backend, preferredBackend(bound, o.particles, B && plate ? B / plate.N : 1));
     const prepared = prepare(this.program, bound, { guide: o.guide, seed: o.seed, minibatch: B !== undefined ? plate : undefined, plan, particles: o.particles, estimators: estimatorOptions(options) });

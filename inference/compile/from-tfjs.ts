@@ -2,8 +2,8 @@
 // primitives (ir.ts). The interpreter (evaluate.ts, the distributions, bijectors,
 // guides and objectives) is written once against tfjs's op API; run once under
 // the tracer, its kernels become the IR, as a numpy-like API becomes a jaxpr. A
-// kernel missing here makes the model fall back to the tfjs engine with the
-// kernel's name as the reason.
+// kernel missing here ends the trace (NotCompilable) with the kernel's name as
+// the reason, and the fit stops with it (compile-fit.ts).
 
 import { Builder, forEachIndex, reduceMap, sizeOf, stridesOf, type BinaryPrim, type UnaryPrim } from './ir.js';
 

@@ -2,11 +2,8 @@
 // parameters, the iterate average and the gradient moments are Float64Arrays,
 // and a step touches no tfjs tensor.
 
-import type { Trainer } from '../fit.js';
+import { TRACK_EVERY, type Trainer } from '../fit.js';
 import type { JsStep } from './step-js.js';
-
-/** Steps between updates of the gradient-variance diagnostic (as the tfjs engine's Estimators.track). */
-const TRACK_EVERY = 4;
 
 export class JsTrainer implements Trainer {
   private losses: number[] = [];

@@ -4,11 +4,8 @@
 // nothing back; the losses of a window come back in one transfer.
 
 import { tf } from '../backend.js';
-import type { Trainer } from '../fit.js';
+import { TRACK_EVERY, type Trainer } from '../fit.js';
 import type { TfjsStep } from './step-tfjs.js';
-
-/** Steps between updates of the gradient-variance diagnostic (as js-trainer.ts). */
-const TRACK_EVERY = 4;
 
 export class TfjsTrainer implements Trainer {
   private pending: tf.Tensor[] = [];

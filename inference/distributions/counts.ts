@@ -26,8 +26,8 @@
 // counts (log Γ(10⁴) ≈ 8·10⁴ has a float32 spacing of 0.008). The remainder is a
 // table below 16 and its series (four terms, error < 2e-14) above; with float64
 // arithmetic (the compiled step) the law drawn differs from the family's by less
-// than ~1e-12 in total variation plus the failure probabilities above. On the
-// tfjs engine (float32 values and float32 uniforms) boundaries move by float32
+// than ~1e-12 in total variation plus the failure probabilities above. On tfjs
+// (float32 values and float32 uniforms: the tfjs lowering) boundaries move by float32
 // rounding, ~1e-7 relative per probability; counts above 2²⁴ are not
 // representable there at all.
 import { tf } from '../backend.js';
