@@ -24,8 +24,18 @@ export function activeSet(nodes: readonly Node[], wrt: readonly number[]): boole
  */
 export function grad(p: Program, of: number, wrt: readonly number[]): { program: Program; grads: number[] } {
   const b = new Builder(p.nodes);
+  const grads = gradInto(b, of, wrt);
+  return { program: b.program({ ...p.outputs }), grads };
+}
+
+/**
+ * Appends to `b` the nodes of d(of)/d(wrt) and returns their ids: the gradient counts only paths
+ * that start at a `wrt` node (as a tape started at those values would).
+ */
+export function gradInto(b: Builder, of: number, wrt: readonly number[]): number[] {
   if (b.size(of) !== 1) throw new Error(`internal: grad of a value of shape [${b.shape(of)}]`);
-  const active = activeSet(p.nodes, wrt);
+  const nodes = b.nodes.slice(0, of + 1);
+  const active = activeSet(nodes, wrt);
   const ct = new Map<number, number>();
   const give = (to: number, g: number) => {
     if (!active[to]) return;
@@ -37,12 +47,11 @@ export function grad(p: Program, of: number, wrt: readonly number[]): { program:
   for (let i = of; i >= 0; i--) {
     const g = ct.get(i);
     if (g === undefined) continue;
-    const n = p.nodes[i]!;
+    const n = nodes[i]!;
     if (wrt.includes(i) && !('args' in n)) continue;
     vjp(b, n, i, g, give);
   }
-  const grads = wrt.map((w) => ct.get(w) ?? b.constant(new Float64Array(b.size(w)), b.shape(w).slice()));
-  return { program: b.program({ ...p.outputs }), grads };
+  return wrt.map((w) => ct.get(w) ?? b.constant(new Float64Array(b.size(w)), b.shape(w).slice()));
 }
 
 /** A cotangent of an elementwise op, summed down to an argument broadcast from size 1. */

@@ -21,8 +21,8 @@ export interface LoweredJs {
   readonly work: number;
 }
 
-/** Scalar helpers the generated code calls; small enough for V8 to inline. */
-const HELPERS = {
+/** Scalar helpers the generated code calls (and the interpreter, interpret.ts); small enough for V8 to inline. */
+export const HELPERS = {
   sigmoid: (x: number) => {
     if (x >= 0) return 1 / (1 + Math.exp(-x));
     const e = Math.exp(x);

@@ -1,0 +1,140 @@
+// Every op on eager tensors runs here, as the tfjs kernel it stands for: the
+// kernel's IR (from-tfjs.ts's table) is built over its arguments and evaluated
+// (interpret.ts). Outside a trace the arguments are constants and the nodes are
+// thrown away with the values kept; inside one (Recording), an op with a traced
+// argument leaves its nodes in the trace's program, so running the model once
+// records its step. One table gives both the eager semantics and the IR.
+
+import { convertKernel, NotCompilable, type Arg, type Out } from '../compile/from-tfjs.js';
+import { evaluate } from '../compile/interpret.js';
+import { Builder } from '../compile/ir.js';
+import { Tensor, Variable, type DataType } from './tensor.js';
+
+/** A trace being recorded: its program so far and the value of each node at the traced inputs. */
+export class Recording {
+  readonly b = new Builder();
+  readonly values: (Float64Array | undefined)[] = [];
+  /** False once the traced function has returned: its tensors then read like any other. */
+  active = true;
+  /** Depth of stretches whose values are held constant to every gradient (an IR `stop`). */
+  untaped = 0;
+  /** IR ids of Variables read or written (parameters, state). */
+  readonly vars = new Map<Variable, number>();
+  private readonly consts = new WeakMap<Tensor, number>();
+
+  /**
+   * @param onVariable how a Variable not yet seen becomes a node (state, or NotCompilable);
+   *   undefined leaves it a constant.
+   */
+  constructor(readonly onVariable?: (v: Variable) => number) {}
+
+  /** Appends a leaf with its value. */
+  leaf(node: Parameters<Builder['push']>[0], value: Float64Array): number {
+    const id = this.b.push(node);
+    this.values[id] = value;
+    return id;
+  }
+
+  idOf(t: Tensor): number | undefined {
+    if (t.rec === this && t.node !== undefined) return t.node;
+    if (t instanceof Variable) return this.vars.get(t);
+    return undefined;
+  }
+
+  traced(t: Tensor): boolean {
+    return this.idOf(t) !== undefined || (this.onVariable !== undefined && t instanceof Variable);
+  }
+
+  arg(t: Tensor): Arg {
+    const id = this.idOf(t);
+    if (id !== undefined) return { id, shape: t.shape.slice() };
+    if (t instanceof Variable && this.onVariable) {
+      const v = this.onVariable(t);
+      this.vars.set(t, v);
+      return { id: v, shape: t.shape.slice() };
+    }
+    const values = t.values;
+    let c = this.consts.get(t);
+    if (c === undefined) {
+      c = this.b.push({ op: 'const', shape: t.shape.slice(), value: values });
+      this.values[c] = values;
+      this.consts.set(t, c);
+    }
+    return { id: c, shape: t.shape.slice(), value: values };
+  }
+
+  /** Makes `t` stand for node `id` (behind a `stop` inside an untaped stretch). */
+  mark(t: Tensor, id: number): void {
+    if (this.untaped > 0) {
+      const s = this.b.push({ op: 'stop', shape: this.b.shape(id).slice(), args: [id] });
+      this.values[s] = this.values[id];
+      id = s;
+    }
+    t.rec = this;
+    t.node = id;
+  }
+}
+
+let current: Recording | undefined;
+
+export function recording(): Recording | undefined {
+  return current;
+}
+
+/** Runs `f` with `rec` recording (nested recordings are not supported). */
+export function withRecording<R>(rec: Recording, f: () => R): R {
+  if (current) throw new Error('internal: a trace inside a trace');
+  current = rec;
+  try {
+    return f();
+  } finally {
+    current = undefined;
+    rec.active = false;
+  }
+}
+
+export interface OutSpec {
+  shape: number[];
+  dtype: DataType;
+}
+
+const asOut = (o: OutSpec): Out => ({
+  shape: o.shape,
+  dtype: o.dtype,
+  values: () => {
+    throw new Error('internal: an eager kernel asked for its output values');
+  },
+});
+
+/** Runs the tfjs kernel `name` over `inputs`; one tensor per entry of `outs`. */
+export function runKernel(name: string, inputs: readonly Tensor[], attrs: Record<string, unknown>, outs: readonly OutSpec[]): Tensor[] {
+  const rec = current;
+  if (rec?.active && inputs.some((t) => rec.traced(t))) {
+    const start = rec.b.nodes.length;
+    const ids = convertKernel(rec.b, name, inputs.map((t) => rec.arg(t)), attrs, outs.map(asOut));
+    evaluate(rec.b.nodes, rec.values, start);
+    return ids.map((id, k) => {
+      const t = new Tensor(rec.values[id]!, outs[k]!.shape, outs[k]!.dtype);
+      rec.mark(t, id);
+      return t;
+    });
+  }
+  const b = new Builder();
+  const values: (Float64Array | undefined)[] = [];
+  const args = inputs.map((t): Arg => {
+    const v = t.values;
+    const id = b.push({ op: 'const', shape: t.shape.slice(), value: v });
+    values[id] = v;
+    return { id, shape: t.shape.slice(), value: v };
+  });
+  const ids = convertKernel(b, name, args, attrs, outs.map(asOut));
+  evaluate(b.nodes, values, args.length);
+  return ids.map((id, k) => new Tensor(values[id]!, outs[k]!.shape, outs[k]!.dtype));
+}
+
+/** A tensor made from values alone (no kernel): a constant, or a leaf the caller marks. */
+export function fromValues(values: Float64Array, shape: readonly number[], dtype: DataType): Tensor {
+  return new Tensor(values, shape, dtype);
+}
+
+export { NotCompilable };
