@@ -30,6 +30,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { tf, useBackend, type BackendName } from '../inference/backend.js';
+import { tfjs } from '../inference/tfjs.js';
 import type { BoundData } from '../language/data.js';
 import { evaluateJoint } from '../inference/joint.js';
 import type { Layout } from '../inference/layout.js';
@@ -206,11 +207,11 @@ export async function train(o: TrainOptions): Promise<VaeRun> {
   let trainMs = 0;
   let cpuMs = 0;
   // Minibatch losses are read back in windows, never per step.
-  let window: tf.Tensor[] = [];
+  let window: ReturnType<typeof compiled.step>[] = [];
   const recent: number[] = [];
   const flush = () => {
     if (!window.length) return;
-    const v = tf.tidy(() => tf.stack(window).dataSync());
+    const v = tfjs.tidy(() => tfjs.stack(window).dataSync());
     window.forEach((t) => t.dispose());
     window = [];
     for (const x of v) recent.push(-x / o.batch);
@@ -229,11 +230,11 @@ export async function train(o: TrainOptions): Promise<VaeRun> {
       if (window.length === 100) flush();
       if (o.checkpoints.includes(step) || step === o.steps) {
         flush();
-        const params = compiled.slotTensor(0);
+        const params = tf.tensor1d(compiled.slot(0));
         const trainElbo = elboPerDigit(model, layout, params, trainSet, 1, `eval/train/${step}`);
         const testElbo = elboPerDigit(model, layout, params, testSet, 4, `eval/test/${step}`);
         const batchElbo = recent.reduce((a, b) => a + b, 0) / recent.length;
-        const cp = { step, trainElbo, testElbo, batchElbo, trainSeconds: trainMs / 1000, cpuSeconds: cpuMs / 1000, numTensors: tf.memory().numTensors, maxRssMB: rssMB() };
+        const cp = { step, trainElbo, testElbo, batchElbo, trainSeconds: trainMs / 1000, cpuSeconds: cpuMs / 1000, numTensors: tfjs.memory().numTensors, maxRssMB: rssMB() };
         run.checkpoints.push(cp);
         run.wallSeconds = (performance.now() - t0) / 1000;
         run.done = step === o.steps;
@@ -292,12 +293,12 @@ export async function throughput(batchesList: number[], estimators: readonly Vae
       let kernels = 0;
       for (let r = 0; r < 5; r++) {
         const tr = performance.now();
-        const prof = await tf.profile(() => once());
+        const prof = await tfjs.profile(() => once());
         const wall = performance.now() - tr;
         const ms = (k: { kernelTimeMs: unknown }) => (typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0);
         // customGrad scopes ('forward', 'backward', 'unnamed scope') are listed too and their
         // times contain the kernels they run: count registered kernels only.
-        const real = prof.kernels.filter((k) => tf.getKernel(k.name, backend) !== undefined);
+        const real = prof.kernels.filter((k) => tfjs.getKernel(k.name, backend) !== undefined);
         const kernelMs = real.reduce((a, k) => a + ms(k), 0);
         shares.push(real.filter((k) => k.name === 'BatchMatMul').reduce((a, k) => a + ms(k), 0) / kernelMs);
         kernelShares.push(kernelMs / wall);

@@ -79,7 +79,7 @@ function truncated(family: string, params: Params, lo: T | undefined, hi: T | un
         let x = base.sample(shape, seed);
         for (let k = 1; k < 64; k++) {
           const ok = inside(x);
-          if (ok.all().dataSync()[0]) break;
+          if (tf.all(ok).dataSync()[0]) break;
           x = tf.where(ok, x, base.sample(shape, seed + 7919 * k));
         }
         if (lo) x = tf.maximum(x, lo);

@@ -895,20 +895,14 @@ function knownRows(op: string, a: Val | Batched, b: Val | Batched): number[] | u
 
 /**
  * Rows `known` of the first logical axis of a shared value: [P, n, ...] → [P, L, ...]. Consecutive
- * indices are one slice; others a constant gather (one-hot product where the backend lacks
- * UnsortedSegmentSum, the kernel of gather's gradient).
+ * indices are one slice; others a constant gather.
  */
 function gatherRows(t: tf.Tensor, known: number[]): tf.Tensor {
   const L = known.length;
   const [P, n] = [t.shape[0]!, t.shape[1]!];
   const rest = t.shape.slice(2);
   if (known.every((k, l) => k === known[0]! + l)) return tf.slice(t, [0, known[0]!, ...rest.map(() => 0)], [P, L, ...rest]);
-  const idx = tf.tensor1d(known, 'int32');
-  if (tf.getKernel('UnsortedSegmentSum', tf.getBackend())) return tf.gather(t, idx, 1);
-  const R = rest.reduce((a, b) => a * b, 1);
-  const oh = tf.oneHot(idx, n).toFloat();
-  const out = P === 1 ? tf.matMul(oh, t.reshape([n, R])) : tf.matMul(expandTo(oh.reshape([1, L, n]), [P, L, n]), t.reshape([P, n, R]));
-  return out.reshape([P, L, ...rest]);
+  return tf.gather(t, tf.tensor1d(known, 'int32'), 1);
 }
 
 function sameList(a: number[], b: number[]): boolean {

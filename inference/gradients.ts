@@ -56,7 +56,8 @@ export async function estimateGradients(model: Model, o: GradientOptions = {}): 
   const particles = o.particles ?? 1;
   const seed = o.seed ?? 1;
   const engine = engineRequest(o.backend);
-  const tfjsBackend = await useBackend(o.backend === 'js' ? undefined : o.backend);
+  // tfjs is loaded only when its kernels run the step (a backend named, or a failed self-check).
+  let tfjsBackend = engine === 'tfjs' ? await useBackend(o.backend === 'js' ? undefined : o.backend) : undefined;
   if (o.estimator === 'auto-variance') throw new RangeError("estimator 'auto-variance' chooses a fit's estimators by measuring them; to compare estimators' gradients, name one (--estimator relax, reinforce, …)");
   checkObjective(model.program, { objective: o.objective, particles, baseline: o.baseline });
   const plan = planFor(model.program, { guide: o.guide, estimator: o.estimator, objective: o.objective });
@@ -114,6 +115,7 @@ export async function estimateGradients(model: Model, o: GradientOptions = {}): 
         add(jsStep.grad);
       }
     } else {
+      tfjsBackend ??= await useBackend();
       const t = tfjsOrExplain(compiled, model.program.file);
       if ('error' in t) throw t.error;
       lowering = 'tfjs';
@@ -140,7 +142,7 @@ export async function estimateGradients(model: Model, o: GradientOptions = {}): 
       }
       params[b.name] = { mean, variance, draws };
     }
-    return { params, plan: Object.fromEntries(plan.entries.map((e) => [e.site, e.estimator])), backend: lowering === 'js' ? 'js' : tfjsBackend, lowering, ...(lowering === 'js' && jsStep ? { work: jsStep.lowered.work } : {}) };
+    return { params, plan: Object.fromEntries(plan.entries.map((e) => [e.site, e.estimator])), backend: lowering === 'js' ? 'js' : tfjsBackend!, lowering, ...(lowering === 'js' && jsStep ? { work: jsStep.lowered.work } : {}) };
   } finally {
     prepared.dispose();
   }

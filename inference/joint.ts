@@ -220,13 +220,9 @@ function choleskyFactor(packed: tf.Tensor, D: number): { L: tf.Tensor; sumLogDia
   return { L: tf.add(strict, tf.mul(tf.eye(D), ops.exp(logDiag).reshape([1, D]))), sumLogDiag: tf.sum(logDiag) };
 }
 
-/**
- * x[index] for constant indices. tf.gather's gradient needs UnsortedSegmentSum, which the
- * wasm backend lacks; there a one-hot product does the same job.
- */
+/** x[index] for constant indices. */
 function constantGather(x: tf.Tensor, index: number[]): tf.Tensor {
-  if (tf.getKernel('UnsortedSegmentSum', tf.getBackend())) return tf.gather(x, tf.tensor1d(index, 'int32'));
-  return tf.matMul(tf.oneHot(tf.tensor1d(index, 'int32'), x.shape[0]!).toFloat(), x.reshape([-1, 1])).reshape([index.length]);
+  return tf.gather(x, tf.tensor1d(index, 'int32'));
 }
 
 export function evaluateJoint(o: JointOptions, flat: tf.Tensor | BlockViews): Joint {

@@ -109,7 +109,7 @@ export interface FitDiagnostics {
   lowering?: 'js' | 'tfjs' | SavedLowering;
   /** In fits saved by the tfjs engine ('tape'): why the step was not compiled then. */
   notCompiled?: string;
-  /** With backend 'js': the tfjs backend of the work around the step (start, summaries, draws). */
+  /** The tfjs backend the fit loaded, if it loaded tfjs at all (a JavaScript-lowered fit does not). */
   tfjsBackend?: BackendName;
   steps: number;
   seconds: number;
@@ -273,7 +273,9 @@ export class Model {
     // The step's tensors shrink by B/N under minibatches; choose the backend by what a step handles.
     // 'auto' picks the lowering by the step's work; a tfjs backend asked for by name gets the tfjs lowering.
     const engine = engineRequest(options.backend);
-    const tfjsBackend = await useBackend(options.backend === 'js' ? undefined : options.backend, preferredBackend(bound, o.particles, B && plate ? B / plate.N : 1));
+    const preferred = preferredBackend(bound, o.particles, B && plate ? B / plate.N : 1);
+    // tfjs is loaded only for a step that runs on its kernels: asked for by name here, or chosen below.
+    let tfjsBackend: BackendName | undefined = engine === 'tfjs' ? await useBackend(options.backend === 'js' ? undefined : options.backend, preferred) : undefined;
     const prepared = prepare(this.program, bound, { guide: o.guide, seed: o.seed, minibatch: B !== undefined ? plate : undefined, plan, particles: o.particles, estimators: estimatorOptions(options) });
     const { setup: s, layout, rng, random, mode } = prepared;
     if (layout.size === 0) {
@@ -356,9 +358,17 @@ export class Model {
         // same program runs there, and is not lowered to JavaScript at all; a tfjs backend asked for by
         // name runs it there too, and so does a step whose JavaScript lowering failed its check against
         // the trace (float32, as tfjs's kernels).
-        const tfjsFirst = (products: number) => engine === 'tfjs' || (engine === 'auto' && tfjsBackend !== 'cpu' && products > JS_MATMUL_MAX);
+        const tfjsFirst = (products: number) => engine === 'tfjs' || (engine === 'auto' && products > JS_MATMUL_MAX);
         const c = compileFitStep(est, jo, start.flat, o.optimizer, o.lr, rng.split('steps-js'), onBatch, tfjsFirst);
-        const js = c.ok ? c.step : undefined;
+        let js = c.ok ? c.step : undefined;
+        if (c.ok && !js && engine !== 'js') {
+          tfjsBackend ??= await useBackend(undefined, preferred);
+          // Large products run faster on tfjs only where a backend faster than its cpu one loaded.
+          if (engine === 'auto' && tfjsBackend === 'cpu' && !c.jsReason) {
+            const j = c.onJs();
+            if ('step' in j) js = j.step;
+          }
+        }
         if (js) {
           trainer = new JsTrainer(js, feed);
           lowering = 'js';
@@ -379,7 +389,7 @@ export class Model {
           slotValues = (k) => t.step.slot(k + 1);
         }
       }
-      const backend = lowering === 'js' ? 'js' : tfjsBackend;
+      const backend = lowering === 'js' ? 'js' : tfjsBackend!;
       // auto-variance during the fit: where a site's choice changes, the fit goes on from its
       // parameters then with a newly compiled step (its optimiser's moments start again).
       const switchAt = async (step: number, flat: Float32Array): Promise<Trainer | undefined> => {
@@ -791,7 +801,8 @@ export class Fit {
   static async fromJSON(json: unknown): Promise<Fit> {
     const st = json as FitState & { format?: string };
     if (!st || typeof st !== 'object' || st.format !== 'tilde-fit') throw new TypeError('not a saved tilde fit (format "tilde-fit" expected)');
-    await selectBackend(st.diagnostics.backend === 'js' ? (st.diagnostics.tfjsBackend ?? 'auto') : st.diagnostics.backend);
+    // A fit that ran on the JavaScript lowering draws compiled: tfjs is not needed to restore it.
+    if (st.diagnostics.backend !== 'js') await selectBackend(st.diagnostics.backend);
     const model = compile(st.source, { file: st.file });
     const b = bindLayout(model.program, model.bind(st.data), st.options.guide);
     try {

@@ -25,8 +25,10 @@ export type CompiledFit = {
   trace: Trace;
   /** Multiply–adds per step in matrix products that change from step to step (ir.ts, productWork). */
   products: number;
-  /** The same trace lowered to tfjs kernels instead (lower-tfjs.ts), checked against the trace alike; its step draws from the same stream. */
+  /** The same trace lowered to tfjs kernels instead (lower-tfjs.ts), checked against the trace alike; its step draws from the same stream. Load tfjs first (loadTfjs). */
   onTfjs: () => CompiledTfjs;
+  /** The JavaScript lowering after all, where `tfjsFirst` declined it (tfjs then loaded only onto its cpu backend). */
+  onJs: () => { step: JsStep } | { reason: string };
 } | { ok: false; reason: string };
 
 export type CompiledTfjs = { ok: true; step: TfjsStep } | { ok: false; reason: string };
@@ -107,19 +109,21 @@ function compile(est: Estimators, joAt: () => JointOptions, init: Float32Array, 
     const sp = stepProgram(trace);
     const products = productWork(sp.program, stepOutputs(sp));
     const tfjs = () => onTfjs(trace, slots, extras, init, rng, sp);
-    if (tfjsFirst?.(products)) return { ok: true, step: undefined, trace, products, onTfjs: tfjs };
-    const step = new JsStep(trace, slots, rng, sp);
-    // The lowered program at the trace's own inputs must give the value tfjs computed.
-    step.params.set(init);
-    extras.forEach((v, k) => step.slot(k + 1).set(v));
-    step.useTracedNoise(trace);
-    const value = step.evaluate();
-    // Float64 against float32: where they part (a cancellation float32 cannot resolve), the tfjs lowering, in float32 as the trace, is tried instead.
-    if (!agreesWithTrace(value, trace.lossValue)) {
-      return { ok: true, step: undefined, jsReason: `internal: the compiled loss ${value} differs from the traced ${trace.lossValue}`, trace, products, onTfjs: tfjs };
-    }
-    step.params.set(init);
-    return { ok: true, step, trace, products, onTfjs: tfjs };
+    const js = (): { step: JsStep } | { reason: string } => {
+      const step = new JsStep(trace, slots, rng, sp);
+      // The lowered program at the trace's own inputs must give the value the trace computed.
+      step.params.set(init);
+      extras.forEach((v, k) => step.slot(k + 1).set(v));
+      step.useTracedNoise(trace);
+      const value = step.evaluate();
+      if (!agreesWithTrace(value, trace.lossValue)) return { reason: `internal: the compiled loss ${value} differs from the traced ${trace.lossValue}` };
+      step.params.set(init);
+      return { step };
+    };
+    if (tfjsFirst?.(products)) return { ok: true, step: undefined, trace, products, onTfjs: tfjs, onJs: js };
+    const j = js();
+    if ('reason' in j) return { ok: true, step: undefined, jsReason: j.reason, trace, products, onTfjs: tfjs, onJs: js };
+    return { ok: true, step: j.step, trace, products, onTfjs: tfjs, onJs: js };
   } catch (e) {
     if (e instanceof NotCompilable) return { ok: false, reason: e.message };
     throw e;

@@ -13,11 +13,12 @@
 // (measured in bench/peers/RESULTS.md, session 7): Tile, for broadcasts, and
 // BatchMatMul with a transposed operand.
 
-import { tf } from '../backend.js';
+import type * as TF from '@tensorflow/tfjs';
+import { tfjs as tf } from '../tfjs.js';
 import { argsOf, dynamicSet, liveSet, sizeOf, type Node, type Program } from './ir.js';
 import { lowerJs } from './lower-js.js';
 
-type T = tf.Tensor;
+type T = TF.Tensor;
 
 export interface LoweredTfjs {
   /**

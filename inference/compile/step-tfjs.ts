@@ -11,13 +11,14 @@
 // so the two lowerings take the same steps up to float32.
 
 import type { Rng } from '../rng.js';
-import { tf } from '../backend.js';
+import type * as TF from '@tensorflow/tfjs';
+import { tfjs as tf } from '../tfjs.js';
 import { lowerTfjs, type LoweredTfjs } from './lower-tfjs.js';
 import { ADAM, RMSPROP, type SlotUpdate, type UpdateRule } from './step-js.js';
 import { stepOutputs, stepProgram, type StepProgram } from './step-program.js';
 import type { Trace } from './trace.js';
 
-type T = tf.Tensor;
+type T = TF.Tensor;
 
 /** The largest float32 below 1: a uniform draw rounded up to 1 in float32 would leave [0, 1). */
 const BELOW_ONE = 1 - 2 ** -24;

@@ -3,15 +3,16 @@
 // diagnostic, a minibatch's inputs each step — over tensors, so a step reads
 // nothing back; the losses of a window come back in one transfer.
 
-import { tf } from '../backend.js';
+import type * as TF from '@tensorflow/tfjs';
+import { tfjs as tf } from '../tfjs.js';
 import { TRACK_EVERY, type Trainer } from '../fit.js';
 import type { TfjsStep } from './step-tfjs.js';
 
 export class TfjsTrainer implements Trainer {
-  private pending: tf.Tensor[] = [];
-  private avg?: tf.Tensor;
+  private pending: TF.Tensor[] = [];
+  private avg?: TF.Tensor;
   private avgCount = 0;
-  private moments?: { m1: tf.Tensor; m2: tf.Tensor };
+  private moments?: { m1: TF.Tensor; m2: TF.Tensor };
   private steps = 0;
   /** The gradient variance read when the trainer was disposed (the fit reports it after its loop). */
   private variance?: Float32Array;

@@ -39,7 +39,6 @@ export class LaxEstimator implements SiteEstimator {
   /** c_φ: made at the site's first step, when the width of its input is known. */
   surrogate?: Surrogate;
   /** ĝ is a tfjs gradient taken while the loss is traced: the op table's input-saving gradients (ops.ts). */
-  private readonly secondOrder = ops.requireSecondOrder();
   /** Per drawn statement: the distribution parameters that carry θ (the others are constants, outside ĝ). */
   private readonly moving = new Map<string, Set<string>>();
   private graph?: Graph;
@@ -111,7 +110,6 @@ export class LaxEstimator implements SiteEstimator {
   }
 
   dispose(): void {
-    this.secondOrder.release();
     this.surrogate?.dispose();
   }
 }

@@ -29,7 +29,6 @@ export class RelaxEstimator implements SiteEstimator<RelaxEvent> {
   /** Made at the site's first step, when the width of its network's input is known. */
   surrogate?: Surrogate;
   /** ĝ is a tfjs gradient taken while the loss is traced: the op table's input-saving gradients (ops.ts). */
-  private readonly secondOrder = ops.requireSecondOrder();
 
   constructor(
     private readonly ctx: EstimatorContext,
@@ -138,7 +137,6 @@ export class RelaxEstimator implements SiteEstimator<RelaxEvent> {
   }
 
   dispose(): void {
-    this.secondOrder.release();
     this.surrogate?.dispose();
   }
 }

@@ -16,6 +16,7 @@ export function randomUniform(shape: readonly number[], minval = 0, maxval = 1, 
   const v = new Float64Array(sizeOf(shape));
   for (let i = 0; i < v.length; i++) v[i] = minval + (maxval - minval) * u();
   if (dtype === 'int32') for (let i = 0; i < v.length; i++) v[i] = Math.floor(v[i]!);
+  else for (let i = 0; i < v.length; i++) v[i] = Math.fround(v[i]!);
   return new Tensor(v, shape, dtype);
 }
 
@@ -29,5 +30,7 @@ export function randomNormal(shape: readonly number[], mean = 0, stdDev = 1, dty
     v[i] = mean + stdDev * r * Math.cos(a);
     if (i + 1 < v.length) v[i + 1] = mean + stdDev * r * Math.sin(a);
   }
+  // float32 values, as tfjs gives: a trace hands them to a float32 lowering unchanged.
+  for (let i = 0; i < v.length; i++) v[i] = Math.fround(v[i]!);
   return new Tensor(v, shape, dtype);
 }

@@ -23,10 +23,14 @@ export class Recording {
   private readonly consts = new WeakMap<Tensor, number>();
 
   /**
-   * @param onVariable how a Variable not yet seen becomes a node (state, or NotCompilable);
-   *   undefined leaves it a constant.
+   * @param onVariable how a Variable not yet seen becomes a node when an op mixes it with traced
+   *   values (state, or NotCompilable); undefined leaves it a constant.
+   * @param variablesTraced whether a Variable read alone is traced too (a baseline's state).
    */
-  constructor(readonly onVariable?: (v: Variable) => number) {}
+  constructor(
+    readonly onVariable?: (v: Variable) => number,
+    readonly variablesTraced = false,
+  ) {}
 
   /** Appends a leaf with its value. */
   leaf(node: Parameters<Builder['push']>[0], value: Float64Array): number {
@@ -42,7 +46,7 @@ export class Recording {
   }
 
   traced(t: Tensor): boolean {
-    return this.idOf(t) !== undefined || (this.onVariable !== undefined && t instanceof Variable);
+    return this.idOf(t) !== undefined || (this.variablesTraced && t instanceof Variable);
   }
 
   arg(t: Tensor): Arg {
@@ -138,3 +142,31 @@ export function fromValues(values: Float64Array, shape: readonly number[], dtype
 }
 
 export { NotCompilable };
+
+/**
+ * Runs `f` with its results held constant to every gradient: inside a trace, each value it
+ * computes from a traced one stands behind an IR `stop`.
+ */
+export function untaped<R>(f: () => R): R {
+  const rec = current;
+  if (rec) rec.untaped++;
+  try {
+    return f();
+  } finally {
+    if (rec) rec.untaped--;
+  }
+}
+
+/** x as a value whose derivative is zero (an IR `stop` inside a trace); outside one, a new handle on its values. */
+export function stopGradient(x: Tensor): Tensor {
+  const t = new Tensor(x.values, x.shape, x.dtype);
+  const rec = current;
+  if (rec?.active && rec.traced(x)) {
+    const a = rec.arg(x);
+    const id = rec.b.push({ op: 'stop', shape: x.shape.slice(), args: [a.id] });
+    rec.values[id] = rec.values[a.id];
+    t.rec = rec;
+    t.node = id;
+  }
+  return t;
+}

@@ -7,7 +7,7 @@ import { registry, Tensor, Variable } from './tensor.js';
 
 const kept = new WeakSet<Tensor>();
 
-/** Tensors in a returned value: the value itself, or inside arrays and plain objects. */
+/** Tensors in a returned value: the value itself, or inside arrays and objects. */
 function tensorsIn(x: unknown, out: Set<Tensor>, seen: Set<unknown>): void {
   if (x instanceof Tensor) {
     out.add(x);
@@ -15,8 +15,9 @@ function tensorsIn(x: unknown, out: Set<Tensor>, seen: Set<unknown>): void {
   }
   if (x === null || typeof x !== 'object' || seen.has(x)) return;
   seen.add(x);
+  // As tfjs's tidy: arrays, and the enumerable properties of any other object.
   if (Array.isArray(x)) for (const v of x) tensorsIn(v, out, seen);
-  else if (Object.getPrototypeOf(x) === Object.prototype) for (const v of Object.values(x)) tensorsIn(v, out, seen);
+  else for (const k in x) tensorsIn((x as Record<string, unknown>)[k], out, seen);
 }
 
 export function tidy<R>(nameOrFn: string | (() => R), fn?: () => R): R {
@@ -26,9 +27,13 @@ export function tidy<R>(nameOrFn: string | (() => R), fn?: () => R): R {
   let result: R;
   try {
     result = f();
-  } finally {
+  } catch (e) {
+    // A throw ends the scope too: what it made is disposed, as tfjs's tidy does.
     registry.scopes.pop();
+    for (const t of scope) if (!kept.has(t) && !(t instanceof Variable)) t.dispose();
+    throw e;
   }
+  registry.scopes.pop();
   const returned = new Set<Tensor>();
   tensorsIn(result, returned, new Set());
   const parent = registry.scopes.at(-1);

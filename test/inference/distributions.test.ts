@@ -1,4 +1,4 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { tf } from '../../inference/backend.js';
 import { checkParams, makeDistribution, type CategoricalDistribution, type Params } from '../../inference/distributions/index.js';
 import { FAMILY_NAMES } from '../../language/distributions.js';
@@ -6,9 +6,6 @@ import { irGrads, irSecond } from './ir-grad.js';
 
 type T = tf.Tensor;
 
-beforeAll(async () => {
-  await tf.setBackend('cpu');
-});
 
 // ---- float64 references -------------------------------------------------
 function lgamma64(x: number): number {

@@ -1,14 +1,11 @@
 // LKJ families: normalised densities against independent values, draws against the known
 // marginal of one correlation, and a fit with no data that recovers the prior.
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { tf } from '../../inference/backend.js';
 import { makeDistribution } from '../../inference/distributions/index.js';
 import { lkjLogNormaliser } from '../../inference/distributions/lkj.js';
 import { compile } from '../../inference/model.js';
 
-beforeAll(async () => {
-  await tf.setBackend('cpu');
-});
 
 /** eta as the evaluator passes it: padded to the value's rank, [P, 1, 1]. */
 const etaParam = (eta: number) => ({ eta: tf.tensor3d([eta], [1, 1, 1]) });

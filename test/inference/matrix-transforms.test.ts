@@ -2,7 +2,7 @@
 // Stan's transforms written here: same values, constraints hold, inverse ∘ forward = id, and
 // the log-Jacobian equals log |det| of a finite-difference Jacobian (float64, ml-matrix) from
 // the unconstrained values to the free entries of the value.
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { determinant, Matrix } from 'ml-matrix';
 import { tf } from '../../inference/backend.js';
 import { bijectorFor } from '../../inference/transforms.js';
@@ -10,9 +10,6 @@ import { matrixFreeSize } from '../../inference/matrix-transforms.js';
 import type { MatrixSupport } from '../../language/distributions.js';
 import { Rng } from '../../inference/rng.js';
 
-beforeAll(async () => {
-  await tf.setBackend('cpu');
-});
 
 type Mat = number[][];
 

@@ -1,13 +1,10 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { tf } from '../../inference/backend.js';
 import * as ops from '../../inference/ops.js';
 import { irGrad, irSecond } from './ir-grad.js';
 
 type T = tf.Tensor;
 
-beforeAll(async () => {
-  await tf.setBackend('cpu');
-});
 
 /** Value, first and second derivative at x0 of a scalar function, by the compiled engine's reverse mode (twice). */
 function derivatives(f: (x: T) => T, x0: number): [number, number, number] {

@@ -1,11 +1,8 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { tf } from '../../inference/backend.js';
 import { digamma, lgamma, logAddExp, logBeta, logit } from '../../inference/special.js';
 import { irGrad, irGrads, irSecond } from './ir-grad.js';
 
-beforeAll(async () => {
-  await tf.setBackend('cpu');
-});
 
 const at = (f: (x: tf.Tensor) => tf.Tensor, xs: number[]): number[] => tf.tidy(() => Array.from(f(tf.tensor1d(xs)).dataSync()));
 

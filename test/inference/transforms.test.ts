@@ -1,13 +1,10 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { tf } from '../../inference/backend.js';
 import { affineSigmoid, bijectorFor, bijectorForConstraint, exp, identity, ordered, positiveOrdered, sigmoid, stickBreaking, type Bijector } from '../../inference/transforms.js';
 import { irGrad, irSecond } from './ir-grad.js';
 
 type T = tf.Tensor;
 
-beforeAll(async () => {
-  await tf.setBackend('cpu');
-});
 
 const arr = (t: T): number[] => Array.from(t.dataSync());
 

@@ -1,8 +1,9 @@
 // wasm's Slice and SplitV with the in-heap path for contiguous pieces (inference/wasm-kernels.ts)
 // give exactly what the cpu backend gives, contiguous or not, and leak nothing.
 import { afterAll, describe, expect, it } from 'vitest';
-import { selectBackend, tf } from '../../inference/backend.js';
-import '../../inference/ops.js';
+import type * as TF from '@tensorflow/tfjs';
+import { selectBackend } from '../../inference/backend.js';
+import { tfjs as tf } from '../../inference/tfjs.js';
 
 afterAll(async () => {
   await selectBackend('cpu');
@@ -58,7 +59,7 @@ describe('contiguous slices and splits on wasm', () => {
       tf.tidy(() => {
         const { grads } = tf.variableGrads(() => {
           const [a, b, c] = tf.split(x, [10, 25, 5]);
-          return tf.add(tf.sum(tf.square(a!)), tf.add(tf.sum(tf.mul(b!, 3)), tf.sum(tf.slice(c!, [1], [2])))) as tf.Scalar;
+          return tf.add(tf.sum(tf.square(a!)), tf.add(tf.sum(tf.mul(b!, 3)), tf.sum(tf.slice(c!, [1], [2])))) as TF.Scalar;
         }, [x]);
         return Array.from(grads[x.name]!.dataSync());
       });

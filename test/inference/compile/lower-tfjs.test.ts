@@ -5,7 +5,8 @@
 
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { selectBackend, tf } from '../../../inference/backend.js';
+import { selectBackend } from '../../../inference/backend.js';
+import { tfjs as tf } from '../../../inference/tfjs.js';
 import { compileFitStep } from '../../../inference/compile/compile-fit.js';
 import { grad } from '../../../inference/compile/grad.js';
 import { Builder, sizeOf } from '../../../inference/compile/ir.js';
