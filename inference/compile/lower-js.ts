@@ -47,7 +47,8 @@ export const HELPERS = {
   },
 };
 
-const UNARY_JS: Record<string, (a: string) => string> = {
+/** Each elementwise op as a JavaScript expression of its arguments' expressions (also the interpreter's loops, interpret.ts). */
+export const UNARY_JS: Record<string, (a: string) => string> = {
   neg: (a) => `-${a}`,
   exp: (a) => `Math.exp(${a})`,
   log: (a) => `Math.log(${a})`,
@@ -73,7 +74,7 @@ const UNARY_JS: Record<string, (a: string) => string> = {
   atan: (a) => `Math.atan(${a})`,
 };
 
-const BINARY_JS: Record<string, (a: string, b: string) => string> = {
+export const BINARY_JS: Record<string, (a: string, b: string) => string> = {
   add: (a, b) => `${a} + ${b}`,
   sub: (a, b) => `${a} - ${b}`,
   mul: (a, b) => `${a} * ${b}`,
