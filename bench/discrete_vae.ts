@@ -30,7 +30,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { tf, useBackend, type BackendName } from '../inference/backend.js';
-import { tfjs } from '../inference/tfjs.js';
+import { tfjs, tfjsProducts } from '../inference/tfjs.js';
 import type { BoundData } from '../language/data.js';
 import { evaluateJoint } from '../inference/joint.js';
 import type { Layout } from '../inference/layout.js';
@@ -231,8 +231,9 @@ export async function train(o: TrainOptions): Promise<VaeRun> {
       if (o.checkpoints.includes(step) || step === o.steps) {
         flush();
         const params = tf.tensor1d(compiled.slot(0));
-        const trainElbo = elboPerDigit(model, layout, params, trainSet, 1, `eval/train/${step}`);
-        const testElbo = elboPerDigit(model, layout, params, testSet, 4, `eval/test/${step}`);
+        // Evaluated on the eager tensors with their products on the step's tfjs kernels, as a fit's full-data ELBO.
+        const trainElbo = tf.withProducts(tfjsProducts(), () => elboPerDigit(model, layout, params, trainSet, 1, `eval/train/${step}`));
+        const testElbo = tf.withProducts(tfjsProducts(), () => elboPerDigit(model, layout, params, testSet, 4, `eval/test/${step}`));
         const batchElbo = recent.reduce((a, b) => a + b, 0) / recent.length;
         const cp = { step, trainElbo, testElbo, batchElbo, trainSeconds: trainMs / 1000, cpuSeconds: cpuMs / 1000, numTensors: tfjs.memory().numTensors, maxRssMB: rssMB() };
         run.checkpoints.push(cp);

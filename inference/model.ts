@@ -9,6 +9,7 @@ import { EvalError, ModelError } from '../language/errors.js';
 import { frontEnd } from '../language/index.js';
 import { parseExpression } from '../language/parse.js';
 import { engineRequest, selectBackend, tf, useBackend, type BackendName } from './backend.js';
+import { tfjsProducts } from './tfjs.js';
 import { chooseInit, preconditionTensors, toOriginal, type InitKind, type InitReport } from './init.js';
 import { runLoop, type OptimizerName, type Progress, type Trainer } from './fit.js';
 import { compileFitStep, tfjsOrExplain } from './compile/compile-fit.js';
@@ -443,7 +444,7 @@ export class Model {
             // A summed-out site's part is its exact marginal, as in the trace.
             const objective = est.hasMarginals ? (jo: JointOptions, f: tf.Tensor) => est.particleObjective(jo, f) : undefined;
             // A site summed out over the whole plate needs all of it at once: no chunks then.
-            full = fullElbo({ setup: s, layout, plate: globalSums.length ? undefined : plate, S: o.particles, rng: rng.split('full-elbo'), chunk: Math.max(B ?? 0, FULL_ELBO_CHUNK), objective }, flatT);
+            full = onStepKernels(lowering, () => fullElbo({ setup: s, layout, plate: globalSums.length ? undefined : plate, S: o.particles, rng: rng.split('full-elbo'), chunk: Math.max(B ?? 0, FULL_ELBO_CHUNK), objective }, flatT));
           } finally {
             flatT.dispose();
           }
@@ -555,7 +556,7 @@ export const KHAT_WEIGHTS = 4000;
  */
 export const DRAW_LIMITS = {
   values: 5e7,
-  /** Values one batched tfjs pass of draws may produce (its intermediate tensors scale alike). */
+  /** Values one batched pass of draws may produce (its intermediate tensors scale alike). */
   pass: 5e6,
 };
 
@@ -623,11 +624,19 @@ function drawOutputs(s: Setup, layout: Layout, mode: FitMode, S: number, symbols
 }
 
 /**
- * `n` draws on tfjs in batched passes: at most DRAW_LIMITS.values values' worth of them, in passes
- * of at most DRAW_LIMITS.pass values (one pass of all n when they are small). One draw, made first
- * from a stream of its own, sizes them.
+ * Eager work around a step that runs on tfjs kernels (its draws, its full-data ELBO) has its large
+ * products on those kernels too; around a JavaScript-lowered step it stays on the interpreter.
  */
-function tfjsDraws(s: Setup, layout: Layout, mode: FitMode, n: number, symbols: readonly string[], rng: Rng, flatValues: number[]): Map<string, DrawArray> {
+function onStepKernels<R>(lowering: FitDiagnostics['lowering'], f: () => R): R {
+  return lowering === 'tfjs' ? tf.withProducts(tfjsProducts(), f) : f();
+}
+
+/**
+ * `n` draws on the eager tensors in batched passes: at most DRAW_LIMITS.values values' worth of
+ * them, in passes of at most DRAW_LIMITS.pass values (one pass of all n when they are small). One
+ * draw, made first from a stream of its own, sizes them.
+ */
+function eagerDraws(s: Setup, layout: Layout, mode: FitMode, n: number, symbols: readonly string[], rng: Rng, flatValues: number[]): Map<string, DrawArray> {
   let perDraw = 0;
   tf.tidy(() => {
     const one = drawOutputs(s, layout, mode, 1, symbols, rng.split('size'), tf.tensor1d(flatValues));
@@ -706,7 +715,7 @@ export class Fit {
     // compiled weights cost microseconds: it is read from at least KHAT_WEIGHTS of them.
     const more = mode === 'inference' && nDraws < KHAT_WEIGHTS ? { name: 'logw', n: KHAT_WEIGHTS - nDraws, rng: new Rng(state.options.seed).split('khat') } : undefined;
     const compiled = state.diagnostics.backend === 'js' ? drawCompiled(Float32Array.from(state.flat), (flat) => drawOutputs(s, layout, mode, 1, symbols, new Rng(0), flat), nDraws, rng, more, DRAW_LIMITS.values) : undefined;
-    const out = compiled instanceof Map ? compiled : tfjsDraws(s, layout, mode, nDraws, symbols, rng, state.flat);
+    const out = compiled instanceof Map ? compiled : onStepKernels(state.diagnostics.lowering, () => eagerDraws(s, layout, mode, nDraws, symbols, rng, state.flat));
     // Large draws are kept fewer (DRAW_LIMITS): every output holds the same number of them.
     const outputs = [...out.entries()].filter(([k]) => !k.endsWith('+')).map(([, d]) => d);
     const valuesPerDraw = outputs.reduce((a, d) => a + sizeOf(d.shape), 0);

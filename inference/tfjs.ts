@@ -6,6 +6,7 @@
 import type * as TF from '@tensorflow/tfjs';
 import { TFJS_BACKENDS, type BackendName } from './backend-names.js';
 import { fastWasmSlices } from './wasm-kernels.js';
+import type { ProductKernel } from './tensor/run.js';
 
 export type { TF, BackendName };
 
@@ -211,3 +212,21 @@ export function activeBackend(): BackendName {
 export const tfjs: typeof TF = new Proxy({} as typeof TF, {
   get: (_, key) => (realTf() as unknown as Record<string | symbol, unknown>)[key],
 });
+
+/**
+ * Large matrix products on tfjs's kernels of the active backend (float32), for the eager work
+ * around a step that runs on them (tensor/run.ts, withProducts). Undefined on tfjs's cpu backend,
+ * whose products are no faster than the interpreter's.
+ */
+export function tfjsProducts(): ProductKernel | undefined {
+  const tf = realTf();
+  if (tf.getBackend() === 'cpu') return undefined;
+  return (a, aShape, b, bShape, ta, tb) => {
+    let out: Float64Array | undefined;
+    // The values leave the tidy through a variable: tidy walks what it returns, element by element.
+    tf.tidy(() => {
+      out = Float64Array.from(tf.matMul(tf.tensor(Float32Array.from(a), aShape.slice()), tf.tensor(Float32Array.from(b), bShape.slice()), ta, tb).dataSync());
+    });
+    return out!;
+  };
+}

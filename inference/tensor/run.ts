@@ -7,7 +7,7 @@
 
 import { convertKernel, NotCompilable, type Arg, type Out } from '../compile/from-tfjs.js';
 import { evaluate } from '../compile/interpret.js';
-import { Builder } from '../compile/ir.js';
+import { Builder, sizeOf } from '../compile/ir.js';
 import { Tensor, Variable, type DataType } from './tensor.js';
 
 /** A trace being recorded: its program so far and the value of each node at the traced inputs. */
@@ -110,6 +110,27 @@ const asOut = (o: OutSpec): Out => ({
   },
 });
 
+/** A matrix product on other kernels than the interpreter's: batch × [M, K] @ [K, N], values in and out. */
+export type ProductKernel = (a: Float64Array, aShape: readonly number[], b: Float64Array, bShape: readonly number[], transposeA: boolean, transposeB: boolean) => Float64Array;
+
+/** Multiply–adds from which an eager product runs on `productKernel` when one is set. */
+const LARGE_PRODUCT = 1e6;
+let productKernel: ProductKernel | undefined;
+
+/**
+ * Runs `f` with its large eager products on `kernel` (tfjs's, for the work around a step that runs
+ * on tfjs kernels: its draws and its full-data ELBO, as fast as the step's own products).
+ */
+export function withProducts<R>(kernel: ProductKernel | undefined, f: () => R): R {
+  const outer = productKernel;
+  productKernel = kernel;
+  try {
+    return f();
+  } finally {
+    productKernel = outer;
+  }
+}
+
 /** Runs the tfjs kernel `name` over `inputs`; one tensor per entry of `outs`. */
 export function runKernel(name: string, inputs: readonly Tensor[], attrs: Record<string, unknown>, outs: readonly OutSpec[]): Tensor[] {
   const rec = current;
@@ -122,6 +143,13 @@ export function runKernel(name: string, inputs: readonly Tensor[], attrs: Record
       rec.mark(t, id);
       return t;
     });
+  }
+  if (productKernel && name === 'BatchMatMul') {
+    const [x, y] = inputs as [Tensor, Tensor];
+    const k = attrs['transposeA'] ? x.shape.at(-2)! : x.shape.at(-1)!;
+    if (sizeOf(outs[0]!.shape) * k >= LARGE_PRODUCT) {
+      return [new Tensor(productKernel(x.values, x.shape, y.values, y.shape, Boolean(attrs['transposeA']), Boolean(attrs['transposeB'])), outs[0]!.shape, outs[0]!.dtype)];
+    }
   }
   const b = new Builder();
   const values: (Float64Array | undefined)[] = [];
