@@ -62,7 +62,9 @@ export function setup(program: CheckedProgram, data: BoundData): Setup {
     if (arr.shape.length === 0) {
       dataEnv.set(name, arr.values[0]!);
     } else {
-      const t = tf.tensor(Float32Array.from(arr.values), [1, ...arr.shape], 'float32');
+      // Float64 values (dtype float32 names the kind, as in tfjs): the JavaScript lowering computes
+      // with the data as given; the tfjs lowering rounds its constants to float32 when it uploads them.
+      const t = tf.tensor(Float64Array.from(arr.values), [1, ...arr.shape], 'float32');
       owned.push(t);
       dataEnv.set(name, t);
     }

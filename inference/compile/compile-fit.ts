@@ -1,8 +1,8 @@
 // Compiling a fit's step: trace the estimators' loss once, differentiate and
-// lower it, and check the lowered program against the trace before trusting it.
-// Where the JavaScript lowering's float64 value disagrees with the traced float32
-// one, the tfjs lowering (float32, as the trace) is the step; what cannot be
-// compiled at all says why, and the caller reports it (there is no other engine).
+// lower it, and check the lowered program against the value the trace computed
+// before trusting it. Where the JavaScript lowering's value disagrees, the tfjs
+// lowering of the same program is tried; what cannot be compiled at all says why,
+// and the caller reports it (there is no other engine).
 
 import { tf } from '../backend.js';
 import type { Estimators } from '../estimators/step.js';
@@ -83,7 +83,7 @@ export interface Minibatches {
 function compile(est: Estimators, joAt: () => JointOptions, init: Float32Array, rule: UpdateRule, lr: number, rng: Rng, tfjsFirst?: (products: number) => boolean): CompiledFit {
   let trace: Trace;
   try {
-    // One evaluation on tfjs first: the estimators make their state (baselines, surrogates) on
+    // One evaluation first, untraced: the estimators make their state (baselines, surrogates) on
     // first use, and the step to compile is the one that reads it. No update is applied.
     tf.tidy(() => {
       const flat = tf.tensor1d(init);

@@ -1,7 +1,9 @@
-// The tracer's table: how each tfjs kernel the engine runs is written in the IR's
-// primitives (ir.ts). The interpreter (evaluate.ts, the distributions, bijectors,
-// guides and objectives) is written once against tfjs's op API; run once under
-// the tracer, its kernels become the IR, as a numpy-like API becomes a jaxpr. A
+// The kernel table: how each tfjs kernel is written in the IR's primitives
+// (ir.ts). The eager tensors (tensor/) run every op as the tfjs kernel of the
+// same name through this table, evaluating the IR it gives (interpret.ts); inside
+// a trace the same IR is what gets recorded, as a numpy-like API becomes a jaxpr.
+// The model code (evaluate.ts, the distributions, bijectors, guides and
+// objectives) is written once against tfjs's op API and so runs unchanged. A
 // kernel missing here ends the trace (NotCompilable) with the kernel's name as
 // the reason, and the fit stops with it (compile-fit.ts).
 

@@ -23,7 +23,7 @@ export interface Trace {
   /** IR id of the value the step reports (−ELBO or the expected cost); the loss itself unless given apart. */
   value: number;
   /**
-   * State read from tfjs Variables during the step (a baseline's moving average): its IR input, its
+   * State read from Variables during the step (a baseline's moving average): its IR input, its
    * value when traced, and the IR id of its value after the step (what the step assigned, or itself).
    */
   state: { id: number; name: string; init: Float64Array; update: number }[];
@@ -31,13 +31,13 @@ export interface Trace {
   noise: { id: number; values: Float32Array }[];
   /** Inputs given anew at each run, by key, with the values the trace saw. */
   inputs: { id: number; key: string; values: Float64Array }[];
-  /** The loss tfjs computed during the trace. */
+  /** The loss the trace computed (float64, the eager tensors' values). */
   lossValue: number;
 }
 
 /**
  * Runs `loss(flat)` once with `flat` = `init` and returns its IR. `loss` must build the step's
- * scalar loss from `flat` (and the `extra` Variables, further parameters) with tfjs ops; its random
+ * scalar loss from `flat` (and the `extra` Variables, further parameters) with the tensor ops; its random
  * draws must come from noise.ts. Other Variables it reads, and assigns, become the step's state.
  */
 export function traceLoss(init: Float32Array, loss: (flat: tf.Tensor) => tf.Tensor | { loss: tf.Tensor; value: tf.Tensor }, o: { extra?: readonly tf.Variable[]; state?: boolean } = {}): Trace {
@@ -57,11 +57,14 @@ export function traceLoss(init: Float32Array, loss: (flat: tf.Tensor) => tf.Tens
   return { program: t.program, params: t.params, loss: lossId, value: valueId, state: t.state, noise: t.noise, inputs: t.inputs, lossValue: t.scalars['loss']! };
 }
 
-/** Relative agreement a lowered program's value must reach with tfjs's float32 one at the trace's own inputs. */
+/**
+ * Relative agreement a lowered program's value must reach with the trace's at the trace's own inputs:
+ * float32's error, which the tfjs lowering (float32 kernels) must meet too.
+ */
 const SELF_CHECK = 1e-4;
 
 /**
- * Whether a compiled value agrees with the one tfjs computed while tracing: within float32's
+ * Whether a compiled value agrees with the one computed while tracing: within float32's
  * error, or non-finite alike (a start where the loss is already NaN: the fit loop then names the term).
  */
 export function agreesWithTrace(compiled: number, traced: number): boolean {
@@ -77,7 +80,7 @@ export interface Outputs {
   inputs: Trace['inputs'];
   /** Outputs that depend on a parameter, noise, state or input (the others are constants). */
   traced: Set<string>;
-  /** The values tfjs computed for the scalar outputs during the trace. */
+  /** The values computed for the scalar outputs during the trace. */
   scalars: Record<string, number>;
 }
 
@@ -175,6 +178,6 @@ export function traceOutputs(init: Float32Array, fn: (flat: tf.Tensor) => Record
     return out!;
   } finally {
     variableHooks.assign = undefined;
-    traceHooks.noise = traceHooks.alias = traceHooks.untaped = traceHooks.seed = traceHooks.input = undefined;
+    traceHooks.noise = traceHooks.seed = traceHooks.input = undefined;
   }
 }
