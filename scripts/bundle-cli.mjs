@@ -62,7 +62,7 @@ await build({
   format: 'cjs',
   platform: 'node',
   target: 'node20',
-  external: ['@tensorflow/tfjs-node', 'react-devtools-core', 'ink', 'react', 'react/*', 'yoga-layout'],
+  external: ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-node', 'react-devtools-core', 'ink', 'react', 'react/*', 'yoga-layout'],
   define: { 'import.meta.url': '__tildeUrl' },
   // import() becomes require(): code compiled by vm.Script (bin/load-bundle.js) has no import()
   // callback Node 20 supports without a flag, and what the batch commands load this way (Node's
