@@ -20,7 +20,8 @@ const UNARY: Record<UnaryPrim, (a: number) => number> = {
   sigmoid: HELPERS.sigmoid,
   softplus: HELPERS.softplus,
   abs: Math.abs,
-  sign: Math.sign,
+  // tfjs's Sign: 0 for NaN (and for −0), where Math.sign gives NaN.
+  sign: (a) => (a > 0 ? 1 : a < 0 ? -1 : 0),
   floor: Math.floor,
   ceil: Math.ceil,
   round: HELPERS.round,
