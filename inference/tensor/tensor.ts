@@ -73,7 +73,7 @@ export class Tensor {
     this.checkRead();
     const v = this.values;
     if (this.dtype === 'int32') return Int32Array.from(v) as DataTypeMap[D];
-    if (this.dtype === 'bool') return Uint8Array.from(v, (x) => (x !== 0 ? 1 : 0)) as DataTypeMap[D];
+    if (this.dtype === 'bool') return Uint8Array.from(v) as DataTypeMap[D];
     return Float32Array.from(v) as DataTypeMap[D];
   }
 
