@@ -193,7 +193,8 @@ const RULES: Record<string, Rule> = {
   Rsqrt: (b, [x]) => [b.unary('reciprocal', b.unary('sqrt', x!.id))],
   // tan = sin / cos (the Cauchy's inverse-CDF draw).
   Tan: (b, [x]) => [b.binary('div', b.unary('sin', x!.id), b.unary('cos', x!.id))],
-  Relu: (b, [x]) => [b.binary('max', x!.id, b.constant(0))],
+  // max(0, x), not max(x, 0): a tie sends the derivative to the first argument, and tfjs's relu'(0) is 0.
+  Relu: (b, [x]) => [b.binary('max', b.constant(0), x!.id)],
   // tfjs's Step (inside its abs and relu gradients): 1 where x > 0, else alpha.
   Step: (b, [x], a) => [b.select(b.binary('gt', x!.id, b.constant(0)), b.constant(1), b.constant(Number(a['alpha'] ?? 0)), x!.shape)],
   SquaredDifference: (b, [x, y]) => {
