@@ -84,6 +84,8 @@ export class Tensor {
   arraySync(): any {
     const flat = Array.from(this.dataSync() as ArrayLike<number>);
     if (this.shape.length === 0) return flat[0];
+    // tfjs's toNestedArray: any empty tensor reads as [], whatever its shape.
+    if (flat.length === 0) return [];
     const build = (d: number, at: number): unknown[] => {
       const n = this.shape[d]!;
       const stride = sizeOf(this.shape.slice(d + 1));
