@@ -87,12 +87,24 @@ function differs(f: Case, tol: Tol = {}): string | undefined {
   return undefined;
 }
 
-/** Every case of a table that disagrees, labelled: one test reports them all. */
+/** Labels of cases that must throw on both (tfjs's errors) start with this. */
+const THROWS = 'throws: ';
+const expectThrow = (throws: boolean, label: string) => (throws ? THROWS + label : label);
+
+/**
+ * Every case of a table that disagrees, labelled: one test reports them all. A case throwing on
+ * both agrees only if its label says it should, so a mistake in a case cannot pass as agreement.
+ */
 function disagreements(cases: [string, Case, Tol?][]): string[] {
   const out: string[] = [];
   for (const [label, f, tol] of cases) {
     const d = differs(f, tol);
     if (d !== undefined) out.push(`${label}: ${d}`);
+    else {
+      const want = run(tfjs, f);
+      if (!want.ok && !label.startsWith(THROWS)) out.push(`${label}: both throw (tfjs: "${want.error}")`);
+      if (want.ok && label.startsWith(THROWS)) out.push(`${label}: tfjs does not throw`);
+    }
   }
   return out;
 }
@@ -128,14 +140,18 @@ const UNARY = [
   'logSigmoid', 'asinh',
 ];
 const UNARY_TOL: Record<string, Tol> = { erf: { rtol: 0, atol: 1e-6 } };
+/** tfjs's ops that take float32 tensors only. */
+const FLOAT_ONLY = new Set(['log', 'sqrt', 'rsqrt', 'sin', 'cos', 'tan', 'tanh', 'sigmoid', 'floor', 'ceil']);
+const unaryThrows = (op: string, dtype: string) => (FLOAT_ONLY.has(op) && dtype !== 'float32') || (op === 'erf' && dtype === 'bool') || (op === 'logicalNot' && dtype !== 'bool');
 
 describe('elementwise ops of one argument', () => {
   for (const op of UNARY) {
     it(op, () => {
       const cases: [string, Case, Tol?][] = [];
       for (const dtype of DTYPES)
-        for (const shape of SHAPES) cases.push([`${dtype} ${show(shape)}`, (L) => L[op](input(L, shape, dtype)), UNARY_TOL[op]]);
-      cases.push(['inf/nan', (L) => L[op](L.tensor(SPECIAL)), UNARY_TOL[op]]);
+        for (const shape of SHAPES) cases.push([expectThrow(unaryThrows(op, dtype), `${dtype} ${show(shape)}`), (L) => L[op](input(L, shape, dtype)), UNARY_TOL[op]]);
+      cases.push([expectThrow(op === 'logicalNot', 'inf/nan'), (L) => L[op](L.tensor(SPECIAL)), UNARY_TOL[op]]);
+      // Numbers and arrays convert to the dtype an op asks for (logicalNot's bool: 0.75 is true).
       cases.push(['a number', (L) => L[op](0.75), UNARY_TOL[op]]);
       cases.push(['an array', (L) => L[op]([[0.5, -2], [3, 0]]), UNARY_TOL[op]]);
       expect(disagreements(cases)).toEqual([]);
@@ -148,26 +164,32 @@ const BINARY = [
   'greater', 'greaterEqual', 'less', 'lessEqual', 'equal', 'notEqual', 'logicalAnd', 'logicalOr',
 ];
 
-/** Pairs of shapes that broadcast (either side), and one that does not. */
+/** Pairs of shapes that broadcast (either side), and the last two that do not. */
 const PAIRS: [number[], number[]][] = [
   [[], []], [[], [3]], [[2, 3], []], [[2, 3], [2, 3]], [[2, 3], [3]], [[3], [2, 3]], [[2, 1], [1, 3]],
   [[4, 1, 3], [2, 1]], [[1, 2, 1, 3], [2, 2, 1]], [[0, 3], [1, 3]], [[2, 0], [2, 1]], [[2], [3]], [[2, 3], [3, 2]],
 ];
+const CLASH = (pair: [number[], number[]]) => PAIRS.indexOf(pair) >= PAIRS.length - 2;
 
 describe('elementwise ops of two arguments', () => {
   for (const op of BINARY) {
     it(op, () => {
       const cases: [string, Case, Tol?][] = [];
-      for (const [sa, sb] of PAIRS)
+      // logicalAnd and logicalOr take bool tensors only (numbers and arrays convert to bool).
+      const logical = op.startsWith('logical');
+      for (const pair of PAIRS)
         for (const da of DTYPES)
           for (const db of DTYPES)
-            cases.push([`${da}${show(sa)} ${db}${show(sb)}`, (L) => L[op](input(L, sa, da), input(L, sb, db, POOL[db], 5))]);
-      cases.push(['inf/nan against inf/nan', (L) => L[op](L.tensor(SPECIAL), L.tensor([...SPECIAL].reverse()))]);
-      cases.push(['inf/nan against floats', (L) => L[op](L.tensor(SPECIAL), L.tensor(FLOATS))]);
-      cases.push(['a tensor and a number', (L) => L[op](input(L, [2, 3], 'float32'), 2)]);
-      cases.push(['an int tensor and a number', (L) => L[op](input(L, [2, 3], 'int32'), 2)]);
-      cases.push(['a number and an int tensor', (L) => L[op](3, input(L, [2, 3], 'int32'))]);
-      cases.push(['an int tensor and a fraction', (L) => L[op](input(L, [2, 3], 'int32'), 0.5)]);
+            cases.push([
+              expectThrow(CLASH(pair) || (logical && (da !== 'bool' || db !== 'bool')), `${da}${show(pair[0])} ${db}${show(pair[1])}`),
+              (L) => L[op](input(L, pair[0], da), input(L, pair[1], db, POOL[db], 5)),
+            ]);
+      cases.push([expectThrow(logical, 'inf/nan against inf/nan'), (L) => L[op](L.tensor(SPECIAL), L.tensor([...SPECIAL].reverse()))]);
+      cases.push([expectThrow(logical, 'inf/nan against floats'), (L) => L[op](L.tensor(SPECIAL), L.tensor(FLOATS))]);
+      cases.push([expectThrow(logical, 'a tensor and a number'), (L) => L[op](input(L, [2, 3], 'float32'), 2)]);
+      cases.push([expectThrow(logical, 'an int tensor and a number'), (L) => L[op](input(L, [2, 3], 'int32'), 2)]);
+      cases.push([expectThrow(logical, 'a number and an int tensor'), (L) => L[op](3, input(L, [2, 3], 'int32'))]);
+      cases.push([expectThrow(logical, 'an int tensor and a fraction'), (L) => L[op](input(L, [2, 3], 'int32'), 0.5)]);
       cases.push(['a bool tensor and true', (L) => L[op](input(L, [3], 'bool'), true)]);
       cases.push(['arrays', (L) => L[op]([[1, 2], [3, 4]], [0.5, -1])]);
       expect(disagreements(cases)).toEqual([]);
@@ -184,8 +206,8 @@ describe('other elementwise ops', () => {
     for (const [sc, sa, sb] of shapes)
       for (const da of DTYPES)
         for (const db of DTYPES)
-          cases.push([`${show(sc)} ${da}${show(sa)} ${db}${show(sb)}`, (L) => L.where(input(L, sc, 'bool'), input(L, sa, da), input(L, sb, db, POOL[db], 3))]);
-    cases.push(['a float condition', (L) => L.where(input(L, [3], 'float32'), input(L, [3], 'float32'), input(L, [3], 'float32'))]);
+          cases.push([expectThrow(sa[0] === 2 && sc[0] === 3, `${show(sc)} ${da}${show(sa)} ${db}${show(sb)}`), (L) => L.where(input(L, sc, 'bool'), input(L, sa, da), input(L, sb, db, POOL[db], 3))]);
+    cases.push([THROWS + 'a float condition', (L) => L.where(input(L, [3], 'float32'), input(L, [3], 'float32'), input(L, [3], 'float32'))]);
     cases.push(['NaN kept', (L) => L.where(L.tensor([true, false]), L.tensor([NaN, 1]), L.tensor([2, NaN]))]);
     expect(disagreements(cases)).toEqual([]);
   });
@@ -197,8 +219,8 @@ describe('other elementwise ops', () => {
         ['ints', (L) => L.addN([input(L, [3], 'int32'), input(L, [3], 'int32', INTS, 2)])],
         ['one', (L) => L.addN([input(L, [2], 'float32')])],
         ['arrays', (L) => L.addN([[1, 2], [3, 4]])],
-        ['shapes that differ', (L) => L.addN([input(L, [2, 3], 'float32'), input(L, [3], 'float32')])],
-        ['none', (L) => L.addN([])],
+        [THROWS + 'shapes that differ', (L) => L.addN([input(L, [2, 3], 'float32'), input(L, [3], 'float32')])],
+        [THROWS + 'none', (L) => L.addN([])],
       ]),
     ).toEqual([]);
   });
@@ -208,7 +230,7 @@ describe('other elementwise ops', () => {
     for (const dtype of DTYPES) for (const shape of SHAPES) cases.push([`${dtype} ${show(shape)}`, (L) => L.clipByValue(input(L, shape, dtype), -1, 2.5)]);
     cases.push(['inf/nan', (L) => L.clipByValue(L.tensor(SPECIAL), -5, 5)]);
     cases.push(['lo = hi', (L) => L.clipByValue(input(L, [4], 'float32'), 1, 1)]);
-    cases.push(['lo > hi', (L) => L.clipByValue(input(L, [4], 'float32'), 2, 1)]);
+    cases.push([THROWS + 'lo > hi', (L) => L.clipByValue(input(L, [4], 'float32'), 2, 1)]);
     expect(disagreements(cases)).toEqual([]);
   });
 
@@ -239,6 +261,8 @@ function axesFor(rank: number): (number | number[] | undefined | null)[] {
 }
 
 const REDUCE_SHAPES: number[][] = [[], [4], [0], [2, 3], [2, 0], [2, 3, 2], [1, 3, 1, 2]];
+/** An axis outside [−rank, rank) is tfjs's error (a scalar has no axis 0). */
+const axisThrows = (axis: number | number[] | undefined | null, rank: number) => [axis ?? []].flat().some((a) => a < -rank || a >= rank);
 
 describe('reductions', () => {
   for (const op of ['sum', 'mean', 'max', 'min', 'prod', 'logSumExp', 'all']) {
@@ -250,10 +274,11 @@ describe('reductions', () => {
       for (const dtype of dtypes)
         for (const shape of REDUCE_SHAPES)
           for (const axis of axesFor(shape.length)) {
-            cases.push([`${dtype} ${show(shape)} axis ${JSON.stringify(axis)}`, (L) => L[op](input(L, shape, dtype), axis)]);
-            cases.push([`${dtype} ${show(shape)} axis ${JSON.stringify(axis)} keepDims`, (L) => L[op](input(L, shape, dtype), axis, true)]);
+            const throws = axisThrows(axis, shape.length) || (op === 'all' && dtype !== 'bool');
+            cases.push([expectThrow(throws, `${dtype} ${show(shape)} axis ${JSON.stringify(axis)}`), (L) => L[op](input(L, shape, dtype), axis)]);
+            cases.push([expectThrow(throws, `${dtype} ${show(shape)} axis ${JSON.stringify(axis)} keepDims`), (L) => L[op](input(L, shape, dtype), axis, true)]);
           }
-      cases.push(['inf/nan', (L) => L[op](L.tensor(SPECIAL).reshape([3, 4]), 1)]);
+      cases.push([expectThrow(op === 'all', 'inf/nan'), (L) => L[op](L.tensor(SPECIAL).reshape([3, 4]), 1)]);
       cases.push(['an array', (L) => L[op]([[1, 0], [1, 1]], 0)]);
       expect(disagreements(cases)).toEqual([]);
     });
@@ -265,7 +290,7 @@ describe('reductions', () => {
       for (const dtype of DTYPES)
         for (const shape of REDUCE_SHAPES)
           for (const axis of [undefined, ...axesFor(shape.length).filter((a) => typeof a === 'number')])
-            cases.push([`${dtype} ${show(shape)} axis ${axis}`, (L) => L[op](input(L, shape, dtype), axis)]);
+            cases.push([expectThrow(axisThrows(axis ?? 0, shape.length), `${dtype} ${show(shape)} axis ${axis}`), (L) => L[op](input(L, shape, dtype), axis)]);
       cases.push(['ties take the first', (L) => L[op](L.tensor([[1, 3, 3], [2, 2, 0]]), 1)]);
       cases.push(['NaN', (L) => L[op](L.tensor([[1, NaN, 3], [NaN, 2, 0]]), 1)]);
       cases.push(['infinities', (L) => L[op](L.tensor([[-Infinity, -Infinity], [Infinity, 1]]), 1)]);
@@ -279,13 +304,15 @@ describe('reductions', () => {
       for (const shape of [[3], [2, 3], [2, 1, 4], [1, 1], [2, 0]]) {
         cases.push([`${op} ${show(shape)}`, (L) => L[op](input(L, shape, 'float32'))]);
         cases.push([`${op} ${show(shape)} last axis named`, (L) => L[op](input(L, shape, 'float32'), shape.length - 1)]);
-        cases.push([`${op} ${show(shape)} axis 0`, (L) => L[op](input(L, shape, 'float32'), 0)]);
-        cases.push([`${op} ${show(shape)} int32`, (L) => L[op](input(L, shape, 'int32'))]);
+        // Only the last axis: tfjs has no other.
+        cases.push([expectThrow(shape.length > 1, `${op} ${show(shape)} axis 0`), (L) => L[op](input(L, shape, 'float32'), 0)]);
+        // softmax takes float32 only; logSoftmax casts.
+        cases.push([expectThrow(op === 'softmax', `${op} ${show(shape)} int32`), (L) => L[op](input(L, shape, 'int32'))]);
       }
     cases.push(['softmax of large logits', (L) => L.softmax(L.tensor([1000, 1001, 999]))]);
     cases.push(['logSoftmax of large logits', (L) => L.logSoftmax(L.tensor([1000, 1001, -1000]))]);
     cases.push(['softmax with -inf', (L) => L.softmax(L.tensor([-Infinity, 0, 1]))]);
-    cases.push(['softmax of a scalar', (L) => L.softmax(L.scalar(2))]);
+    cases.push([THROWS + 'softmax of a scalar', (L) => L.softmax(L.scalar(2))]);
     expect(disagreements(cases)).toEqual([]);
   });
 
@@ -323,9 +350,9 @@ describe('shape ops', () => {
       cases.push([`${dtype} [1] to []`, (L) => L.reshape(input(L, [1], dtype), [])]);
       cases.push([`${dtype} [0, 3] to [3, 0]`, (L) => L.reshape(input(L, [0, 3], dtype), [3, 0])]);
     }
-    cases.push(['wrong size', (L) => L.reshape(input(L, [2, 3], 'float32'), [4])]);
-    cases.push(['two -1', (L) => L.reshape(input(L, [2, 3], 'float32'), [-1, -1])]);
-    cases.push(['-1 that does not divide', (L) => L.reshape(input(L, [2, 3], 'float32'), [4, -1])]);
+    cases.push([THROWS + 'wrong size', (L) => L.reshape(input(L, [2, 3], 'float32'), [4])]);
+    cases.push([THROWS + 'two -1', (L) => L.reshape(input(L, [2, 3], 'float32'), [-1, -1])]);
+    cases.push([THROWS + '-1 that does not divide', (L) => L.reshape(input(L, [2, 3], 'float32'), [4, -1])]);
     cases.push(['an array', (L) => L.reshape([1, 2, 3, 4], [2, 2])]);
     expect(disagreements(cases)).toEqual([]);
   });
@@ -334,12 +361,12 @@ describe('shape ops', () => {
     const cases: [string, Case, Tol?][] = [];
     for (const shape of [[], [3], [2, 3], [1, 2, 1, 3]]) {
       for (const axis of [undefined, 0, shape.length, -1, -shape.length - 1, shape.length + 1, -shape.length - 2])
-        cases.push([`expandDims ${show(shape)} ${axis}`, (L) => L.expandDims(input(L, shape, 'int32'), axis)]);
+        cases.push([expectThrow(axis !== undefined && (axis > shape.length || axis < -shape.length - 1), `expandDims ${show(shape)} ${axis}`), (L) => L.expandDims(input(L, shape, 'int32'), axis)]);
       cases.push([`squeeze ${show(shape)}`, (L) => L.squeeze(input(L, shape, 'float32'))]);
     }
     cases.push(['squeeze named axes', (L) => L.squeeze(input(L, [1, 2, 1, 3], 'float32'), [0, 2])]);
     cases.push(['squeeze negative axis', (L) => L.squeeze(input(L, [1, 2, 1, 3], 'float32'), [-2])]);
-    cases.push(['squeeze an axis not 1', (L) => L.squeeze(input(L, [1, 2, 1, 3], 'float32'), [1])]);
+    cases.push([THROWS + 'squeeze an axis not 1', (L) => L.squeeze(input(L, [1, 2, 1, 3], 'float32'), [1])]);
     cases.push(['squeeze bool', (L) => L.squeeze(input(L, [1, 3], 'bool'))]);
     expect(disagreements(cases)).toEqual([]);
   });
@@ -355,7 +382,7 @@ describe('shape ops', () => {
     cases.push(['scalar', (L) => L.transpose(L.scalar(3))]);
     cases.push(['1-D', (L) => L.transpose(L.tensor([1, 2, 3]))]);
     cases.push(['empty', (L) => L.transpose(input(L, [0, 3], 'float32'))]);
-    cases.push(['perm of wrong length', (L) => L.transpose(input(L, [2, 3], 'float32'), [0])]);
+    cases.push([THROWS + 'perm of wrong length', (L) => L.transpose(input(L, [2, 3], 'float32'), [0])]);
     expect(disagreements(cases)).toEqual([]);
   });
 
@@ -371,8 +398,8 @@ describe('shape ops', () => {
     cases.push(['size shorter than the rank', (L) => L.slice(x(L), [0, 1, 0], [2, 1])]);
     cases.push(['empty slice', (L) => L.slice(x(L), [0, 1, 0], [2, 0, 4])]);
     cases.push(['1-D', (L) => L.slice(L.tensor([1, 2, 3, 4]), 1, 2)]);
-    cases.push(['out of bounds', (L) => L.slice(x(L), [0, 2, 0], [1, 2, 1])]);
-    cases.push(['negative begin', (L) => L.slice(x(L), [-1, 0, 0], [1, 1, 1])]);
+    cases.push([THROWS + 'out of bounds', (L) => L.slice(x(L), [0, 2, 0], [1, 2, 1])]);
+    cases.push([THROWS + 'negative begin', (L) => L.slice(x(L), [-1, 0, 0], [1, 1, 1])]);
     expect(disagreements(cases)).toEqual([]);
   });
 
@@ -390,16 +417,16 @@ describe('shape ops', () => {
     cases.push(['concat one tensor', (L) => L.concat([L.tensor([1, 2])])]);
     cases.push(['concat with an empty piece', (L) => L.concat([L.tensor([1, 2]), L.tensor([]), L.tensor([3])])]);
     cases.push(['concat of mixed dtypes', (L) => L.concat([input(L, [2], 'int32'), input(L, [2], 'float32')])]);
-    cases.push(['concat of shapes that differ', (L) => L.concat([input(L, [2, 3], 'float32'), input(L, [2, 2], 'float32')])]);
-    cases.push(['concat of ranks that differ', (L) => L.concat([input(L, [2, 3], 'float32'), input(L, [3], 'float32')])]);
-    cases.push(['concat of none', (L) => L.concat([])]);
-    cases.push(['concat of scalars', (L) => L.concat([L.scalar(1), L.scalar(2)])]);
+    cases.push([THROWS + 'concat of shapes that differ', (L) => L.concat([input(L, [2, 3], 'float32'), input(L, [2, 2], 'float32')])]);
+    cases.push([THROWS + 'concat of ranks that differ', (L) => L.concat([input(L, [2, 3], 'float32'), input(L, [3], 'float32')])]);
+    cases.push([THROWS + 'concat of none', (L) => L.concat([])]);
+    cases.push([THROWS + 'concat of scalars', (L) => L.concat([L.scalar(1), L.scalar(2)])]);
     cases.push(['concat arrays', (L) => L.concat([[1, 2], [3]])]);
     cases.push(['stack scalars', (L) => L.stack([L.scalar(1), L.scalar(2), L.scalar(3)])]);
-    cases.push(['stack of shapes that differ', (L) => L.stack([input(L, [2], 'float32'), input(L, [3], 'float32')])]);
-    cases.push(['stack of mixed dtypes', (L) => L.stack([input(L, [2], 'int32'), input(L, [2], 'float32')])]);
-    cases.push(['stack axis past the rank', (L) => L.stack([input(L, [2], 'float32'), input(L, [2], 'float32')], 2)]);
-    cases.push(['stack of none', (L) => L.stack([])]);
+    cases.push([THROWS + 'stack of shapes that differ', (L) => L.stack([input(L, [2], 'float32'), input(L, [3], 'float32')])]);
+    cases.push([THROWS + 'stack of mixed dtypes', (L) => L.stack([input(L, [2], 'int32'), input(L, [2], 'float32')])]);
+    cases.push([THROWS + 'stack axis past the rank', (L) => L.stack([input(L, [2], 'float32'), input(L, [2], 'float32')], 2)]);
+    cases.push([THROWS + 'stack of none', (L) => L.stack([])]);
     expect(disagreements(cases)).toEqual([]);
   });
 
@@ -415,8 +442,8 @@ describe('shape ops', () => {
     }
     cases.push(['unstack 1-D', (L) => L.unstack(L.tensor([1, 2, 3]))]);
     cases.push(['split into 3 along 1', (L) => L.split(input(L, [2, 6], 'float32'), 3, 1)]);
-    cases.push(['split unevenly', (L) => L.split(input(L, [5], 'float32'), 2)]);
-    cases.push(['split sizes that do not sum', (L) => L.split(input(L, [5], 'float32'), [1, 2])]);
+    cases.push([THROWS + 'split unevenly', (L) => L.split(input(L, [5], 'float32'), 2)]);
+    cases.push([THROWS + 'split sizes that do not sum', (L) => L.split(input(L, [5], 'float32'), [1, 2])]);
     cases.push(['split with a zero size', (L) => L.split(input(L, [3], 'float32'), [0, 3])]);
     expect(disagreements(cases)).toEqual([]);
   });
@@ -433,9 +460,9 @@ describe('shape ops', () => {
     cases.push(['scalar index', (L) => L.gather(input(L, [4, 2], 'float32'), 2)]);
     cases.push(['no indices', (L) => L.gather(input(L, [4, 2], 'float32'), L.tensor([], [0], 'int32'))]);
     cases.push(['1-D', (L) => L.gather(L.tensor([5, 6, 7]), [2, 1])]);
-    cases.push(['index out of range', (L) => L.gather(L.tensor([5, 6, 7]), [3])]);
-    cases.push(['negative index', (L) => L.gather(L.tensor([5, 6, 7]), [-1])]);
-    cases.push(['float indices', (L) => L.gather(L.tensor([5, 6, 7]), L.tensor([1, 2]))]);
+    cases.push([THROWS + 'index out of range', (L) => L.gather(L.tensor([5, 6, 7]), [3])]);
+    cases.push([THROWS + 'negative index', (L) => L.gather(L.tensor([5, 6, 7]), [-1])]);
+    cases.push([THROWS + 'float indices', (L) => L.gather(L.tensor([5, 6, 7]), L.tensor([1, 2]))]);
     cases.push(['batchDims 1', (L) => L.gather(input(L, [2, 3], 'float32'), L.tensor([[2, 0], [1, 1]], undefined, 'int32'), 1, 1)]);
     expect(disagreements(cases)).toEqual([]);
   });
@@ -450,16 +477,16 @@ describe('shape ops', () => {
     cases.push(['broadcastTo a higher rank', (L) => L.broadcastTo(input(L, [2, 1], 'float32'), [3, 2, 4])]);
     cases.push(['broadcastTo a scalar', (L) => L.broadcastTo(L.scalar(2), [2, 2])]);
     cases.push(['broadcastTo its own shape', (L) => L.broadcastTo(input(L, [2, 2], 'float32'), [2, 2])]);
-    cases.push(['broadcastTo a lower rank', (L) => L.broadcastTo(input(L, [2, 3], 'float32'), [3])]);
-    cases.push(['broadcastTo a clash', (L) => L.broadcastTo(input(L, [2, 3], 'float32'), [2, 4])]);
+    cases.push([THROWS + 'broadcastTo a lower rank', (L) => L.broadcastTo(input(L, [2, 3], 'float32'), [3])]);
+    cases.push([THROWS + 'broadcastTo a clash', (L) => L.broadcastTo(input(L, [2, 3], 'float32'), [2, 4])]);
     cases.push(['tile 1-D', (L) => L.tile(L.tensor([1, 2]), [3])]);
     cases.push(['tile 3-D with ones', (L) => L.tile(input(L, [1, 2, 2], 'float32'), [2, 1, 1])]);
     cases.push(['tile by zero', (L) => L.tile(input(L, [2, 2], 'float32'), [0, 1])]);
-    cases.push(['tile reps of the wrong length', (L) => L.tile(input(L, [2, 2], 'float32'), [2])]);
+    cases.push([THROWS + 'tile reps of the wrong length', (L) => L.tile(input(L, [2, 2], 'float32'), [2])]);
     cases.push(['pad 1-D with a value', (L) => L.pad(L.tensor([1, 2]), [[2, 1]], 7)]);
     cases.push(['pad 3-D', (L) => L.pad(input(L, [1, 2, 2], 'float32'), [[0, 1], [1, 1], [0, 2]], -1)]);
     cases.push(['pad int32 with a fraction', (L) => L.pad(input(L, [2], 'int32'), [[1, 1]], 2.5)]);
-    cases.push(['pad a scalar', (L) => L.pad(L.scalar(1), [])]);
+    cases.push([THROWS + 'pad a scalar', (L) => L.pad(L.scalar(1), [])]);
     expect(disagreements(cases)).toEqual([]);
     // tfjs hands back its [1] input for a target shape [0] (every rep ≤ 1 reads as nothing to tile).
     expect(mine.broadcastTo(mine.ones([1]), [0]).shape).toEqual([0]);
@@ -473,8 +500,8 @@ describe('shape ops', () => {
     cases.push(['oneHot on and off', (L) => L.oneHot(L.tensor([0, 2], undefined, 'int32'), 3, 5, -1)]);
     cases.push(['oneHot float32', (L) => L.oneHot(L.tensor([0, 2], undefined, 'int32'), 3, 0.5, 0, 'float32')]);
     cases.push(['oneHot out of range', (L) => L.oneHot(L.tensor([-1, 3], undefined, 'int32'), 3)]);
-    cases.push(['oneHot of floats', (L) => L.oneHot(L.tensor([0, 1]), 2)]);
-    cases.push(['oneHot depth 1', (L) => L.oneHot(L.tensor([0], undefined, 'int32'), 1)]);
+    cases.push([THROWS + 'oneHot of floats', (L) => L.oneHot(L.tensor([0, 1]), 2)]);
+    cases.push([THROWS + 'oneHot depth 1', (L) => L.oneHot(L.tensor([0], undefined, 'int32'), 1)]);
     cases.push(['scatterND rows', (L) => L.scatterND(L.tensor([[1], [3], [1]], undefined, 'int32'), input(L, [3, 2], 'float32'), [4, 2])]);
     cases.push(['scatterND 1-D', (L) => L.scatterND([[0], [2]], L.tensor([5, 6]), [3])]);
     cases.push(['scatterND int32', (L) => L.scatterND([[0], [2]], input(L, [2], 'int32'), [3])]);
@@ -497,8 +524,9 @@ describe('matMul', () => {
         for (const tb of [false, true]) {
           const a = ta && sa.length >= 2 ? [...sa.slice(0, -2), sa.at(-1)!, sa.at(-2)!] : sa;
           const b = tb && sb.length >= 2 ? [...sb.slice(0, -2), sb.at(-1)!, sb.at(-2)!] : sb;
+          const inner = [ta ? a.at(-2) : a.at(-1), tb ? b.at(-1) : b.at(-2)];
           cases.push([
-            `${show(a)}${ta ? 'ᵀ' : ''} @ ${show(b)}${tb ? 'ᵀ' : ''}`,
+            expectThrow(a.length < 2 || b.length < 2 || inner[0] !== inner[1], `${show(a)}${ta ? 'ᵀ' : ''} @ ${show(b)}${tb ? 'ᵀ' : ''}`),
             (L) => {
               const x = input(L, a, 'float32');
               const y = input(L, b, 'float32', FLOATS, 4);
@@ -529,10 +557,10 @@ describe('creation', () => {
       ['a number', (L) => L.tensor(3.5)],
       ['a boolean', (L) => L.tensor(true)],
       ['a number with shape [1, 1]', (L) => L.tensor(3, [1, 1])],
-      ['a number with a shape of 4', (L) => L.tensor(3, [2, 2])],
+      [THROWS + 'a number with a shape of 4', (L) => L.tensor(3, [2, 2])],
       ['an empty array', (L) => L.tensor([])],
       ['an empty array with shape [0, 3]', (L) => L.tensor([], [0, 3])],
-      ['too few values for the shape', (L) => L.tensor([1, 2, 3], [2, 2])],
+      [THROWS + 'too few values for the shape', (L) => L.tensor([1, 2, 3], [2, 2])],
       ['a Float32Array', (L) => L.tensor(new Float32Array([1.5, 2]))],
       ['an Int32Array', (L) => L.tensor(new Int32Array([1, -2]))],
       ['a Uint8Array', (L) => L.tensor(new Uint8Array([1, 2, 0]))],
@@ -542,25 +570,25 @@ describe('creation', () => {
       ['bool from numbers', (L) => L.tensor([0, 0.2, 0.5, 0.7, -0.6, 2, NaN, Infinity], undefined, 'bool')],
       ['float32 from booleans', (L) => L.tensor([true, false], undefined, 'float32')],
       ['int32 from booleans', (L) => L.tensor([true, false], undefined, 'int32')],
-      ['a shape with a fraction', (L) => L.tensor([1, 2], [2.5])],
+      [THROWS + 'a shape with a fraction', (L) => L.tensor([1, 2], [2.5])],
       ['scalar', (L) => L.scalar(2.5)],
       ['scalar int32', (L) => L.scalar(2.5, 'int32')],
       ['scalar bool', (L) => L.scalar(true)],
-      ['scalar of an array', (L) => L.scalar([1] as any)],
+      [THROWS + 'scalar of an array', (L) => L.scalar([1] as any)],
       ['tensor1d', (L) => L.tensor1d([1, 2, 3])],
       ['tensor1d int32', (L) => L.tensor1d([1.5, 2], 'int32')],
       ['tensor1d of a typed array', (L) => L.tensor1d(new Int32Array([4, 5]))],
-      ['tensor1d of nested values', (L) => L.tensor1d([[1, 2]] as any)],
-      ['tensor1d of a number', (L) => L.tensor1d(3 as any)],
+      [THROWS + 'tensor1d of nested values', (L) => L.tensor1d([[1, 2]] as any)],
+      [THROWS + 'tensor1d of a number', (L) => L.tensor1d(3 as any)],
       ['tensor2d', (L) => L.tensor2d([[1, 2], [3, 4]])],
       ['tensor2d flat with a shape', (L) => L.tensor2d([1, 2, 3, 4, 5, 6], [2, 3])],
       ['tensor2d bool', (L) => L.tensor2d([[1, 0]], [1, 2], 'bool')],
-      ['tensor2d of 1-D values', (L) => L.tensor2d([1, 2, 3])],
-      ['tensor2d with a shape of rank 1', (L) => L.tensor2d([1, 2, 3], [3] as any)],
+      [THROWS + 'tensor2d of 1-D values', (L) => L.tensor2d([1, 2, 3])],
+      [THROWS + 'tensor2d with a shape of rank 1', (L) => L.tensor2d([1, 2, 3], [3] as any)],
       ['tensor2d of an empty array', (L) => L.tensor2d([], [0, 2])],
       ['tensor3d', (L) => L.tensor3d([[[1], [2]], [[3], [4]]])],
       ['tensor3d flat with a shape', (L) => L.tensor3d([1, 2, 3, 4], [1, 2, 2])],
-      ['tensor3d of 2-D values', (L) => L.tensor3d([[1, 2]])],
+      [THROWS + 'tensor3d of 2-D values', (L) => L.tensor3d([[1, 2]])],
     ];
     expect(disagreements(cases)).toEqual([]);
     // tfjs (without its debug flag) makes a [2, 2] tensor of 3 values from ragged arrays; an error here.
@@ -587,7 +615,7 @@ describe('creation', () => {
     cases.push(['fill with -0.5 as int32', (L) => L.fill([2], -0.5, 'int32')]);
     cases.push(['fill with 0.3 as bool', (L) => L.fill([2], 0.3, 'bool')]);
     cases.push(['fill with NaN', (L) => L.fill([2], NaN)]);
-    cases.push(['zeros of a negative shape', (L) => L.zeros([-1])]);
+    cases.push([THROWS + 'zeros of a negative shape', (L) => L.zeros([-1])]);
     cases.push(['zerosLike of an array', (L) => L.zerosLike([1, 2])]);
     cases.push(['onesLike of an array', (L) => L.onesLike([[1, 2]])]);
     expect(disagreements(cases)).toEqual([]);
@@ -611,13 +639,285 @@ describe('creation', () => {
       ['range the wrong way', (L) => L.range(0, 5, -1)],
       ['range int32', (L) => L.range(0, 5, 1, 'int32')],
       ['range int32 with a fractional step', (L) => L.range(0, 3, 0.5, 'int32')],
-      ['range with a step of 0', (L) => L.range(0, 3, 0)],
+      [THROWS + 'range with a step of 0', (L) => L.range(0, 3, 0)],
       ['range with fractional ends', (L) => L.range(0.5, 3.2)],
       ['linspace', (L) => L.linspace(0, 1, 5)],
       ['linspace down', (L) => L.linspace(3, -1, 4)],
       ['linspace of 1', (L) => L.linspace(2, 5, 1)],
-      ['linspace of 0', (L) => L.linspace(2, 5, 0)],
+      [THROWS + 'linspace of 0', (L) => L.linspace(2, 5, 0)],
     ];
     expect(disagreements(cases)).toEqual([]);
+  });
+});
+
+// ---------------------------------------------------------------- chained methods
+
+/** Every chained method (tensor/methods.ts), with its defaults and with arguments. */
+const METHOD_CASES: [string, Case][] = [
+  ['add', (L) => input(L, [2, 3], 'float32').add(input(L, [3], 'float32', FLOATS, 2))],
+  ['sub', (L) => input(L, [2, 3], 'int32').sub(2)],
+  ['mul', (L) => input(L, [2, 1], 'float32').mul(input(L, [1, 3], 'float32', FLOATS, 4))],
+  ['div', (L) => input(L, [2, 3], 'int32').div(input(L, [3], 'int32', [2, -3, 4]))],
+  ['pow', (L) => input(L, [3], 'float32', [0.5, 2, 3]).pow(2)],
+  ['maximum', (L) => input(L, [2, 3], 'float32').maximum(0)],
+  ['minimum', (L) => input(L, [2, 3], 'int32').minimum(input(L, [2, 3], 'int32', INTS, 3))],
+  ['greater', (L) => input(L, [2, 3], 'float32').greater(0)],
+  ['greaterEqual', (L) => input(L, [2, 3], 'int32').greaterEqual(-1)],
+  ['less', (L) => input(L, [2, 3], 'float32').less(input(L, [3], 'float32'))],
+  ['lessEqual', (L) => input(L, [2, 3], 'float32').lessEqual(1)],
+  ['equal', (L) => input(L, [2, 3], 'int32').equal(0)],
+  ['notEqual', (L) => input(L, [2, 3], 'bool').notEqual(input(L, [3], 'bool', BOOLS, 1))],
+  ['logicalAnd', (L) => input(L, [2, 3], 'bool').logicalAnd(input(L, [3], 'bool', BOOLS, 1))],
+  ['logicalOr', (L) => input(L, [2, 3], 'bool').logicalOr(input(L, [2, 3], 'bool', BOOLS, 2))],
+  ['neg', (L) => input(L, [2, 3], 'int32').neg()],
+  ['exp', (L) => input(L, [2, 3], 'float32').exp()],
+  ['log', (L) => input(L, [2, 3], 'float32').log()],
+  ['log1p', (L) => input(L, [2, 3], 'float32').log1p()],
+  ['sqrt', (L) => input(L, [2, 3], 'float32').sqrt()],
+  ['square', (L) => input(L, [2, 3], 'int32').square()],
+  ['abs', (L) => input(L, [2, 3], 'float32').abs()],
+  ['sigmoid', (L) => input(L, [2, 3], 'float32').sigmoid()],
+  ['tanh', (L) => input(L, [2, 3], 'float32').tanh()],
+  ['floor', (L) => input(L, [2, 3], 'float32').floor()],
+  ['round', (L) => input(L, [2, 3], 'float32').round()],
+  ['sign', (L) => input(L, [2, 3], 'float32').sign()],
+  ['reciprocal', (L) => input(L, [2, 3], 'float32').reciprocal()],
+  ['logicalNot', (L) => input(L, [2, 3], 'bool').logicalNot()],
+  ['isNaN', (L) => L.tensor(SPECIAL).isNaN()],
+  ['isFinite', (L) => L.tensor(SPECIAL).isFinite()],
+  ['sum', (L) => input(L, [2, 3], 'bool').sum()],
+  ['sum axis keepDims', (L) => input(L, [2, 3], 'float32').sum(-1, true)],
+  ['mean', (L) => input(L, [2, 3], 'int32').mean()],
+  ['mean axes', (L) => input(L, [2, 3, 2], 'float32').mean([0, 2])],
+  ['max', (L) => input(L, [2, 3], 'float32').max()],
+  ['max axis keepDims', (L) => input(L, [2, 3], 'int32').max(0, true)],
+  ['min', (L) => input(L, [2, 3], 'float32').min(1)],
+  ['prod', (L) => input(L, [2, 3], 'float32').prod()],
+  ['prod axis keepDims', (L) => input(L, [2, 3], 'int32').prod(1, true)],
+  ['argMax', (L) => input(L, [2, 3], 'float32').argMax()],
+  ['argMax axis', (L) => input(L, [2, 3], 'float32').argMax(-1)],
+  ['logSumExp', (L) => input(L, [2, 3], 'float32').logSumExp()],
+  ['logSumExp axis keepDims', (L) => input(L, [2, 3], 'float32').logSumExp(1, true)],
+  ['reshape', (L) => input(L, [2, 3], 'float32').reshape([3, -1])],
+  ['expandDims', (L) => input(L, [2, 3], 'float32').expandDims()],
+  ['expandDims axis', (L) => input(L, [2, 3], 'float32').expandDims(-1)],
+  ['squeeze', (L) => input(L, [1, 3, 1], 'float32').squeeze()],
+  ['squeeze axis', (L) => input(L, [1, 3, 1], 'float32').squeeze([2])],
+  ['transpose', (L) => input(L, [2, 3], 'float32').transpose()],
+  ['transpose perm', (L) => input(L, [2, 3, 2], 'int32').transpose([2, 0, 1])],
+  ['slice', (L) => input(L, [2, 3], 'float32').slice([0, 1])],
+  ['slice size', (L) => input(L, [2, 3], 'float32').slice([1, 0], [1, 2])],
+  ['gather', (L) => input(L, [3, 2], 'float32').gather([2, 0])],
+  ['gather axis', (L) => input(L, [2, 3], 'float32').gather(L.tensor([2, 2], undefined, 'int32'), 1)],
+  ['broadcastTo', (L) => input(L, [3], 'float32').broadcastTo([2, 3])],
+  ['tile', (L) => input(L, [2, 1], 'float32').tile([1, 3])],
+  ['cast', (L) => input(L, [2, 3], 'float32').cast('int32')],
+  ['toFloat', (L) => input(L, [2, 3], 'int32').toFloat()],
+  ['toInt', (L) => input(L, [2, 3], 'float32').toInt()],
+  ['clone', (L) => input(L, [2, 3], 'bool').clone()],
+  ['matMul', (L) => input(L, [2, 3], 'float32').matMul(input(L, [3, 2], 'float32', FLOATS, 2))],
+  ['matMul transposed', (L) => input(L, [3, 2], 'float32').matMul(input(L, [2, 3], 'float32', FLOATS, 2), true, true)],
+  ['clipByValue', (L) => input(L, [2, 3], 'float32').clipByValue(-1, 1)],
+  ['flatten', (L) => input(L, [2, 3], 'int32').flatten()],
+  ['as1D', (L) => input(L, [2, 1, 3], 'float32').as1D()],
+  ['asScalar', (L) => input(L, [1, 1], 'float32').asScalar()],
+  [THROWS + 'asScalar of many', (L) => input(L, [2], 'float32').asScalar()],
+  ['cumsum', (L) => input(L, [2, 3], 'float32').cumsum()],
+  ['cumsum axis exclusive reverse', (L) => input(L, [2, 3], 'int32').cumsum(1, true, true)],
+];
+
+describe('chained methods', () => {
+  it('agree with tfjs', () => {
+    expect(disagreements(METHOD_CASES)).toEqual([]);
+  });
+
+  it('cover every method the library attaches', () => {
+    const attached = Object.entries(Object.getOwnPropertyDescriptors(mine.Tensor.prototype))
+      .filter(([n, d]) => typeof d.value === 'function' && n !== 'constructor')
+      .map(([n]) => n);
+    const methodsOnly = attached.filter((n) => !['dataSync', 'data', 'arraySync', 'array', 'dispose', 'print', 'toString', 'checkRead'].includes(n));
+    const tested = new Set(METHOD_CASES.map(([label]) => label.split(' ')[0]!));
+    expect(methodsOnly.filter((n) => !tested.has(n))).toEqual([]);
+  });
+
+  it('read back as tfjs reads: shape, rank, size, dtype, arraySync, array, data', async () => {
+    const cases: [string, Case][] = [];
+    for (const dtype of DTYPES)
+      for (const shape of [[], [0], [3], [2, 3], [2, 0, 3], [1, 2, 1, 2]])
+        cases.push([`${dtype} ${show(shape)}`, (L) => input(L, shape, dtype)]);
+    expect(disagreements(cases)).toEqual([]);
+    for (const [label, f] of cases) {
+      const read = async (L: Lib) => {
+        const t = f(L) as any;
+        const out = [t.rank, t.size, t.arraySync(), await t.array(), Array.from(await t.data()), (await t.data()).constructor.name];
+        t.dispose();
+        return out;
+      };
+      const want = await read(tfjs);
+      want[5] = ARRAY[(f(tfjs) as any).dtype];
+      expect(await read(mine), label).toEqual(want);
+    }
+  });
+});
+
+// ---------------------------------------------------------------- gradients
+
+/** A composite function of float32 arguments of the given shapes (values in `lo`…`hi`). */
+interface Fn {
+  name: string;
+  shapes: number[][];
+  f: (L: Lib) => (...xs: any[]) => any;
+  lo?: number;
+  hi?: number;
+  /** Why tfjs cannot give this gradient (it is then checked against differences only). */
+  tfjsCannot?: string;
+  /** The gradient is constant: nothing of the second order to compare (tfjs refuses it too). */
+  linear?: boolean;
+}
+
+/** Arguments for a Fn: fixed values from a tiny LCG, so both libraries see the same numbers. */
+function argsOf(fn: Fn, seed = 1): number[][] {
+  let s = seed >>> 0;
+  const u = () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+  const lo = fn.lo ?? -1.5;
+  const hi = fn.hi ?? 1.5;
+  // Values rounded to float32, so that tfjs and this library start from the same numbers.
+  return fn.shapes.map((sh) => Array.from({ length: sizeOf(sh) }, () => Math.fround(lo + (hi - lo) * u())));
+}
+
+const FNS: Fn[] = [
+  { name: 'Σ exp(x)·y', shapes: [[2, 3], [2, 3]], f: (L) => (x, y) => L.sum(L.mul(L.exp(x), y)) },
+  { name: 'broadcast x + y, squared', shapes: [[2, 3], [3]], f: (L) => (x, y) => L.sum(L.square(L.add(x, y))) },
+  { name: 'broadcast both ways, divided', shapes: [[2, 1], [1, 3]], f: (L) => (x, y) => L.sum(L.div(L.sub(x, y), L.add(L.exp(y), 1))), lo: 0.2, hi: 2 },
+  { name: 'tanh(a @ b)', shapes: [[2, 3], [3, 2]], f: (L) => (a, b) => L.sum(L.tanh(L.matMul(a, b))) },
+  { name: 'aᵀ @ bᵀ batched', shapes: [[2, 3, 2], [2, 2, 3]], f: (L) => (a, b) => L.sum(L.sin(L.matMul(a, b, true, true))) },
+  { name: 'logSumExp over rows', shapes: [[3, 4]], f: (L) => (x) => L.sum(L.mul(L.logSumExp(x, 1), L.tensor([1, 2, 3]))) },
+  { name: 'softmax cross-entropy', shapes: [[2, 4], [2, 4]], f: (L) => (logits, w) => L.neg(L.sum(L.mul(L.softmax(w), L.logSoftmax(logits)))) },
+  { name: 'softmax weighted', shapes: [[3, 3]], f: (L) => (x) => L.sum(L.mul(L.softmax(x), L.tensor([[1, 2, 3], [0, -1, 2], [5, 0, 0]]))) },
+  { name: 'sigmoid, softplus', shapes: [[5]], f: (L) => (x) => L.sum(L.mul(L.sigmoid(x), L.softplus(x))) },
+  { name: 'logSigmoid', shapes: [[5]], f: (L) => (x) => L.sum(L.logSigmoid(L.mul(x, 3))), tfjsCannot: "tfjs 4.22's logSigmoid gradient throws (reading 'backend' of undefined)" },
+  { name: 'where', shapes: [[6]], f: (L) => (x) => L.sum(L.where(L.tensor([true, false, true, true, false, false]), L.square(x), L.mul(x, 0.1))) },
+  { name: 'where on a comparison', shapes: [[6]], f: (L) => (x) => L.sum(L.where(L.greater(x, 0), L.square(x), L.mul(x, 0.1))), tfjsCannot: 'tfjs has no gradient for Greater (inference/ops.ts registers a zero one)' },
+  { name: 'pow of both', shapes: [[4], [4]], f: (L) => (x, y) => L.sum(L.pow(x, y)), lo: 0.3, hi: 2 },
+  { name: 'pow by a constant', shapes: [[4]], f: (L) => (x) => L.sum(L.pow(x, 3)) },
+  { name: 'sqrt, rsqrt, reciprocal, log', shapes: [[4]], f: (L) => (x) => L.sum(L.add(L.add(L.sqrt(x), L.rsqrt(x)), L.mul(L.reciprocal(x), L.log(x)))), lo: 0.2, hi: 3 },
+  { name: 'log1p, expm1, atan, erf', shapes: [[5]], f: (L) => (x) => L.sum(L.add(L.mul(L.log1p(L.abs(x)), L.expm1(x)), L.mul(L.atan(x), L.erf(x)))) },
+  { name: 'sin, cos, tan', shapes: [[4]], f: (L) => (x) => L.sum(L.add(L.mul(L.sin(x), L.cos(x)), L.tan(L.mul(x, 0.5)))) },
+  { name: 'asinh', shapes: [[4]], f: (L) => (x) => L.sum(L.mul(L.asinh(x), x)) },
+  { name: 'maximum and minimum', shapes: [[2, 3], [2, 3]], f: (L) => (x, y) => L.sum(L.mul(L.maximum(x, y), L.minimum(x, L.mul(y, 2)))) },
+  { name: 'maximum and minimum broadcast', shapes: [[2, 3], [3]], f: (L) => (x, y) => L.sum(L.mul(L.maximum(x, y), L.minimum(x, L.mul(y, 2)))), tfjsCannot: "tfjs's Maximum and Minimum gradients do not sum a broadcast operand's cotangent back to its shape" },
+  { name: 'squaredDifference', shapes: [[3], [3]], f: (L) => (x, y) => L.sum(L.squaredDifference(x, y)) },
+  { name: 'mean and max', shapes: [[3, 4]], f: (L) => (x) => L.add(L.sum(L.square(L.mean(x, 0))), L.sum(L.max(x, 1))) },
+  { name: 'min and keepDims', shapes: [[3, 4]], f: (L) => (x) => L.sum(L.mul(L.min(x, -1, true), x)) },
+  { name: 'slice, transpose, reshape', shapes: [[2, 3, 2]], f: (L) => (x) => L.sum(L.mul(L.reshape(L.transpose(L.slice(x, [0, 1, 0], [2, 2, 2]), [2, 0, 1]), [8]), L.range(0, 8))), linear: true },
+  { name: 'gather and concat', shapes: [[3, 2], [2, 2]], f: (L) => (x, y) => L.sum(L.square(L.concat([L.gather(x, [2, 0, 2]), y], 0))) },
+  { name: 'stack and unstack', shapes: [[3], [3]], f: (L) => (x, y) => { const [a, b] = L.unstack(L.stack([x, y], 1), 1); return L.sum(L.mul(L.add(a, b), L.exp(x))); } },
+  { name: 'split', shapes: [[6]], f: (L) => (x) => { const [a, b] = L.split(x, [2, 4]); return L.add(L.sum(L.square(a)), L.sum(L.exp(b))); } },
+  { name: 'tile, broadcastTo, pad', shapes: [[2, 1]], f: (L) => (x) => L.sum(L.mul(L.pad(L.add(L.tile(x, [1, 3]), L.broadcastTo(x, [2, 3])), [[1, 0], [0, 1]], 2), L.range(0, 12).reshape([3, 4]))), linear: true },
+  { name: 'cumsum exclusive reverse', shapes: [[2, 4]], f: (L) => (x) => L.sum(L.square(L.cumsum(x, 1, true, true))) },
+  { name: 'expandDims, squeeze', shapes: [[3]], f: (L) => (x) => L.sum(L.squeeze(L.mul(L.expandDims(x, 1), L.tensor([[1, 2]])).sum(1, true))), linear: true },
+  { name: 'clipByValue inside', shapes: [[6]], f: (L) => (x) => L.sum(L.mul(L.clipByValue(x, -0.5, 0.7), x)) },
+  { name: 'abs away from 0', shapes: [[6]], f: (L) => (x) => L.sum(L.mul(L.abs(x), L.sign(x))) },
+  { name: 'addN and neg', shapes: [[2, 2], [2, 2]], f: (L) => (x, y) => L.sum(L.neg(L.addN([x, L.mul(y, x), L.square(y)]))) },
+  { name: 'cast round trip', shapes: [[3]], f: (L) => (x) => L.sum(L.mul(L.cast(x, 'float32'), L.cast(L.greater(x, 0), 'float32'))), tfjsCannot: 'tfjs has no gradient for Greater' },
+  { name: 'methods', shapes: [[2, 3]], f: () => (x) => x.exp().mul(x.transpose().matMul(x.sigmoid()).sum()).mean() },
+];
+
+describe('grads and grad', () => {
+  it('first derivatives agree with tfjs', () => {
+    const cases: [string, Case, Tol?][] = FNS.filter((fn) => !fn.tfjsCannot).map((fn) => [fn.name, (L: Lib) => L.grads(fn.f(L))(argsOf(fn).map((v, i) => L.tensor(v, fn.shapes[i]))), { rtol: 1e-4, atol: 1e-5 }]);
+    // Both throwing would count as agreeing: every function here must have a tfjs gradient.
+    expect(cases.filter(([, f]) => !run(tfjs, f).ok).map(([label]) => label)).toEqual([]);
+    expect(disagreements(cases)).toEqual([]);
+  });
+
+  it('first derivatives match finite differences in float64, those tfjs cannot give too', () => {
+    const problems: string[] = [];
+    for (const fn of FNS) {
+      const f = fn.f(mine);
+      const x0 = argsOf(fn);
+      const at = (xs: number[][]) => mine.tidy(() => f(...xs.map((x, i) => mine.tensor(new Float64Array(x), fn.shapes[i]))).values[0]!);
+      const g = mine.tidy(() => mine.grads(f)(x0.map((x, i) => mine.tensor(x, fn.shapes[i]))).map((t) => Float64Array.from(t.values)));
+      const eps = 1e-6;
+      x0.forEach((x, a) =>
+        x.forEach((_, i) => {
+          const up = x0.map((y) => y.slice());
+          const down = x0.map((y) => y.slice());
+          up[a]![i]! += eps;
+          down[a]![i]! -= eps;
+          const fd = (at(up) - at(down)) / (2 * eps);
+          if (!(Math.abs(g[a]![i]! - fd) <= 1e-6 + 1e-6 * Math.abs(fd))) problems.push(`${fn.name}: ∂/∂x${a}[${i}] = ${g[a]![i]}, differences give ${fd}`);
+        }),
+      );
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it('ties, kinks and a given dy as tfjs has them', () => {
+    const cases: [string, Case, Tol?][] = [
+      ['max with a tie: both share the cotangent', (L) => L.grad((x: any) => L.max(x))(L.tensor([1, 3, 3]))],
+      ['maximum with a tie goes to the first', (L) => L.grads((x: any, y: any) => L.sum(L.maximum(x, y)))([L.tensor([1, 2]), L.tensor([1, 3])])],
+      ['minimum with a tie goes to the first', (L) => L.grads((x: any, y: any) => L.sum(L.minimum(x, y)))([L.tensor([1, 2]), L.tensor([1, 3])])],
+      ['clipByValue at its bounds', (L) => L.grad((x: any) => L.sum(L.clipByValue(x, -1, 1)))(L.tensor([-1, 1, 2, -2, 0]))],
+      ['relu at 0', (L) => L.grad((x: any) => L.sum(L.relu(x)))(L.tensor([0, -1, 2]))],
+      ['sqrt at 0', (L) => L.grad((x: any) => L.sum(L.sqrt(x)))(L.tensor([0, 4]))],
+      ['pow at 0', (L) => L.grads((x: any, y: any) => L.sum(L.pow(x, y)))([L.tensor([0, 0, 2]), L.tensor([2, 0.5, 3])])],
+      ['pow of a negative base', (L) => L.grads((x: any, y: any) => L.sum(L.pow(x, y)))([L.tensor([-2, -1.5]), L.tensor([2, 3])])],
+      ['round and floor are flat', (L) => L.grad((x: any) => L.sum(L.add(L.round(x), L.mul(L.floor(x), x))))(L.tensor([0.3, 1.7]))],
+      ['argMax is flat', (L) => L.grad((x: any) => L.sum(L.mul(L.cast(L.argMax(x), 'float32'), L.sum(x))))(L.tensor([[1, 2], [4, 3]]))],
+      ['dy given', (L) => L.grad((x: any) => L.mul(x, x))(L.tensor([1, 2, 3]), L.tensor([1, 0.5, -1]))],
+      ['dy given to grads', (L) => L.grads((x: any, y: any) => L.mul(x, y))([L.tensor([[1, 2]]), L.tensor([[3], [4]])], L.tensor([[1, 2], [3, 4]]))],
+      ['a vector value without dy: Σ', (L) => L.grad((x: any) => L.exp(x))(L.tensor([0, 1]))],
+      [THROWS + 'dy of the wrong shape', (L) => L.grad((x: any) => L.mul(x, x))(L.tensor([1, 2, 3]), L.tensor([1, 2]))],
+      [THROWS + 'an int32 dy', (L) => L.grad((x: any) => L.mul(x, x))(L.tensor([1, 2]), L.tensor([1, 2], undefined, 'int32'))],
+      [THROWS + 'an argument f does not use', (L) => L.grads((x: any) => L.sum(x))([L.tensor([1, 2]), L.tensor([3])])],
+      [THROWS + 'f of no argument', (L) => L.grad(() => L.scalar(1))(L.tensor([1, 2]))],
+      ['an argument given as an array', (L) => L.grad((x: any) => L.sum(L.square(x)))([1, 2] as any)],
+      [THROWS + 'no arguments', (L) => L.grads(() => L.scalar(1))([])],
+      ['grad of grad of a scalar function', (L) => L.grad(L.grad((x: any) => L.mul(L.pow(x, 3), L.sin(x))))(L.scalar(0.7))],
+    ];
+    expect(disagreements(cases)).toEqual([]);
+    // The one kink where the two differ: tfjs's Abs gradient is step(x, −1), −1 at 0; the IR's
+    // (compile/grad.ts) is sign(x), 0 at 0, which every compiled model's gradient also uses.
+    expect(Array.from(mine.grad((x) => mine.sum(mine.abs(x)))(mine.tensor([0, -1, 2])).dataSync())).toEqual([0, -1, 1]);
+  });
+
+  it('second derivatives (grads of a function that takes grads) match finite differences in float64', () => {
+    // Hessian–vector products H·v as ∂/∂x (∇f(x)·v); the float64 gradient's central differences along
+    // each coordinate are the reference (this library computes in float64; tfjs, in float32, cannot).
+    const second = FNS.filter((fn) => !fn.linear);
+    const problems: string[] = [];
+    for (const fn of second) {
+      const f = fn.f(mine);
+      const x0 = argsOf(fn);
+      const v = argsOf(fn, 7);
+      const grad64 = (xs: number[][]): Float64Array[] =>
+        mine.tidy(() => mine.grads(f)(xs.map((x, i) => mine.tensor(new Float64Array(x), fn.shapes[i]))).map((g) => Float64Array.from(g.values)));
+      const hv = mine.tidy(() => {
+        const ts = x0.map((x, i) => mine.tensor(x, fn.shapes[i]));
+        const vs = v.map((x, i) => mine.tensor(x, fn.shapes[i]));
+        const gv = (...xs: mine.Tensor[]) => mine.addN(mine.grads(f)(xs).map((g, i) => mine.sum(mine.mul(g, vs[i]!))));
+        return mine.grads(gv)(ts).map((g) => Float64Array.from(g.values));
+      });
+      const eps = 1e-5;
+      x0.forEach((x, a) =>
+        x.forEach((_, i) => {
+          const up = x0.map((y) => y.slice());
+          const down = x0.map((y) => y.slice());
+          up[a]![i]! += eps;
+          down[a]![i]! -= eps;
+          const gu = grad64(up);
+          const gd = grad64(down);
+          let fd = 0;
+          gu.forEach((g, k) => g.forEach((gi, j) => (fd += ((gi - gd[k]![j]!) / (2 * eps)) * v[k]![j]!)));
+          const got = hv[a]![i]!;
+          if (!(Math.abs(got - fd) <= 1e-6 + 1e-6 * Math.abs(fd))) problems.push(`${fn.name}: (H v)[${a}][${i}] = ${got}, differences give ${fd}`);
+        }),
+      );
+    }
+    expect(problems).toEqual([]);
   });
 });
