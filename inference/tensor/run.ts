@@ -110,6 +110,8 @@ const asOut = (o: OutSpec): Out => ({
   },
 });
 
+const RELABEL = new Set(['Identity', 'Reshape', 'ExpandDims', 'Squeeze']);
+
 /** Runs the tfjs kernel `name` over `inputs`; one tensor per entry of `outs`. */
 export function runKernel(name: string, inputs: readonly Tensor[], attrs: Record<string, unknown>, outs: readonly OutSpec[]): Tensor[] {
   const rec = current;
@@ -123,6 +125,8 @@ export function runKernel(name: string, inputs: readonly Tensor[], attrs: Record
       return t;
     });
   }
+  // Kernels that only relabel their input share its values, as tfjs shares the data buffer.
+  if (RELABEL.has(name)) return [new Tensor(stored(inputs[0]!.values, outs[0]!.dtype), outs[0]!.shape, outs[0]!.dtype)];
   const b = new Builder();
   const values: (Float64Array | undefined)[] = [];
   const args = inputs.map((t): Arg => {
