@@ -54,6 +54,10 @@ function run(L: Lib, f: Case): Ran {
 interface Tol {
   rtol?: number;
   atol?: number;
+  /** Compare the tensors left alive (false where tfjs itself leaks one). */
+  counts?: boolean;
+  /** Compare values (false for random draws, whose streams differ by design). */
+  values?: boolean;
 }
 
 function close(want: number, got: number, { rtol = 1e-5, atol = 1e-6 }: Tol): boolean {
@@ -71,7 +75,7 @@ function differs(f: Case, tol: Tol = {}): string | undefined {
   const got = run(mine, f);
   // tfjs frees an op's temporaries (converted arguments, casts) as the op returns; a library that
   // kept them would grow a long fit's tensor count outside tidy.
-  if (want.ok && got.ok && created.get(tfjs) !== created.get(mine)) return `leaves ${created.get(mine)} tensors alive, tfjs ${created.get(tfjs)}`;
+  if (want.ok && got.ok && tol.counts !== false && created.get(tfjs) !== created.get(mine)) return `leaves ${created.get(mine)} tensors alive, tfjs ${created.get(tfjs)}`;
   if (!want.ok) return got.ok ? `tfjs throws "${want.error}", mine returns ${JSON.stringify(got.outs.map((o) => [o.shape, o.dtype]))}` : undefined;
   if (!got.ok) return `mine throws "${got.error}"; tfjs gives ${JSON.stringify(want.outs.map((o) => [o.shape, o.dtype, o.values.slice(0, 8)]))}`;
   if (want.outs.length !== got.outs.length) return `${got.outs.length} outputs, tfjs ${want.outs.length}`;
@@ -81,7 +85,7 @@ function differs(f: Case, tol: Tol = {}): string | undefined {
     const at = want.outs.length > 1 ? `output ${k}: ` : '';
     if (JSON.stringify([w.shape, w.dtype, w.array]) !== JSON.stringify([g.shape, g.dtype, g.array]))
       return `${at}[${g.shape}] ${g.dtype} ${g.array}, tfjs [${w.shape}] ${w.dtype} ${w.array}`;
-    const bad = w.values.findIndex((v, i) => !close(v, g.values[i]!, tol));
+    const bad = tol.values === false ? -1 : w.values.findIndex((v, i) => !close(v, g.values[i]!, tol));
     if (bad >= 0) return `${at}value ${bad} is ${g.values[bad]}, tfjs ${w.values[bad]} (all: ${JSON.stringify(g.values.slice(0, 12))} vs ${JSON.stringify(w.values.slice(0, 12))})`;
   }
   return undefined;
@@ -919,5 +923,374 @@ describe('grads and grad', () => {
       );
     }
     expect(problems).toEqual([]);
+  });
+});
+
+// ---------------------------------------------------------------- lifetimes
+
+/** Changes in tfjs's three memory counts since `m0`. */
+const since = (L: Lib, m0: any) => {
+  const m = L.memory();
+  return [m.numTensors - m0.numTensors, m.numDataBuffers - m0.numDataBuffers, m.numBytes - m0.numBytes];
+};
+/** Whether `f` throws (the message differs between the two). */
+const throws = (f: () => unknown) => {
+  try {
+    f();
+    return false;
+  } catch {
+    return true;
+  }
+};
+
+class Holder {
+  constructor(
+    readonly inner: { t: unknown },
+    readonly list: unknown[],
+  ) {}
+}
+
+/** Scenarios read as a list of observations (counts, flags), which must be tfjs's. */
+const LIFETIMES: [string, (L: Lib) => unknown[]][] = [
+  [
+    'tidy keeps what it returns, and only that',
+    (L) => {
+      const m0 = L.memory();
+      const r = L.tidy(() => L.mul(L.add(L.ones([2, 3]), 1), L.scalar(2)));
+      const out = [since(L, m0), r.isDisposed, Array.from(r.dataSync())];
+      r.dispose();
+      return [...out, since(L, m0), r.isDisposed];
+    },
+  ],
+  [
+    'tidy by name',
+    (L) => {
+      const m0 = L.memory();
+      const r = L.tidy('named', () => L.exp(L.zeros([2])));
+      const out = [since(L, m0)];
+      L.dispose(r);
+      return [...out, since(L, m0)];
+    },
+  ],
+  [
+    'tensors in arrays, objects and class instances survive',
+    (L) => {
+      const m0 = L.memory();
+      const r = L.tidy(() => {
+        L.ones([5]);
+        return { a: [L.zeros([1]), L.ones([2], 'bool')], b: { c: L.scalar(1, 'int32') }, h: new Holder({ t: L.ones([3]) }, [L.zeros([4])]), n: 3 };
+      });
+      const out = [since(L, m0), r.a[0].isDisposed, r.h.inner.t.isDisposed, r.h.list[0].isDisposed];
+      L.dispose(r);
+      return [...out, since(L, m0), r.h.inner.t.isDisposed];
+    },
+  ],
+  [
+    'a tidy returning a number or nothing frees everything',
+    (L) => {
+      const m0 = L.memory();
+      const n = L.tidy(() => L.sum(L.ones([3])).dataSync()[0]);
+      const u = L.tidy(() => {
+        L.ones([3]);
+      });
+      return [n, u, since(L, m0)];
+    },
+  ],
+  [
+    'nested tidies',
+    (L) => {
+      const m0 = L.memory();
+      let innerResult: any;
+      let innerCount: unknown;
+      const r = L.tidy(() => {
+        const a = L.ones([2]);
+        innerResult = L.tidy(() => L.add(a, L.ones([2])));
+        innerCount = since(L, m0);
+        const dropped = L.tidy(() => L.mul(a, 3));
+        return [L.sub(innerResult, dropped), dropped];
+      });
+      const out = [innerCount, since(L, m0), innerResult.isDisposed, r[1].isDisposed];
+      L.dispose(r);
+      return [...out, since(L, m0)];
+    },
+  ],
+  [
+    'keep inside tidy, and outside',
+    (L) => {
+      const m0 = L.memory();
+      let k: any;
+      L.tidy(() => {
+        k = L.keep(L.ones([3]));
+        L.tidy(() => L.keep(L.zeros([2])));
+      });
+      const out = [since(L, m0), k.isDisposed];
+      const outside = L.ones([1]);
+      const same = L.keep(outside) === outside;
+      k.dispose();
+      outside.dispose();
+      return [...out, same, since(L, m0)];
+    },
+  ],
+  [
+    'Variables survive tidy until disposed',
+    (L) => {
+      const m0 = L.memory();
+      const v = L.tidy(() => L.variable(L.ones([2, 2])));
+      const w = L.tidy(() => {
+        const w0 = L.variable(L.zeros([3]), false, undefined, 'int32');
+        L.mul(w0, 2);
+        return undefined;
+      });
+      const out = [since(L, m0), v.isDisposed, w];
+      v.dispose();
+      return [...out, since(L, m0)];
+    },
+  ],
+  [
+    'a tidy that throws frees what it made',
+    (L) => {
+      const m0 = L.memory();
+      let caught = false;
+      try {
+        L.tidy(() => {
+          L.ones([4]);
+          L.add(L.ones([2]), L.ones([3]));
+        });
+      } catch {
+        caught = true;
+      }
+      return [caught, since(L, m0)];
+    },
+  ],
+  [
+    'dispose of a tensor, an array, an object; twice',
+    (L) => {
+      const m0 = L.memory();
+      const a = L.ones([2]);
+      const b = L.zeros([3], 'int32');
+      const c = L.ones([1], 'bool');
+      L.dispose(a);
+      const one = since(L, m0);
+      L.dispose([b, { c }]);
+      L.dispose(a);
+      a.dispose();
+      return [one, since(L, m0), a.isDisposed, b.isDisposed, c.isDisposed];
+    },
+  ],
+  [
+    'a disposed tensor cannot be used',
+    (L) => {
+      const a = L.ones([2]);
+      a.dispose();
+      return [throws(() => a.dataSync()), throws(() => L.add(a, 1)), throws(() => a.sum()), throws(() => a.arraySync()), throws(() => L.variable(a))];
+    },
+  ],
+  [
+    'buffers shared by clone, reshape, expandDims, a widening cast and a Variable',
+    (L) => {
+      const m0 = L.memory();
+      const a = L.ones([2, 3], 'int32');
+      const views = [L.clone(a), L.reshape(a, [3, 2]), L.expandDims(a), L.cast(a, 'float32'), L.variable(a), a.squeeze()];
+      const out = [since(L, m0)];
+      a.dispose();
+      const afterA = since(L, m0);
+      L.dispose(views);
+      return [...out, afterA, since(L, m0)];
+    },
+  ],
+  [
+    'bytes by dtype: bool takes one',
+    (L) => {
+      const m0 = L.memory();
+      const ts = [L.ones([3], 'bool'), L.ones([3], 'int32'), L.ones([3]), L.greater(L.ones([5]), 0), L.cast(L.ones([2]), 'bool')];
+      const out = [since(L, m0)];
+      L.dispose(ts);
+      return [...out, since(L, m0)];
+    },
+  ],
+  [
+    'an op leaves only its result',
+    (L) => {
+      const x = L.ones([2, 3]);
+      const m0 = L.memory();
+      const ys = [L.add(x, 2), L.div(L.cast(x, 'int32'), 3), L.logSumExp(x, 1), L.softmax(x), L.where(L.greater(x, 0), x, 1), L.concat([x, x]), L.matMul(x, x, false, true), L.clipByValue(x, 0, 0.5), L.asinh(x), L.logSoftmax(x)];
+      const out = [since(L, m0)];
+      L.dispose([x, ys]);
+      return out;
+    },
+  ],
+  [
+    'grads leave only the gradients',
+    (L) => {
+      const x = L.ones([2, 3]);
+      const y = L.ones([3]);
+      const m0 = L.memory();
+      const gs = L.grads((a: any, b: any) => L.sum(L.mul(L.exp(a), b)))([x, y]);
+      const g = L.grad((a: any) => L.sum(L.square(a)))(x);
+      const out = [since(L, m0)];
+      L.dispose([x, y, gs, g]);
+      return out;
+    },
+  ],
+];
+
+describe('tidy, keep, dispose, memory', () => {
+  for (const [name, scenario] of LIFETIMES) {
+    it(name, () => {
+      const want = scenario(tfjs);
+      expect(scenario(mine)).toEqual(want);
+    });
+  }
+
+  it('counts stay flat over a loop of tidied steps with a Variable updated in place', () => {
+    for (const L of [tfjs, mine] as Lib[]) {
+      const v = L.variable(L.zeros([4]));
+      const counts: number[] = [];
+      for (let step = 0; step < 20; step++) {
+        L.tidy(() => {
+          const g = L.grad((w: any) => L.sum(L.square(L.sub(w, L.tensor([1, 2, 3, 4])))))(v);
+          v.assign(L.sub(v, L.mul(g, 0.25)));
+        });
+        counts.push(L.memory().numTensors);
+      }
+      expect(new Set(counts).size, L === mine ? 'mine' : 'tfjs').toBe(1);
+      expect(Array.from(v.dataSync())).toEqual([1, 2, 3, 4].map((t) => Math.fround(t * (1 - 0.5 ** 20))));
+      v.dispose();
+    }
+  });
+});
+
+// ---------------------------------------------------------------- variables
+
+describe('Variable and variable()', () => {
+  it('agree with tfjs', () => {
+    const cases: [string, Case, Tol?][] = [
+      ['variable of a float32 tensor', (L) => L.variable(input(L, [2, 3], 'float32'))],
+      ['variable of an int32 tensor', (L) => L.variable(input(L, [3], 'int32'))],
+      ['variable of a bool tensor', (L) => L.variable(input(L, [3], 'bool'))],
+      // tfjs leaks the cast of the initial value (one tensor more alive than here).
+      ['variable cast to int32', (L) => L.variable(L.tensor([1.7, -1.7, 2.5]), true, undefined, 'int32'), { counts: false }],
+      ['variable cast to bool', (L) => L.variable(L.tensor([0.3, 0, -2]), true, undefined, 'bool'), { counts: false }],
+      ['variable cast to float32', (L) => L.variable(input(L, [3], 'int32'), true, undefined, 'float32'), { counts: false }],
+      ['assign', (L) => {
+        const v = L.variable(L.zeros([2, 2]));
+        v.assign(L.tensor([[1, 2], [3, 4]]));
+        return v;
+      }],
+      ['assign then ops see the new value', (L) => {
+        const v = L.variable(L.ones([3]));
+        const before = L.mul(v, 2);
+        v.assign(L.tensor([5, 6, 7]));
+        return [before, L.mul(v, 2), v.sum()];
+      }],
+      ['a clone keeps the old value', (L) => {
+        const v = L.variable(L.ones([2]));
+        const c = v.clone();
+        v.assign(L.zeros([2]));
+        return [c, v];
+      }],
+      ['the initial tensor is not the variable', (L) => {
+        const init = L.ones([2]);
+        const v = L.variable(init);
+        v.assign(L.zeros([2]));
+        return [init, v];
+      }],
+      [THROWS + 'assign of another shape', (L) => L.variable(L.zeros([2, 2])).assign(L.zeros([4]))],
+      [THROWS + 'assign of another dtype', (L) => L.variable(L.zeros([2])).assign(L.zeros([2], 'int32'))],
+      [THROWS + 'assign to a disposed variable', (L) => {
+        const v = L.variable(L.zeros([2]));
+        v.dispose();
+        v.assign(L.ones([2]));
+      }],
+    ];
+    expect(disagreements(cases)).toEqual([]);
+  });
+
+  it('carries a name and trainable as tfjs does', () => {
+    for (const L of [tfjs, mine] as Lib[]) {
+      const a = L.variable(L.ones([1]), false, 'tensor-test-named');
+      const b = L.variable(L.ones([1]));
+      expect([a.name, a.trainable, b.trainable, typeof b.name, b instanceof L.Variable, b instanceof L.Tensor]).toEqual(['tensor-test-named', false, true, 'string', true, true]);
+      L.dispose([a, b]);
+    }
+  });
+});
+
+// ---------------------------------------------------------------- random
+
+/** Sample mean and variance. */
+function moments(v: ArrayLike<number>): { mean: number; variance: number } {
+  let m = 0;
+  for (let i = 0; i < v.length; i++) m += v[i]!;
+  m /= v.length;
+  let s = 0;
+  for (let i = 0; i < v.length; i++) s += (v[i]! - m) ** 2;
+  return { mean: m, variance: s / (v.length - 1) };
+}
+
+/** |observed − expected| within z standard errors. */
+const within = (observed: number, expected: number, se: number, z = 4) => Math.abs(observed - expected) <= z * se;
+
+describe('randomNormal and randomUniform', () => {
+  it('shapes, dtypes and errors as tfjs has them', () => {
+    const noValues = { values: false };
+    const cases: [string, Case, Tol?][] = [];
+    for (const shape of [[], [0], [5], [2, 3], [2, 1, 3]]) {
+      cases.push([`normal ${show(shape)}`, (L) => L.randomNormal(shape), noValues]);
+      cases.push([`uniform ${show(shape)}`, (L) => L.randomUniform(shape), noValues]);
+      cases.push([`normal ${show(shape)} int32 seeded`, (L) => L.randomNormal(shape, 3, 2, 'int32', 5), noValues]);
+      cases.push([`uniform ${show(shape)} int32 seeded`, (L) => L.randomUniform(shape, -3, 3, 'int32', 5), noValues]);
+      cases.push([`normal ${show(shape)} float32 seeded`, (L) => L.randomNormal(shape, 0, 1, 'float32', 1), noValues]);
+    }
+    cases.push([THROWS + 'normal bool', (L) => L.randomNormal([2], 0, 1, 'bool'), noValues]);
+    cases.push([THROWS + 'normal of a negative shape', (L) => L.randomNormal([-2]), noValues]);
+    cases.push([THROWS + 'uniform of a fractional shape', (L) => L.randomUniform([1.5]), noValues]);
+    expect(disagreements(cases)).toEqual([]);
+  });
+
+  it('repeat for a seed, differ between seeds and without one', () => {
+    const read = (t: mine.Tensor) => Array.from(t.dataSync());
+    expect(read(mine.randomNormal([50], 0, 1, 'float32', 11))).toEqual(read(mine.randomNormal([50], 0, 1, 'float32', 11)));
+    expect(read(mine.randomUniform([50], 0, 1, 'float32', 11))).toEqual(read(mine.randomUniform([50], 0, 1, 'float32', 11)));
+    expect(read(mine.randomNormal([50], 0, 1, 'float32', 11))).not.toEqual(read(mine.randomNormal([50], 0, 1, 'float32', 12)));
+    expect(read(mine.randomUniform([50], 0, 1, 'float32', 11))).not.toEqual(read(mine.randomUniform([50], 0, 1, 'float32', 12)));
+    expect(read(mine.randomNormal([50]))).not.toEqual(read(mine.randomNormal([50])));
+    expect(read(mine.randomUniform([50]))).not.toEqual(read(mine.randomUniform([50])));
+    // The seed fixes the stream, not the shape: a longer draw starts with the shorter one.
+    expect(read(mine.randomNormal([60], 0, 1, 'float32', 3)).slice(0, 40)).toEqual(read(mine.randomNormal([40], 0, 1, 'float32', 3)));
+  });
+
+  it('have the moments of their laws (fixed seeds; 4 standard errors)', () => {
+    const n = 40_000;
+    for (const [mean, sd, seed] of [[0, 1, 1], [1.5, 2, 2], [-3, 0.1, 3]] as const) {
+      const v = mine.randomNormal([n], mean, sd, 'float32', seed).values;
+      const m = moments(v);
+      expect(within(m.mean, mean, sd / Math.sqrt(n)), `mean of N(${mean}, ${sd})`).toBe(true);
+      expect(within(m.variance, sd * sd, sd * sd * Math.sqrt(2 / (n - 1))), `variance of N(${mean}, ${sd})`).toBe(true);
+      // Within one sd: Φ(1) − Φ(−1) = 0.682689.
+      const p = 0.682689;
+      const inside = v.filter((x) => Math.abs(x - mean) < sd).length / n;
+      expect(within(inside, p, Math.sqrt((p * (1 - p)) / n)), `mass within 1 sd of N(${mean}, ${sd})`).toBe(true);
+    }
+    for (const [lo, hi, seed] of [[0, 1, 4], [-2, 5, 5]] as const) {
+      const v = mine.randomUniform([n], lo, hi, 'float32', seed).values;
+      const m = moments(v);
+      const w = hi - lo;
+      expect(within(m.mean, (lo + hi) / 2, w / Math.sqrt(12 * n)), `mean of U(${lo}, ${hi})`).toBe(true);
+      // Var of (x − μ)² for a uniform is w⁴/80 − (w²/12)².
+      expect(within(m.variance, (w * w) / 12, Math.sqrt((w ** 4 / 80 - (w * w / 12) ** 2) / n)), `variance of U(${lo}, ${hi})`).toBe(true);
+      expect(v.every((x) => x >= lo && x < hi)).toBe(true);
+    }
+    // int32 uniform on (−3, 3) truncated toward zero: 0 from (−1, 1), twice as likely as ±1 or ±2.
+    const ints = Array.from(mine.randomUniform([n], -3, 3, 'int32', 6).dataSync());
+    for (const [k, p] of [[0, 2 / 6], [1, 1 / 6], [-1, 1 / 6], [2, 1 / 6], [-2, 1 / 6], [3, 0], [-3, 0]] as const) {
+      const f = ints.filter((x) => x === k).length / n;
+      expect(within(f, p, Math.sqrt((p * (1 - p)) / n) + 1e-12), `P(${k})`).toBe(true);
+    }
+    // int32 normal rounded: P(0) = Φ(0.5) − Φ(−0.5) = 0.382925 for N(0, 1).
+    const rounded = Array.from(mine.randomNormal([n], 0, 1, 'int32', 7).dataSync());
+    const p0 = 0.382925;
+    expect(within(rounded.filter((x) => x === 0).length / n, p0, Math.sqrt((p0 * (1 - p0)) / n))).toBe(true);
+    expect(rounded.every(Number.isInteger)).toBe(true);
   });
 });
