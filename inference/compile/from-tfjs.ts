@@ -152,28 +152,33 @@ function argExtreme(b: Builder, x: Arg, attrs: Attrs, out: Out, kind: 'max' | 'm
   return b.reshape(b.push({ op: 'segmentMin', shape, args: [candidates], map }), out.shape);
 }
 
-/** Cumulative sum along `axis` as a product with a constant triangular matrix. */
+/**
+ * Cumulative sum along `axis`: each output gathers the entries it sums and adds them (a gather and
+ * a scatter-add over constant maps). Not a product with a triangular matrix of 0s and 1s: 0 · ∞
+ * would spread an infinity or a NaN to the sums before it.
+ */
 function cumsum(b: Builder, x: Arg, attrs: Attrs): number {
-  const rank = x.shape.length;
-  const axis = axesOf(attrs['axis'], rank)[0]!;
+  const axis = axesOf(attrs['axis'], x.shape.length)[0]!;
   const n = x.shape[axis]!;
-  const perm = [...[...Array(rank).keys()].filter((d) => d !== axis), axis];
-  const t = transposeMap(x.shape, perm);
-  const moved = b.gather(x.id, t.map, t.shape);
-  const tri = new Float64Array(n * n);
+  const stride = stridesOf(x.shape)[axis]!;
   const exclusive = Boolean(attrs['exclusive']);
   const reverse = Boolean(attrs['reverse']);
-  for (let j = 0; j < n; j++)
+  const src: number[] = [];
+  const dst: number[] = [];
+  forEachIndex(x.shape, (idx, o) => {
+    const j = idx[axis]!;
+    const base = o - j * stride;
     for (let i = 0; i < n; i++) {
-      const take = reverse ? (exclusive ? j > i : j >= i) : exclusive ? j < i : j <= i;
-      tri[j * n + i] = take ? 1 : 0;
+      const take = reverse ? (exclusive ? i > j : i >= j) : exclusive ? i < j : i <= j;
+      if (take) {
+        src.push(base + i * stride);
+        dst.push(o);
+      }
     }
-  const rows = sizeOf(t.shape) / n;
-  const flat = b.reshape(moved, [rows, n]);
-  const summed = b.reshape(b.matmul(flat, b.constant(tri, [n, n]), false, false), t.shape);
-  const inverse = perm.map((_, d) => perm.indexOf(d));
-  const back = transposeMap(t.shape, inverse);
-  return b.gather(summed, back.map, back.shape);
+  });
+  if (src.length === 0) return b.constant(new Float64Array(sizeOf(x.shape)), x.shape.slice());
+  const terms = b.gather(x.id, Int32Array.from(src), [src.length]);
+  return b.scatterAdd(terms, Int32Array.from(dst), x.shape.slice());
 }
 
 function castTo(b: Builder, x: Arg, dtype: string): number {
