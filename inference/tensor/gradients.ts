@@ -101,7 +101,22 @@ export function grad(f: (x: Tensor) => Tensor): (x: TensorLike, dy?: TensorLike)
   return (x, dy) => g([x], dy)[0]!;
 }
 
-/** tf.customGrad: the forward value only; derivatives come from the IR's own rules. */
-export function customGrad<A extends unknown[]>(f: (...args: [...A, (ts: Tensor[]) => void]) => { value: Tensor; gradFunc: unknown }): (...args: A) => Tensor {
-  return (...args: A) => tidy(() => f(...args, () => undefined).value);
+/** What tf.customGrad hands its function last: tensors to keep for the gradient. */
+export type GradSaveFunc = (save: Tensor[]) => void;
+
+/**
+ * tf.customGrad, typed as tfjs types it. The forward value only: gradFunc is never called, the
+ * derivatives come from the IR's own rules for the ops that made the value.
+ */
+export function customGrad<T extends Tensor>(
+  f: (...args: Array<Tensor | GradSaveFunc>) => { value: T; gradFunc: (dy: T, saved: Tensor[]) => Tensor | Tensor[] },
+): (...args: Tensor[]) => T {
+  if (typeof f !== 'function') throw new Error('The f passed in customGrad(f) must be a function.');
+  return (...args: Tensor[]) =>
+    tidy(() => {
+      const res = f(...args, () => undefined);
+      if (!(res?.value instanceof Tensor)) throw new Error('The function f passed in customGrad(f) must return an object where `obj.value` is a tensor');
+      if (typeof res.gradFunc !== 'function') throw new Error('The function f passed in customGrad(f) must return an object where `obj.gradFunc` is a function.');
+      return res.value;
+    });
 }

@@ -454,6 +454,7 @@ export const transpose = op(function transpose(x: TensorLike, perm?: number[]): 
 
 export const slice = op(function slice(x: TensorLike, begin: number | number[], size?: number | number[]): Tensor {
   const t = T(x, undefined, 'x', 'slice');
+  if (t.rank === 0) throw new Error('Slicing scalar is not possible');
   const b = typeof begin === 'number' ? [begin] : begin.slice();
   while (b.length < t.rank) b.push(0);
   const s = size === undefined ? [] : typeof size === 'number' ? [size] : size.slice();
