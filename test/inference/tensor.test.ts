@@ -13,6 +13,15 @@ beforeAll(async () => {
   await tfjs.setBackend('cpu');
 });
 
+/** Every name of the library a test reaches (through LIB), for the check that all are tested. */
+const reached = new Set<string>();
+const LIB = new Proxy(mine, {
+  get(target, key, receiver) {
+    if (typeof key === 'string') reached.add(key);
+    return Reflect.get(target, key, receiver);
+  },
+});
+
 // The case functions take either namespace; the two Tensor classes share no TypeScript type.
 type Lib = any;
 type Case = (L: Lib) => unknown;
@@ -72,10 +81,10 @@ const created = new Map<Lib, number>();
 /** How `f` on this library differs from `f` on tfjs, or undefined where they agree. */
 function differs(f: Case, tol: Tol = {}): string | undefined {
   const want = run(tfjs, f);
-  const got = run(mine, f);
+  const got = run(LIB, f);
   // tfjs frees an op's temporaries (converted arguments, casts) as the op returns; a library that
   // kept them would grow a long fit's tensor count outside tidy.
-  if (want.ok && got.ok && tol.counts !== false && created.get(tfjs) !== created.get(mine)) return `leaves ${created.get(mine)} tensors alive, tfjs ${created.get(tfjs)}`;
+  if (want.ok && got.ok && tol.counts !== false && created.get(tfjs) !== created.get(LIB)) return `leaves ${created.get(LIB)} tensors alive, tfjs ${created.get(tfjs)}`;
   if (!want.ok) return got.ok ? `tfjs throws "${want.error}", mine returns ${JSON.stringify(got.outs.map((o) => [o.shape, o.dtype]))}` : undefined;
   if (!got.ok) return `mine throws "${got.error}"; tfjs gives ${JSON.stringify(want.outs.map((o) => [o.shape, o.dtype, o.values.slice(0, 8)]))}`;
   if (want.outs.length !== got.outs.length) return `${got.outs.length} outputs, tfjs ${want.outs.length}`;
@@ -334,6 +343,9 @@ describe('reductions', () => {
               cases.push([`${dtype} ${show(shape)} ${neg} ${exclusive} ${reverse}`, (L) => L.cumsum(input(L, shape, dtype), L === tfjs ? axis : neg, exclusive, reverse)]);
             }
     cases.push(['inf/nan', (L) => L.cumsum(L.tensor(SPECIAL))]);
+    // An infinity or NaN reaches only the sums that include it (a product with a 0/1 matrix would spread it).
+    for (const exclusive of [false, true])
+      for (const reverse of [false, true]) cases.push([`inf and NaN inside, ${exclusive} ${reverse}`, (L) => L.cumsum(L.tensor([[1, Infinity, 2, 3], [4, 5, NaN, 6]]), 1, exclusive, reverse)]);
     expect(disagreements(cases)).toEqual([]);
     // tfjs answers these with garbage (0 for a scalar, sums along the wrong axis): errors here.
     expect(() => mine.cumsum(mine.scalar(3))).toThrow(/scalar/);
@@ -534,7 +546,7 @@ describe('matMul', () => {
             (L) => {
               const x = input(L, a, 'float32');
               const y = input(L, b, 'float32', FLOATS, 4);
-              if (L === mine || a.length < 3 || b.length < 3) return L.matMul(x, y, ta, tb);
+              if (L !== tfjs || a.length < 3 || b.length < 3) return L.matMul(x, y, ta, tb);
               // tfjs's cpu BatchMatMul pairs batch entries by index modulo each operand's batch
               // size, right only when one side's batch is 1 ([2, 1] against [3] goes wrong), so
               // its operands are broadcast first.
@@ -759,7 +771,7 @@ describe('chained methods', () => {
       };
       const want = await read(tfjs);
       want[5] = ARRAY[(f(tfjs) as any).dtype];
-      expect(await read(mine), label).toEqual(want);
+      expect(await read(LIB), label).toEqual(want);
     }
   });
 });
@@ -841,7 +853,7 @@ describe('grads and grad', () => {
   it('first derivatives match finite differences in float64, those tfjs cannot give too', () => {
     const problems: string[] = [];
     for (const fn of FNS) {
-      const f = fn.f(mine);
+      const f = fn.f(LIB);
       const x0 = argsOf(fn);
       const at = (xs: number[][]) => mine.tidy(() => f(...xs.map((x, i) => mine.tensor(new Float64Array(x), fn.shapes[i]))).values[0]!);
       const g = mine.tidy(() => mine.grads(f)(x0.map((x, i) => mine.tensor(x, fn.shapes[i]))).map((t) => Float64Array.from(t.values)));
@@ -895,7 +907,7 @@ describe('grads and grad', () => {
     const second = FNS.filter((fn) => !fn.linear);
     const problems: string[] = [];
     for (const fn of second) {
-      const f = fn.f(mine);
+      const f = fn.f(LIB);
       const x0 = argsOf(fn);
       const v = argsOf(fn, 7);
       const grad64 = (xs: number[][]): Float64Array[] =>
@@ -1138,12 +1150,12 @@ describe('tidy, keep, dispose, memory', () => {
   for (const [name, scenario] of LIFETIMES) {
     it(name, () => {
       const want = scenario(tfjs);
-      expect(scenario(mine)).toEqual(want);
+      expect(scenario(LIB)).toEqual(want);
     });
   }
 
   it('counts stay flat over a loop of tidied steps with a Variable updated in place', () => {
-    for (const L of [tfjs, mine] as Lib[]) {
+    for (const L of [tfjs, LIB] as Lib[]) {
       const v = L.variable(L.zeros([4]));
       const counts: number[] = [];
       for (let step = 0; step < 20; step++) {
@@ -1153,7 +1165,7 @@ describe('tidy, keep, dispose, memory', () => {
         });
         counts.push(L.memory().numTensors);
       }
-      expect(new Set(counts).size, L === mine ? 'mine' : 'tfjs').toBe(1);
+      expect(new Set(counts).size, L === tfjs ? 'tfjs' : 'mine').toBe(1);
       expect(Array.from(v.dataSync())).toEqual([1, 2, 3, 4].map((t) => Math.fround(t * (1 - 0.5 ** 20))));
       v.dispose();
     }
@@ -1207,7 +1219,7 @@ describe('Variable and variable()', () => {
   });
 
   it('carries a name and trainable as tfjs does', () => {
-    for (const L of [tfjs, mine] as Lib[]) {
+    for (const L of [tfjs, LIB] as Lib[]) {
       const a = L.variable(L.ones([1]), false, 'tensor-test-named');
       const b = L.variable(L.ones([1]));
       expect([a.name, a.trainable, b.trainable, typeof b.name, b instanceof L.Variable, b instanceof L.Tensor]).toEqual(['tensor-test-named', false, true, 'string', true, true]);
@@ -1292,5 +1304,239 @@ describe('randomNormal and randomUniform', () => {
     const p0 = 0.382925;
     expect(within(rounded.filter((x) => x === 0).length / n, p0, Math.sqrt((p0 * (1 - p0)) / n))).toBe(true);
     expect(rounded.every(Number.isInteger)).toBe(true);
+  });
+});
+
+// ---------------------------------------------------------------- the rest of the namespace
+
+describe('customGrad, util, broadcast_util, getBackend', () => {
+  it('customGrad gives the value, and the gradient where gradFunc is the derivative', () => {
+    const op = (L: Lib) =>
+      L.customGrad((x: any, y: any, save: any) => {
+        save([x, y]);
+        return {
+          value: L.mul(L.sin(x), y),
+          gradFunc: (dy: any, [sx, sy]: any[]) => [L.mul(dy, L.mul(L.cos(sx), sy)), L.mul(dy, L.sin(sx))],
+        };
+      });
+    const cases: [string, Case, Tol?][] = [
+      ['value', (L) => op(L)(input(L, [2, 3], 'float32'), input(L, [3], 'float32', FLOATS, 2))],
+      ['gradients', (L) => L.grads((x: any, y: any) => L.sum(op(L)(x, y)))([input(L, [2, 3], 'float32'), input(L, [2, 3], 'float32', FLOATS, 2)]), { rtol: 1e-4, atol: 1e-5 }],
+    ];
+    expect(disagreements(cases)).toEqual([]);
+    // The design's one departure: gradFunc is not called; derivatives come from the IR's rules
+    // (a gradFunc of zeros detaches on tfjs, not here: inference/ops.ts detaches by `untaped`).
+    const zero = LIB.customGrad((...[x]: any[]) => ({ value: LIB.square(x), gradFunc: () => LIB.zerosLike(x) }));
+    expect(Array.from(LIB.grad((x) => LIB.sum(zero(x)))(LIB.tensor([1, 2])).dataSync())).toEqual([2, 4]);
+  });
+
+  it('util and broadcast_util as tfjs has them', () => {
+    const same = (f: (L: Lib) => unknown) => {
+      const want = (() => {
+        try {
+          return f(tfjs);
+        } catch {
+          return 'throws';
+        }
+      })();
+      const got = (() => {
+        try {
+          return f(LIB);
+        } catch {
+          return 'throws';
+        }
+      })();
+      return [got, want];
+    };
+    const checks: [string, (L: Lib) => unknown][] = [];
+    for (const shape of [[], [0], [3], [2, 3], [2, 1, 4], [1, 1, 1, 5]]) {
+      checks.push([`sizeFromShape ${show(shape)}`, (L) => L.util.sizeFromShape(shape)]);
+      checks.push([`computeStrides ${show(shape)}`, (L) => L.util.computeStrides(shape)]);
+      for (const axis of [...axesFor(shape.length), [0, 0]]) checks.push([`parseAxisParam ${show(shape)} ${JSON.stringify(axis)}`, (L) => L.util.parseAxisParam(axis, shape)]);
+    }
+    for (const [a, b] of PAIRS) checks.push([`assertAndGetBroadcastShape ${show(a)} ${show(b)}`, (L) => L.broadcast_util.assertAndGetBroadcastShape(a, b)]);
+    const bad = checks.map(([label, f]) => [label, ...same(f)] as const).filter(([, got, want]) => JSON.stringify(got) !== JSON.stringify(want));
+    expect(bad).toEqual([]);
+  });
+
+  it('getBackend names the engine', () => {
+    expect(LIB.getBackend()).toBe('js');
+  });
+});
+
+// ---------------------------------------------------------------- properties
+
+/** A tensor as data, made in either library by `make`. */
+interface Spec {
+  shape: number[];
+  dtype: 'float32' | 'int32' | 'bool';
+  values: number[];
+}
+const make = (L: Lib, s: Spec) => L.tensor(s.values, s.shape, s.dtype);
+
+const dimArb = fc.oneof({ weight: 1, arbitrary: fc.constant(0) }, { weight: 3, arbitrary: fc.constant(1) }, { weight: 8, arbitrary: fc.integer({ min: 2, max: 4 }) });
+const shapeArb = fc.array(dimArb, { maxLength: 4 });
+const dtypeArb = fc.constantFrom('float32' as const, 'int32' as const, 'bool' as const);
+/** float32-exact values, now and then an infinity, a NaN or a signed zero. */
+const floatArb = fc.oneof(
+  { weight: 12, arbitrary: fc.double({ min: -10, max: 10, noNaN: true }).map(Math.fround) },
+  { weight: 1, arbitrary: fc.constantFrom(NaN, Infinity, -Infinity, 0, -0) },
+);
+const valuesArb = (n: number, dtype: Spec['dtype']) =>
+  fc.array(dtype === 'float32' ? floatArb : dtype === 'int32' ? fc.integer({ min: -20, max: 20 }) : fc.constantFrom(0, 1), { minLength: n, maxLength: n });
+const specOf = (shape: number[], dtype: Spec['dtype']) => valuesArb(sizeOf(shape), dtype).map((values): Spec => ({ shape, dtype, values }));
+const specArb = fc.tuple(shapeArb, dtypeArb).chain(([shape, dtype]) => specOf(shape, dtype));
+
+/** A shape that broadcasts against `shape`: a suffix of it, some dims 1, perhaps a leading 2. */
+const partnerShapeArb = (shape: number[]) =>
+  fc.tuple(fc.integer({ min: 0, max: shape.length }), fc.array(fc.boolean(), { minLength: 4, maxLength: 4 }), fc.boolean()).map(([drop, ones, lead]) => {
+    const s = shape.slice(drop).map((d, i) => (ones[i] ? 1 : d));
+    return lead ? [2, ...s] : s;
+  });
+
+/** Axes of a tensor of rank r, each perhaps written negative; undefined for all. */
+const axesArb = (rank: number) =>
+  fc.oneof(
+    fc.constant(undefined),
+    fc.subarray([...Array(rank).keys()], { minLength: rank > 0 ? 1 : 0 }).chain((axes) => fc.tuple(...axes.map((a) => fc.constantFrom(a, a - rank))).map((xs) => [...xs] as number[])),
+  );
+
+/** Fails with the disagreement, so fast-check shrinks to the smallest. */
+function agrees(f: Case, tol?: Tol): void {
+  const d = differs(f, tol);
+  if (d !== undefined) throw new Error(d);
+}
+
+describe('properties on random shapes, dtypes and values', () => {
+  it('elementwise ops of one argument', () => {
+    fc.assert(
+      fc.property(specArb, fc.constantFrom(...UNARY), (x, op) => agrees((L) => L[op](make(L, x)), UNARY_TOL[op])),
+      { numRuns: 300 },
+    );
+  });
+
+  it('elementwise ops of two arguments, broadcast either way', () => {
+    const pairArb = specArb.chain((a) => fc.tuple(fc.constant(a), fc.tuple(partnerShapeArb(a.shape), dtypeArb).chain(([s, d]) => specOf(s, d)), fc.boolean()));
+    fc.assert(
+      fc.property(pairArb, fc.constantFrom(...BINARY), ([a, b, swap], op) => agrees((L) => (swap ? L[op](make(L, b), make(L, a)) : L[op](make(L, a), make(L, b))))),
+      { numRuns: 400 },
+    );
+  });
+
+  it('where, broadcast three ways', () => {
+    const arb = specArb.chain((a) =>
+      fc.tuple(fc.constant(a), partnerShapeArb(a.shape).chain((s) => specOf(s, 'bool')), fc.tuple(partnerShapeArb(a.shape), dtypeArb).chain(([s, d]) => specOf(s, d))),
+    );
+    fc.assert(fc.property(arb, ([a, c, b]) => agrees((L) => L.where(make(L, c), make(L, a), make(L, b)))), { numRuns: 150 });
+  });
+
+  it('reductions over random axes, kept or not', () => {
+    const arb = specArb.chain((x) => fc.tuple(fc.constant(x), axesArb(x.shape.length), fc.boolean(), fc.constantFrom('sum', 'mean', 'max', 'min', 'prod', 'logSumExp')));
+    // Sums in another order than tfjs's (tfjs's mean divides each term first): absolute slack.
+    fc.assert(
+      fc.property(arb, ([x, axes, keepDims, op]) => {
+        if (op === 'logSumExp' && x.dtype === 'bool') return;
+        agrees((L) => L[op](make(L, x), axes, keepDims), { rtol: 1e-5, atol: 1e-4 });
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('argMax, argMin and cumsum along a random axis', () => {
+    const arb = specArb.filter((x) => x.shape.length > 0).chain((x) => fc.tuple(fc.constant(x), fc.integer({ min: 0, max: x.shape.length - 1 }), fc.boolean(), fc.boolean()));
+    fc.assert(
+      fc.property(arb, ([x, axis, exclusive, reverse]) => {
+        agrees((L) => L.argMax(make(L, x), axis));
+        agrees((L) => L.argMin(make(L, x), axis - x.shape.length));
+        agrees((L) => L.cumsum(make(L, x), axis, exclusive, reverse), { rtol: 1e-5, atol: 1e-4 });
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('shape ops: transpose, reshape, expandDims, squeeze, slice, tile, pad, broadcastTo', () => {
+    const arb = specArb.chain((x) => {
+      const r = x.shape.length;
+      return fc.record({
+        x: fc.constant(x),
+        perm: fc.shuffledSubarray([...Array(r).keys()], { minLength: r, maxLength: r }),
+        flat: fc.constantFrom([-1], [...x.shape].reverse(), [1, ...x.shape, 1]),
+        axis: fc.integer({ min: -r - 1, max: r }),
+        begin: fc.tuple(...x.shape.map((d) => fc.integer({ min: 0, max: d }))),
+        reps: fc.tuple(...x.shape.map(() => fc.integer({ min: 0, max: 3 }))),
+        pads: fc.tuple(...x.shape.map(() => fc.tuple(fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 2 })))),
+        value: fc.integer({ min: -3, max: 3 }),
+        lead: fc.integer({ min: 1, max: 3 }),
+      });
+    });
+    fc.assert(
+      fc.property(arb, ({ x, perm, flat, axis, begin, reps, pads, value, lead }) => {
+        agrees((L) => L.transpose(make(L, x), perm));
+        agrees((L) => L.reshape(make(L, x), flat));
+        agrees((L) => L.expandDims(make(L, x), axis));
+        agrees((L) => L.squeeze(make(L, x)));
+        agrees((L) => L.slice(make(L, x), begin, x.shape.map((d, i) => d - begin[i]!)));
+        agrees((L) => L.slice(make(L, x), begin));
+        agrees((L) => L.tile(make(L, x), reps));
+        if (x.shape.length > 0) agrees((L) => L.pad(make(L, x), pads, value));
+        agrees((L) => L.broadcastTo(make(L, x), [lead, ...x.shape]));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('concat, stack, split, unstack and gather along a random axis', () => {
+    const arb = fc
+      .tuple(shapeArb.filter((s) => s.length > 0), dtypeArb)
+      .chain(([shape, dtype]) =>
+        fc.record({
+          shape: fc.constant(shape),
+          axis: fc.integer({ min: 0, max: shape.length - 1 }),
+          extra: fc.integer({ min: 0, max: 3 }),
+          a: specOf(shape, dtype),
+          dtype: fc.constant(dtype),
+        }),
+      )
+      .chain((r) => {
+        const other = r.shape.map((d, i) => (i === r.axis ? r.extra : d));
+        const n = r.shape[r.axis]!;
+        return fc.record({
+          r: fc.constant(r),
+          b: specOf(other, r.dtype),
+          c: specOf(r.shape, r.dtype),
+          indices: fc.array(fc.integer({ min: 0, max: Math.max(0, n - 1) }), { maxLength: n > 0 ? 5 : 0 }),
+          negative: fc.boolean(),
+        });
+      });
+    fc.assert(
+      fc.property(arb, ({ r, b, c, indices, negative }) => {
+        const axis = negative ? r.axis - r.shape.length : r.axis;
+        agrees((L) => L.concat([make(L, r.a), make(L, b)], axis));
+        agrees((L) => L.stack([make(L, r.a), make(L, c)], axis));
+        agrees((L) => L.unstack(make(L, r.a), axis));
+        const n = r.shape[r.axis]!;
+        if (n > 0) agrees((L) => L.split(make(L, r.a), [n - 1, -1], axis));
+        agrees((L) => L.gather(make(L, r.a), L.tensor(indices, [indices.length], 'int32'), axis));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('matMul of random sizes, one side batched', () => {
+    const arb = fc.record({
+      m: fc.integer({ min: 1, max: 4 }),
+      k: fc.integer({ min: 0, max: 4 }),
+      n: fc.integer({ min: 1, max: 4 }),
+      batch: fc.array(fc.integer({ min: 1, max: 3 }), { maxLength: 2 }),
+      left: fc.boolean(),
+      ta: fc.boolean(),
+      tb: fc.boolean(),
+      dtype: dtypeArb,
+    }).chain((p) => {
+      const a = [...(p.left ? p.batch : []), ...(p.ta ? [p.k, p.m] : [p.m, p.k])];
+      const b = [...(p.left ? [] : p.batch), ...(p.tb ? [p.n, p.k] : [p.k, p.n])];
+      return fc.tuple(fc.constant(p), specOf(a, p.dtype), specOf(b, p.dtype));
+    });
+    fc.assert(fc.property(arb, ([p, a, b]) => agrees((L) => L.matMul(make(L, a), make(L, b), p.ta, p.tb), { rtol: 1e-5, atol: 1e-4 })), { numRuns: 150 });
   });
 });
