@@ -8,6 +8,7 @@ import * as tfjs from '@tensorflow/tfjs';
 import * as fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as mine from '../../inference/tensor/index.js';
+import { Recording, withRecording } from '../../inference/tensor/run.js';
 
 beforeAll(async () => {
   await tfjs.setBackend('cpu');
@@ -1352,7 +1353,11 @@ describe('customGrad, util, broadcast_util, getBackend', () => {
     for (const shape of [[], [0], [3], [2, 3], [2, 1, 4], [1, 1, 1, 5]]) {
       checks.push([`sizeFromShape ${show(shape)}`, (L) => L.util.sizeFromShape(shape)]);
       checks.push([`computeStrides ${show(shape)}`, (L) => L.util.computeStrides(shape)]);
-      for (const axis of [...axesFor(shape.length), [0, 0]]) checks.push([`parseAxisParam ${show(shape)} ${JSON.stringify(axis)}`, (L) => L.util.parseAxisParam(axis, shape)]);
+      for (const axis of [...axesFor(shape.length), [0, 0]]) {
+        checks.push([`parseAxisParam ${show(shape)} ${JSON.stringify(axis)}`, (L) => L.util.parseAxisParam(axis, shape)]);
+        // The library also exports it at the top (tfjs only under util).
+        checks.push([`top-level parseAxisParam ${show(shape)} ${JSON.stringify(axis)}`, (L) => (L === tfjs ? L.util : L).parseAxisParam(axis, shape)]);
+      }
     }
     for (const [a, b] of PAIRS) checks.push([`assertAndGetBroadcastShape ${show(a)} ${show(b)}`, (L) => L.broadcast_util.assertAndGetBroadcastShape(a, b)]);
     const bad = checks.map(([label, f]) => [label, ...same(f)] as const).filter(([, got, want]) => JSON.stringify(got) !== JSON.stringify(want));
@@ -1538,5 +1543,90 @@ describe('properties on random shapes, dtypes and values', () => {
       return fc.tuple(fc.constant(p), specOf(a, p.dtype), specOf(b, p.dtype));
     });
     fc.assert(fc.property(arb, ([p, a, b]) => agrees((L) => L.matMul(make(L, a), make(L, b), p.ta, p.tb), { rtol: 1e-5, atol: 1e-4 })), { numRuns: 150 });
+  });
+});
+
+// ---------------------------------------------------------------- inside a trace
+
+/**
+ * `f` of `inputs`, run once on plain tensors and once inside a Recording with the inputs as
+ * traced leaves (as a model is traced): the trace leaves its nodes and must compute the same.
+ */
+function eagerAndTraced(inputs: Spec[], f: (...xs: mine.Tensor[]) => mine.Tensor | mine.Tensor[]): [Out[], Out[]] {
+  const read = (r: mine.Tensor | mine.Tensor[]) =>
+    (Array.isArray(r) ? r : [r]).map((t): Out => ({ shape: t.shape, dtype: t.dtype, array: t.dataSync().constructor.name, values: Array.from(t.dataSync() as ArrayLike<number>) }));
+  const eager = mine.tidy(() => read(f(...inputs.map((s) => make(mine, s)))));
+  const rec = new Recording();
+  const outs = withRecording(rec, () =>
+    f(
+      ...inputs.map((s, slot) => {
+        const t = make(mine, s) as mine.Tensor;
+        t.rec = rec;
+        t.node = rec.leaf({ op: 'param', shape: t.shape.slice(), slot }, t.values);
+        return t;
+      }),
+    ),
+  );
+  // Each result stands for a node of the trace: the ops were recorded, not computed beside it.
+  for (const t of Array.isArray(outs) ? outs : [outs]) expect(t.rec === rec && t.node !== undefined).toBe(true);
+  return [eager, read(outs)];
+}
+
+describe('inside a trace', () => {
+  const sameBits = ([eager, traced]: [Out[], Out[]]) => expect(JSON.stringify(traced)).toBe(JSON.stringify(eager));
+
+  it('ops on traced float32 tensors compute what they compute eagerly', () => {
+    const floatSpec = shapeArb.filter((s) => sizeOf(s) > 0).chain((s) => specOf(s, 'float32'));
+    const opArb = fc.constantFrom<[string, (x: mine.Tensor, y: mine.Tensor) => mine.Tensor | mine.Tensor[]]>(
+      ...UNARY.filter((op) => op !== 'logicalNot').map((op): [string, (x: mine.Tensor) => mine.Tensor] => [op, (x) => (mine as any)[op](x)]),
+      ...BINARY.filter((op) => !op.startsWith('logical')).map((op): [string, (x: mine.Tensor, y: mine.Tensor) => mine.Tensor] => [op, (x, y) => (mine as any)[op](x, y)]),
+      ['sum', (x) => mine.sum(x, -1, true)],
+      ['mean', (x) => mine.mean(x)],
+      ['max', (x) => mine.max(x, 0)],
+      ['min', (x) => mine.min(x, -1)],
+      ['logSumExp', (x) => mine.logSumExp(x, 0, true)],
+      ['argMax', (x) => mine.argMax(x, -1)],
+      ['argMin', (x) => mine.argMin(x)],
+      ['softmax', (x) => mine.softmax(x)],
+      ['logSoftmax', (x) => mine.logSoftmax(x)],
+      ['cumsum', (x) => mine.cumsum(x, x.rank - 1, true, true)],
+      ['transpose', (x) => mine.transpose(x)],
+      ['reshape', (x) => mine.reshape(x, [-1])],
+      ['slice', (x) => mine.slice(x, x.shape.map((d) => (d > 1 ? 1 : 0)))],
+      ['tile', (x) => mine.tile(x, x.shape.map(() => 2))],
+      ['pad', (x) => mine.pad(x, x.shape.map(() => [1, 0] as [number, number]), 3)],
+      ['concat', (x, y) => mine.concat([x, y], -1)],
+      ['stack', (x, y) => mine.stack([x, y], 1)],
+      ['unstack', (x) => mine.unstack(x, -1)],
+      ['gather', (x) => mine.gather(x, [0, 0], -1)],
+      ['where', (x, y) => mine.where(mine.greater(x, y), x, y)],
+      ['clipByValue', (x) => mine.clipByValue(x, -1, 2)],
+      ['cast', (x) => mine.cast(x, 'int32')],
+      ['matMul', (x, y) => mine.matMul(mine.reshape(x, [-1, 1]), mine.reshape(y, [1, -1]))],
+      ['methods', (x, y) => x.square().add(y).exp().sum(0).neg()],
+    );
+    fc.assert(
+      fc.property(floatSpec.filter((s) => s.shape.length > 0), fc.nat(), opArb, (x, seed, [, op]) => {
+        const y: Spec = { ...x, values: x.values.map((v, i) => Math.fround(Math.sin(v + i + seed))) };
+        sameBits(eagerAndTraced([x, y], op));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('grads inside a trace join it, and give the eager gradient', () => {
+    for (const fn of FNS.filter((f) => !f.tfjsCannot || f.name === 'logSigmoid')) {
+      const specs = argsOf(fn).map((values, i): Spec => ({ shape: fn.shapes[i]!, dtype: 'float32', values }));
+      sameBits(eagerAndTraced(specs, (...xs) => mine.grads(fn.f(mine))(xs)));
+    }
+  });
+});
+
+// ---------------------------------------------------------------- coverage
+
+describe('coverage', () => {
+  it('every name inference/tensor/index.ts exports is reached by a test above', () => {
+    const exported = Object.keys(mine).filter((k) => k !== 'default');
+    expect(exported.filter((k) => !reached.has(k))).toEqual([]);
   });
 });
