@@ -1622,6 +1622,33 @@ describe('inside a trace', () => {
   });
 });
 
+// ---------------------------------------------------------------- beyond tfjs's namespace
+
+describe('stopGradient and untaped (no tfjs counterpart)', () => {
+  it('stopGradient is the identity whose derivative is zero, at every order', () => {
+    const x = LIB.tensor([0.5, -1, 2]);
+    const s = LIB.stopGradient(x);
+    expect([s === x, s.shape, s.dtype, Array.from(s.dataSync())]).toEqual([false, [3], 'float32', [0.5, -1, 2]]);
+    // d/dx Σ x · stop(x) = stop(x): the held factor does not differentiate.
+    expect(Array.from(LIB.grad((v) => LIB.sum(LIB.mul(v, LIB.stopGradient(v))))(x).dataSync())).toEqual([0.5, -1, 2]);
+    // Second order through it: d/dx Σ (∂/∂x Σ x³·stop(x)) = d/dx Σ 3x²·stop(x) = 6x·stop(x).
+    const inner = LIB.grad((v) => LIB.sum(LIB.mul(LIB.pow(v, 3), LIB.stopGradient(v))));
+    expect(Array.from(LIB.grad((v) => LIB.sum(inner(v)))(x).dataSync())).toEqual([6 * 0.5 * 0.5, 6, 6 * 4]);
+    // Outside a trace: a new handle on the same values (one more tensor, no new buffer).
+    const m0 = LIB.memory();
+    const t = LIB.stopGradient(x);
+    expect(since(LIB, m0)).toEqual([1, 0, 12]);
+    LIB.dispose([x, s, t]);
+  });
+
+  it('what untaped computes is held constant to gradients, and is the same value', () => {
+    const x = LIB.tensor([0.25, 1.5]);
+    const g = LIB.grad((v) => LIB.sum(LIB.mul(v, LIB.untaped(() => LIB.exp(v)))))(x);
+    expect(Array.from(g.dataSync())).toEqual(Array.from(LIB.exp(x).dataSync()));
+    expect(LIB.untaped(() => 7)).toBe(7);
+  });
+});
+
 // ---------------------------------------------------------------- coverage
 
 describe('coverage', () => {
