@@ -126,46 +126,61 @@ function reduce(b: Builder, x: Arg, attrs: Attrs, out: Out, kind: 'sum' | 'mean'
   let r: number;
   if (kind === 'max' || kind === 'min') r = b.push({ op: kind === 'max' ? 'segmentMax' : 'segmentMin', shape, args: [x.id], map });
   else r = b.scatterAdd(x.id, map, shape);
-  if (kind === 'mean') r = b.binary('div', r, b.constant(sizeOf(x.shape) / Math.max(1, sizeOf(shape))));
+  // tfjs's Mean sums x / count, so an empty mean is 0, not 0 / 0.
+  const count = sizeOf(x.shape) / Math.max(1, sizeOf(shape));
+  if (kind === 'mean' && count > 0) r = b.binary('div', r, b.constant(count));
   return b.reshape(r, out.shape);
 }
 
-/** The first index of the largest (smallest) entry along an axis, as tfjs's ArgMax: no derivative. */
+/**
+ * The first index of the largest (smallest) entry along an axis, as tfjs's ArgMax: no derivative.
+ * tfjs scans keeping the first entry until one beats it, so a NaN first wins and a NaN later
+ * never does: NaNs are made the best value at index 0 and the worst elsewhere.
+ */
 function argExtreme(b: Builder, x: Arg, attrs: Attrs, out: Out, kind: 'max' | 'min'): number {
   const axis = axesOf(attrs['axis'], x.shape.length)[0]!;
   const { map, shape } = reduceMap(x.shape, [axis]);
-  const best = b.push({ op: kind === 'max' ? 'segmentMax' : 'segmentMin', shape, args: [x.id], map });
-  const hit = b.binary('eq', x.id, b.gather(best, map, x.shape), x.shape);
   const along = new Float64Array(sizeOf(x.shape));
+  const nanAs = new Float64Array(sizeOf(x.shape));
+  const best = kind === 'max' ? Infinity : -Infinity;
   forEachIndex(x.shape, (idx, i) => {
     along[i] = idx[axis]!;
+    nanAs[i] = idx[axis] === 0 ? best : -best;
   });
+  const v = b.select(b.unary('isnan', x.id), b.constant(nanAs, x.shape), x.id, x.shape);
+  const top = b.push({ op: kind === 'max' ? 'segmentMax' : 'segmentMin', shape, args: [v], map });
+  const hit = b.binary('eq', v, b.gather(top, map, x.shape), x.shape);
   const candidates = b.select(hit, b.constant(along, x.shape), b.constant(Infinity), x.shape);
   return b.reshape(b.push({ op: 'segmentMin', shape, args: [candidates], map }), out.shape);
 }
 
-/** Cumulative sum along `axis` as a product with a constant triangular matrix. */
+/**
+ * Cumulative sum along `axis`: each output gathers the entries it sums and adds them (a gather and
+ * a scatter-add over constant maps). Not a product with a triangular matrix of 0s and 1s: 0 · ∞
+ * would spread an infinity or a NaN to the sums before it.
+ */
 function cumsum(b: Builder, x: Arg, attrs: Attrs): number {
-  const rank = x.shape.length;
-  const axis = axesOf(attrs['axis'], rank)[0]!;
+  const axis = axesOf(attrs['axis'], x.shape.length)[0]!;
   const n = x.shape[axis]!;
-  const perm = [...[...Array(rank).keys()].filter((d) => d !== axis), axis];
-  const t = transposeMap(x.shape, perm);
-  const moved = b.gather(x.id, t.map, t.shape);
-  const tri = new Float64Array(n * n);
+  const stride = stridesOf(x.shape)[axis]!;
   const exclusive = Boolean(attrs['exclusive']);
   const reverse = Boolean(attrs['reverse']);
-  for (let j = 0; j < n; j++)
+  const src: number[] = [];
+  const dst: number[] = [];
+  forEachIndex(x.shape, (idx, o) => {
+    const j = idx[axis]!;
+    const base = o - j * stride;
     for (let i = 0; i < n; i++) {
-      const take = reverse ? (exclusive ? j > i : j >= i) : exclusive ? j < i : j <= i;
-      tri[j * n + i] = take ? 1 : 0;
+      const take = reverse ? (exclusive ? i > j : i >= j) : exclusive ? i < j : i <= j;
+      if (take) {
+        src.push(base + i * stride);
+        dst.push(o);
+      }
     }
-  const rows = sizeOf(t.shape) / n;
-  const flat = b.reshape(moved, [rows, n]);
-  const summed = b.reshape(b.matmul(flat, b.constant(tri, [n, n]), false, false), t.shape);
-  const inverse = perm.map((_, d) => perm.indexOf(d));
-  const back = transposeMap(t.shape, inverse);
-  return b.gather(summed, back.map, back.shape);
+  });
+  if (src.length === 0) return b.constant(new Float64Array(sizeOf(x.shape)), x.shape.slice());
+  const terms = b.gather(x.id, Int32Array.from(src), [src.length]);
+  return b.scatterAdd(terms, Int32Array.from(dst), x.shape.slice());
 }
 
 function castTo(b: Builder, x: Arg, dtype: string): number {
@@ -185,7 +200,8 @@ const RULES: Record<string, Rule> = {
   Rsqrt: (b, [x]) => [b.unary('reciprocal', b.unary('sqrt', x!.id))],
   // tan = sin / cos (the Cauchy's inverse-CDF draw).
   Tan: (b, [x]) => [b.binary('div', b.unary('sin', x!.id), b.unary('cos', x!.id))],
-  Relu: (b, [x]) => [b.binary('max', x!.id, b.constant(0))],
+  // max(0, x), not max(x, 0): a tie sends the derivative to the first argument, and tfjs's relu'(0) is 0.
+  Relu: (b, [x]) => [b.binary('max', b.constant(0), x!.id)],
   // tfjs's Step (inside its abs and relu gradients): 1 where x > 0, else alpha.
   Step: (b, [x], a) => [b.select(b.binary('gt', x!.id, b.constant(0)), b.constant(1), b.constant(Number(a['alpha'] ?? 0)), x!.shape)],
   SquaredDifference: (b, [x, y]) => {
@@ -227,20 +243,27 @@ const RULES: Record<string, Rule> = {
   SplitV: (b, [x], a, outs) => split(b, x!, axesOf(a['axis'], x!.shape.length)[0]!, outs, false),
   Unpack: (b, [x], a, outs) => split(b, x!, axesOf(a['axis'], x!.shape.length)[0]!, outs, true),
   GatherV2: (b, [x, ix], a, [o]) => {
-    if (Number(a['batchDims'] ?? 0) !== 0) throw new NotCompilable('a gather with batch dimensions');
     const axis = axesOf(a['axis'], x!.shape.length)[0]!;
+    const batchDims = Number(a['batchDims'] ?? 0);
     const outer = sizeOf(x!.shape.slice(0, axis));
     const inner = sizeOf(x!.shape.slice(axis + 1));
     const n = x!.shape[axis]!;
     // Indices given anew each step (a minibatch's): rows picked at run time.
     if (!ix!.value) {
+      if (batchDims !== 0) throw new NotCompilable('a gather with batch dimensions by computed indices');
       if (ix!.shape.length !== 1) throw new NotCompilable('a gather by a computed index array of rank > 1');
       return [b.push({ op: 'take', shape: o!.shape.slice(), args: [x!.id, ix!.id], outer, n, inner })];
     }
+    // x is [batch, outer, n, inner] and the indices [batch, picks]: each batch entry picks its own rows.
     const idx = ix!.value;
+    const batch = sizeOf(x!.shape.slice(0, batchDims));
+    const perBatch = outer / batch;
+    const picks = idx.length / Math.max(1, batch);
     const map = new Int32Array(sizeOf(o!.shape));
     let k = 0;
-    for (let p = 0; p < outer; p++) for (const j of idx) for (let q = 0; q < inner; q++) map[k++] = (p * n + j) * inner + q;
+    for (let bi = 0; bi < batch; bi++)
+      for (let p = 0; p < perBatch; p++)
+        for (let j = 0; j < picks; j++) for (let q = 0; q < inner; q++) map[k++] = ((bi * perBatch + p) * n + idx[bi * picks + j]!) * inner + q;
     return [b.gather(x!.id, map, o!.shape)];
   },
   Tile: (b, [x], _a, [o]) => {
@@ -285,6 +308,20 @@ const RULES: Record<string, Rule> = {
   },
   // Rows added at indices (a per-entry baseline's update at a minibatch's rows): out[idx[j], …] += u[j, …].
   ScatterNd: (b, [ix, u], _a, [o]) => {
+    const depth = ix!.shape.at(-1)!;
+    if (ix!.value) {
+      // Constant indices, each a prefix of `depth` coordinates: a scatter-add over a map.
+      const inner = sizeOf(o!.shape.slice(depth));
+      const strides = stridesOf(o!.shape);
+      const rows = ix!.value.length / Math.max(1, depth);
+      const map = new Int32Array(rows * inner);
+      for (let j = 0; j < rows; j++) {
+        let at = 0;
+        for (let d = 0; d < depth; d++) at += ix!.value[j * depth + d]! * strides[d]!;
+        for (let q = 0; q < inner; q++) map[j * inner + q] = at + q;
+      }
+      return [b.scatterAdd(u!.id, map, o!.shape)];
+    }
     if (ix!.shape.length !== 2 || ix!.shape[1] !== 1) throw new NotCompilable('a scatter by indices of more than one coordinate');
     const rows = ix!.shape[0]!;
     const n = o!.shape[0]!;

@@ -61,7 +61,8 @@ export const UNARY_JS: Record<string, (a: string) => string> = {
   sigmoid: (a) => `H.sigmoid(${a})`,
   softplus: (a) => `H.softplus(${a})`,
   abs: (a) => `Math.abs(${a})`,
-  sign: (a) => `Math.sign(${a})`,
+  // tfjs's Sign: 0 for NaN (and for −0), where Math.sign gives NaN.
+  sign: (a) => `(${a} > 0 ? 1 : ${a} < 0 ? -1 : 0)`,
   floor: (a) => `Math.floor(${a})`,
   ceil: (a) => `Math.ceil(${a})`,
   trunc: (a) => `Math.trunc(${a})`,

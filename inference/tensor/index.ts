@@ -11,7 +11,7 @@ import { parseAxisParam } from './ops.js';
 export * from './ops.js';
 export { tidy, keep, dispose, memory } from './scope.js';
 export { randomNormal, randomUniform } from './random.js';
-export { grads, grad, customGrad } from './gradients.js';
+export { grads, grad, customGrad, type GradSaveFunc } from './gradients.js';
 export { stopGradient, untaped, withProducts, type ProductKernel } from './run.js';
 export { Tensor, Variable };
 export type { DataType, Rank, Scalar, Tensor1D, Tensor2D, Tensor3D, Tensor4D, TensorLike, TypedArray, NestedArray } from './tensor.js';

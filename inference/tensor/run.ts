@@ -130,6 +130,7 @@ export function withProducts<R>(kernel: ProductKernel | undefined, f: () => R): 
     productKernel = outer;
   }
 }
+const RELABEL = new Set(['Identity', 'Reshape', 'ExpandDims', 'Squeeze']);
 
 /** Runs the tfjs kernel `name` over `inputs`; one tensor per entry of `outs`. */
 export function runKernel(name: string, inputs: readonly Tensor[], attrs: Record<string, unknown>, outs: readonly OutSpec[]): Tensor[] {
@@ -151,6 +152,8 @@ export function runKernel(name: string, inputs: readonly Tensor[], attrs: Record
       return [new Tensor(productKernel(x.values, x.shape, y.values, y.shape, Boolean(attrs['transposeA']), Boolean(attrs['transposeB'])), outs[0]!.shape, outs[0]!.dtype)];
     }
   }
+  // Kernels that only relabel their input share its values, as tfjs shares the data buffer.
+  if (RELABEL.has(name)) return [new Tensor(stored(inputs[0]!.values, outs[0]!.dtype), outs[0]!.shape, outs[0]!.dtype)];
   const b = new Builder();
   const values: (Float64Array | undefined)[] = [];
   const args = inputs.map((t): Arg => {
@@ -161,7 +164,24 @@ export function runKernel(name: string, inputs: readonly Tensor[], attrs: Record
   });
   const ids = convertKernel(b, name, args, attrs, outs.map(asOut));
   evaluate(b.nodes, values, args.length);
-  return ids.map((id, k) => new Tensor(values[id]!, outs[k]!.shape, outs[k]!.dtype));
+  return ids.map((id, k) => new Tensor(stored(values[id]!, outs[k]!.dtype), outs[k]!.shape, outs[k]!.dtype));
+}
+
+/**
+ * Values as tfjs's typed array for `dtype` stores them: an int32 result is truncated and wrapped
+ * (ToInt32: tfjs's round of an int32 tensor, or 7 / 2 in int32, is an integer), a bool result
+ * taken modulo 256 (Uint8Array: tfjs's true + true is a bool 2). Copied where it changes, as the
+ * array may be an input's.
+ */
+function stored(v: Float64Array, dtype: DataType): Float64Array {
+  if (dtype === 'float32') return v;
+  const fix = dtype === 'int32' ? (x: number) => x | 0 : (x: number) => x & 255;
+  let i = 0;
+  while (i < v.length && fix(v[i]!) === v[i]) i++;
+  if (i === v.length) return v;
+  const out = v.slice();
+  for (; i < out.length; i++) out[i] = fix(out[i]!);
+  return out;
 }
 
 /** A tensor made from values alone (no kernel): a constant, or a leaf the caller marks. */

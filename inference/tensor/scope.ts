@@ -7,21 +7,30 @@ import { registry, Tensor, Variable } from './tensor.js';
 
 const kept = new WeakSet<Tensor>();
 
-/** Tensors in a returned value: the value itself, or inside arrays and objects. */
+/**
+ * Tensors in a value, found as tfjs's getTensorsInContainer finds them: the value itself, or any
+ * object's enumerable properties, recursively (arrays, plain objects, class instances). Typed
+ * arrays hold no tensors and are not walked.
+ */
 function tensorsIn(x: unknown, out: Set<Tensor>, seen: Set<unknown>): void {
   if (x instanceof Tensor) {
     out.add(x);
     return;
   }
-  if (x === null || typeof x !== 'object' || seen.has(x)) return;
+  if (x === null || typeof x !== 'object' || seen.has(x) || ArrayBuffer.isView(x)) return;
   seen.add(x);
   // As tfjs's tidy: arrays, and the enumerable properties of any other object.
   if (Array.isArray(x)) for (const v of x) tensorsIn(v, out, seen);
   else for (const k in x) tensorsIn((x as Record<string, unknown>)[k], out, seen);
 }
 
+/**
+ * Runs `fn`; tensors it made are disposed when it returns (or throws), but for those in its
+ * result, which join the enclosing tidy, and those kept. Variables are never disposed here.
+ */
 export function tidy<R>(nameOrFn: string | (() => R), fn?: () => R): R {
-  const f = typeof nameOrFn === 'function' ? nameOrFn : fn!;
+  const f = typeof nameOrFn === 'function' ? nameOrFn : fn;
+  if (typeof f !== 'function') throw new Error('The last argument to tidy() must be a function');
   const scope = new Set<Tensor>();
   registry.scopes.push(scope);
   let result: R;
@@ -34,11 +43,12 @@ export function tidy<R>(nameOrFn: string | (() => R), fn?: () => R): R {
     throw e;
   }
   registry.scopes.pop();
-  const returned = new Set<Tensor>();
-  tensorsIn(result, returned, new Set());
+  // A lone tensor (every op's result) needs no walk.
+  const returned = result instanceof Tensor ? result : new Set<Tensor>();
+  if (returned instanceof Set) tensorsIn(result, returned, new Set());
   const parent = registry.scopes.at(-1);
   for (const t of scope) {
-    if (returned.has(t)) parent?.add(t);
+    if (returned instanceof Set ? returned.has(t) : returned === t) parent?.add(t);
     else if (!kept.has(t) && !(t instanceof Variable)) t.dispose();
   }
   return result;
@@ -58,5 +68,5 @@ export function dispose(x: unknown): void {
 }
 
 export function memory(): { numTensors: number; numDataBuffers: number; numBytes: number; unreliable: boolean } {
-  return { numTensors: registry.live, numDataBuffers: registry.live, numBytes: registry.bytes, unreliable: false };
+  return { numTensors: registry.live, numDataBuffers: registry.buffers, numBytes: registry.bytes, unreliable: false };
 }

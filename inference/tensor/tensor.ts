@@ -19,9 +19,34 @@ let nextId = 0;
 /** Scopes of tidy (scope.ts keeps them); a new tensor joins the innermost. */
 export const registry = {
   live: 0,
+  /** Distinct value arrays held by live tensors (tfjs's numDataBuffers). */
+  buffers: 0,
+  /** Bytes of every live tensor as tfjs stores it, shared buffers counted per tensor as tfjs counts them. */
   bytes: 0,
   scopes: [] as Set<Tensor>[],
 };
+
+/**
+ * How many live tensors hold each value array. Tensors share one where tfjs shares a data buffer
+ * (clone, a reshape, a cast to a wider dtype, a Variable and what it was assigned). Weak: an
+ * array whose tensors were never disposed is still collected.
+ */
+const holders = new WeakMap<Float64Array, number>();
+const BYTES: Record<DataType, number> = { float32: 4, int32: 4, bool: 1 };
+
+function hold(v: Float64Array): void {
+  const n = holders.get(v) ?? 0;
+  holders.set(v, n + 1);
+  if (n === 0) registry.buffers++;
+}
+
+function release(v: Float64Array): void {
+  const n = holders.get(v) ?? 0;
+  if (n <= 1) {
+    holders.delete(v);
+    registry.buffers--;
+  } else holders.set(v, n - 1);
+}
 
 /** Tensor methods are attached by ops.ts, which imports this file: the two would otherwise import each other. */
 export interface Tensor extends TensorMethods {}
@@ -47,7 +72,8 @@ export class Tensor {
     this.dtype = dtype;
     this.size = values.length;
     registry.live++;
-    registry.bytes += values.length * 4;
+    registry.bytes += values.length * BYTES[dtype];
+    hold(values);
     registry.scopes.at(-1)?.add(this);
   }
 
@@ -59,7 +85,7 @@ export class Tensor {
     return this.isDisposedInternal;
   }
 
-  /** The float64 values, for the engine; throws if disposed. */
+  /** The float64 values, for the engine; throws if disposed. Never written in place: tensors share them. */
   get values(): Float64Array {
     if (this.isDisposedInternal) throw new Error('Tensor is disposed.');
     return this.vals;
@@ -73,7 +99,7 @@ export class Tensor {
     this.checkRead();
     const v = this.values;
     if (this.dtype === 'int32') return Int32Array.from(v) as DataTypeMap[D];
-    if (this.dtype === 'bool') return Uint8Array.from(v, (x) => (x !== 0 ? 1 : 0)) as DataTypeMap[D];
+    if (this.dtype === 'bool') return Uint8Array.from(v) as DataTypeMap[D];
     return Float32Array.from(v) as DataTypeMap[D];
   }
 
@@ -84,6 +110,8 @@ export class Tensor {
   arraySync(): any {
     const flat = Array.from(this.dataSync() as ArrayLike<number>);
     if (this.shape.length === 0) return flat[0];
+    // tfjs's toNestedArray: any empty tensor reads as [], whatever its shape.
+    if (flat.length === 0) return [];
     const build = (d: number, at: number): unknown[] => {
       const n = this.shape[d]!;
       const stride = sizeOf(this.shape.slice(d + 1));
@@ -100,7 +128,8 @@ export class Tensor {
     if (this.isDisposedInternal) return;
     this.isDisposedInternal = true;
     registry.live--;
-    registry.bytes -= this.vals.length * 4;
+    registry.bytes -= this.vals.length * BYTES[this.dtype];
+    release(this.vals);
   }
 
   print(): void {
@@ -118,20 +147,36 @@ export class Variable extends Tensor {
   readonly name: string;
   readonly trainable: boolean;
 
+  /**
+   * `init`'s values, shared (value arrays are never written in place), as tfjs shares the buffer;
+   * cast to `dtype` where another is asked for, as tfjs casts (int32 truncates toward zero).
+   */
   constructor(init: Tensor, trainable = true, name?: string, dtype?: DataType) {
-    super(init.values.slice(), init.shape, dtype ?? init.dtype);
+    super(dtype === undefined || dtype === init.dtype ? init.values : castValues(init.values, dtype), init.shape, dtype ?? init.dtype);
     this.trainable = trainable;
     this.name = name ?? `v${variableCount++}`;
     // A Variable lives until disposed: tidy does not collect it.
     for (const s of registry.scopes) s.delete(this);
   }
 
-  /** Takes `value`'s values (same shape); a trace records the assignment as state (run.ts). */
+  /** Takes `value`'s values (its shape and dtype); a trace records the assignment as state (run.ts). */
   assign(value: Tensor): void {
-    if (value.size !== this.size) throw new Error(`shape of the new value [${value.shape}] does not match the variable's [${this.shape}]`);
+    if (this.isDisposedInternal) throw new Error(`Tensor is disposed.`);
+    if (value.dtype !== this.dtype) throw new Error(`dtype of the new value (${value.dtype}) and previous value (${this.dtype}) must match`);
+    if (value.rank !== this.rank || value.shape.some((d, i) => d !== this.shape[i]))
+      throw new Error(`shape of the new value (${value.shape}) and previous value (${this.shape}) must match`);
     variableHooks.assign?.(this, value);
-    this.vals = value.values.slice();
+    const v = value.values;
+    hold(v);
+    release(this.vals);
+    this.vals = v;
   }
+}
+
+function castValues(v: Float64Array, dtype: DataType): Float64Array {
+  if (dtype === 'int32') return Float64Array.from(v, (x) => x | 0);
+  if (dtype === 'bool') return Float64Array.from(v, (x) => (x !== 0 ? 1 : 0));
+  return v;
 }
 
 /** The trace's hook on Variable.assign (run.ts installs it while a trace runs). */
