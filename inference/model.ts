@@ -10,6 +10,7 @@ import { frontEnd } from '../language/index.js';
 import { parseExpression } from '../language/parse.js';
 import { engineRequest, selectBackend, tf, useBackend, type BackendName } from './backend.js';
 import { tfjsProducts } from './tfjs.js';
+import { drawOnTfjs } from './compile/draws-tfjs.js';
 import { chooseInit, preconditionTensors, toOriginal, type InitKind, type InitReport } from './init.js';
 import { runLoop, type OptimizerName, type Progress, type Trainer } from './fit.js';
 import { compileFitStep, tfjsOrExplain } from './compile/compile-fit.js';
@@ -714,7 +715,14 @@ export class Fit {
     // 0.44–0.81; on Pareto weights of k = 0.7 its sd is 0.16 at 1,000 weights, 0.12 at 4,000), and
     // compiled weights cost microseconds: it is read from at least KHAT_WEIGHTS of them.
     const more = mode === 'inference' && nDraws < KHAT_WEIGHTS ? { name: 'logw', n: KHAT_WEIGHTS - nDraws, rng: new Rng(state.options.seed).split('khat') } : undefined;
-    const compiled = state.diagnostics.backend === 'js' ? drawCompiled(Float32Array.from(state.flat), (flat) => drawOutputs(s, layout, mode, 1, symbols, new Rng(0), flat), nDraws, rng, more, DRAW_LIMITS.values) : undefined;
+    const one = (flat: tf.Tensor) => drawOutputs(s, layout, mode, 1, symbols, new Rng(0), flat);
+    // A fit on tfjs kernels draws on them too, one particle traced and lowered alike.
+    const compiled =
+      state.diagnostics.backend === 'js'
+        ? drawCompiled(Float32Array.from(state.flat), one, nDraws, rng, more, DRAW_LIMITS.values)
+        : state.diagnostics.lowering === 'tfjs'
+          ? drawOnTfjs(Float32Array.from(state.flat), one, nDraws, rng, DRAW_LIMITS.values)
+          : undefined;
     const out = compiled instanceof Map ? compiled : onStepKernels(state.diagnostics.lowering, () => eagerDraws(s, layout, mode, nDraws, symbols, rng, state.flat));
     // Large draws are kept fewer (DRAW_LIMITS): every output holds the same number of them.
     const outputs = [...out.entries()].filter(([k]) => !k.endsWith('+')).map(([, d]) => d);

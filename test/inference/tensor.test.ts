@@ -1649,6 +1649,52 @@ describe('stopGradient and untaped (no tfjs counterpart)', () => {
   });
 });
 
+// ---------------------------------------------------------------- products on other kernels
+
+describe('withProducts', () => {
+  /** A product kernel that records its calls and answers with the interpreter's own values. */
+  const recorder = () => {
+    const calls: number[][] = [];
+    const kernel: mine.ProductKernel = (a, aShape, b, bShape, ta, tb) => {
+      calls.push([...aShape, ...bShape]);
+      // The interpreter's own product, with no kernel set inside (else it would call itself).
+      return mine.withProducts(undefined, () => Float64Array.from(mine.matMul(mine.tensor(a, aShape as number[]), mine.tensor(b, bShape as number[]), ta, tb).dataSync()));
+    };
+    return { calls, kernel };
+  };
+  const big = () => [mine.tensor(Float64Array.from({ length: 200 * 100 }, (_, i) => Math.sin(i)), [200, 100]), mine.tensor(Float64Array.from({ length: 100 * 60 }, (_, i) => Math.cos(i)), [100, 60])] as const;
+
+  it('sends products of at least 10⁶ multiply–adds to the kernel, and only inside it', () => {
+    const { calls, kernel } = recorder();
+    const [a, b] = big(); // 200 × 100 × 60 = 1.2·10⁶ multiply–adds
+    const plain = Array.from(mine.matMul(a, b).dataSync());
+    const via = LIB.withProducts(kernel, () => Array.from(mine.matMul(a, b).dataSync()));
+    expect(calls).toEqual([[200, 100, 100, 60]]);
+    expect(via).toEqual(plain);
+    // A small product stays on the interpreter; so does a large one after the scope ends.
+    LIB.withProducts(kernel, () => mine.matMul(mine.ones([3, 4]), mine.ones([4, 5])));
+    mine.matMul(a, b);
+    expect(calls.length).toBe(1);
+  });
+
+  it('restores the enclosing kernel when a nested scope ends, also on a throw', () => {
+    const outer = recorder();
+    const inner = recorder();
+    const [a, b] = big();
+    LIB.withProducts(outer.kernel, () => {
+      expect(() =>
+        LIB.withProducts(inner.kernel, () => {
+          mine.matMul(a, b);
+          throw new Error('inside');
+        }),
+      ).toThrow('inside');
+      mine.matMul(a, b, false, false);
+    });
+    expect(inner.calls.length).toBe(1);
+    expect(outer.calls.length).toBe(1);
+  });
+});
+
 // ---------------------------------------------------------------- coverage
 
 describe('coverage', () => {
