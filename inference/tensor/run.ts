@@ -94,6 +94,9 @@ export function withRecording<R>(rec: Recording, f: () => R): R {
   } finally {
     current = undefined;
     rec.active = false;
+    // Every tensor made in the trace refers to its recording: the intermediate values it kept for the
+    // trace (each tensor holds its own) would otherwise live as long as any of those tensors.
+    rec.values.length = 0;
   }
 }
 
