@@ -198,9 +198,13 @@ export async function useBackend(request?: BackendName | 'auto', preferred?: Bac
   return selectBackend('auto');
 }
 
-/** The backend tfjs is using now; before any selection this is tfjs's own default. */
-export function activeBackend(): BackendName {
-  const name = realTf().getBackend();
+/**
+ * The backend tfjs is using now; undefined while tfjs has not been loaded (nothing has run on its
+ * kernels: a fit on the JavaScript lowering does not load it).
+ */
+export function activeBackend(): BackendName | undefined {
+  if (!loaded) return undefined;
+  const name = loaded.getBackend();
   if (!isBackendName(name)) throw new Error(`tfjs is running on an unexpected backend '${name}'`);
   return name;
 }

@@ -1,11 +1,42 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { activeBackend, selectBackend, tf } from '../../inference/backend.js';
+import { activeBackend, selectBackend } from '../../inference/backend.js';
+import { tfjs as tf } from '../../inference/tfjs.js';
 
 const env = (globalThis as { process?: { env: Record<string, string | undefined> } }).process!.env;
 
+/** A product on tfjs's kernels of the active backend. */
 function matMulResult(): number[] {
   return tf.tidy(() => Array.from(tf.matMul(tf.tensor2d([[1, 2, 3], [4, 5, 6]]), tf.tensor2d([[1, 0.5], [-1, 2], [0.25, 3]])).dataSync()));
 }
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+
+describe('tfjs is imported only for its kernels', () => {
+  it('a fit on the JavaScript lowering loads no tfjs module; one on tfjs kernels does', () => {
+    // A fresh process on the built package: this test's own process has tfjs loaded already.
+    const script = `
+      import { createRequire } from 'node:module';
+      import { readFileSync } from 'node:fs';
+      const require = createRequire(import.meta.url);
+      const api = await import('./dist/index.js');
+      const tfjsModules = () => Object.keys(require.cache).filter((k) => k.includes('@tensorflow')).length;
+      const m = api.compile(readFileSync('models/eight_schools.tilde', 'utf8'), { file: 'eight_schools.tilde' });
+      const data = JSON.parse(readFileSync('models/eight_schools.json', 'utf8'));
+      const js = await m.fit({ data, seed: 1, steps: 200 });
+      const before = { lowering: js.diagnostics.lowering, tfjsBackend: js.diagnostics.tfjsBackend ?? null, modules: tfjsModules(), active: api.activeBackend() ?? null };
+      const cpu = await m.fit({ data, seed: 1, steps: 200, backend: 'cpu' });
+      const after = { lowering: cpu.diagnostics.lowering, tfjsBackend: cpu.diagnostics.tfjsBackend ?? null, loaded: tfjsModules() > 0, active: api.activeBackend() ?? null };
+      console.log(JSON.stringify({ before, after }));`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: root, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({
+      before: { lowering: 'js', tfjsBackend: null, modules: 0, active: null },
+      after: { lowering: 'tfjs', tfjsBackend: 'cpu', loaded: true, active: 'cpu' },
+    });
+  }, 60_000);
+});
 
 describe('backend selection', () => {
   afterAll(async () => {
