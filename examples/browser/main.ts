@@ -249,6 +249,7 @@ worker.onmessage = (ev: MessageEvent<FromWorker>) => {
       const d = m.diagnostics;
       const stopped = d.stopped === 'aborted' ? 'stopped' : d.stopped;
       setStatus(`done: ${d.steps} steps (${stopped}) on ${d.backend} in ${d.seconds.toFixed(2)} s`);
+      document.body.dataset['tfjs'] = d.tfjs ?? 'none';
       ui.fitInfo.textContent = `ELBO ${fmt(d.elbo)} · k̂ ${d.khat === null ? 'n/a' : d.khat.toFixed(2) + ' (' + d.khatReading + ')'} · ${d.steps} steps (${stopped}) · backend ${d.backend} · ${d.seconds.toFixed(2)} s${d.warnings.length ? ' · ' + d.warnings.join('; ') : ''}`;
       renderSummary(m.summary);
       renderHistograms(m.histograms, m.summary);

@@ -68,6 +68,7 @@ export type FromWorker =
       /** Draws of each scalar latent, for its histogram. */
       histograms: { name: string; draws: number[] }[];
       elboTrace: number[];
-      diagnostics: { backend: string; steps: number; seconds: number; stopped: string; elbo: number; khat: number | null; khatReading: string; warnings: string[] };
+      /** `tfjs`: the tfjs backend loaded in the worker, null while none is (a fit compiled to JavaScript loads none). */
+      diagnostics: { backend: string; tfjs: string | null; steps: number; seconds: number; stopped: string; elbo: number; khat: number | null; khatReading: string; warnings: string[] };
     }
   | { type: 'failed'; id: number; message: string; diagnostics: WireDiagnostic[] };

@@ -1,7 +1,7 @@
 // The playground's fit worker: compiles, checks and fits off the page's main thread, so the
 // page keeps answering clicks while a fit runs. Uses only the package root's browser-safe API.
 
-import { compile, configureWasmPaths, ModelError, renderDiagnostic, selectBackend, type Diagnostic, type Fit } from '../../index.js';
+import { activeBackend, compile, configureWasmPaths, ModelError, renderDiagnostic, selectBackend, type Diagnostic, type Fit } from '../../index.js';
 import type { FitSettings, FromWorker, PlanRow, ToWorker, WireDiagnostic } from './protocol.js';
 
 const post = (m: FromWorker) => (self as unknown as Worker).postMessage(m);
@@ -79,9 +79,13 @@ function check(id: number, source: string, file: string): void {
   }
 }
 
-/** The tfjs backend: the one named, else (auto, or the compiled step, whose trace runs on tfjs) wasm when its binaries are served, else cpu. */
+/**
+ * Where the fit runs: 'js' and 'auto' as they are (the fit loads tfjs itself, only when its step
+ * runs on tfjs kernels); a tfjs backend by name, or wasm when named but its binaries are not served.
+ */
 async function chooseBackend(wanted: FitSettings['backend']): Promise<string> {
-  if (wanted !== 'auto' && wanted !== 'js') return selectBackend(wanted);
+  if (wanted === 'auto' || wanted === 'js') return wanted;
+  if (wanted !== 'wasm') return selectBackend(wanted);
   if ((await wasmAvailable).ok) {
     try {
       return await selectBackend('wasm');
@@ -129,7 +133,7 @@ async function fit(m: Extract<ToWorker, { type: 'fit' }>): Promise<void> {
       plan: planRows(result.planJSON()),
       histograms,
       elboTrace: [...result.elboTrace],
-      diagnostics: { backend: d.backend, steps: d.steps, seconds: d.seconds, stopped: d.stopped, elbo: d.elbo, khat: Number.isFinite(d.khat) ? d.khat : null, khatReading: d.khatReading, warnings: d.warnings },
+      diagnostics: { backend: d.backend, tfjs: activeBackend() ?? null, steps: d.steps, seconds: d.seconds, stopped: d.stopped, elbo: d.elbo, khat: Number.isFinite(d.khat) ? d.khat : null, khatReading: d.khatReading, warnings: d.warnings },
     });
   } catch (e) {
     if (e instanceof ModelError) {

@@ -179,13 +179,17 @@ describe.skipIf(!HAVE_CHROMIUM)('browser playground in Chromium', () => {
     await page.screenshot({ path: join(OUT, 'error.png'), fullPage: true });
   }, 60_000);
 
-  it('runs the compiled step in the worker by default, to the same posterior', async () => {
+  it('runs the compiled step in the worker by default, to the same posterior, loading no tfjs', async () => {
+    // A fresh page and worker: the test above ran a fit on wasm, which loaded tfjs in its worker.
+    await page.goto(served.url);
+    await page.waitForSelector('body[data-ready=true]', { timeout: 30_000 });
     await page.selectOption('#model-select', 'normal_normal');
     await page.selectOption('#backend', 'auto');
     await page.click('#fit');
     await page.waitForSelector('body[data-state=done]', { timeout: 30_000 });
-    // Generated JavaScript made with new Function inside the worker; its one trace ran on wasm.
+    // Generated JavaScript made with new Function inside the worker, which never imported tfjs.
     expect(await page.textContent('#status')).toMatch(/done: \d+ steps \(converged\) on js/);
+    expect(await page.getAttribute('body', 'data-tfjs')).toBe('none');
     // The conjugate posterior (models/normal_normal.tilde's header): mean 2.933, sd 0.445.
     const mu = page.locator('#summary tr[data-name="mu"]');
     expect(Math.abs(Number(await mu.getAttribute('data-mean')) - 2.933)).toBeLessThan(0.3 * 0.445);
