@@ -8,9 +8,9 @@ import { tf } from '../backend.js';
 import type { Rng } from '../rng.js';
 import { sizeOf } from './ir.js';
 import { lowerJs } from './lower-js.js';
-import { simplify } from './simplify.js';
+import { simplify, type Simplified } from './simplify.js';
 import { fillNoise, noiseBuffers } from './step-js.js';
-import { NotCompilable, traceOutputs } from './trace.js';
+import { NotCompilable, traceOutputs, type Outputs } from './trace.js';
 
 /** Scalar operations the extra importance weights may cost in all (about a second). */
 const TOP_UP_WORK = 1e9;
@@ -36,36 +36,20 @@ export function drawCompiled(
   /** Values all draws may hold: fewer than `n` draws are made when one holds more than maxValues / n (every output holds as many). */
   maxValues = Infinity,
 ): Map<string, Draws> | { reason: string } {
-  let t;
-  try {
-    t = traceOutputs(flat, one);
-  } catch (e) {
-    if (e instanceof NotCompilable) return { reason: e.message };
-    throw e;
-  }
-  if (t.state.length || t.inputs.length) return { reason: 'a draw that reads state or inputs' };
-  const names = Object.keys(t.program.outputs);
-  const s = simplify(t.program);
-  const ids = names.map((k) => s.id(t.program.outputs[k]!));
+  const traced = traceDraw(flat, one, n, maxValues);
+  if ('reason' in traced) return traced;
+  const { t, s, ids, outputs, kept } = traced;
   const js = lowerJs(s.program, ids);
   js.buffers[s.id(t.params[0]!)]?.set(flat);
   const noise = noiseBuffers(t.noise, s.program, js.buffers, s.id);
-  // The traced nodes' shapes: simplification may stand a node of another shape and the same size in for one.
-  const shapes = names.map((name) => t.program.nodes[t.program.outputs[name]!]!.shape);
-  const kept = Math.min(n, Math.max(1, Math.floor(maxValues / Math.max(1, shapes.reduce((a, sh) => a + sizeOf(sh), 0)))));
-  const out = names.map((name, k) => {
-    const shape = shapes[k]!;
-    if (shape[0] !== 1) throw new Error(`internal: the draw of '${name}' has shape [${shape}], not one particle`);
-    const size = sizeOf(shape);
-    return { name, size, buffer: js.buffers[ids[k]!]!, draws: { shape: shape.slice(1), values: new Float32Array(kept * size) } };
-  });
+  const out = outputs.map((o, k) => ({ ...o, buffer: js.buffers[ids[k]!]! }));
   for (let d = 0; d < kept; d++) {
     fillNoise(noise, rng);
     js.run();
     for (const o of out) o.draws.values.set(o.buffer, d * o.size);
   }
   const result = new Map(out.map((o) => [o.name, o.draws]));
-  const k = more ? names.indexOf(more.name) : -1;
+  const k = more ? outputs.findIndex((o) => o.name === more.name) : -1;
   if (more && k >= 0 && more.n > 0) {
     // A program of that output alone: it draws only the noise the output reads (not the replicates').
     const alone = lowerJs(s.program, [ids[k]!]);
@@ -84,4 +68,42 @@ export function drawCompiled(
     result.set(`${more.name}+`, { shape: out[k]!.draws.shape, values });
   }
   return result;
+}
+
+/**
+ * The one-particle draw program, traced and simplified, with each output's draws allocated: `kept`
+ * of them (fewer than `n` when all would hold more than `maxValues` values). Both lowerings of the
+ * draws start here (draws-tfjs.ts).
+ */
+export interface TracedDraw {
+  t: Outputs;
+  s: Simplified;
+  /** Each output's node in the simplified program. */
+  ids: number[];
+  outputs: { name: string; size: number; draws: Draws }[];
+  kept: number;
+}
+
+export function traceDraw(flat: Float32Array, one: (flat: tf.Tensor) => Record<string, tf.Tensor>, n: number, maxValues: number): TracedDraw | { reason: string } {
+  let t;
+  try {
+    t = traceOutputs(flat, one);
+  } catch (e) {
+    if (e instanceof NotCompilable) return { reason: e.message };
+    throw e;
+  }
+  if (t.state.length || t.inputs.length) return { reason: 'a draw that reads state or inputs' };
+  const names = Object.keys(t.program.outputs);
+  const s = simplify(t.program);
+  const ids = names.map((k) => s.id(t.program.outputs[k]!));
+  // The traced nodes' shapes: simplification may stand a node of another shape and the same size in for one.
+  const shapes = names.map((name) => t.program.nodes[t.program.outputs[name]!]!.shape);
+  const kept = Math.min(n, Math.max(1, Math.floor(maxValues / Math.max(1, shapes.reduce((a, sh) => a + sizeOf(sh), 0)))));
+  const outputs = names.map((name, k) => {
+    const shape = shapes[k]!;
+    if (shape[0] !== 1) throw new Error(`internal: the draw of '${name}' has shape [${shape}], not one particle`);
+    const size = sizeOf(shape);
+    return { name, size, draws: { shape: shape.slice(1), values: new Float32Array(kept * size) } };
+  });
+  return { t, s, ids, outputs, kept };
 }

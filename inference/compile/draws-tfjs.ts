@@ -7,11 +7,11 @@
 import type * as TF from '@tensorflow/tfjs';
 import { tfjs as tf } from '../tfjs.js';
 import type { Rng } from '../rng.js';
-import type { Draws } from './draws-js.js';
+import { traceDraw, type Draws } from './draws-js.js';
 import { sizeOf } from './ir.js';
 import { lowerTfjs } from './lower-tfjs.js';
 import { simplify } from './simplify.js';
-import { NotCompilable, traceOutputs } from './trace.js';
+import type { traceOutputs } from './trace.js';
 
 /** The largest float32 below 1: a uniform draw that rounds up to 1 in float32 is kept below it (as step-tfjs.ts). */
 const BELOW_ONE = 1 - 2 ** -24;
@@ -22,30 +22,15 @@ const BELOW_ONE = 1 - 2 ** -24;
  * be traced. tfjs must be loaded (the fit's step ran on it).
  */
 export function drawOnTfjs(flat: Float32Array, one: Parameters<typeof traceOutputs>[1], n: number, rng: Rng, maxValues = Infinity): Map<string, Draws> | { reason: string } {
-  let t;
-  try {
-    t = traceOutputs(flat, one);
-  } catch (e) {
-    if (e instanceof NotCompilable) return { reason: e.message };
-    throw e;
-  }
-  if (t.state.length || t.inputs.length) return { reason: 'a draw that reads state or inputs' };
-  const names = Object.keys(t.program.outputs);
-  const s = simplify(t.program);
-  const ids = names.map((k) => s.id(t.program.outputs[k]!));
-  const shapes = names.map((name) => t.program.nodes[t.program.outputs[name]!]!.shape);
-  const kept = Math.min(n, Math.max(1, Math.floor(maxValues / Math.max(1, shapes.reduce((a, sh) => a + sizeOf(sh), 0)))));
+  const traced = traceDraw(flat, one, n, maxValues);
+  if ('reason' in traced) return traced;
+  const { t, s, ids, outputs: out, kept } = traced;
   const low = lowerTfjs(s.program, ids);
   const leaves = new Set(low.leaves);
   const param = s.id(t.params[0]!);
   const noise = t.noise.flatMap(({ id }) => {
     const node = s.program.nodes[s.id(id)]!;
     return leaves.has(s.id(id)) && node.op === 'noise' ? [{ id: s.id(id), shape: node.shape, kind: node.kind, values: new Float32Array(sizeOf(node.shape)) }] : [];
-  });
-  const out = names.map((name, k) => {
-    const shape = shapes[k]!;
-    if (shape[0] !== 1) throw new Error(`internal: the draw of '${name}' has shape [${shape}], not one particle`);
-    return { name, size: sizeOf(shape), draws: { shape: shape.slice(1), values: new Float32Array(kept * sizeOf(shape)) } };
   });
   const flatT = tf.tensor1d(flat);
   try {
