@@ -721,7 +721,7 @@ export class Fit {
       state.diagnostics.backend === 'js'
         ? drawCompiled(Float32Array.from(state.flat), one, nDraws, rng, more, DRAW_LIMITS.values)
         : state.diagnostics.lowering === 'tfjs'
-          ? drawOnTfjs(Float32Array.from(state.flat), one, nDraws, rng, DRAW_LIMITS.values)
+          ? onStepKernels('tfjs', () => drawOnTfjs(Float32Array.from(state.flat), one, nDraws, rng, DRAW_LIMITS.values))
           : undefined;
     const out = compiled instanceof Map ? compiled : onStepKernels(state.diagnostics.lowering, () => eagerDraws(s, layout, mode, nDraws, symbols, rng, state.flat));
     // Large draws are kept fewer (DRAW_LIMITS): every output holds the same number of them.

@@ -137,11 +137,17 @@ export function evalNode(n: Node, args: readonly Float64Array[]): Float64Array {
  * Evaluates nodes `from`… of `nodes` in order; `values` holds the earlier nodes' values (and the
  * leaves' among the new ones) and is filled in place.
  */
-export function evaluate(nodes: readonly Node[], values: (Float64Array | undefined)[], from = 0): void {
+export function evaluate(
+  nodes: readonly Node[],
+  values: (Float64Array | undefined)[],
+  from = 0,
+  /** Another evaluator of some nodes (large products on tfjs's kernels); undefined leaves a node to this one. */
+  other?: (n: Node, args: readonly Float64Array[]) => Float64Array | undefined,
+): void {
   for (let i = from; i < nodes.length; i++) {
     const n = nodes[i]!;
     if (values[i] !== undefined) continue;
     const args = 'args' in n ? n.args.map((a) => values[a]!) : [];
-    values[i] = evalNode(n, args);
+    values[i] = other?.(n, args) ?? evalNode(n, args);
   }
 }

@@ -7,7 +7,7 @@
 
 import { convertKernel, NotCompilable, type Arg, type Out } from '../compile/from-tfjs.js';
 import { evaluate } from '../compile/interpret.js';
-import { Builder, sizeOf } from '../compile/ir.js';
+import { Builder, sizeOf, type Node } from '../compile/ir.js';
 import { Tensor, Variable, type DataType } from './tensor.js';
 
 /** A trace being recorded: its program so far and the value of each node at the traced inputs. */
@@ -135,13 +135,21 @@ export function withProducts<R>(kernel: ProductKernel | undefined, f: () => R): 
 }
 const RELABEL = new Set(['Identity', 'Reshape', 'ExpandDims', 'Squeeze']);
 
+/** A traced product node's value on `productKernel` when it is large (the trace of a large draw). */
+function largeProducts(n: Node, args: readonly Float64Array[]): Float64Array | undefined {
+  if (n.op !== 'matmul' || n.batch * n.m * n.k * n.n < LARGE_PRODUCT) return undefined;
+  const aShape = n.ta ? [n.batch, n.k, n.m] : [n.batch, n.m, n.k];
+  const bShape = n.tb ? [n.batch, n.n, n.k] : [n.batch, n.k, n.n];
+  return productKernel!(args[0]!, aShape, args[1]!, bShape, n.ta, n.tb);
+}
+
 /** Runs the tfjs kernel `name` over `inputs`; one tensor per entry of `outs`. */
 export function runKernel(name: string, inputs: readonly Tensor[], attrs: Record<string, unknown>, outs: readonly OutSpec[]): Tensor[] {
   const rec = current;
   if (rec?.active && inputs.some((t) => rec.traced(t))) {
     const start = rec.b.nodes.length;
     const ids = convertKernel(rec.b, name, inputs.map((t) => rec.arg(t)), attrs, outs.map(asOut));
-    evaluate(rec.b.nodes, rec.values, start);
+    evaluate(rec.b.nodes, rec.values, start, productKernel && largeProducts);
     return ids.map((id, k) => {
       const t = new Tensor(rec.values[id]!, outs[k]!.shape, outs[k]!.dtype);
       rec.mark(t, id);
