@@ -84,8 +84,9 @@ export async function estimateGradients(model: Model, o: GradientOptions = {}): 
       const { unconstrainValues } = await import('./layout.js');
       init.set(unconstrainValues(p.constraint, values, p.shape[p.shape.length - 1] ?? 1), b.offset);
     }
-    // The step is compiled at the seeded start and then run at atFlat: the trace's check against
-    // tfjs's float32 value fails spuriously where a fit has driven a guide to extreme logits.
+    // The step is compiled at the seeded start and then run at atFlat: the program does not depend on
+    // where it was traced, and a tfjs lowering's float32 check is safest away from the extreme logits
+    // a fit can drive a guide to.
     const at = o.atFlat ?? init;
     const jo = { setup: s, layout, S: particles, rng: rng.split('steps'), mode } as const;
     const n = layout.size;

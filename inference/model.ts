@@ -359,7 +359,7 @@ export class Model {
         // faster as tfjs kernels on wasm than as generated loops (the belief nets on MNIST: 5×), so the
         // same program runs there, and is not lowered to JavaScript at all; a tfjs backend asked for by
         // name runs it there too, and so does a step whose JavaScript lowering failed its check against
-        // the trace (float32, as tfjs's kernels).
+        // the trace. tfjs is loaded here only for those.
         const tfjsFirst = (products: number) => engine === 'tfjs' || (engine === 'auto' && products > JS_MATMUL_MAX);
         const c = compileFitStep(est, jo, start.flat, o.optimizer, o.lr, rng.split('steps-js'), onBatch, tfjsFirst);
         let js = c.ok ? c.step : undefined;

@@ -1,7 +1,7 @@
 // The count samplers of distributions/counts.ts (Poisson, Binomial, and through them
 // NegBinomial, NegBinomial2 and BetaBinomial), written in tfjs ops over noise.ts so that a
 // step drawing counts compiles. Each family at several parameters, edges included, is drawn
-// 20,000 times on the tfjs engine (float32) and 50,000 on the compiled engine (the draw traced and
+// 20,000 times eagerly (the eager tensors, float64 values and float32 noise) and 50,000 on the compiled engine (the draw traced and
 // lowered to float64 JavaScript, noise from a seeded stream): a chi-square goodness-of-fit
 // test against the exact pmf, cells with expected count < 5 pooled with their neighbours
 // (p > 1e-4), and the sample mean and variance within 4 standard errors of the exact ones.
@@ -174,15 +174,15 @@ function check(draws: ArrayLike<number>, pmf: number[]): Check {
   return { chi2, df, pValue, mean, variance, exactMean: m1, exactVariance: m2, seMean: Math.sqrt(m2 / n), seVariance: Math.sqrt(Math.max(m4 - m2 * m2, 0) / n) };
 }
 
-/** Draws per case on the compiled engine; the tfjs engine (float32 tensors of 24 rounds per draw, ~10× slower) draws N_TFJS. */
+/** Draws per case on the compiled engine; the eager tensors (24 rounds per draw, ~10× slower) draw N_EAGER. */
 const N = 50_000;
-const N_TFJS = 20_000;
+const N_EAGER = 20_000;
 
-/** Draws on the tfjs engine (float32). */
-function tfjsDraws(family: string, p: Record<string, number>, seed: number): Float32Array {
+/** Draws made eagerly, as a draw that does not trace is made. */
+function eagerDraws(family: string, p: Record<string, number>, seed: number): Float32Array {
   return tf.tidy(() => {
     const params: Params = Object.fromEntries(Object.entries(p).map(([k, v]) => [k, tf.scalar(v)]));
-    return makeDistribution(family, params).sample([N_TFJS], seed).dataSync() as Float32Array;
+    return makeDistribution(family, params).sample([N_EAGER], seed).dataSync() as Float32Array;
   });
 }
 
@@ -255,12 +255,12 @@ function expectFits(c: Check, label: string): void {
   expect(Math.abs(c.variance - c.exactVariance), `${label}: variance ${c.variance} vs ${c.exactVariance}`).toBeLessThanOrEqual(SE * c.seVariance + 1e-12);
 }
 
-describe(`count samplers against the exact pmf (${N_TFJS.toLocaleString('en')} draws on tfjs, ${N.toLocaleString('en')} compiled, chi² p > ${ALPHA}, moments within ${SE} s.e.)`, () => {
+describe(`count samplers against the exact pmf (${N_EAGER.toLocaleString('en')} draws eagerly, ${N.toLocaleString('en')} compiled, chi² p > ${ALPHA}, moments within ${SE} s.e.)`, () => {
   CASES.forEach((c, i) => {
     const title = `${c.family}(${Object.entries(c.params).map(([k, v]) => `${k}=${v}`).join(', ')})${c.note ? ` — ${c.note}` : ''}`;
     it(title, () => {
       const pmf = pmfTable(c.family, c.params);
-      expectFits(check(tfjsDraws(c.family, c.params, 101 + i), pmf), `${title}: tfjs`);
+      expectFits(check(eagerDraws(c.family, c.params, 101 + i), pmf), `${title}: eager`);
       const compiled = compiledDraws(c.family, c.params, 202 + i);
       expectFits(check(compiled, pmf), `${title}: compiled`);
     }, 60_000);
