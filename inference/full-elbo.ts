@@ -5,7 +5,8 @@
 // globals). No gradient; one tidy per chunk.
 
 import { tf } from './backend.js';
-import { batchOf, type PlateInfo } from './batch.js';
+import { batchInputs, batchOf, type PlateInfo } from './batch.js';
+import { chunkRunner, type ChunkRunner } from './compile/chunks-tfjs.js';
 import { evaluateJoint, type JointOptions } from './joint.js';
 import type { Layout } from './layout.js';
 import { particleValue } from './objective.js';
@@ -23,6 +24,8 @@ export interface FullElboOptions {
   chunk: number;
   /** The per-particle objective as the fit optimised it (default: the particle value of a plain evaluation). */
   objective?: (jo: JointOptions, flat: tf.Tensor) => { value: tf.Tensor; local?: tf.Tensor };
+  /** Run the chunks on tfjs kernels (the fit's step ran there, and tfjs is loaded): traced once per chunk size. */
+  onTfjs?: boolean;
 }
 
 function plainObjective(jo: JointOptions, flat: tf.Tensor): { value: tf.Tensor; local?: tf.Tensor } {
@@ -37,6 +40,10 @@ export function fullElbo(o: FullElboOptions, flat: tf.Tensor): number {
   if (!plate || !plate.splittable || layout.guide !== 'meanfield') {
     return tf.tidy(() => tf.mean(objective({ setup, layout, S, rng, mode: 'inference' }, flat).value).dataSync()[0]!);
   }
+  if (o.onTfjs) {
+    const compiled = chunksOnTfjs({ ...o, plate, objective }, flat);
+    if (compiled !== undefined) return compiled;
+  }
   let total = 0;
   for (let from = 0; from < plate.N; from += o.chunk) {
     const size = Math.min(o.chunk, plate.N - from);
@@ -50,4 +57,42 @@ export function fullElbo(o: FullElboOptions, flat: tf.Tensor): number {
     });
   }
   return total;
+}
+
+/**
+ * The same sum with each chunk's program traced once per chunk size (its rows are the program's
+ * inputs, as a minibatch step's are) and run on tfjs kernels; undefined when it does not trace.
+ */
+export function chunksOnTfjs(o: FullElboOptions & { plate: PlateInfo }, flat: tf.Tensor): number | undefined {
+  const { setup, layout, S, plate } = o;
+  const objective = o.objective ?? plainObjective;
+  const init = Float32Array.from(flat.dataSync());
+  const noise = o.rng.split('chunks');
+  const runners = new Map<number, ChunkRunner>();
+  try {
+    let total = 0;
+    for (let from = 0; from < plate.N; from += o.chunk) {
+      const indices = Int32Array.from({ length: Math.min(o.chunk, plate.N - from) }, (_, i) => from + i);
+      let runner = runners.get(indices.length);
+      if (!runner) {
+        const made = chunkRunner(
+          init,
+          (f) => {
+            const b = batchOf(setup, layout, plate, indices, 1);
+            const { value, local } = objective({ setup: b.setup, layout: b.layout, S, rng: o.rng.split('chunk'), mode: 'inference', batch: b.batch }, f);
+            return { value: tf.mean(value), local: tf.mean(local ?? value) };
+          },
+          noise,
+        );
+        if ('reason' in made) return undefined;
+        runners.set(indices.length, (runner = made));
+      }
+      const out = runner.run(batchInputs(layout, plate, indices));
+      // value = globals + local at weight 1: the first chunk counts its globals too.
+      total += from === 0 ? out['value']! : out['local']!;
+    }
+    return total;
+  } finally {
+    for (const r of runners.values()) r.dispose();
+  }
 }

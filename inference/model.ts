@@ -445,7 +445,7 @@ export class Model {
             // A summed-out site's part is its exact marginal, as in the trace.
             const objective = est.hasMarginals ? (jo: JointOptions, f: tf.Tensor) => est.particleObjective(jo, f) : undefined;
             // A site summed out over the whole plate needs all of it at once: no chunks then.
-            full = onStepKernels(lowering, () => fullElbo({ setup: s, layout, plate: globalSums.length ? undefined : plate, S: o.particles, rng: rng.split('full-elbo'), chunk: Math.max(B ?? 0, FULL_ELBO_CHUNK), objective }, flatT));
+            full = onStepKernels(lowering, () => fullElbo({ setup: s, layout, plate: globalSums.length ? undefined : plate, S: o.particles, rng: rng.split('full-elbo'), chunk: Math.max(B ?? 0, FULL_ELBO_CHUNK), objective, onTfjs: lowering === 'tfjs' }, flatT));
           } finally {
             flatT.dispose();
           }
