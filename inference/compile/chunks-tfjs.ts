@@ -10,6 +10,8 @@ import type { Rng } from '../rng.js';
 import { sizeOf } from './ir.js';
 import { lowerTfjs } from './lower-tfjs.js';
 import { simplify } from './simplify.js';
+import type { Tensor } from '../tensor/index.js';
+import { fillFloat32Noise, liveNoise } from './step-tfjs.js';
 import { NotCompilable, traceOutputs } from './trace.js';
 
 /** Runs the traced program on one chunk's inputs (by key) and returns its scalar outputs. */
@@ -19,7 +21,7 @@ export type ChunkRunner = { run(inputs: ReadonlyMap<string, ArrayLike<number>>):
  * `fn(flat)` traced at `flat` (its scalar outputs by name) and lowered to tfjs kernels; the reason
  * instead when it does not trace. Noise is drawn from `rng` at each run. tfjs must be loaded.
  */
-export function chunkRunner(flat: Float32Array, fn: (flat: Parameters<Parameters<typeof traceOutputs>[1]>[0]) => Record<string, ReturnType<Parameters<typeof traceOutputs>[1]>[string]>, rng: Rng): ChunkRunner | { reason: string } {
+export function chunkRunner(flat: Float32Array, fn: (flat: Tensor) => Record<string, Tensor>, rng: Rng): ChunkRunner | { reason: string } {
   let t;
   try {
     t = traceOutputs(flat, fn);
@@ -34,18 +36,12 @@ export function chunkRunner(flat: Float32Array, fn: (flat: Parameters<Parameters
   const low = lowerTfjs(s.program, ids);
   const leaves = new Set(low.leaves);
   const param = s.id(t.params[0]!);
-  const noise = t.noise.flatMap(({ id }) => {
-    const node = s.program.nodes[s.id(id)]!;
-    return leaves.has(s.id(id)) && node.op === 'noise' ? [{ id: s.id(id), shape: node.shape, kind: node.kind, values: new Float32Array(sizeOf(node.shape)) }] : [];
-  });
+  const noise = liveNoise(t.noise, s.program, (i) => leaves.has(i), s.id);
   const inputs = t.inputs.filter((i) => leaves.has(s.id(i.id))).map((i) => ({ key: i.key, id: s.id(i.id), shape: s.program.nodes[s.id(i.id)]!.shape }));
   const flatT = tf.tensor1d(flat);
   return {
     run(given) {
-      for (const { kind, values } of noise) {
-        if (kind === 'normal') for (let i = 0; i < values.length; i++) values[i] = rng.normal();
-        else for (let i = 0; i < values.length; i++) values[i] = Math.min(rng.uniform(), 1 - 2 ** -24);
-      }
+      fillFloat32Noise(noise, rng);
       const out: Record<string, number> = {};
       // Values leave the tidy through `out`: tidy walks what it returns.
       tf.tidy(() => {

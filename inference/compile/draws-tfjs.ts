@@ -8,42 +8,28 @@ import type * as TF from '@tensorflow/tfjs';
 import { tfjs as tf } from '../tfjs.js';
 import type { Rng } from '../rng.js';
 import { traceDraw, type Draws } from './draws-js.js';
-import { sizeOf } from './ir.js';
 import { lowerTfjs } from './lower-tfjs.js';
 import { simplify } from './simplify.js';
-import type { traceOutputs } from './trace.js';
-
-/** The largest float32 below 1: a uniform draw that rounds up to 1 in float32 is kept below it (as step-tfjs.ts). */
-const BELOW_ONE = 1 - 2 ** -24;
+import type { Tensor } from '../tensor/index.js';
+import { fillFloat32Noise, liveNoise } from './step-tfjs.js';
 
 /**
  * `n` draws (at most `maxValues` values in all) of each tensor `one(flat)` returns, where `one`
  * evaluates a single particle; the noise comes from `rng`. The reason instead when `one` cannot
  * be traced. tfjs must be loaded (the fit's step ran on it).
  */
-export function drawOnTfjs(flat: Float32Array, one: Parameters<typeof traceOutputs>[1], n: number, rng: Rng, maxValues = Infinity): Map<string, Draws> | { reason: string } {
+export function drawOnTfjs(flat: Float32Array, one: (flat: Tensor) => Record<string, Tensor>, n: number, rng: Rng, maxValues = Infinity): Map<string, Draws> | { reason: string } {
   const traced = traceDraw(flat, one, n, maxValues);
   if ('reason' in traced) return traced;
   const { t, s, ids, outputs: out, kept } = traced;
   const low = lowerTfjs(s.program, ids);
   const leaves = new Set(low.leaves);
   const param = s.id(t.params[0]!);
-  const noise = t.noise.flatMap(({ id }) => {
-    const node = s.program.nodes[s.id(id)]!;
-    return leaves.has(s.id(id)) && node.op === 'noise' ? [{ id: s.id(id), shape: node.shape, kind: node.kind, values: new Float32Array(sizeOf(node.shape)) }] : [];
-  });
+  const noise = liveNoise(t.noise, s.program, (i) => leaves.has(i), s.id);
   const flatT = tf.tensor1d(flat);
   try {
     for (let d = 0; d < kept; d++) {
-      // The same order as fillNoise (step-js.ts): node by node, in the trace's order.
-      for (const { kind, values } of noise) {
-        if (kind === 'normal') for (let i = 0; i < values.length; i++) values[i] = rng.normal();
-        else
-          for (let i = 0; i < values.length; i++) {
-            values[i] = rng.uniform();
-            if (values[i] === 1) values[i] = BELOW_ONE;
-          }
-      }
+      fillFloat32Noise(noise, rng);
       // Values leave the tidy through the draws' arrays: tidy walks what it returns.
       tf.tidy(() => {
         const given = new Map<number, TF.Tensor>();

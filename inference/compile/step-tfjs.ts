@@ -13,6 +13,7 @@
 import type { Rng } from '../rng.js';
 import type * as TF from '@tensorflow/tfjs';
 import { tfjs as tf } from '../tfjs.js';
+import { sizeOf, type Program } from './ir.js';
 import { lowerTfjs, type LoweredTfjs } from './lower-tfjs.js';
 import { ADAM, RMSPROP, type SlotUpdate, type UpdateRule } from './step-js.js';
 import { stepOutputs, stepProgram, type StepProgram } from './step-program.js';
@@ -40,7 +41,7 @@ export class TfjsStep {
   readonly nodes: { before: number; after: number; live: number };
   private readonly slots: Slot[];
   /** Live noise nodes in the order the trace drew them, with their values for the next run. */
-  private readonly noise: { id: number; shape: number[]; kind: 'normal' | 'uniform'; values: Float32Array }[];
+  private readonly noise: Float32Noise[];
   /** Where each of the trace's noise inputs lives in `noise` (−1 when the program does not read it). */
   private readonly noiseAt: number[];
   private readonly inputs: Map<string, { id: number; shape: number[]; values: Float32Array }>;
@@ -70,13 +71,8 @@ export class TfjsStep {
       return { id: id(p), p: tf.zeros(node.shape), rule: slots[k]!.rule, lr: slots[k]!.lr, beta1t: 1, beta2t: 1 };
     });
     // The same noise as the JavaScript step draws: the live noise nodes, in the trace's order.
-    this.noise = [];
-    this.noiseAt = trace.noise.map(({ id: n }) => {
-      const node = program.nodes[id(n)]!;
-      if (!live.has(id(n)) || node.op !== 'noise') return -1;
-      this.noise.push({ id: id(n), shape: node.shape, kind: node.kind, values: new Float32Array(node.shape.reduce((a, b) => a * b, 1)) });
-      return this.noise.length - 1;
-    });
+    this.noise = liveNoise(trace.noise, program, (n) => live.has(n), id);
+    this.noiseAt = trace.noise.map(({ id: n }) => this.noise.findIndex((z) => z.id === id(n)));
     this.inputs = new Map();
     for (const i of trace.inputs) {
       if (live.has(id(i.id))) this.inputs.set(i.key, { id: id(i.id), shape: program.nodes[id(i.id)]!.shape, values: Float32Array.from(i.values) });
@@ -126,14 +122,7 @@ export class TfjsStep {
 
   /** Fills the noise with a fresh draw from the fit's stream, in step-js.ts's order (fillNoise). */
   draw(): void {
-    for (const { kind, values } of this.noise) {
-      if (kind === 'normal') for (let i = 0; i < values.length; i++) values[i] = this.rng.normal();
-      else
-        for (let i = 0; i < values.length; i++) {
-          values[i] = this.rng.uniform();
-          if (values[i] === 1) values[i] = BELOW_ONE;
-        }
-    }
+    fillFloat32Noise(this.noise, this.rng);
   }
 
   /** The program's outputs at the current parameters, noise, state and inputs (inside the caller's tidy). */
@@ -265,4 +254,32 @@ function update(s: Slot, g: T): { p: T; m?: T; v?: T } {
   const c2 = 1 - s.beta2t;
   const stepSize = tf.div(tf.mul(tf.scalar(s.lr / c1), m), tf.add(tf.sqrt(tf.mul(v, tf.scalar(1 / c2))), tf.scalar(eps)));
   return { p: tf.sub(s.p, stepSize), m, v };
+}
+
+/** A noise leaf of a program lowered to tfjs, with the float32 values of its next run. */
+export interface Float32Noise {
+  id: number;
+  shape: number[];
+  kind: 'normal' | 'uniform';
+  values: Float32Array;
+}
+
+/** The noise leaves of `program` that `live` keeps, in the trace's order (the order fillNoise draws them). */
+export function liveNoise(noise: readonly { id: number }[], program: Program, live: (id: number) => boolean, id: (traced: number) => number): Float32Noise[] {
+  return noise.flatMap(({ id: n }) => {
+    const node = program.nodes[id(n)]!;
+    return live(id(n)) && node.op === 'noise' ? [{ id: id(n), shape: node.shape, kind: node.kind, values: new Float32Array(sizeOf(node.shape)) }] : [];
+  });
+}
+
+/** Fresh noise from `rng` in step-js.ts's order (fillNoise), in float32: a uniform that rounds up to 1 is kept below it. */
+export function fillFloat32Noise(noise: readonly Float32Noise[], rng: Rng): void {
+  for (const { kind, values } of noise) {
+    if (kind === 'normal') for (let i = 0; i < values.length; i++) values[i] = rng.normal();
+    else
+      for (let i = 0; i < values.length; i++) {
+        values[i] = rng.uniform();
+        if (values[i] === 1) values[i] = BELOW_ONE;
+      }
+  }
 }
