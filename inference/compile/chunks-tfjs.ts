@@ -12,7 +12,7 @@ import { lowerTfjs } from './lower-tfjs.js';
 import { simplify } from './simplify.js';
 import type { Tensor } from '../tensor/index.js';
 import { fillFloat32Noise, liveNoise } from './step-tfjs.js';
-import { NotCompilable, traceOutputs } from './trace.js';
+import { traceStateless } from './trace.js';
 
 /** Runs the traced program on one chunk's inputs (by key) and returns its scalar outputs. */
 export type ChunkRunner = { run(inputs: ReadonlyMap<string, ArrayLike<number>>): Record<string, number>; dispose(): void };
@@ -22,14 +22,8 @@ export type ChunkRunner = { run(inputs: ReadonlyMap<string, ArrayLike<number>>):
  * instead when it does not trace. Noise is drawn from `rng` at each run. tfjs must be loaded.
  */
 export function chunkRunner(flat: Float32Array, fn: (flat: Tensor) => Record<string, Tensor>, rng: Rng): ChunkRunner | { reason: string } {
-  let t;
-  try {
-    t = traceOutputs(flat, fn);
-  } catch (e) {
-    if (e instanceof NotCompilable) return { reason: e.message };
-    throw e;
-  }
-  if (t.state.length) return { reason: 'a program that reads state' };
+  const t = traceStateless(flat, fn, { inputs: true });
+  if ('reason' in t) return t;
   const names = Object.keys(t.program.outputs);
   const s = simplify(t.program);
   const ids = names.map((k) => s.id(t.program.outputs[k]!));

@@ -10,7 +10,7 @@ import { sizeOf } from './ir.js';
 import { lowerJs } from './lower-js.js';
 import { simplify, type Simplified } from './simplify.js';
 import { fillNoise, noiseBuffers } from './step-js.js';
-import { NotCompilable, traceOutputs, type Outputs } from './trace.js';
+import { traceStateless, type Outputs } from './trace.js';
 
 /** Scalar operations the extra importance weights may cost in all (about a second). */
 const TOP_UP_WORK = 1e9;
@@ -85,14 +85,8 @@ export interface TracedDraw {
 }
 
 export function traceDraw(flat: Float32Array, one: (flat: tf.Tensor) => Record<string, tf.Tensor>, n: number, maxValues: number): TracedDraw | { reason: string } {
-  let t;
-  try {
-    t = traceOutputs(flat, one);
-  } catch (e) {
-    if (e instanceof NotCompilable) return { reason: e.message };
-    throw e;
-  }
-  if (t.state.length || t.inputs.length) return { reason: 'a draw that reads state or inputs' };
+  const t = traceStateless(flat, one, { inputs: false });
+  if ('reason' in t) return t;
   const names = Object.keys(t.program.outputs);
   const s = simplify(t.program);
   const ids = names.map((k) => s.id(t.program.outputs[k]!));

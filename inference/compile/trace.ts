@@ -85,6 +85,23 @@ export interface Outputs {
 }
 
 /**
+ * A program traced to be run as it is, with no state carried from run to run: its outputs, or why
+ * it cannot be (it does not trace, reads state, or reads inputs where `inputs` is false).
+ */
+export function traceStateless(init: Float32Array, fn: (flat: tf.Tensor) => Record<string, tf.Tensor>, o: { inputs: boolean }): Outputs | { reason: string } {
+  let t: Outputs;
+  try {
+    t = traceOutputs(init, fn);
+  } catch (e) {
+    if (e instanceof NotCompilable) return { reason: e.message };
+    throw e;
+  }
+  if (t.state.length) return { reason: 'a program that reads state' };
+  if (!o.inputs && t.inputs.length) return { reason: 'a program that reads inputs' };
+  return t;
+}
+
+/**
  * Runs `fn(flat)` once with `flat` = `init` and returns its IR with one output per tensor `fn`
  * returns. Its random draws must come from noise.ts; Variables it reads become state (with
  * `o.state`) or, listed in `o.extra`, further parameter slots.
