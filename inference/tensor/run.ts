@@ -7,7 +7,7 @@
 
 import { convertKernel, NotCompilable, type Arg, type Out } from '../compile/from-tfjs.js';
 import { evaluate } from '../compile/interpret.js';
-import { Builder, sizeOf, type Node } from '../compile/ir.js';
+import { Builder, type Node } from '../compile/ir.js';
 import { Tensor, Variable, type DataType } from './tensor.js';
 
 /** A trace being recorded: its program so far and the value of each node at the traced inputs. */
@@ -133,13 +133,15 @@ export function withProducts<R>(kernel: ProductKernel | undefined, f: () => R): 
     productKernel = outer;
   }
 }
+
 const RELABEL = new Set(['Identity', 'Reshape', 'ExpandDims', 'Squeeze']);
 
-/** A traced product node's value on `productKernel` when it is large (the trace of a large draw). */
+/** A product node's value on `productKernel` when it is large, eager or traced (the trace of a large draw). */
 function largeProducts(n: Node, args: readonly Float64Array[]): Float64Array | undefined {
   if (n.op !== 'matmul' || n.batch * n.m * n.k * n.n < LARGE_PRODUCT) return undefined;
-  const aShape = n.ta ? [n.batch, n.k, n.m] : [n.batch, n.m, n.k];
-  const bShape = n.tb ? [n.batch, n.n, n.k] : [n.batch, n.k, n.n];
+  const batch = n.batch === 1 ? [] : [n.batch];
+  const aShape = [...batch, ...(n.ta ? [n.k, n.m] : [n.m, n.k])];
+  const bShape = [...batch, ...(n.tb ? [n.n, n.k] : [n.k, n.n])];
   return productKernel!(args[0]!, aShape, args[1]!, bShape, n.ta, n.tb);
 }
 
@@ -156,13 +158,6 @@ export function runKernel(name: string, inputs: readonly Tensor[], attrs: Record
       return t;
     });
   }
-  if (productKernel && name === 'BatchMatMul') {
-    const [x, y] = inputs as [Tensor, Tensor];
-    const k = attrs['transposeA'] ? x.shape.at(-2)! : x.shape.at(-1)!;
-    if (sizeOf(outs[0]!.shape) * k >= LARGE_PRODUCT) {
-      return [new Tensor(productKernel(x.values, x.shape, y.values, y.shape, Boolean(attrs['transposeA']), Boolean(attrs['transposeB'])), outs[0]!.shape, outs[0]!.dtype)];
-    }
-  }
   // Kernels that only relabel their input share its values, as tfjs shares the data buffer.
   if (RELABEL.has(name)) return [new Tensor(stored(inputs[0]!.values, outs[0]!.dtype), outs[0]!.shape, outs[0]!.dtype)];
   const b = new Builder();
@@ -174,7 +169,7 @@ export function runKernel(name: string, inputs: readonly Tensor[], attrs: Record
     return { id, shape: t.shape.slice(), value: v };
   });
   const ids = convertKernel(b, name, args, attrs, outs.map(asOut));
-  evaluate(b.nodes, values, args.length);
+  evaluate(b.nodes, values, args.length, productKernel && largeProducts);
   return ids.map((id, k) => new Tensor(stored(values[id]!, outs[k]!.dtype), outs[k]!.shape, outs[k]!.dtype));
 }
 
@@ -195,10 +190,6 @@ function stored(v: Float64Array, dtype: DataType): Float64Array {
   return out;
 }
 
-/** A tensor made from values alone (no kernel): a constant, or a leaf the caller marks. */
-export function fromValues(values: Float64Array, shape: readonly number[], dtype: DataType): Tensor {
-  return new Tensor(values, shape, dtype);
-}
 
 export { NotCompilable };
 
